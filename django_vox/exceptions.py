@@ -1,0 +1,98 @@
+"""The exceptions django-vox raises.
+
+Send errors (:class:`SendError` and subclasses) are what a delivery can fail
+with; they are recorded on the delivery log.  Configuration errors are
+``ImproperlyConfigured`` subclasses so that "throw or log" handling of send
+errors never hides a misconfiguration.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = [
+    "VoxError",
+    "SendError",
+    "TransientSendError",
+    "PermanentSendError",
+    "InvalidAddress",
+    "BackendNotAvailable",
+    "MissingDependency",
+    "TemplateRenderError",
+]
+
+
+class VoxError(Exception):
+    """Base class of every error django-vox raises on its own account."""
+
+
+class SendError(VoxError):
+    """A delivery failed.
+
+    ``transient`` says whether trying again later may succeed (a timeout, a
+    refused connection, HTTP 429/5xx, SMTP 4xx).  ``status`` and ``body``
+    carry what the provider answered, when it answered.
+    """
+
+    transient = False
+
+    def __init__(self, message, *, status=None, code=None, body=None, transient=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.body = body
+        if transient is not None:
+            self.transient = transient
+
+    def __str__(self):
+        parts = [str(self.message)]
+        if self.status is not None:
+            parts.append(f"status {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.body:
+            body = self.body if isinstance(self.body, str) else repr(self.body)
+            parts.append(f"response: {body[:500]}")
+        return "; ".join(parts)
+
+
+class TransientSendError(SendError):
+    """A delivery failed in a way that may succeed when retried."""
+
+    transient = True
+
+
+class PermanentSendError(SendError):
+    """A delivery failed in a way that retrying will not fix."""
+
+    transient = False
+
+
+class InvalidAddress(PermanentSendError):
+    """The address is not valid for the backend's protocol."""
+
+    def __init__(self, address, reason, *, protocol=None):
+        where = f" for protocol {protocol!r}" if protocol else ""
+        super().__init__(f"Invalid address {address!r}{where}: {reason}")
+        self.address = address
+
+
+class TemplateRenderError(PermanentSendError):
+    """A template could not be compiled or rendered."""
+
+
+class BackendNotAvailable(ImproperlyConfigured):
+    """A backend is named but cannot be loaded or used."""
+
+
+class MissingDependency(BackendNotAvailable):
+    """A backend's optional dependency is not installed."""
+
+    def __init__(self, backend_path, module, extra=None):
+        hint = f' (pip install "django-vox[{extra}]")' if extra else ""
+        super().__init__(
+            f"Backend {backend_path} needs the Python package providing "
+            f"{module!r}, which is not installed{hint}."
+        )
+        self.backend_path = backend_path
+        self.module = module
+        self.extra = extra

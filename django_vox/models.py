@@ -1,0 +1,262 @@
+"""django-vox's models: notifications and their templates, site contacts and
+the delivery log."""
+
+import logging
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "Notification", "Template", "TemplateAttachment", "SiteContact",
+    "SiteContactSetting", "Delivery", "FailedMessage",
+]
+
+logger = logging.getLogger("django_vox")
+
+
+class NotificationManager(models.Manager):
+    def get_by_natural_key(self, app_label, model, codename):
+        return self.get(codename=codename, object_type__app_label=app_label,
+                        object_type__model=model)
+
+    def get_for_model(self, model, codename):
+        ct = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        try:
+            return self.select_related("object_type", "actor_type", "target_type").get(
+                object_type=ct, codename=codename)
+        except self.model.DoesNotExist:
+            concrete = ContentType.objects.get_for_model(model)
+            if concrete != ct:
+                return self.get(object_type=concrete, codename=codename)
+            raise self.model.DoesNotExist(
+                f"No notification {codename!r} for {model._meta.label}: "
+                f"run 'manage.py make_notifications' (or migrate) to create it.") from None
+
+
+class Notification(models.Model):
+    """A notification declared in code (or by hand), with its templates."""
+
+    codename = models.SlugField(_("codename"), max_length=100)
+    object_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+",
+                                    verbose_name=_("object type"))
+    description = models.TextField(_("description"), blank=True)
+    actor_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
+                                   blank=True, verbose_name=_("actor type"))
+    target_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
+                                    blank=True, verbose_name=_("target type"))
+    required = models.BooleanField(_("required"), default=False,
+                                   help_text=_("Issuing it raises an error when nothing is sent."))
+    default_enabled = models.BooleanField(_("enabled by default"), default=True)
+    activity_type = models.CharField(_("activity type"), max_length=100, blank=True)
+    from_code = models.BooleanField(_("from code"), default=False, editable=False)
+    last_updated = models.DateTimeField(_("last updated"), auto_now=True)
+
+    objects = NotificationManager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        unique_together = [("codename", "object_type")]
+        ordering = ["object_type__app_label", "object_type__model", "codename"]
+
+    def __str__(self):
+        return f"{self.object_type.app_label}.{self.object_type.model}: {self.codename}"
+
+    def natural_key(self):
+        return (self.object_type.app_label, self.object_type.model, self.codename)
+
+    natural_key.dependencies = ["contenttypes.contenttype"]
+
+    def get_object_model(self):
+        return self.object_type.model_class()
+
+    def get_actor_model(self):
+        return self.actor_type.model_class() if self.actor_type_id else None
+
+    def get_target_model(self):
+        return self.target_type.model_class() if self.target_type_id else None
+
+    def get_registration(self):
+        from django_vox.registry import objects
+
+        return objects[self.get_object_model()].registration
+
+    def issue(self, obj, *, actor=None, target=None):
+        """Issue through DJANGO_VOX_ISSUE_METHOD (sending now, by default)."""
+        from django_vox import issuing
+
+        issuing.validate_issue(self, obj, actor, target)
+        method = issuing.get_issue_method()
+        return method(self, obj, actor=actor, target=target)
+
+    def issue_now(self, obj, *, actor=None, target=None):
+        """Issue in this process; sending waits for the transaction to commit."""
+        from django_vox import issuing
+
+        return issuing.issue_now(self, obj, actor=actor, target=target)
+
+    def preview(self, backend_id, content, subject=""):
+        """HTML of ``content`` rendered by backend ``backend_id`` against a sample object."""
+        from django_vox import issuing
+
+        return issuing.preview(self, backend_id, content, subject)
+
+
+class Template(models.Model):
+    """The copy of one notification for one backend, written by editors."""
+
+    notification = models.ForeignKey(Notification, models.CASCADE, related_name="templates",
+                                     verbose_name=_("notification"))
+    # A plain CharField: the registry supplies choices at run time, so enabling
+    # a backend never needs a migration.
+    backend = models.CharField(_("backend"), max_length=100)
+    recipients = models.CharField(_("recipients"), max_length=500, blank=True,
+                                  help_text=_("Comma-separated recipient keys (c, c:KEY, se, re, si)."))
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    content = models.TextField(_("content"), blank=True)
+    from_address = models.CharField(_("from address"), max_length=500, blank=True,
+                                    help_text=_("A template; blank uses the backend's default."))
+    bulk = models.BooleanField(_("bulk"), default=False,
+                               help_text=_("Send one message to all recipients instead of one each."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("template")
+        verbose_name_plural = _("templates")
+
+    def __str__(self):
+        return f"{self.notification} [{self.backend}]"
+
+    def get_recipient_keys(self):
+        return [key.strip() for key in self.recipients.split(",") if key.strip()]
+
+
+class TemplateAttachment(models.Model):
+    template = models.ForeignKey(Template, models.CASCADE, related_name="attachments")
+    key = models.CharField(_("key"), max_length=500,
+                           help_text=_('Where the file comes from, e.g. "object.invoice".'))
+
+    class Meta:
+        verbose_name = _("template attachment")
+        verbose_name_plural = _("template attachments")
+
+    def __str__(self):
+        return self.key
+
+
+class SiteContact(models.Model):
+    """A fixed address (a team inbox, a Slack channel) that templates can reach as "si"."""
+
+    BLACKLIST = "blacklist"
+    WHITELIST = "whitelist"
+    FILTER_CHOICES = [
+        (BLACKLIST, _("Every notification except those disabled")),
+        (WHITELIST, _("Only the notifications enabled")),
+    ]
+
+    name = models.CharField(_("name"), max_length=500, blank=True)
+    protocol = models.CharField(_("protocol"), max_length=100)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    enable_filter = models.CharField(_("enable filter"), max_length=10, choices=FILTER_CHOICES,
+                                     default=BLACKLIST)
+
+    class Meta:
+        verbose_name = _("site contact")
+        verbose_name_plural = _("site contacts")
+        ordering = ["name", "protocol", "address"]
+
+    def __str__(self):
+        return f"{self.name} <{self.address}> ({self.protocol})" if self.name else self.address
+
+
+class SiteContactSetting(models.Model):
+    site_contact = models.ForeignKey(SiteContact, models.CASCADE, related_name="settings")
+    notification = models.ForeignKey(Notification, models.CASCADE, related_name="+")
+    enabled = models.BooleanField(_("enabled"))
+
+    class Meta:
+        verbose_name = _("site contact setting")
+        verbose_name_plural = _("site contact settings")
+        unique_together = [("site_contact", "notification")]
+
+    def __str__(self):
+        return f"{self.site_contact} / {self.notification}: {'on' if self.enabled else 'off'}"
+
+
+class Delivery(models.Model):
+    """The delivery log: one row per outgoing message, written before it is sent.
+
+    ``message`` holds the rendered message (``Message.to_dict()``), enough to
+    send it again exactly.
+    """
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    STATUS_CHOICES = [
+        (QUEUED, _("queued")),
+        (SENT, _("sent")),
+        (FAILED, _("failed")),
+        (SUPPRESSED, _("suppressed")),
+    ]
+
+    issue_id = models.UUIDField(_("issue"), null=True, blank=True, db_index=True,
+                                help_text=_("Shared by the deliveries of one issue."))
+    notification = models.ForeignKey(Notification, models.SET_NULL, null=True, blank=True,
+                                     related_name="deliveries", verbose_name=_("notification"))
+    template = models.ForeignKey(Template, models.SET_NULL, null=True, blank=True,
+                                 related_name="deliveries", verbose_name=_("template"))
+    object_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    object_id = models.CharField(max_length=255, blank=True)
+    backend = models.CharField(_("backend"), max_length=100)
+    protocol = models.CharField(_("protocol"), max_length=100, blank=True)
+    from_address = models.CharField(_("from address"), max_length=500, blank=True)
+    to_addresses = models.JSONField(_("to addresses"), default=list)
+    message = models.JSONField(_("message"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES,
+                              default=QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("delivery log")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.backend} → {', '.join(self.to_addresses or [])} ({self.status})"
+
+    def get_message(self):
+        from django_vox.messages import Message
+
+        return Message.from_dict(self.message or {})
+
+    def resend(self):
+        """Send this message again, exactly as rendered.  Returns True when it was sent."""
+        from django_vox import issuing
+
+        return issuing.send_deliveries([self], raise_errors=False)[self.pk]
+
+
+class FailedManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status=Delivery.FAILED)
+
+
+class FailedMessage(Delivery):
+    """Deliveries that failed, with ``resend()`` (django-vox 4.x name)."""
+
+    objects = FailedManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("failed message")
+        verbose_name_plural = _("failed messages")

@@ -1,0 +1,103 @@
+"""Rendering of editor-written templates.
+
+Templates written in the admin are compiled by a dedicated template engine, not
+the project's: it has no loaders, no context processors and no ``{% debug %}``
+tag, so an editor's template sees only the context django-vox gives it
+(``object``, ``actor``, ``target``, ``recipient``, ``notification`` ...) and can
+not reach settings or other templates.  Django's template language already
+refuses to call methods marked ``alters_data`` (``save``, ``delete``, related
+manager ``create``...).
+
+Compiled templates are cached by source, so one issue to thousands of
+recipients parses each template once.
+"""
+
+import functools
+import re
+
+from django.template import Context, Engine, Library
+from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
+from django.template.base import VariableDoesNotExist
+from django.template.defaulttags import register as default_tags
+
+from django_vox.exceptions import TemplateRenderError
+
+__all__ = ["compile_template", "render", "check_template", "fold_header"]
+
+# Built-in tags minus the ones that reveal or reach beyond the context.
+_FORBIDDEN_TAGS = {"debug", "load", "include", "extends", "ssi"}
+_safe_tags = Library()
+_safe_tags.tags = {k: v for k, v in default_tags.tags.items() if k not in _FORBIDDEN_TAGS}
+_safe_tags.filters = dict(default_tags.filters)
+
+_BUILTINS = [
+    "django.template.defaultfilters",
+    "django.template.loader_tags",
+    "django.templatetags.i18n",
+    "django.templatetags.l10n",
+    "django.templatetags.tz",
+]
+
+
+def _make_engine(autoescape):
+    engine = Engine(
+        dirs=[],
+        app_dirs=False,
+        loaders=[("django.template.loaders.locmem.Loader", {})],
+        libraries={},
+        builtins=_BUILTINS,
+        autoescape=autoescape,
+        debug=False,
+        string_if_invalid="",
+    )
+    # Replace the default tag library with the reduced one.
+    engine.template_builtins = [
+        lib for lib in engine.template_builtins if lib is not default_tags
+    ]
+    engine.template_builtins.insert(0, _safe_tags)
+    # ``include``/``extends`` live in loader_tags: keep ``block`` only.
+    for lib in engine.template_builtins:
+        if "extends" in lib.tags or "include" in lib.tags:
+            reduced = Library()
+            reduced.tags = {k: v for k, v in lib.tags.items() if k not in _FORBIDDEN_TAGS}
+            reduced.filters = dict(lib.filters)
+            engine.template_builtins[engine.template_builtins.index(lib)] = reduced
+    return engine
+
+
+_ENGINES = {True: _make_engine(True), False: _make_engine(False)}
+
+
+@functools.lru_cache(maxsize=512)
+def compile_template(source, autoescape=True):
+    """Compile ``source`` once; raise TemplateRenderError with the reason."""
+    try:
+        return _ENGINES[bool(autoescape)].from_string(source or "")
+    except DjangoTemplateSyntaxError as err:
+        raise TemplateRenderError(f"Template syntax error: {err}") from err
+
+
+def render(source, parameters, autoescape=True):
+    """Render editor template ``source`` with ``parameters``."""
+    template = compile_template(source, autoescape)
+    try:
+        return template.render(Context(parameters, autoescape=autoescape))
+    except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
+        raise TemplateRenderError(f"Template error: {err}") from err
+
+
+def check_template(source):
+    """Return an error message for ``source``, or ``None`` when it compiles."""
+    try:
+        compile_template(source, True)
+    except TemplateRenderError as err:
+        return str(err.__cause__ or err)
+    return None
+
+
+_NEWLINES = re.compile(r"[\r\n]+\s*")
+
+
+def fold_header(value):
+    """Fold CR/LF (and the whitespace after) into single spaces for headers."""
+    return _NEWLINES.sub(" ", value or "").strip()

@@ -1,0 +1,8 @@
+"""Signals for extending django-vox.  Sent with ``send_robust``."""
+
+from django.dispatch import Signal
+
+#: Sent after a delivery succeeded: ``delivery`` (a Delivery row), ``backend``.
+message_sent = Signal()
+#: Sent after a delivery failed: ``delivery``, ``backend``, ``error``.
+message_failed = Signal()

@@ -1,0 +1,22 @@
+import os
+import sys
+
+import django
+
+sys.path.insert(0, os.path.abspath(".."))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+django.setup()
+
+import django_vox  # noqa: E402
+
+project = "django-vox"
+author = "The django-vox developers"
+copyright = "2026, The django-vox developers"
+release = django_vox.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "sphinx.ext.viewcode"]
+intersphinx_mapping = {}
+autodoc_member_order = "bysource"
+exclude_patterns = ["_build"]
+html_theme = "alabaster"

@@ -1,0 +1,68 @@
+"""Settings for django-vox's own test suite."""
+
+import os
+
+SECRET_KEY = "django-vox-tests-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "django_vox",
+    "tests.testapp.apps.TestAppConfig",
+]
+SITE_ID = 1
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+STATIC_URL = "/static/"
+
+if os.environ.get("VOX_TEST_DATABASE") == "postgres":
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("VOX_PG_NAME", "django_vox"),
+        "USER": os.environ.get("VOX_PG_USER", "postgres"),
+        "HOST": os.environ.get("VOX_PG_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("VOX_PG_PORT", "5432"),
+    }}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEFAULT_FROM_EMAIL = "noreply@example.org"
+
+DJANGO_VOX_BACKENDS = [
+    "django_vox.backends.locmem.Backend",
+    "django_vox.backends.locmem.SmsBackend",
+    "django_vox.backends.locmem.SlackBackend",
+    "django_vox.backends.locmem.JsonWebhookBackend",
+]
+DJANGO_VOX_THROW_EXCEPTIONS = False
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
