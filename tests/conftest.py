@@ -5,6 +5,13 @@ import pytest
 
 from django_vox.backends import locmem
 
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.xmpp",
+    "tests.fixtures.browser",
+    "tests.fixtures.workers",
+]
+
 
 @pytest.fixture(autouse=True)
 def _clear_outbox():
