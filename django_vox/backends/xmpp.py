@@ -72,6 +72,7 @@ class Backend(BaseBackend):
 
     def _start_loop(self):
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(_quiet_loop_errors)
         self._thread = threading.Thread(target=self._loop.run_forever,
                                         name="django-vox-xmpp", daemon=True)
         self._thread.start()
@@ -125,15 +126,17 @@ class Backend(BaseBackend):
             raise PermanentSendError(
                 f"XMPP server {where} failed TLS verification (set DJANGO_VOX_XMPP_VERIFY_TLS "
                 f"= False only for a server you trust): {err}") from err
-        except asyncio.InvalidStateError as err:
-            # aioopenssl 0.6 reports a failed TLS handshake (e.g. an unverifiable
-            # certificate) by tripping over its own future; the SSL error is the context.
-            if not isinstance(err.__context__, OpenSSL.SSL.Error):
+        except (OpenSSL.SSL.Error, asyncio.InvalidStateError) as err:
+            # aioopenssl 0.6 reports a failed TLS handshake (an unverifiable
+            # certificate) either as the SSL error itself or, depending on timing,
+            # by tripping over its own future with the SSL error as the context.
+            ssl_error = err if isinstance(err, OpenSSL.SSL.Error) else err.__context__
+            if not isinstance(ssl_error, OpenSSL.SSL.Error):
                 raise
             raise PermanentSendError(
                 f"TLS handshake with the XMPP server {where} failed (set "
                 f"DJANGO_VOX_XMPP_VERIFY_TLS = False only for a server you trust): "
-                f"{err.__context__}") from err.__context__
+                f"{ssl_error}") from ssl_error
         except (OSError, TimeoutError, asyncio.TimeoutError, ValueError) as err:
             raise TransientSendError(
                 f"Could not reach the XMPP server {where} for {jid}: {_reason(err)}") from err
@@ -149,8 +152,8 @@ class Backend(BaseBackend):
         except ValueError as err:
             raise InvalidAddress(address, f"not a valid JID ({err})", protocol=self.PROTOCOL) \
                 from err
-        if not jid.localpart:
-            raise InvalidAddress(address, "a JID needs a user part (user@domain)",
+        if not jid.localpart or "@" in jid.domain:
+            raise InvalidAddress(address, "a JID reads user@domain (a resource may follow)",
                                  protocol=self.PROTOCOL)
         return jid
 
@@ -185,6 +188,12 @@ def _server_setting():
         raise ImproperlyConfigured(
             f'DJANGO_VOX_XMPP_SERVER {value!r} must be "host:port", e.g. "xmpp.example.org:5222".')
     return [(host, int(port))]
+
+
+def _quiet_loop_errors(loop, context):
+    """aioxmpp leaves futures with unretrieved exceptions behind after a failed
+    connection; they repeat what open() already raised, so keep them at debug."""
+    logger.debug("XMPP event loop: %s", context.get("message"), exc_info=context.get("exception"))
 
 
 def _reason(err):
