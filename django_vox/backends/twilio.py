@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError, TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
 from django_vox.http import HttpSession
 
 __all__ = ["Backend"]

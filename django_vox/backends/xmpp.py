@@ -63,7 +63,7 @@ class Backend(BaseBackend):
         if self._client is not None:
             try:
                 self._run(self._session.__aexit__(None, None, None), self.TIMEOUT)
-            except (OSError, TimeoutError, asyncio.TimeoutError) as err:
+            except (OSError, TimeoutError) as err:
                 logger.warning("Disconnecting from XMPP failed: %s", err)
             finally:
                 self._client = self._session = None
@@ -137,7 +137,7 @@ class Backend(BaseBackend):
                 f"TLS handshake with the XMPP server {where} failed (set "
                 f"DJANGO_VOX_XMPP_VERIFY_TLS = False only for a server you trust): "
                 f"{ssl_error}") from ssl_error
-        except (OSError, TimeoutError, asyncio.TimeoutError, ValueError) as err:
+        except (OSError, TimeoutError, ValueError) as err:
             raise TransientSendError(
                 f"Could not reach the XMPP server {where} for {jid}: {_reason(err)}") from err
         self._session = session

@@ -5,10 +5,14 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from django_vox.backends.json_webhook import Backend, parse_fields
-from django_vox.exceptions import InvalidAddress, PermanentSendError, TemplateRenderError, \
-    TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    TemplateRenderError,
+    TransientSendError,
+)
 from django_vox.models import Delivery, SiteContact
-from tests.backends.helpers import slow_handler
+from tests.backends.helpers import settle, slow_handler
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 
@@ -54,9 +58,8 @@ def test_issue_posts_the_object(httpserver, make_template, committed):
     user = get_user_model().objects.create(username="ann")
     article = Article.objects.create(author=user, title="Launch", body="Big day")
     make_template(Article, "published", backend="json-webhook", recipients="si", content=BODY)
-    with override_settings(DJANGO_VOX_BACKENDS=["django_vox.backends.json_webhook"]):
-        with committed():
-            ArticleRegistration.published.issue(article)
+    with override_settings(DJANGO_VOX_BACKENDS=["django_vox.backends.json_webhook"]), committed():
+        ArticleRegistration.published.issue(article)
     httpserver.check_assertions()
     assert len(httpserver.log) == 1
     delivery = Delivery.objects.get()
@@ -97,9 +100,10 @@ def test_error_answers(httpserver, status, error):
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)
 def test_timeout_is_transient(httpserver):
-    httpserver.expect_request("/h").respond_with_handler(slow_handler(2))
+    httpserver.expect_request("/h").respond_with_handler(slow_handler(1))
     with pytest.raises(TransientSendError, match="timed out"):
         Backend().send(httpserver.url_for("/h"), Backend().build_message("", "a: b", {}))
+    settle(httpserver)
 
 
 def test_non_http_address_refused_before_any_request(httpserver):

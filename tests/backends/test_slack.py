@@ -6,7 +6,7 @@ from django.test import override_settings
 from django_vox.backends.slack import Backend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
 from django_vox.messages import Message
-from tests.backends.helpers import slow_handler
+from tests.backends.helpers import settle, slow_handler
 
 
 def test_posts_text_as_json(httpserver):
@@ -45,9 +45,10 @@ def test_error_answers_carry_the_body(httpserver, status, error):
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)
 def test_timeout_is_transient(httpserver):
-    httpserver.expect_request("/hook").respond_with_handler(slow_handler(2))
+    httpserver.expect_request("/hook").respond_with_handler(slow_handler(1))
     with pytest.raises(TransientSendError, match="timed out"):
         Backend().send(httpserver.url_for("/hook"), Message(text="x"))
+    settle(httpserver)
 
 
 @pytest.mark.parametrize("address", ["ftp://example.org/hook", "file:///etc/passwd",

@@ -9,7 +9,7 @@ from django_vox.backends.twilio import Backend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
 from django_vox.messages import Message
 from django_vox.models import Delivery
-from tests.backends.helpers import slow_handler
+from tests.backends.helpers import settle, slow_handler
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import ArticleRegistration
 
@@ -86,9 +86,10 @@ def test_rate_limit_and_server_errors_are_transient(twilio, status):
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)
 def test_timeout_is_transient(twilio):
-    twilio.expect_request(PATH).respond_with_handler(slow_handler(2, status=201))
+    twilio.expect_request(PATH).respond_with_handler(slow_handler(1, status=201))
     with pytest.raises(TransientSendError, match="timed out"):
         Backend().send("+12025550123", Message(text="x"))
+    settle(twilio)
 
 
 def test_missing_credentials_name_the_setting(twilio, settings):

@@ -6,7 +6,7 @@ from django.test import override_settings
 from django_vox.backends.twitter import Backend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
 from django_vox.messages import Message
-from tests.backends.helpers import slow_handler
+from tests.backends.helpers import settle, slow_handler
 
 SECRETS = {"DJANGO_VOX_TWITTER_CONSUMER_KEY": "ckey", "DJANGO_VOX_TWITTER_CONSUMER_SECRET": "csecret",
            "DJANGO_VOX_TWITTER_TOKEN_KEY": "tkey", "DJANGO_VOX_TWITTER_TOKEN_SECRET": "tsecret"}
@@ -89,9 +89,10 @@ def test_rate_limit_and_server_errors_are_transient(twitter, status):
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)
 def test_timeout_is_transient(twitter):
-    twitter.expect_request("/1.1/statuses/update.json").respond_with_handler(slow_handler(2))
+    twitter.expect_request("/1.1/statuses/update.json").respond_with_handler(slow_handler(1))
     with pytest.raises(TransientSendError, match="timed out"):
         Backend().send("", Message(text="x"))
+    settle(twitter)
 
 
 def test_too_long_status_fails_without_a_request(twitter):
