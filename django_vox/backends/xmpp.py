@@ -57,6 +57,9 @@ class Backend(BaseBackend):
         self._start_loop()
         try:
             self._client = self._run(self._connect(jid, password, peer), self.TIMEOUT + 5)
+        except TIMEOUTS as err:
+            self._stop_loop()
+            raise TransientSendError(f"Connecting to XMPP as {jid} timed out") from err
         except BaseException:
             self._stop_loop()
             raise
