@@ -21,8 +21,7 @@ from django.utils.translation import ngettext
 from django_vox import issuing
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
-from django_vox.forms import IssueForm, NotifyForm
-from django_vox.rendering import check_template
+from django_vox.forms import IssueForm, NotifyForm, editor_template_problem
 
 __all__ = ["preview_view", "issue_view", "notify_action_view", "can_issue"]
 
@@ -52,7 +51,7 @@ def preview_view(model_admin, request, object_id):
     if backend_class is None:
         return JsonResponse({"error": _("Choose an enabled backend first.")}, status=400)
     for label, source in ((_("Subject"), subject), (_("Content"), content)):
-        problem = check_template(source)
+        problem = editor_template_problem(source)
         if problem:
             return JsonResponse({"error": f"{label}: {problem}"}, status=400)
     if not backend_class.USE_SUBJECT:

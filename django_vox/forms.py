@@ -1,5 +1,7 @@
 """Admin forms: the template editor, the one-time message and the issue page."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +10,8 @@ from django_vox.backends import backends as backend_registry
 from django_vox.models import Template
 from django_vox.rendering import check_template
 
-__all__ = ["TemplateForm", "NotifyForm", "IssueForm", "backend_info", "template_error"]
+__all__ = ["TemplateForm", "NotifyForm", "IssueForm", "backend_info", "template_error",
+           "editor_template_problem", "SENSITIVE_NAMES"]
 
 
 def backend_info() -> dict:
@@ -24,9 +27,30 @@ def backend_info() -> dict:
     } for cls in backend_registry.all()}
 
 
-def template_error(source):
-    """A ValidationError for an editor template that does not compile, else None."""
+#: Attribute names editors may not look up, whatever the object: the template
+#: language has no dynamic attribute lookup, so the name must appear literally.
+SENSITIVE_NAMES = frozenset({"password"})
+
+_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def editor_template_problem(source: str) -> str | None:
+    """Why ``source`` may not be used by an editor (syntax error, unknown tag or
+    filter, a sensitive attribute), or None."""
     problem = check_template(source or "")
+    if problem:
+        return problem
+    for tag in _TAGS.findall(source or ""):
+        for word in _WORDS.findall(tag):
+            if word.lower() in SENSITIVE_NAMES:
+                return _("“%(name)s” may not be used in templates.") % {"name": word}
+    return None
+
+
+def template_error(source):
+    """A ValidationError for an editor template that may not be saved, else None."""
+    problem = editor_template_problem(source)
     if problem:
         return forms.ValidationError(_("This template has an error: %(problem)s"),
                                      code="template", params={"problem": problem})

@@ -17,7 +17,7 @@ from django_vox.backends import backends as backend_registry
 from django_vox.issuing import _bulk_create, _send_rows
 from django_vox.registry import objects as registry
 
-__all__ = ["ManualResult", "manual_backends", "send_one_time", "check_renderable"]
+__all__ = ["ManualResult", "manual_backends", "send_one_time"]
 
 logger = logging.getLogger("django_vox")
 
@@ -105,16 +105,4 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
     logger.info("One-time message via %s: %d sent, %d failed, %d without contact.",
                 backend.ID, result.sent, result.failed, result.unreachable)
     return result
-
-
-def check_renderable(backend_id, subject, body, from_address=""):
-    """Compile the parts of a one-time message; return {field: error}."""
-    from django_vox.rendering import check_template
-
-    errors = {}
-    for name, source in (("subject", subject), ("body", body), ("from_address", from_address)):
-        problem = check_template(source)
-        if problem:
-            errors[name] = problem
-    return errors
 
