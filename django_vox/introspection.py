@@ -122,7 +122,7 @@ def variables(notification) -> dict:
     rec_models = recipient_models(notification)
     model_fields = {"contact": [{"path": f"recipient.{name}", "label": str(label)}
                                 for name, label in CONTACT_FIELDS]}
-    for prefix, model in _role_models(notification):
+    for _prefix, model in _role_models(notification):
         for channel in _channels(model).values():
             if channel.model is not None:
                 label = channel.model._meta.label_lower

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from django_vox import deliverylog
 from django_vox.backends import backends as backend_registry
-from django_vox.issuing import _bulk_create, _send_rows
+from django_vox.issuing import _send_rows
 from django_vox.registry import objects as registry
 
 __all__ = ["ManualResult", "manual_backends", "send_one_time"]
@@ -86,13 +87,13 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
     if not messages:
         return result
     rows = []
-    for (instance, contact), message in zip(contacts, messages):
+    for (instance, contact), message in zip(contacts, messages, strict=True):
         ct = ContentType.objects.get_for_model(type(instance))
         rows.append(Delivery(
             issue_id=result.issue_id, object_type=ct, object_id=str(instance.pk),
             backend=backend.ID, protocol=backend.PROTOCOL, from_address=message.from_address,
             to_addresses=[contact.address], message=message.to_dict()))
-    rows = _bulk_create(Delivery, rows)
+    rows = deliverylog.insert(rows)
     try:
         backend.open()
     except Exception as err:  # noqa: BLE001 - recorded on every row by _send_rows

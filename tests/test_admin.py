@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_vox.backends import locmem
 from django_vox.models import Delivery, Notification, Template
 from tests.test_admin_helpers import inline_post, make_user
-from tests.testapp.models import Article, Comment, Subscriber
+from tests.testapp.models import Article, Comment
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.test import Client, override_settings
-from django.urls import path, reverse
+from django.urls import path
 
 from django_vox.admin import notify
 from django_vox.backends import locmem
