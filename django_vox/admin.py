@@ -57,6 +57,11 @@ class TemplateInline(admin.StackedInline):
     fields = ["backend", "recipients", "subject", "content", "attachments", "from_address",
               "bulk", "enabled"]
 
+    @admin.display(description=_("attachments"))
+    def attachments(self, template):
+        """Read-only display (users who may only view): the attachment keys."""
+        return ", ".join(a.key for a in template.attachments.all()) if template.pk else "-"
+
     def get_formset(self, request, obj=None, **kwargs):
         # Give each form the notification, so recipients and attachments are its own.
         kwargs["form"] = type("TemplateForm", (self.form,), {"notification": obj})

@@ -276,3 +276,23 @@ def test_issue_page_permissions_and_csrf(client, django_user_model, published, a
                                        "csrfmiddlewaretoken": str(token)})
     assert len(locmem.outbox) == 1
 
+
+
+def test_view_only_user_sees_templates_read_only(client, django_user_model, published,
+                                                make_template):
+    make_template(Article, "published", recipients="c:author,si", attachments=["object.summary"])
+    client.force_login(make_user(django_user_model, "reader", "django_vox.view_notification",
+                                 "django_vox.view_template"))
+    response = client.get(change_url(published))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "c:author,si" in html and 'name="templates-0-content"' not in html
+    assert "object.summary" in html
+    response = client.post(change_url(published), inline_post([]))
+    assert response.status_code == 403
+
+
+def test_add_page_for_a_hand_made_notification(admin_client):
+    response = admin_client.get(reverse("admin:django_vox_notification_add"))
+    assert response.status_code == 200
+    assert 'name="codename"' in response.content.decode()
