@@ -91,6 +91,15 @@ def test_edit_preview_save_and_issue_in_a_real_browser(page, transactional_db, s
         expect(row.locator(".vox-toolbar")).to_have_attribute("data-editor", editor)
     expect(row.locator(".vox-toolbar .vox-tool")).to_have_count(5)  # the HTML buttons
 
+    # A template added on the page gets the same editor.
+    page.locator("#templates-group .add-row a").click()
+    added = page.locator("#templates-1")
+    added.locator("select[name=templates-1-backend]").select_option("locmem-sms")
+    expect(added.locator(".field-subject")).to_be_hidden()
+    expect(added.locator("select.vox-picker option[value='object.title']")).to_have_count(1)
+    added.locator(".inline-deletelink").click()
+    expect(page.locator("#templates-1")).to_have_count(0)
+
     # Write HTML with the toolbar and the variable picker, at the cursor.
     content.fill("<p>Dear reader, ")
     row.locator(".vox-tool", has_text="B").click()
