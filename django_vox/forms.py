@@ -113,21 +113,26 @@ class TemplateForm(forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("attachments", current_attachments)
 
-    def _clean_template(self, name):
+    def _clean_template(self, name, flag=None):
         value = self.cleaned_data.get(name, "")
+        backend_class = backend_registry.get(self.cleaned_data.get("backend", ""))
+        if flag and backend_class is not None and not getattr(backend_class, flag):
+            # The field is hidden for this backend and never rendered by it:
+            # an error there would be one the editor cannot see.
+            return value
         error = template_error(value)
         if error:
             raise error
         return value
 
     def clean_subject(self):
-        return self._clean_template("subject")
+        return self._clean_template("subject", "USE_SUBJECT")
 
     def clean_content(self):
         return self._clean_template("content")
 
     def clean_from_address(self):
-        return self._clean_template("from_address")
+        return self._clean_template("from_address", "USE_FROM_ADDRESS")
 
     def clean_recipients(self):
         return ",".join(self.cleaned_data.get("recipients") or [])
@@ -189,8 +194,15 @@ class IssueForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 12, "class": "vox-issue-objects"}),
         help_text=_("The notification is issued once for each object chosen."))
 
+    #: How many objects the list offers (the most recent): enough to choose
+    #: from, few enough for the page to load on big tables.
+    LIMIT = 500
+
     def __init__(self, notification, *args, **kwargs):
         super().__init__(*args, **kwargs)
         model = notification.get_object_model()
-        self.fields["objects"].queryset = model._default_manager.all()
-        self.fields["objects"].label = model._meta.verbose_name_plural
+        field = self.fields["objects"]
+        field.queryset = model._default_manager.all()
+        field.label = model._meta.verbose_name_plural
+        recent = field.queryset.order_by("-pk")[:self.LIMIT]
+        field.widget.choices = [(obj.pk, str(obj)) for obj in recent]

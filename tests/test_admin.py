@@ -153,6 +153,17 @@ def test_template_errors_are_form_errors_not_500(editor, published, field, sourc
     assert not Template.objects.filter(notification=published).exists()
 
 
+def test_fields_hidden_for_the_backend_are_not_checked(editor, published):
+    # The slack backend has no subject or from address: the editor cannot see
+    # those fields, so leftovers there must not block saving.
+    response = editor.post(change_url(published), inline_post([{
+        "backend": "locmem-slack-webhook", "recipients": ["si"], "subject": "{% if %}",
+        "from_address": "{{ x|nope }}", "content": "Posted: {{ object.title }}",
+        "enabled": True}]))
+    assert response.status_code == 302
+    assert Template.objects.get(notification=published).subject == "{% if %}"
+
+
 def test_change_page_needs_permission(client, django_user_model, published):
     client.force_login(make_user(django_user_model, "nobody"))
     assert client.get(change_url(published)).status_code == 403
@@ -296,3 +307,19 @@ def test_add_page_for_a_hand_made_notification(admin_client):
     response = admin_client.get(reverse("admin:django_vox_notification_add"))
     assert response.status_code == 200
     assert 'name="codename"' in response.content.decode()
+
+
+def test_issue_page_lists_recent_objects_but_accepts_any(admin_client, published, article,
+                                                         monkeypatch, committed):
+    from django_vox.forms import IssueForm
+
+    monkeypatch.setattr(IssueForm, "LIMIT", 1)
+    newer = Article.objects.create(author=article.author, title="Newer")
+    html = admin_client.get(issue_url(published)).content.decode()
+    assert "Newer" in html and "Spring news" not in html
+    Template.objects.create(notification=published, backend="locmem", recipients="c:author",
+                            content="x")
+    with committed():
+        response = admin_client.post(issue_url(published), {"objects": [str(article.pk)]})
+    assert response.status_code == 302
+    assert len(locmem.outbox) == 1 and newer.pk != article.pk
