@@ -68,9 +68,28 @@ def _make_engine(autoescape):
 _ENGINES = {True: _make_engine(True), False: _make_engine(False)}
 
 
+#: Attribute names templates may not look up, whatever the object (password
+#: hashes).  The template language has no dynamic attribute lookup, so the name
+#: has to appear literally inside a tag or variable to be reached.
+SENSITIVE_NAMES = frozenset({"password"})
+_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sensitive_name(source):
+    for tag in _TAGS.findall(source or ""):
+        for word in _WORDS.findall(tag):
+            if word.lower() in SENSITIVE_NAMES:
+                return word
+    return None
+
+
 @functools.lru_cache(maxsize=512)
 def compile_template(source, autoescape=True):
     """Compile ``source`` once; raise TemplateRenderError with the reason."""
+    name = _sensitive_name(source)
+    if name:
+        raise TemplateRenderError(f"\u201c{name}\u201d may not be used in templates.")
     try:
         return _ENGINES[bool(autoescape)].from_string(source or "")
     except DjangoTemplateSyntaxError as err:
@@ -91,7 +110,7 @@ def check_template(source):
     try:
         compile_template(source, True)
     except TemplateRenderError as err:
-        return str(err.__cause__ or err)
+        return str(err.__cause__ or err.message)
     return None
 
 
