@@ -13,7 +13,7 @@ import logging
 import re
 import smtplib
 import ssl
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import mail
@@ -93,7 +93,10 @@ def format_from_address(value: str) -> str:
         name, addr = value[:-1].rsplit("<", 1)
         name = name.strip().strip('"').strip()
         if name:
-            return formataddr((name, addr.strip()))
+            # A quoted string (not an encoded word): Django 5.2 and 6.x both
+            # encode it correctly, and no character of the name is syntax.
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+            return f'"{quoted}" <{addr.strip()}>'
     return value
 
 

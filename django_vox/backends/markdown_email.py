@@ -26,10 +26,11 @@ def markdown_escaper(escaped_chars: tuple):
     Every character Markdown lets a backslash escape (``ESCAPED_CHARS`` of the
     configured Markdown instance, so extensions' syntax is covered) gets a
     backslash, which Markdown removes again: the reader sees the value as
-    typed.  HTML special characters become entities.  The function is cached
-    per character set so compiled templates are reused.
+    typed.  HTML special characters become entities instead (an entity is
+    never Markdown syntax, and a backslash before one would stay visible).
+    The function is cached per character set so compiled templates are reused.
     """
-    table = str.maketrans({char: "\\" + char for char in escaped_chars})
+    table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
 
     def escape(text):
         return str(html_escape(text.translate(table)))

@@ -29,7 +29,7 @@ def make_article(title="Hello", subscribers=3, **subscriber_names):
 
 
 def parts(message):
-    """{content type: decoded content} of the non-attachment parts."""
-    return {part.get_content_type(): part.get_content()
+    """{content type: decoded content (LF line ends, no trailing newline)} of the non-attachment parts."""
+    return {part.get_content_type(): part.get_content().replace("\r\n", "\n").rstrip("\n")
             for part in message.walk()
             if not part.is_multipart() and part.get_content_disposition() != "attachment"}

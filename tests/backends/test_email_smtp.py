@@ -41,7 +41,7 @@ def test_html_email_is_multipart_alternative_with_attachments(vox_email, smtp_se
     attachments = {a.get_filename(): a for a in message.iter_attachments()}
     assert set(attachments) == {"summary.txt", "cover"}
     assert attachments["summary.txt"].get_content_type() == "text/plain"
-    assert attachments["summary.txt"].get_content() == "Summary of Spring & Summer"
+    assert attachments["summary.txt"].get_content().rstrip() == "Summary of Spring & Summer"
     cover = attachments["cover"]
     assert cover.get_content_type() == "text/x-card"
     assert cover.get_content().strip() == "BEGIN:CARD Spring & Summer END:CARD"
