@@ -17,8 +17,7 @@ import re
 
 from django.template import Context, Engine, Library
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
-from django.template.base import VariableDoesNotExist
-from django.template.base import VariableNode
+from django.template.base import VariableDoesNotExist, VariableNode
 from django.template.defaulttags import register as default_tags
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
@@ -26,7 +25,7 @@ from django.utils.timezone import template_localtime
 
 from django_vox.exceptions import TemplateRenderError
 
-__all__ = ["compile_template", "render", "check_template", "fold_header"]
+__all__ = ["compile_template", "render", "check_template", "fold_header"]  # noqa: RUF022
 
 # Built-in tags minus the ones that reveal or reach beyond the context.
 _FORBIDDEN_TAGS = {"debug", "load", "include", "extends", "ssi"}
