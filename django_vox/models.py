@@ -2,6 +2,7 @@
 the delivery log."""
 
 import logging
+import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -203,6 +204,7 @@ class Delivery(models.Model):
         (SUPPRESSED, _("suppressed")),
     ]
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     issue_id = models.UUIDField(_("issue"), null=True, blank=True, db_index=True,
                                 help_text=_("Shared by the deliveries of one issue."))
     notification = models.ForeignKey(Notification, models.SET_NULL, null=True, blank=True,
