@@ -378,7 +378,12 @@ def send_deliveries(deliveries, *, raise_errors=None):
         raise_errors = conf.get("DJANGO_VOX_THROW_EXCEPTIONS")
     results, errors = {}, []
     by_backend = {}
+    deliveries = list(deliveries)
+    # Trust the database, not possibly stale instances: never send twice.
+    current = dict(Delivery.objects.filter(pk__in=[row.pk for row in deliveries])
+                   .values_list("pk", "status"))
     for row in deliveries:
+        row.status = current.get(row.pk, row.status)
         if row.status == Delivery.SENT:
             results[row.pk] = True
             continue
