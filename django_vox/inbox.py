@@ -173,7 +173,7 @@ def activity_detail(request, key):
         return _error(403, "Authentication required.")
     item = (InboxItem.objects.for_owner(user).filter(activity__key=key)
             .select_related("activity").first())
-    if item is None or not objects[type(user)].registration.has_activity_endpoint(user):
+    if item is None or not objects[user.__class__].registration.has_activity_endpoint(user):
         return _error(404, "No such activity.")
     return _reply(item.activity.as_document())
 

@@ -306,8 +306,10 @@ class Activity(models.Model):
         document = {"@context": activities.AS_CONTEXT} if context else {}
         document["type"] = self.type
         document["id"] = self.get_iri()
+        if self.summary:
+            document["summary"] = self.summary
         document.update((k, v) for k, v in (self.document or {}).items()
-                        if k not in ("@context", "type", "id", "published"))
+                        if k not in ("@context", "type", "id", "summary", "published"))
         document["published"] = activities.format_datetime(self.published)
         return document
 
@@ -315,7 +317,7 @@ class Activity(models.Model):
 class InboxItemQuerySet(models.QuerySet):
     def for_owner(self, owner):
         """The items in ``owner``'s inbox, newest first."""
-        ct = ContentType.objects.get_for_model(type(owner))
+        ct = ContentType.objects.get_for_model(owner.__class__)  # works for request.user too
         return self.filter(owner_type=ct, owner_id=str(owner.pk)).order_by("-created_at", "-pk")
 
     def unread(self):
