@@ -18,6 +18,7 @@ import json
 import logging
 import re
 from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -36,10 +37,24 @@ from django_vox import conf
 from django_vox.exceptions import VoxError
 
 __all__ = [
-    "AS_CONTEXT", "AS_MEDIA_TYPE", "ACTIVITY_TYPES", "ActivityIRIError", "compile_regex",
-    "site_base", "reverse_iri", "resolve_iri", "resolve_path", "get_address",
-    "get_activity_object", "default_activity_object", "site_actor", "activity_iri",
-    "activity_key_from_iri", "format_datetime", "jsonable",
+    "ACTIVITY_TYPES",
+    "AS_CONTEXT",
+    "AS_MEDIA_TYPE",
+    "ActivityIRIError",
+    "activity_iri",
+    "activity_key_from_iri",
+    "compile_regex",
+    "default_activity_object",
+    "format_datetime",
+    "get_activity_object",
+    "get_address",
+    "is_registered_path",
+    "jsonable",
+    "resolve_iri",
+    "resolve_path",
+    "reverse_iri",
+    "site_actor",
+    "site_base",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -165,6 +180,13 @@ def get_address(instance) -> str | None:
         return None
 
 
+def is_registered_path(path: str) -> bool:
+    """Whether ``path`` has the shape of some registered model's regex."""
+    path = path.lstrip("/")
+    return any(compile_regex(entry.model, entry.regex).fullmatch(path)
+               for entry in _entries_with_regex())
+
+
 def resolve_path(path: str):
     """The registered object living at ``path`` (relative to the site root), or None."""
     path = path.lstrip("/")
@@ -203,11 +225,14 @@ def resolve_iri(iri: str):
 
 
 # -- AS2 objects -------------------------------------------------------------------
+_UTC = ZoneInfo("UTC")
+
+
 def format_datetime(value: datetime.datetime) -> str:
     """An xsd:dateTime with a time zone, as AS2 wants for ``published``."""
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, datetime.timezone.utc)
-    value = value.astimezone(datetime.timezone.utc).replace(microsecond=0)
+        value = timezone.make_aware(value, _UTC)
+    value = value.astimezone(_UTC).replace(microsecond=0)
     return value.isoformat().replace("+00:00", "Z")
 
 
@@ -272,7 +297,7 @@ def activity_iri(key) -> str:
     return _absolute(path)
 
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def activity_key_from_iri(iri: str) -> str | None:

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from django_vox import activities, conf
 
-__all__ = ["inbox", "outbox", "activity_detail", "ActivityInboxMiddleware", "inbox_limit"]
+__all__ = ["ActivityInboxMiddleware", "activity_detail", "inbox", "inbox_limit", "outbox"]
 
 logger = logging.getLogger("django_vox")
 
@@ -197,7 +197,8 @@ def _compile_box_regex(regex):
 
 class ActivityInboxMiddleware:
     """Answers Activity Streams requests to ``<actor path>inbox`` and
-    ``<actor path>outbox``; every other request passes through untouched.
+    ``<actor path>outbox`` where the actor path fits a registration's regex;
+    every other request passes through untouched.
 
     Put it after AuthenticationMiddleware.  DJANGO_VOX_ACTIVITY_REGEX changes
     which paths are boxes (named groups ``path`` and ``box``).
@@ -208,7 +209,7 @@ class ActivityInboxMiddleware:
 
     def __call__(self, request):
         match = _box_regex().fullmatch(request.path_info.lstrip("/"))
-        if match is not None:
+        if match is not None and activities.is_registered_path(match.group("path")):
             box = match.group("box")
             if box == "inbox" and request.method in ("GET", "HEAD") and wants_activity(request):
                 return inbox(request, match.group("path"))

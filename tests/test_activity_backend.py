@@ -8,7 +8,6 @@ from django_vox.backends.activity import Backend
 from django_vox.models import Activity, Delivery, InboxItem, Notification, SiteContact
 from django_vox.registry import objects
 from tests import as2
-from tests.activity_fixtures import activity_settings, ann, bob  # noqa: F401
 from tests.testapp.models import Article, Depot
 from tests.testapp.registrations import ArticleRegistration
 

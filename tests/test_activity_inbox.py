@@ -13,7 +13,6 @@ from django_vox.inbox import inbox_limit
 from django_vox.models import Activity, InboxItem
 from django_vox.registry import objects
 from tests import as2
-from tests.activity_fixtures import activity_settings, ann, bob, user_inboxes  # noqa: F401
 from tests.testapp.models import Article
 
 pytestmark = pytest.mark.django_db
@@ -158,15 +157,20 @@ def test_bad_read_requests(client, setup, ann, body, content_type, status):
     assert "error" in json.loads(response.content)
 
 
-def test_outbox_needs_a_csrf_token_with_session_auth(setup, ann):
+@pytest.mark.parametrize("prefix", ["/vox/", "/"])
+def test_outbox_needs_a_csrf_token_with_session_auth(setup, ann, settings, prefix):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]  # serves prefix "/"
     activity = deliver("Hi", ann)
     client = Client(enforce_csrf_checks=True)
     client.force_login(ann)
-    assert post_read(client, activity.get_iri()).status_code == 403
+    response = post_read(client, activity.get_iri(), prefix=prefix)
+    assert response.status_code == 403
+    assert b"CSRF" in response.content
     assert InboxItem.objects.get().read_at is None
     client.get("/admin/login/")  # any page with a form sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    assert post_read(client, activity.get_iri(), HTTP_X_CSRFTOKEN=token).status_code == 204
+    assert post_read(client, activity.get_iri(), prefix=prefix,
+                     HTTP_X_CSRFTOKEN=token).status_code == 204
     assert InboxItem.objects.get().read_at is not None
 
 
@@ -275,6 +279,10 @@ def test_middleware_lets_other_requests_through(client, setup, middleware, ann):
     client.force_login(ann)
     # The project has no page at /users/ann/inbox: Django's own 404, not the inbox.
     response = get_inbox(client, prefix="/", accept="text/html")
+    assert response.status_code == 404
+    assert response.get("Content-Type", "").startswith("text/html")
+    # Activity Streams requests to paths no registration regex fits are not ours.
+    response = client.get("/blog/posts/inbox", HTTP_ACCEPT=AS)
     assert response.status_code == 404
     assert response.get("Content-Type", "").startswith("text/html")
     response = client.post("/users/ann/outbox", data="a=b",
