@@ -162,3 +162,43 @@ def test_activity_ids_fall_back_to_urns_without_the_urls(settings):
     settings.SITE_DOMAIN = "example.org"
     key = "0f8fad5b-d9cb-469f-a165-70867728950e"
     assert activities.activity_iri(key) == f"urn:uuid:{key}"
+
+
+def test_resolve_owners_agrees_with_resolve_iri_in_few_queries(
+        settings, ann, django_assert_max_num_queries):
+    settings.SITE_DOMAIN = "example.org"
+    users = User.objects.bulk_create(User(username=f"user{n}") for n in range(40))
+    article = Article.objects.create(author=ann, title="Hi")
+    iris = [f"https://example.org/users/{u.username}/" for u in users] + [
+        f"https://example.org/articles/{article.pk}/",
+        f"https://example.org/articles/00{article.pk}/",   # the database normalises it
+        "https://example.org/users/nobody/",
+        "https://elsewhere.org/users/user1/",
+        "https://example.org/articles/x/",
+    ]
+    with django_assert_max_num_queries(5):
+        found = activities.resolve_owners(iris[:41])
+    found = activities.resolve_owners(iris)
+    expected = {}
+    for iri in iris:
+        instance = activities.resolve_iri(iri)
+        if instance is not None:
+            expected[iri] = (type(instance), instance.pk)
+    assert found == expected
+    assert len(found) == 42
+
+
+def test_resolve_owners_with_several_groups(settings, ann):
+    settings.SITE_DOMAIN = "example.org"
+    article = Article.objects.create(author=ann, title="Hi")
+    comments = [Comment.objects.create(article=article, name="C", text="t") for _ in range(3)]
+    original = objects[Comment]
+    try:
+        objects.add(Comment, type(original.registration),
+                    regex=r"^articles/(?P<article__pk>\d+)/comments/(?P<pk>\d+)/$")
+        iris = [activities.reverse_iri(c) for c in comments]
+        wrong = f"https://example.org/articles/{article.pk + 1}/comments/{comments[0].pk}/"
+        found = activities.resolve_owners([*iris, wrong])
+    finally:
+        objects.add(Comment, type(original.registration), regex=original.regex)
+    assert found == {iri: (Comment, c.pk) for iri, c in zip(iris, comments)}

@@ -78,9 +78,13 @@ class Backend(BaseBackend):
 
     # -- sending (stores rows) ----------------------------------------------
     def validate_address(self, address):
-        if not isinstance(address, str) or not address.startswith(("http://", "https://")):
+        if not self._is_iri(address):
             raise InvalidAddress(address, "an activity address is an http(s) IRI",
                                  protocol=self.PROTOCOL)
+
+    @staticmethod
+    def _is_iri(address):
+        return isinstance(address, str) and address.startswith(("http://", "https://"))
 
     def send(self, address, message):
         self.send_message("", [address], message)
@@ -92,14 +96,10 @@ class Backend(BaseBackend):
         IRIs are then reported in one InvalidAddress (resending is safe).
         """
         data = self._activity_data(message)
-        owners, unknown = [], []
-        for address in dict.fromkeys(to_addresses):
-            is_iri = isinstance(address, str) and address.startswith(("http://", "https://"))
-            owner = activities.resolve_iri(address) if is_iri else None
-            if owner is None:
-                unknown.append(address)
-            else:
-                owners.append((address, owner))
+        addresses = list(dict.fromkeys(to_addresses))
+        found = activities.resolve_owners(a for a in addresses if self._is_iri(a))
+        owners = [(address, found[address]) for address in addresses if address in found]
+        unknown = [address for address in addresses if address not in found]
         if owners:
             self._store(data, owners)
         if unknown:
@@ -141,8 +141,8 @@ class Backend(BaseBackend):
             })
             now = timezone.now()
             InboxItem.objects.bulk_create([
-                InboxItem(owner_type=ContentType.objects.get_for_model(type(owner)),
-                          owner_id=str(owner.pk), owner_iri=address, activity=activity,
+                InboxItem(owner_type=ContentType.objects.get_for_model(model),
+                          owner_id=str(pk), owner_iri=address, activity=activity,
                           created_at=now)
-                for address, owner in owners
+                for address, (model, pk) in owners
             ], ignore_conflicts=True)
