@@ -129,9 +129,11 @@ def site_base() -> str:
     return f"{scheme}://{domain.strip('/')}/"
 
 
-def _absolute(path: str) -> str:
-    """An absolute IRI for a path relative to the site root."""
-    return site_base() + quote(path.lstrip("/"), safe="/:@!$&'()*+,;=-._~%")
+def _absolute(path: str, *, encoded: bool = False) -> str:
+    """An absolute IRI for a path relative to the site root.  ``encoded``: the
+    path is already percent-encoded (from ``reverse()`` or ``get_absolute_url()``)."""
+    safe = "/:@!$&'()*+,;=-._~" + ("%" if encoded else "")
+    return site_base() + quote(path.lstrip("/"), safe=safe)
 
 
 # -- object <-> IRI -----------------------------------------------------------------
@@ -310,7 +312,7 @@ def default_activity_object(instance) -> dict:
     if callable(get_url):
         url = get_url()
         if url:
-            document["url"] = url if "://" in url else _absolute(url)
+            document["url"] = url if "://" in url else _absolute(url, encoded=True)
     return document
 
 
@@ -348,7 +350,7 @@ def activity_iri(key) -> str:
         path = reverse("django_vox:activity", kwargs={"key": key})
     except NoReverseMatch:
         return f"urn:uuid:{key}"
-    return _absolute(path)
+    return _absolute(path, encoded=True)
 
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)

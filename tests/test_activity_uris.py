@@ -88,6 +88,20 @@ def test_iri_is_percent_encoded_and_resolves_back(settings):
     assert activities.resolve_iri(iri) == zoe
 
 
+def test_percent_signs_survive_the_round_trip(settings):
+    settings.SITE_DOMAIN = "example.org"
+    original = objects[Depot]
+    try:
+        objects.add(Depot, type(original.registration), regex=r"^depots/(?P<name>[^/]+)/$")
+        depot = Depot.objects.create(name="100% north")
+        iri = activities.reverse_iri(depot)
+        assert iri == "https://example.org/depots/100%25%20north/"
+        assert activities.resolve_iri(iri) == depot
+        assert activities.resolve_owners([iri]) == {iri: (Depot, depot.pk)}
+    finally:
+        objects.add(Depot, type(original.registration), regex=original.regex)
+
+
 def test_models_without_regex_have_no_address(settings):
     settings.SITE_DOMAIN = "example.org"
     depot = Depot.objects.create(name="North")
@@ -202,3 +216,17 @@ def test_resolve_owners_with_several_groups(settings, ann):
     finally:
         objects.add(Comment, type(original.registration), regex=original.regex)
     assert found == {iri: (Comment, c.pk) for iri, c in zip(iris, comments)}
+
+
+def test_default_activity_objects(settings, ann, monkeypatch):
+    settings.SITE_DOMAIN = "example.org"
+    article = Article.objects.create(author=ann, title="Café")
+    monkeypatch.setattr(Article, "get_absolute_url",
+                        lambda self: f"/read/{self.pk}/caf%C3%A9/", raising=False)
+    assert activities.get_activity_object(article) == {
+        "type": "Object", "id": f"https://example.org/articles/{article.pk}/", "name": "Café",
+        "url": f"https://example.org/read/{article.pk}/caf%C3%A9/"}
+    assert activities.get_activity_object(ann) == {
+        "type": "Person", "id": "https://example.org/users/ann/", "name": "ann"}
+    depot = Depot.objects.create(name="North")
+    assert activities.get_activity_object(depot) == {"type": "Object", "name": "North"}
