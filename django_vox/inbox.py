@@ -69,8 +69,11 @@ def _reply(data, status=200):
     return response
 
 
-def _error(status, message):
-    return _reply({"error": message}, status=status)
+def _error(status, message, allow=None):
+    response = _reply({"error": message}, status=status)
+    if allow:
+        response["Allow"] = allow
+    return response
 
 
 def _is_user(user, actor) -> bool:
@@ -103,7 +106,7 @@ def inbox(request, actor_path):
     from django_vox.models import InboxItem
 
     if request.method not in ("GET", "HEAD"):
-        return _error(405, "Use GET to read an inbox.")
+        return _error(405, "Use GET to read an inbox.", allow="GET, HEAD")
     if not wants_activity(request):
         return _error(406, f"Ask for {activities.AS_MEDIA_TYPE} in the Accept header.")
     actor, error = _actor_or_error(request, actor_path)
@@ -135,7 +138,7 @@ def outbox(request, actor_path):
     from django_vox.models import InboxItem
 
     if request.method != "POST":
-        return _error(405, "POST a Read activity to the outbox.")
+        return _error(405, "POST a Read activity to the outbox.", allow="POST")
     actor, error = _actor_or_error(request, actor_path)
     if error:
         return error
@@ -167,7 +170,7 @@ def activity_detail(request, key):
     from django_vox.registry import objects
 
     if request.method not in ("GET", "HEAD"):
-        return _error(405, "Use GET to read an activity.")
+        return _error(405, "Use GET to read an activity.", allow="GET, HEAD")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return _error(403, "Authentication required.")

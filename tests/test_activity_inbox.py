@@ -176,8 +176,10 @@ def test_outbox_needs_a_csrf_token_with_session_auth(setup, ann, settings, prefi
 
 def test_outbox_only_takes_post(client, setup, ann):
     client.force_login(ann)
-    assert client.get("/vox/users/ann/outbox", HTTP_ACCEPT=AS).status_code == 405
-    assert client.post("/vox/users/ann/inbox", data="{}", content_type=AS).status_code == 405
+    response = client.get("/vox/users/ann/outbox", HTTP_ACCEPT=AS)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    response = client.post("/vox/users/ann/inbox", data="{}", content_type=AS)
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
 
 
 # -- access rules -----------------------------------------------------------------------
