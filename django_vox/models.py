@@ -205,6 +205,7 @@ class Delivery(models.Model):
         (SUPPRESSED, _("suppressed")),
     ]
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     issue_id = models.UUIDField(_("issue"), null=True, blank=True, db_index=True,
                                 help_text=_("Shared by the deliveries of one issue."))
     notification = models.ForeignKey(Notification, models.SET_NULL, null=True, blank=True,
