@@ -240,3 +240,15 @@ def test_a_message_from_another_backend_is_refused(activity_settings, ann):
 
     with pytest.raises(PermanentSendError, match="holds no activity"):
         Backend().send("https://example.org/users/ann/", Message(text="hi"))
+
+
+def test_one_time_messages_from_the_admin_share_one_note(activity_settings, ann, bob):
+    from django_vox.manual import send_one_time
+
+    result = send_one_time([ann, bob], "activity", "", "Maintenance at {{ '8pm' }}")
+    assert (result.sent, result.failed) == (2, 0)
+    activity = Activity.objects.get()
+    document = as2.check_activity(activity.as_document())
+    assert document["object"] == {"type": "Note", "content": "Maintenance at 8pm"}
+    assert sorted(i.owner_iri for i in activity.inbox_items.all()) == [
+        "https://example.org/users/ann/", "https://example.org/users/bob/"]

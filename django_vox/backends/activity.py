@@ -58,7 +58,10 @@ class Backend(BaseBackend):
             "summary": summary,
             "actor": activities.get_activity_object(actor) if actor is not None
             else activities.site_actor(),
-            "object": activities.get_activity_object(obj) if obj is not None
+            # Without a notification (a one-time message from the admin) the
+            # object is the message itself, not the recipient it was sent to.
+            "object": activities.get_activity_object(obj)
+            if obj is not None and notification is not None
             else {"type": "Note", "content": summary},
         }
         if target is not None:
