@@ -1,7 +1,5 @@
 """Admin forms: the template editor, the one-time message and the issue page."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +9,7 @@ from django_vox.models import Template
 from django_vox.rendering import check_template
 
 __all__ = ["TemplateForm", "NotifyForm", "IssueForm", "backend_info", "template_error",
-           "editor_template_problem", "SENSITIVE_NAMES"]
+           "editor_template_problem"]
 
 
 def backend_info() -> dict:
@@ -27,25 +25,10 @@ def backend_info() -> dict:
     } for cls in backend_registry.all()}
 
 
-#: Attribute names editors may not look up, whatever the object: the template
-#: language has no dynamic attribute lookup, so the name must appear literally.
-SENSITIVE_NAMES = frozenset({"password"})
-
-_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def editor_template_problem(source: str) -> str | None:
     """Why ``source`` may not be used by an editor (syntax error, unknown tag or
     filter, a sensitive attribute), or None."""
-    problem = check_template(source or "")
-    if problem:
-        return problem
-    for tag in _TAGS.findall(source or ""):
-        for word in _WORDS.findall(tag):
-            if word.lower() in SENSITIVE_NAMES:
-                return _("“%(name)s” may not be used in templates.") % {"name": word}
-    return None
+    return check_template(source or "")
 
 
 def template_error(source):
