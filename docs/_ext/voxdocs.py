@@ -92,7 +92,14 @@ def _insert_toctrees(app, docname, source):
     source[0] = "\n".join(lines)
 
 
+def _reread_toctree_pages(app, env, added, changed, removed):
+    """Pages with generated toctrees are read again on every build: the pages
+    they list may have appeared or gone since the last one."""
+    return [name for name in ("index", "backends") if name in env.found_docs]
+
+
 def setup(app):
     app.add_directive("vox-backend-table", BackendTable)
     app.connect("source-read", _insert_toctrees)
+    app.connect("env-get-outdated", _reread_toctree_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
