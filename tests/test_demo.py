@@ -130,13 +130,20 @@ def test_setup_prints_the_admin_login_and_is_idempotent(demo_env, demo_setup_out
     assert "author@example.org / password" in again.stdout
 
 
-def test_every_built_in_backend_is_enabled_without_warnings(demo_env, demo_setup_output):
+@pytest.fixture(scope="module")
+def enabled_backends(demo_env, demo_setup_output):
+    """{dotted path: ID} of the backends the demo enables."""
     env, _port = demo_env
-    code = ("from django_vox.registry import backends; "
-            "print(' '.join(c.dotted_path() for c in backends.all()))")
+    code = ("from django_vox.registry import backends\n"
+            "for c in backends.all(): print(c.dotted_path(), c.ID)")
     shell = _django(env, "shell", "-c", code)
     assert shell.returncode == 0, shell.stderr
-    enabled = set(shell.stdout.split())
+    return dict(line.split() for line in shell.stdout.splitlines() if line.startswith("django_vox."))
+
+
+def test_every_built_in_backend_is_enabled_without_warnings(demo_env, enabled_backends):
+    env, _port = demo_env
+    enabled = set(enabled_backends)
     package = REPO / "django_vox" / "backends"
     shipped = [path for path in (*DEFAULT_BACKENDS, "django_vox.backends.activity.Backend")
                if (package / f"{path.split('.')[2]}.py").exists()]
@@ -146,7 +153,7 @@ def test_every_built_in_backend_is_enabled_without_warnings(demo_env, demo_setup
     assert "django_vox." not in check.stdout + check.stderr
 
 
-def test_subscribe_post_comment_flow(demo):
+def test_subscribe_post_comment_flow(demo, enabled_backends):
     # Subscribing on the index page: the email site contact hears of it.
     response = demo.post_form("/", {"name": "Lin Ma", "email": "lin@example.org"})
     assert response.status_code == 302
@@ -160,6 +167,14 @@ def test_subscribe_post_comment_flow(demo):
                            {"username": "author@example.org", "password": "password",
                             "next": "/admin/"})
     assert login.status_code == 302 and login.headers["Location"] == "/admin/"
+    # Editors can pick any enabled backend for a template.
+    notifications = demo.session.get(demo.url("/admin/django_vox/notification/"))
+    change = re.search(r'href="(/admin/django_vox/notification/\d+/change/)', notifications.text)
+    page = demo.session.get(demo.url(change.group(1)))
+    assert page.status_code == 200
+    offered = set(re.findall(r'<option value="([\w-]+)"', page.text))
+    assert set(enabled_backends.values()) <= offered
+
     posted = demo.post_form("/admin/blog/article/add/",
                             {"title": "Fresh <news>", "body": "Today we tried django-vox."})
     assert posted.status_code == 302, posted.text[:2000]
