@@ -22,3 +22,6 @@ autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 exclude_patterns = ["_build", "_ext"]
 html_theme = "alabaster"
+html_theme_options = {"page_width": "1100px", "sidebar_width": "240px"}
+html_static_path = ["_static"]
+html_css_files = ["vox.css"]

@@ -60,7 +60,7 @@ class BackendTable(SphinxDirective):
             return [nodes.paragraph(text="No built-in backend is part of this build.")]
         header = ["ID", "Protocol", "Module", "Extra", "Subject", "Attachments",
                   "From address", "Editor"]
-        lines = [".. list-table::", "   :header-rows: 1", ""]
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: auto", ""]
         for row in [header, *rows]:
             lines.append(f"   * - {row[0]}")
             lines.extend(f"     - {cell}" for cell in row[1:])
@@ -79,7 +79,7 @@ def _toctree(srcdir, name, caption=""):
         raise ValueError(f"unknown vox-toctree {name!r}")
     if not pages:
         return ""
-    options = ["   :maxdepth: 2"] + ([f"   :caption: {caption}"] if caption else [])
+    options = ["   :maxdepth: 1"] + ([f"   :caption: {caption}"] if caption else [])
     return "\n".join([".. toctree::", *options, "", *(f"   {p}" for p in pages), ""])
 
 
