@@ -13,6 +13,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+import django
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 
 SECRET_KEY = "django-vox-demo-not-secret"
@@ -63,7 +65,10 @@ DATABASES = {"default": {
 }}
 
 # Mail is printed where runserver runs.
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "The demo blog <blog@example.org>"
 
 # Used for the links in notifications and by the activity backend.
