@@ -141,13 +141,18 @@ def enabled_backends(demo_env, demo_setup_output):
     return dict(line.split() for line in shell.stdout.splitlines() if line.startswith("django_vox."))
 
 
-def test_every_built_in_backend_is_enabled_without_warnings(demo_env, enabled_backends):
+def test_every_backend_is_enabled_and_site_contacts_exist(demo_env, enabled_backends):
     env, _port = demo_env
     enabled = set(enabled_backends)
     package = REPO / "django_vox" / "backends"
     shipped = [path for path in (*DEFAULT_BACKENDS, "django_vox.backends.activity.Backend")
                if (package / f"{path.split('.')[2]}.py").exists()]
     assert shipped and set(shipped) <= enabled
+    code = ("from django_vox.models import SiteContact\n"
+            "print(' '.join(SiteContact.objects.values_list('protocol', flat=True)))")
+    contacts = _django(env, "shell", "-c", code)
+    assert contacts.returncode == 0, contacts.stderr
+    assert {"email", "slack-webhook", "json-webhook", "sms"} <= set(contacts.stdout.split())
     check = _django(env, "check")
     assert check.returncode == 0, check.stderr
     assert "django_vox." not in check.stdout + check.stderr
