@@ -21,8 +21,8 @@ from django_vox.forms import TemplateForm, backend_info
 from django_vox.models import (
     Activity,
     Delivery,
-    InboxItem,
     FailedMessage,
+    InboxItem,
     Notification,
     SiteContact,
     SiteContactSetting,

@@ -339,7 +339,7 @@ def _send_rows(backend, rows, messages):
         record_failures(failed, now)
     if signals.message_sent.receivers:
         for row in sent:
-            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend)
+            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend.ID)
     return len(sent), failed
 
 
