@@ -228,3 +228,6 @@ admin.site.register(Delivery, DeliveryAdmin)
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
     list_filter = ["backend", "protocol", "created_at"]
+
+
+from django_vox import admin_preferences  # noqa: E402,F401  (registers PreferenceAdmin)
