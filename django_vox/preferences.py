@@ -61,7 +61,7 @@ class Owner:
 
     @classmethod
     def of_instance(cls, instance) -> "Owner":
-        ct = ContentType.objects.get_for_model(type(instance))
+        ct = ContentType.objects.get_for_model(instance.__class__)  # unwraps request.user
         return cls(ct.id, str(instance.pk), instance=instance)
 
     @classmethod
@@ -120,7 +120,7 @@ class Owner:
 
         if self.instance is None:
             return None
-        return objects[type(self.instance)].registration
+        return objects[self.instance.__class__].registration
 
     def __str__(self):
         if self.instance is not None:
@@ -390,7 +390,7 @@ class PreferenceMatrix:
         templates = (Template.objects.filter(enabled=True)
                      .select_related("notification__object_type", "notification__actor_type",
                                      "notification__target_type"))
-        owner_model = type(owner.instance) if owner.instance is not None else None
+        owner_model = owner.instance.__class__ if owner.instance is not None else None
         notifications = {}
         for template in templates:
             backend_class = backend_registry.get(template.backend)
