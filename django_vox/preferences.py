@@ -197,12 +197,12 @@ class PreferenceFilter:
         (contact, reason).  One query per call, whatever the batch size."""
         owners = [Owner.of_contact(contact) for contact in contacts]
         if self.notification.required:
-            return list(zip(contacts, owners)), []
+            return list(zip(contacts, owners, strict=True)), []
         rows = {}
         for row in _load_rows(owners, self.notification, self.protocol):
             rows.setdefault(_owner_of_row(row), []).append(row)
         allowed, suppressed = [], []
-        for contact, owner in zip(contacts, owners):
+        for contact, owner in zip(contacts, owners, strict=True):
             best = _best(rows.get(owner.key, ()), self.notification.pk, self.protocol)
             if best is not None:
                 enabled = best.enabled

@@ -98,7 +98,7 @@ def test_get_shows_a_confirmation_form_and_changes_nothing(sub):
     html = response.content.decode()
     assert "Stop receiving “An article was published” by email?" in html
     assert re.search(r'<form method="post" action="">', html)
-    assert f'name="List-Unsubscribe" value="One-Click"' in html
+    assert 'name="List-Unsubscribe" value="One-Click"' in html
     assert "<script" not in html
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
