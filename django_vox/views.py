@@ -53,7 +53,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         return _private(render(request, TEMPLATE_DIR + "unsubscribe.html", context))
     if notification.required:
-        # Never reached through links we make; a forged one cannot exist.
+        # Links are not made for required notifications, but one may have become
+        # required after its link was sent.
         return _private(render(request, TEMPLATE_DIR + "required.html", context))
     prefs.set_preference(owner, notification, protocol, False)
     logger.info("Unsubscribed %r from %s by %s (%s).", owner.key, notification, protocol,

@@ -157,6 +157,15 @@ def test_garbage_token_gets_400(db):
     assert not Preference.objects.exists()
 
 
+def test_notification_made_required_later_cannot_be_unsubscribed(sub):
+    path = unsubscribe_path(preferences.Owner.of_instance(sub))
+    Notification.objects.filter(pk=published().pk).update(required=True)
+    response = one_click(path)
+    assert response.status_code == 200
+    assert "cannot be turned off" in response.content.decode()
+    assert not Preference.objects.exists()
+
+
 def test_address_owner_unsubscribes(db):
     owner = preferences.Owner(protocol="email", address="desk@example.org")
     assert one_click(unsubscribe_path(owner)).status_code == 200
