@@ -323,3 +323,34 @@ def test_preferences_are_loaded_once_per_batch(article, make_template, committed
     make_template(Article, "published", recipients="c:subs")
     queries = _issue_queries(article, 35, make_template, committed)
     assert sum("django_vox_preference" in sql for sql in queries) == 4
+
+
+def test_one_row_per_owner_notification_and_protocol_even_for_all(subs):
+    from django.db import IntegrityError, transaction
+
+    owner = preferences.Owner.of_instance(subs[0])
+    first = preferences.set_preference(owner, None, "", False)
+    assert preferences.set_preference(owner, None, "", True).pk == first.pk
+    # "All notifications" is NULL, and NULLs are distinct in SQL: the
+    # constraint still refuses a second row.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Preference.objects.create(owner_type_id=owner.content_type_id, owner_id=owner.object_id,
+                                  notification=None, protocol="", enabled=False)
+    address = preferences.Owner(protocol="email", address="desk@example.org")
+    preferences.set_preference(address, None, "email", False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Preference.objects.create(address="desk@example.org", protocol="email", enabled=True)
+
+
+def test_a_preference_has_an_object_or_an_address_not_both(subs):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    ct = preferences.Owner.of_instance(subs[0]).content_type_id
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Preference.objects.create(owner_type_id=ct, owner_id=str(subs[0].pk),
+                                  address="x@example.org", protocol="email", enabled=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Preference.objects.create(address="x@example.org", protocol="", enabled=False)
+    with pytest.raises(ValidationError, match="not both"):
+        Preference(address="x@example.org", protocol="", enabled=False).full_clean()
