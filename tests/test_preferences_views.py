@@ -332,3 +332,21 @@ def test_admin_delivery_log_shows_suppressed(admin_client, sub, make_template, c
     html = admin_client.get(reverse("admin:django_vox_delivery_change", args=[row.pk])
                             ).content.decode()
     assert "the recipient turned this off" in html
+
+
+def test_signed_link_for_an_address_owner(make_template):
+    from django_vox.models import SiteContact
+
+    SiteContact.objects.create(name="Desk", protocol="email", address="desk@example.org")
+    make_template(Article, "published", recipients="si")
+    make_template(Article, "edited", recipients="si", backend="locmem-sms")  # not their protocol
+    owner = preferences.Owner(protocol="email", address="desk@example.org")
+    url = reverse("django_vox:preferences-signed", args=[preferences.make_preferences_token(owner)])
+    client = Client()
+    html = client.get(url).content.decode()
+    assert checkboxes(html) == {f"{published().pk}:email": True}
+    assert "desk@example.org" not in html  # the page never shows whose it is
+    client.post(url, {"on": []})
+    pref = Preference.objects.get()
+    assert (pref.owner_type, pref.address, pref.protocol, pref.notification, pref.enabled) == (
+        None, "desk@example.org", "email", published(), False)
