@@ -1,9 +1,9 @@
 """URLs of django-vox's public views.  Include them with
 ``path("vox/", include("django_vox.urls"))``."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from django_vox import views
+from django_vox import inbox, views
 
 app_name = "django_vox"
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/<str:token>/", views.preferences, name="preferences-signed"),
+]
+
+# The activity backend's inboxes (see django_vox.inbox and docs/activities.rst).
+urlpatterns += [
+    path("activities/<uuid:key>/", inbox.activity_detail, name="activity"),
+    re_path(r"^(?P<actor_path>(?:[^/]+/)+)inbox$", inbox.inbox, name="inbox"),
+    re_path(r"^(?P<actor_path>(?:[^/]+/)+)outbox$", inbox.outbox, name="outbox"),
 ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('django_vox', '0001_initial'),
+        ('django_vox', '0002_activity'),
     ]
 
     operations = [
