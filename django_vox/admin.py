@@ -278,3 +278,6 @@ class InboxItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from django_vox import admin_preferences  # noqa: E402,F401  (registers PreferenceAdmin)
