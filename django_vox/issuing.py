@@ -471,6 +471,9 @@ def preview(notification, backend_id, content, subject=""):
     }
     params["source"] = params["actor"]
     params["recipient"] = obj
+    if not notification.required:  # sample links, so the preview shows where they go
+        params["unsubscribe_url"] = "https://example.org/unsubscribe/sample-token/"
+        params["preferences_url"] = "https://example.org/preferences/sample-token/"
     with transaction.atomic():
         html = backend.preview_message(subject, content, params)
         transaction.set_rollback(True)
