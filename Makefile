@@ -66,8 +66,8 @@ tox: $(VENV)/.installed-all
 	PATH="$(PYENV_PATHS):$$PATH" $(BIN)/tox $(TOX_ARGS)
 
 lint: $(VENV)/.installed-all
-	$(PIP) install --quiet ruff
-	$(BIN)/ruff check django_vox tests bench
+	$(PIP) install --quiet tox
+	$(BIN)/tox -e lint
 
 docs: $(VENV)/.installed-all
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html

@@ -7,6 +7,7 @@ delivery log in batches *before* sending (so nothing is lost if the process
 dies) and updates it in batches afterwards.
 """
 
+import contextlib
 import itertools
 import logging
 import uuid
@@ -17,9 +18,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from django_vox import conf, signals
+from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError, VoxError
+from django_vox.preferences import PreferenceFilter, unsubscribe_links
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
@@ -93,6 +95,19 @@ def issue_now(notification, obj, *, actor=None, target=None):
             f"no enabled template reaches any contact.")
     transaction.on_commit(issue.deliver)
     return issue
+
+
+@contextlib.contextmanager
+def rendering_without_writes():
+    """Render editors' templates in a transaction that is always rolled back.
+
+    The template language already refuses methods marked ``alters_data``; this
+    also undoes any write a template reaches through a method that is not
+    marked.  One transaction per batch of messages, not per message.
+    """
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 class Issue:
@@ -256,47 +271,68 @@ class Issue:
         contacts = self.contacts(template, protocol)
         batch_size = max(1, int(conf.get("DJANGO_VOX_BATCH_SIZE")))
 
+        preference_filter = PreferenceFilter(self.notification, protocol)
         if template.bulk:
-            addresses = [contact.address for contact in contacts]
+            addresses = []
+            while chunk := list(itertools.islice(contacts, batch_size)):
+                allowed, suppressed = preference_filter.split(chunk)
+                self._log_suppressed(suppressed, fields)
+                addresses.extend(contact.address for contact, _owner in allowed)
             if not addresses:
                 return
-            message = backend.build_message(template.subject, template.content, base, attachments)
-            message.from_address = backend.get_from_address(template.from_address, base)
+            with rendering_without_writes():
+                message = backend.build_message(template.subject, template.content, base,
+                                                attachments)
+                message.from_address = backend.get_from_address(template.from_address, base)
             rows = [Delivery(from_address=message.from_address, to_addresses=addresses,
                              message=message.to_dict(), **fields)]
-            self._send_batch(backend, Delivery.objects.bulk_create(rows), [message])
+            self._send_batch(backend, deliverylog.insert(rows), [message])
             return
 
+        links = unsubscribe_links(self.notification, protocol)
         while True:
             chunk = list(itertools.islice(contacts, batch_size))
             if not chunk:
                 return
+            allowed, suppressed = preference_filter.split(chunk)
+            self._log_suppressed(suppressed, fields)
+            if not allowed:
+                continue
             rows, built = [], []
-            for contact in chunk:
-                params = dict(base, recipient=contact.obj if contact.obj is not None else contact,
-                              contact=contact)
-                message = backend.build_message(template.subject, template.content, params, attachments)
-                message.from_address = backend.get_from_address(template.from_address, params)
-                built.append(message)
-                rows.append(Delivery(from_address=message.from_address,
-                                     to_addresses=[contact.address],
-                                     message=message.to_dict(), **fields))
-            self._send_batch(backend, _bulk_create(Delivery, rows), built)
+            with rendering_without_writes():
+                for contact, owner in allowed:
+                    params = dict(base, contact=contact,
+                                  recipient=contact.obj if contact.obj is not None else contact)
+                    if links:
+                        params["unsubscribe_url"] = links.unsubscribe_url(owner)
+                        params["preferences_url"] = links.preferences_url(owner)
+                    message = backend.build_message(template.subject, template.content, params,
+                                                    attachments)
+                    message.from_address = backend.get_from_address(template.from_address, params)
+                    if links and protocol == "email":
+                        for name, value in links.headers(params["unsubscribe_url"]).items():
+                            message.headers.setdefault(name, value)
+                    built.append(message)
+                    rows.append(Delivery(from_address=message.from_address,
+                                         to_addresses=[contact.address],
+                                         message=message.to_dict(), **fields))
+            self._send_batch(backend, deliverylog.insert(rows), built)
+
+    def _log_suppressed(self, suppressed, fields):
+        """Log contacts dropped by a preference, so editors can see why (one statement)."""
+        from django_vox.models import Delivery
+
+        if suppressed:
+            deliverylog.insert([
+                Delivery(to_addresses=[contact.address], status=Delivery.SUPPRESSED,
+                         error=reason, **fields)
+                for contact, reason in suppressed])
 
     def _send_batch(self, backend, rows, messages):
         sent, failed = _send_rows(backend, rows, messages)
         self.sent += sent
         self.failed += len(failed)
         self.errors.extend(err for _row, err in failed)
-
-
-def _bulk_create(model, rows):
-    created = model.objects.bulk_create(rows)
-    if created and created[0].pk is None:  # databases that cannot return ids
-        issue_id = created[0].issue_id
-        created = list(model.objects.filter(issue_id=issue_id, status=model.QUEUED,
-                                            attempts=0).order_by("pk"))[-len(rows):]
-    return created
 
 
 def _send_one(backend, row, message):
@@ -314,8 +350,8 @@ def _send_rows(backend, rows, messages):
     """Send each row's message; update the log in two queries.  Returns (sent, failed)."""
     from django_vox.models import Delivery
 
-    sent_ids, failed = [], []
-    for row, message in zip(rows, messages):
+    sent, failed = [], []
+    for row, message in zip(rows, messages, strict=True):
         try:
             _send_one(backend, row, message)
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
@@ -323,25 +359,15 @@ def _send_rows(backend, rows, messages):
                 logger.debug("Backend %s raised %r", backend.ID, err)
             failed.append((row, err))
         else:
-            sent_ids.append(row.pk)
+            sent.append(row)
     now = timezone.now()
-    if sent_ids:
-        Delivery.objects.filter(pk__in=sent_ids).update(
-            status=Delivery.SENT, sent_at=now, error="", attempts=_plus_one())
+    deliverylog.mark_sent(sent, now)
     if failed:
         record_failures(failed, now)
-    if signals.message_sent.receivers and sent_ids:
-        by_pk = {row.pk: row for row in rows}
-        for pk in sent_ids:
-            by_pk[pk].status = Delivery.SENT
-            signals.message_sent.send_robust(Delivery, delivery=by_pk[pk], backend=backend)
-    return len(sent_ids), failed
-
-
-def _plus_one():
-    from django.db.models import F
-
-    return F("attempts") + 1
+    if signals.message_sent.receivers:
+        for row in sent:
+            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend.ID)
+    return len(sent), failed
 
 
 def describe_error(err):
@@ -362,8 +388,7 @@ def record_failures(failed, now=None):
         row.updated_at = now
         logger.warning("Delivery %s via %s to %s failed: %s", row.pk, row.backend,
                        ", ".join(row.to_addresses), row.error)
-    Delivery.objects.bulk_update([row for row, _err in failed],
-                                 ["status", "error", "attempts", "updated_at"])
+    deliverylog.mark_failed([row for row, _err in failed], now)
     if signals.message_failed.receivers:
         for row, err in failed:
             signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend, error=err)
@@ -380,9 +405,17 @@ def send_deliveries(deliveries, *, raise_errors=None):
         raise_errors = conf.get("DJANGO_VOX_THROW_EXCEPTIONS")
     results, errors = {}, []
     by_backend = {}
+    deliveries = list(deliveries)
+    # Trust the database, not possibly stale instances: never send twice.
+    current = dict(Delivery.objects.filter(pk__in=[row.pk for row in deliveries])
+                   .values_list("pk", "status"))
     for row in deliveries:
+        row.status = current.get(row.pk, row.status)
         if row.status == Delivery.SENT:
             results[row.pk] = True
+            continue
+        if row.status == Delivery.SUPPRESSED:  # the recipient opted out: never send
+            results[row.pk] = False
             continue
         by_backend.setdefault(row.backend, []).append(row)
     for backend_id, rows in by_backend.items():
@@ -438,6 +471,9 @@ def preview(notification, backend_id, content, subject=""):
     }
     params["source"] = params["actor"]
     params["recipient"] = obj
+    if not notification.required:  # sample links, so the preview shows where they go
+        params["unsubscribe_url"] = "https://example.org/unsubscribe/sample-token/"
+        params["preferences_url"] = "https://example.org/preferences/sample-token/"
     with transaction.atomic():
         html = backend.preview_message(subject, content, params)
         transaction.set_rollback(True)

@@ -17,12 +17,15 @@ import re
 
 from django.template import Context, Engine, Library
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
-from django.template.base import VariableDoesNotExist
+from django.template.base import VariableDoesNotExist, VariableNode
 from django.template.defaulttags import register as default_tags
+from django.utils.formats import localize
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 from django_vox.exceptions import TemplateRenderError
 
-__all__ = ["compile_template", "render", "check_template", "fold_header"]
+__all__ = ["compile_template", "render", "check_template", "fold_header"]  # noqa: RUF022
 
 # Built-in tags minus the ones that reveal or reach beyond the context.
 _FORBIDDEN_TAGS = {"debug", "load", "include", "extends", "ssi"}
@@ -68,18 +71,66 @@ def _make_engine(autoescape):
 _ENGINES = {True: _make_engine(True), False: _make_engine(False)}
 
 
+#: Attribute names templates may not look up, whatever the object (password
+#: hashes).  The template language has no dynamic attribute lookup, so the name
+#: has to appear literally inside a tag or variable to be reached.
+SENSITIVE_NAMES = frozenset({"password"})
+_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sensitive_name(source):
+    for tag in _TAGS.findall(source or ""):
+        for word in _WORDS.findall(tag):
+            if word.lower() in SENSITIVE_NAMES:
+                return word
+    return None
+
+
 @functools.lru_cache(maxsize=512)
-def compile_template(source, autoescape=True):
-    """Compile ``source`` once; raise TemplateRenderError with the reason."""
+def compile_template(source, autoescape=True, escape=None):
+    """Compile ``source`` once; raise TemplateRenderError with the reason.
+
+    ``escape`` (a function of one string, hashable) is applied to the output
+    of every ``{{ variable }}`` instead of Django's HTML escaping, for markup
+    languages (Markdown) that need more than HTML escaping.
+    """
+    name = _sensitive_name(source)
+    if name:
+        raise TemplateRenderError(f"\u201c{name}\u201d may not be used in templates.")
     try:
-        return _ENGINES[bool(autoescape)].from_string(source or "")
+        template = _ENGINES[bool(autoescape)].from_string(source or "")
     except DjangoTemplateSyntaxError as err:
         raise TemplateRenderError(f"Template syntax error: {err}") from err
+    if escape is not None:
+        value_filter = _escaping_filter(escape)
+        for node in template.nodelist.get_nodes_by_type(VariableNode):
+            node.filter_expression.filters.append((value_filter, []))
+    return template
 
 
-def render(source, parameters, autoescape=True):
-    """Render editor template ``source`` with ``parameters``."""
-    template = compile_template(source, autoescape)
+def _escaping_filter(escape):
+    """A template filter that formats a value as Django would, then escapes it.
+
+    Values marked safe (``|safe``, ``mark_safe``) are left alone, as with
+    Django's own autoescaping.
+    """
+    def escape_value(value):
+        if isinstance(value, SafeData):
+            return value
+        return mark_safe(escape(str(localize(template_localtime(value)))))
+
+    escape_value.is_safe = True
+    return escape_value
+
+
+def render(source, parameters, autoescape=True, escape=None):
+    """Render editor template ``source`` with ``parameters``.
+
+    With ``escape``, every ``{{ variable }}`` is escaped by that function
+    (see :func:`compile_template`).
+    """
+    template = compile_template(source, autoescape, escape)
     try:
         return template.render(Context(parameters, autoescape=autoescape))
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
@@ -91,7 +142,7 @@ def check_template(source):
     try:
         compile_template(source, True)
     except TemplateRenderError as err:
-        return str(err.__cause__ or err)
+        return str(err.__cause__ or err.message)
     return None
 
 

@@ -1,8 +1,16 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.registry import (Attachment, Channel, Contact, Notification, Registration,
-                                 SignalRegistration, objects, provides_contacts)
+from django_vox.registry import (
+    Attachment,
+    Channel,
+    Contact,
+    Notification,
+    Registration,
+    SignalRegistration,
+    objects,
+    provides_contacts,
+)
 from tests.testapp.models import Article, Comment, Depot, Profile, Subscriber, Ticket
 
 User = get_user_model()
