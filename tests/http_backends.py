@@ -51,3 +51,28 @@ class SmsBackend(_HttpBackend):
                           data={"To": address, "From": "+15550000000", "Body": message.text},
                           auth=(sid, conf.get("DJANGO_VOX_TWILIO_AUTH_TOKEN") or "token"),
                           what="Twilio")
+
+
+class PausingWebhookBackend(WebhookBackend):
+    """A webhook backend that stops dead before its N+1-th message.
+
+    With ``VOX_PAUSE_AFTER=N`` and ``VOX_PAUSE_FILE``, a worker sends N
+    messages (each marked sent as it goes), writes the file and hangs before
+    sending the next: the moment a test kills it with SIGKILL.
+    """
+
+    ID = "pausing-webhook"
+    sent_here = 0
+
+    def send(self, address, message):
+        import os
+        import time
+
+        pause_after = os.environ.get("VOX_PAUSE_AFTER")
+        if pause_after and type(self).sent_here >= int(pause_after):
+            with open(os.environ["VOX_PAUSE_FILE"], "w") as marker:
+                marker.write(str(os.getpid()))
+            while True:
+                time.sleep(1)
+        super().send(address, message)
+        type(self).sent_here += 1
