@@ -21,8 +21,10 @@ INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db", "django_rq"]  # noqa: F405
 if importlib.util.find_spec("django.tasks") is None:
     INSTALLED_APPS.append("django_tasks")
 
-RQ_QUEUE = os.environ.get("VOX_WORKER_RQ_QUEUE", "vox-tests")
-RQ_QUEUES = {RQ_QUEUE: {"URL": os.environ.get("VOX_WORKER_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+# Tasks go to the queue named in the task ("default"); the tests keep it in a
+# Redis database of its own.
+RQ_QUEUE = "default"
+RQ_QUEUES = {RQ_QUEUE: {"URL": os.environ.get("VOX_WORKER_REDIS_URL", "redis://127.0.0.1:6379/15")}}
 
 if os.environ.get("VOX_WORKER_TASKS") == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}}
