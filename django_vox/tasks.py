@@ -33,8 +33,17 @@ except ImportError:  # pragma: no cover - depends on the Django version
 
         raise MissingDependency("django_vox.tasks", "django_tasks", "tasks") from err
 
-__all__ = ["issue", "deliver", "send_due", "enqueue_retry", "recover", "resend",
-           "model_ref", "load_ref", "STALE_AFTER"]
+__all__ = [
+    "STALE_AFTER",
+    "deliver",
+    "enqueue_retry",
+    "issue",
+    "load_ref",
+    "model_ref",
+    "recover",
+    "resend",
+    "send_due",
+]
 
 logger = logging.getLogger("django_vox")
 
@@ -125,12 +134,12 @@ def issue(notification, obj, *, actor=None, target=None):
     transaction commits, so the worker sees the committed objects.
     """
     issuing.validate_issue(notification, obj, actor, target)
-    if notification.required:
-        if not issuing.Issue(notification, obj, actor=actor, target=target).has_anything_to_send():
-            raise RuntimeError(
-                f"Required notification {notification.codename!r} of "
-                f"{notification.object_type.app_label}.{notification.object_type.model} "
-                f"would send nothing: no enabled template reaches any contact.")
+    if notification.required and not issuing.Issue(
+            notification, obj, actor=actor, target=target).has_anything_to_send():
+        raise RuntimeError(
+            f"Required notification {notification.codename!r} of "
+            f"{notification.object_type.app_label}.{notification.object_type.model} "
+            f"would send nothing: no enabled template reaches any contact.")
     args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target))
     transaction.on_commit(lambda: _enqueue(deliver, *args))
 

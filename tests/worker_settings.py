@@ -7,9 +7,9 @@ and talk to the peers the test runs (``VOX_WORKER_*`` variables).
 import importlib.util
 import os
 
-from tests.settings import *  # noqa: F403
+from tests.settings import *
 
-DATABASES = {"default": {  # noqa: F405 - PostgreSQL only: workers run in other processes
+DATABASES = {"default": {
     "ENGINE": "django.db.backends.postgresql",
     "NAME": os.environ["VOX_WORKER_DB_NAME"],
     "USER": os.environ.get("VOX_PG_USER", "postgres"),
@@ -17,7 +17,7 @@ DATABASES = {"default": {  # noqa: F405 - PostgreSQL only: workers run in other 
     "PORT": os.environ.get("VOX_PG_PORT", "5432"),
 }}
 
-INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db", "django_rq"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db", "django_rq"]
 if importlib.util.find_spec("django.tasks") is None:
     INSTALLED_APPS.append("django_tasks")
 
