@@ -23,8 +23,10 @@ from tests.testapp.registrations import ArticleRegistration, TicketRegistration
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+# The framework django_vox.tasks uses: django.tasks on Django 6, else the backport.
+FRAMEWORK = "django.tasks" if tasks.task.__module__.startswith("django.tasks") else "django_tasks"
+IMMEDIATE = {"default": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"}}
+DUMMY = {"default": {"BACKEND": f"{FRAMEWORK}.backends.dummy.DummyBackend"}}
 HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.http_backends.WebhookBackend",
                  "tests.http_backends.SmsBackend"]
 EMAIL_BACKENDS = ["django_vox.backends.html_email.Backend"]

@@ -7,6 +7,8 @@ and talk to the peers the test runs (``VOX_WORKER_*`` variables).
 import importlib.util
 import os
 
+import django
+
 from tests.settings import *
 
 DATABASES = {"default": {
@@ -44,10 +46,15 @@ DJANGO_VOX_MAX_ATTEMPTS = int(os.environ.get("VOX_WORKER_MAX_ATTEMPTS", "5"))
 DJANGO_VOX_TWILIO_API_BASE = os.environ.get("VOX_WORKER_TWILIO_BASE", "http://127.0.0.1:9")
 DJANGO_VOX_HTTP_TIMEOUT = 10
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = "127.0.0.1"
-EMAIL_PORT = int(os.environ.get("VOX_WORKER_SMTP_PORT", "9"))
-EMAIL_TIMEOUT = 10
+_SMTP = {"host": "127.0.0.1", "port": int(os.environ.get("VOX_WORKER_SMTP_PORT", "9")),
+         "timeout": 10}
+if django.VERSION >= (6, 1):  # the EMAIL_* settings are deprecated there
+    globals().pop("EMAIL_BACKEND", None)  # set by tests.settings
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                           "OPTIONS": _SMTP}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT, EMAIL_TIMEOUT = _SMTP["host"], _SMTP["port"], _SMTP["timeout"]
 
 LOGGING = {
     "version": 1,
