@@ -27,8 +27,8 @@ User = get_user_model()
 FRAMEWORK = "django.tasks" if tasks.task.__module__.startswith("django.tasks") else "django_tasks"
 IMMEDIATE = {"default": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"}}
 DUMMY = {"default": {"BACKEND": f"{FRAMEWORK}.backends.dummy.DummyBackend"}}
-HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.http_backends.WebhookBackend",
-                 "tests.http_backends.SmsBackend"]
+HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.worker_backends.WebhookBackend",
+                 "tests.worker_backends.SmsBackend"]
 EMAIL_BACKENDS = ["django_vox.backends.html_email.Backend"]
 
 

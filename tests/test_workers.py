@@ -199,3 +199,59 @@ def test_worker_killed_mid_issue_then_recovered(workers, peer_server, tmp_path):
     # Running recovery again finds nothing left to do.
     assert "Queued 0" in workers.manage("vox_recover", "--older-than", "0")
     assert Path(marker).read_text() == str(doomed.pid)
+
+
+def _restart_prosody(server):
+    """Start a stopped ProsodyServer again on its port, with its data (offline messages)."""
+    import socket
+    import subprocess
+
+    from tests.fixtures.xmpp import PROSODY
+
+    with open(server.directory / "stderr.log", "ab") as stderr:
+        server.process = subprocess.Popen([PROSODY, "--config", str(server.config), "-F"],
+                                          stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    wait_until(listening, timeout=30, what="Prosody to listen again")
+
+
+def test_xmpp_server_stopped_mid_issue(workers, tmp_path):
+    from tests.fixtures.xmpp import ProsodyServer, free_port
+
+    (tmp_path / "prosody").mkdir()
+    server = ProsodyServer(tmp_path / "prosody", free_port())
+    server.start()
+    try:
+        workers.configure(VOX_WORKER_XMPP_JID=server.jid("sender"),
+                          VOX_WORKER_XMPP_PASSWORD=server.accounts["sender"],
+                          VOX_WORKER_XMPP_SERVER=server.address, VOX_WORKER_BACKOFF=1)
+        for user in ("alice", "bob"):
+            SiteContact.objects.create(name=user, protocol="xmpp", address=server.jid(user))
+        articles = make_articles(6)
+        template("pausing-xmpp")
+        paused, resume = tmp_path / "paused", tmp_path / "resume"
+        workers.start("db", VOX_PAUSE_AFTER=5, VOX_PAUSE_FILE=paused, VOX_RESUME_FILE=resume)
+        workers.issue("published", [a.pk for a in articles], threads=2)
+        wait_until(paused.exists, what="the worker to be half-way through")
+        server.stop()
+        resume.touch()
+        wait_until(lambda: Delivery.objects.filter(status=Delivery.QUEUED, attempts__gte=1)
+                   .exists(), what="a send to the stopped server to fail")
+        assert Delivery.objects.filter(status=Delivery.SENT).count() == 5
+        _restart_prosody(server)
+        wait_until(lambda: all_settled(12), timeout=120, what="the retries to XMPP")
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.SENT}
+        expected = sorted(str(a.pk) for a in articles)
+        for user in ("alice", "bob"):
+            bodies = sorted(body for frm, body in server.read_messages(user, 6, timeout=15)
+                            if frm == server.jid("sender"))
+            assert bodies == expected, f"{user} got {bodies}"
+    finally:
+        server.stop()

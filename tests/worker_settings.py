@@ -37,10 +37,15 @@ DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
 DJANGO_VOX_BACKENDS = [
     "django_vox.backends.locmem.Backend",
     "django_vox.backends.html_email.Backend",
-    "tests.http_backends.WebhookBackend",
-    "tests.http_backends.SmsBackend",
-    "tests.http_backends.PausingWebhookBackend",
+    "tests.worker_backends.WebhookBackend",
+    "tests.worker_backends.SmsBackend",
+    "tests.worker_backends.PausingWebhookBackend",
+    "tests.worker_backends.PausingXmppBackend",
 ]
+DJANGO_VOX_XMPP_JID = os.environ.get("VOX_WORKER_XMPP_JID")
+DJANGO_VOX_XMPP_PASSWORD = os.environ.get("VOX_WORKER_XMPP_PASSWORD")
+DJANGO_VOX_XMPP_SERVER = os.environ.get("VOX_WORKER_XMPP_SERVER")
+DJANGO_VOX_XMPP_VERIFY_TLS = False
 DJANGO_VOX_RETRY_BACKOFF = float(os.environ.get("VOX_WORKER_BACKOFF", "0.5"))
 DJANGO_VOX_MAX_ATTEMPTS = int(os.environ.get("VOX_WORKER_MAX_ATTEMPTS", "5"))
 DJANGO_VOX_TWILIO_API_BASE = os.environ.get("VOX_WORKER_TWILIO_BASE", "http://127.0.0.1:9")
