@@ -10,7 +10,7 @@ many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
 
 Deliveries that fail transiently are retried by :func:`send_due` tasks (see
 :mod:`django_vox.retry`); :func:`recover` re-sends what a killed worker left
-behind and :func:`resend` is what ``vox_resend`` and the admin call.
+behind; :func:`django_vox.resending.resend` is what ``vox_resend`` and the admin call.
 """
 
 import logging
@@ -193,27 +193,7 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
 
 
 def resend(deliveries, *, in_background: bool = False) -> dict:
-    """Resend failed (or waiting) deliveries; never one already sent.
+    """See :func:`django_vox.resending.resend` (kept here for discoverability)."""
+    from django_vox import resending
 
-    Returns counts: ``sent``, ``failed``, ``skipped`` (already sent, or being
-    sent right now) or, with ``in_background``, ``queued`` (retry tasks will
-    send them).  This is what ``manage.py vox_resend`` and the admin action use.
-    """
-    from django_vox.models import Delivery
-
-    rows = list(deliveries)
-    if in_background:
-        pending = {}
-        for row in issuing.claim(rows):
-            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
-                                    next_attempt_at__isnull=True).update(
-                next_attempt_at=timezone.now())
-            pending[str(row.pk)] = row.attempts
-        if pending:
-            transaction.on_commit(lambda: enqueue_retry(pending))
-        return {"queued": len(pending), "skipped": len(rows) - len(pending)}
-    before = {row.pk: row.status for row in rows}
-    results = issuing.send_deliveries(rows, raise_errors=False)
-    already = sum(1 for pk, ok in results.items() if ok and before.get(pk) == Delivery.SENT)
-    sent = sum(1 for ok in results.values() if ok) - already
-    return {"sent": sent, "failed": len(results) - sent - already, "skipped": already}
+    return resending.resend(deliveries, in_background=in_background)

@@ -70,3 +70,14 @@ def test_vox_recover_now_sends_abandoned_once():
     assert command("vox_recover", "--now") == "Sent 1 abandoned deliveries.\n"
     assert command("vox_recover", "--now") == "Sent 0 abandoned deliveries.\n"
     assert [m.to for m in locmem.outbox] == [["left@example.org"]]
+
+
+def test_resend_counts_from_the_database_not_stale_instances():
+    from django_vox.resending import resend
+
+    failed = row("x@example.org")
+    stale = Delivery.objects.get(pk=failed.pk)
+    assert resend([failed]) == {"sent": 1, "failed": 0, "skipped": 0}
+    assert stale.status == Delivery.FAILED
+    assert resend([stale]) == {"sent": 0, "failed": 0, "skipped": 1}
+    assert [m.to for m in locmem.outbox] == [["x@example.org"]]
