@@ -114,7 +114,7 @@ class Issue:
     """One notification about one object, ready to be delivered."""
 
     def __init__(self, notification, obj, *, actor=None, target=None, templates=None,
-                 background=False):
+                 background=False, issue_id=None):
         self.notification = notification
         #: True in a task worker: transient failures are retried later, and each
         #: message is marked sent as soon as it is, so a killed worker doubles none.
@@ -122,7 +122,10 @@ class Issue:
         self.obj = obj
         self.actor = actor
         self.target = target
-        self.issue_id = uuid.uuid4()
+        #: A task that runs again (its worker died) passes the same id: the
+        #: contacts it already logged are skipped, so nobody gets it twice.
+        self.issue_id = issue_id or uuid.uuid4()
+        self.resuming = issue_id is not None and _issue_started(issue_id)
         if templates is None:
             templates = list(notification.templates.filter(enabled=True).prefetch_related("attachments"))
         self.templates = templates
@@ -273,6 +276,8 @@ class Issue:
         attachments = self.attachments(template) if backend.USE_ATTACHMENTS else []
         fields = self._log_fields(template, backend)
         contacts = self.contacts(template, protocol)
+        if self.resuming:
+            contacts = self._not_yet_logged(template, contacts)
         batch_size = max(1, int(conf.get("DJANGO_VOX_BATCH_SIZE")))
 
         if template.bulk:
@@ -306,11 +311,25 @@ class Issue:
                                          message=message.to_dict(), **fields))
             self._send_batch(backend, deliverylog.insert(rows), built)
 
+    def _not_yet_logged(self, template, contacts):
+        from django_vox.models import Delivery
+
+        logged = {address for row in Delivery.objects.filter(
+            issue_id=self.issue_id, template=template).values_list("to_addresses", flat=True)
+            for address in row}
+        return (contact for contact in contacts if contact.address not in logged)
+
     def _send_batch(self, backend, rows, messages):
         sent, failed = _send_rows(backend, rows, messages, background=self.background)
         self.sent += sent
         self.failed += len(failed)
         self.errors.extend(err for _row, err in failed)
+
+
+def _issue_started(issue_id):
+    from django_vox.models import Delivery
+
+    return Delivery.objects.filter(issue_id=issue_id).exists()
 
 
 def _send_one(backend, row, message):
