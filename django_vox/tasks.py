@@ -14,6 +14,7 @@ behind; :func:`django_vox.resending.resend` is what ``vox_resend`` and the admin
 """
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.apps import apps
@@ -79,8 +80,12 @@ def load_ref(ref):
 # -- the tasks -----------------------------------------------------------------
 @task()
 def deliver(notification_id: int, obj: list, actor: list | None = None,
-            target: list | None = None) -> dict:
-    """Reload the notification and its objects, then run the normal pipeline."""
+            target: list | None = None, issue_id: str | None = None) -> dict:
+    """Reload the notification and its objects, then run the normal pipeline.
+
+    Run again with the same ``issue_id`` (a worker died and the framework or
+    an operator re-ran it), it sends only to the contacts not yet logged.
+    """
     from django_vox.models import Notification
 
     try:
@@ -93,7 +98,8 @@ def deliver(notification_id: int, obj: list, actor: list | None = None,
                        notification_id, obj, err)
         return {"skipped": str(err)}
     result = issuing.Issue(notification, instance, actor=actor_obj, target=target_obj,
-                           background=True).deliver()
+                           background=True,
+                           issue_id=uuid.UUID(issue_id) if issue_id else None).deliver()
     return {"issue_id": str(result.issue_id), "sent": result.sent, "failed": result.failed}
 
 
@@ -140,7 +146,8 @@ def issue(notification, obj, *, actor=None, target=None):
             f"Required notification {notification.codename!r} of "
             f"{notification.object_type.app_label}.{notification.object_type.model} "
             f"would send nothing: no enabled template reaches any contact.")
-    args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target))
+    args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target),
+            str(uuid.uuid4()))
     transaction.on_commit(lambda: _enqueue(deliver, *args))
 
 

@@ -6,6 +6,7 @@ Peers are real: aiosmtpd for SMTP, pytest-httpserver for HTTP.
 """
 
 import random
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -71,7 +72,9 @@ def test_issue_enqueues_nothing_until_commit(dummy, article, make_template, comm
     from django_vox.models import Notification
 
     published = Notification.objects.get_for_model(Article, "published")
-    assert list(result.args) == [published.pk, ["testapp", "article", article.pk], None, None]
+    *refs, issue_id = result.args
+    assert refs == [published.pk, ["testapp", "article", article.pk], None, None]
+    assert uuid.UUID(issue_id)
     assert result.task.name == "deliver"
     assert not locmem.outbox
     assert run(result)["sent"] == 3
@@ -85,7 +88,7 @@ def test_actor_target_and_uuid_pk_pass_as_references(dummy, article, make_templa
     with committed():
         ArticleRegistration.moved.issue(article, actor=article.author, target=depot)
     (result,) = dummy()
-    assert list(result.args[1:]) == [["testapp", "article", article.pk],
+    assert list(result.args[1:4]) == [["testapp", "article", article.pk],
                                      ["auth", "user", article.author.pk],
                                      ["testapp", "depot", depot.pk]]
     run(result)
@@ -99,6 +102,24 @@ def test_actor_target_and_uuid_pk_pass_as_references(dummy, article, make_templa
     assert result.args[1] == ["testapp", "ticket", str(ticket.pk)]
     run(result)
     assert locmem.outbox[-1].to == ["s0@example.org"]
+
+
+def test_deliver_run_again_sends_only_to_contacts_not_yet_logged(dummy, article, make_template,
+                                                                 committed):
+    make_template(Article, "published", recipients="c:subs")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    (result,) = dummy()
+    run(result)
+    assert len(locmem.outbox) == 3
+    # As if the worker died after logging and sending s0 only.
+    Delivery.objects.exclude(to_addresses=["s0@example.org"]).delete()
+    locmem.outbox.clear()
+    assert run(result)["sent"] == 2
+    assert sorted(m.to[0] for m in locmem.outbox) == ["s1@example.org", "s2@example.org"]
+    assert run(result)["sent"] == 0  # and a third run sends nothing
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 3
+    assert len({row.issue_id for row in Delivery.objects.all()}) == 1
 
 
 def test_immediate_backend_end_to_end(background, article, make_template, committed):
