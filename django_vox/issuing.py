@@ -24,7 +24,7 @@ from django_vox.exceptions import SendError, VoxError
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
-           "claim", "record_failures",
+           "record_failures",
            "preview", "resolve_dotted"]
 
 logger = logging.getLogger("django_vox")
@@ -423,44 +423,6 @@ def record_failures(failed, now=None, *, retry=False):
                                                    error=err)
 
 
-def claim(rows, *, stale_before=None):
-    """Take ``rows`` for sending; return those this process may send.
-
-    A row is taken with one conditional UPDATE that only one process can win,
-    so two workers (or a worker and an admin) never both send it.  Failed rows
-    and queued rows waiting for a retry (``next_attempt_at`` set) can be
-    taken; a queued row without one is being sent right now and is left alone
-    unless it was last touched before ``stale_before`` (its worker died).
-    """
-    from django_vox.models import Delivery
-
-    rows = list(rows)
-    current = {pk: values for pk, *values in Delivery.objects.filter(
-        pk__in=[row.pk for row in rows]).values_list(
-        "pk", "status", "attempts", "next_attempt_at", "updated_at")}
-    taken = []
-    for row in rows:
-        if row.pk not in current:
-            continue
-        status, attempts, next_attempt_at, updated_at = current[row.pk]
-        row.status, row.attempts, row.next_attempt_at = status, attempts, next_attempt_at
-        match = Delivery.objects.filter(pk=row.pk, status=status, attempts=attempts)
-        if status == Delivery.FAILED:
-            match = match.filter(next_attempt_at__isnull=True)
-        elif status == Delivery.QUEUED and next_attempt_at is not None:
-            match = match.filter(next_attempt_at__isnull=False)
-        elif (status == Delivery.QUEUED and stale_before is not None
-              and updated_at < stale_before):
-            match = match.filter(next_attempt_at__isnull=True, updated_at=updated_at)
-        else:
-            continue  # sent, suppressed, or being sent by someone else
-        now = timezone.now()
-        if match.update(status=Delivery.QUEUED, next_attempt_at=None, updated_at=now):
-            row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
-            taken.append(row)
-    return taken
-
-
 def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=None):
     """(Re)send logged deliveries exactly as rendered; never one already sent.
 
@@ -477,6 +439,8 @@ def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=
     results, errors = {}, []
     by_backend = {}
     deliveries = list(deliveries)
+    from django_vox.resending import claim
+
     taken = {row.pk for row in claim(deliveries, stale_before=stale_before)}
     for row in deliveries:
         if row.pk not in taken:

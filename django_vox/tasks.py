@@ -22,7 +22,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, issuing
+from django_vox import conf, issuing, resending
 
 try:  # Django 6.0+ ships the framework; older versions use the backport.
     from django.tasks import task, task_backends
@@ -188,7 +188,7 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
         return sum(1 for ok in results.values() if ok)
     count = 0
     for row in stale.iterator():
-        taken = issuing.claim([row], stale_before=cutoff)
+        taken = resending.claim([row], stale_before=cutoff)
         if taken:
             # Claimed rows wait as retries due now; send_due takes them once.
             Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
