@@ -19,8 +19,10 @@ from django_vox import admin_views, introspection, issuing
 from django_vox.backends import backends as backend_registry
 from django_vox.forms import TemplateForm, backend_info
 from django_vox.models import (
+    Activity,
     Delivery,
     FailedMessage,
+    InboxItem,
     Notification,
     SiteContact,
     SiteContactSetting,
@@ -211,14 +213,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     def resend(self, request, queryset):
         rows = list(queryset)
         already = sum(1 for row in rows if row.status == Delivery.SENT)
+        suppressed = sum(1 for row in rows if row.status == Delivery.SUPPRESSED)
         results = issuing.send_deliveries(rows, raise_errors=False)
-        failed = sum(1 for ok in results.values() if not ok)
-        sent = len(results) - failed - already
+        failed = sum(1 for ok in results.values() if not ok) - suppressed
+        sent = len(results) - failed - already - suppressed
         text = ngettext("%(sent)d message resent, %(failed)d failed",
                         "%(sent)d messages resent, %(failed)d failed", sent) % {
             "sent": sent, "failed": failed}
         if already:
             text += _(", %(count)d already sent (skipped)") % {"count": already}
+        if suppressed:
+            text += _(", %(count)d suppressed by the recipient's preferences (skipped)") % {
+                "count": suppressed}
         self.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
 
 
@@ -228,3 +234,54 @@ admin.site.register(Delivery, DeliveryAdmin)
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
     list_filter = ["backend", "protocol", "created_at"]
+
+
+class InboxItemInline(admin.TabularInline):
+    model = InboxItem
+    extra = 0
+    fields = ("owner_iri", "created_at", "read_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    """Stored activities are a record of what was delivered: read-only."""
+
+    list_display = ("type", "summary", "actor_iri", "object_iri", "published")
+    list_filter = ("type",)
+    search_fields = ("summary", "actor_iri", "object_iri")
+    date_hierarchy = "published"
+    inlines = [InboxItemInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(admin.ModelAdmin):
+    list_display = ("owner_iri", "activity", "created_at", "read_at")
+    list_filter = ("owner_type", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("owner_iri",)
+    list_select_related = ("activity",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+from django_vox import admin_preferences  # noqa: E402,F401  (registers PreferenceAdmin)

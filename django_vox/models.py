@@ -4,14 +4,17 @@ the delivery log."""
 import logging
 import uuid
 
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
-    "SiteContactSetting", "Delivery", "FailedMessage",
+    "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
+    "Preference",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -262,3 +265,159 @@ class FailedMessage(Delivery):
         proxy = True
         verbose_name = _("failed message")
         verbose_name_plural = _("failed messages")
+
+
+# -- Activity Streams (the activity backend) ------------------------------------
+
+
+class Activity(models.Model):
+    """An Activity Streams 2.0 activity stored by the activity backend.
+
+    The activity backend delivers by writing rows: storing an Activity and its
+    InboxItems *is* its delivery, so unlike other backends it writes models.
+    ``document`` holds the AS2 properties (type, summary, actor, object,
+    target); ``as_document()`` adds the JSON-LD context, id and published.
+    """
+
+    key = models.UUIDField(_("key"), unique=True, default=uuid.uuid4, editable=False,
+                           help_text=_("Names the activity in its id."))
+    type = models.CharField(_("type"), max_length=100, default="Create")
+    summary = models.TextField(_("summary"), blank=True)
+    actor_iri = models.CharField(_("actor"), max_length=500, blank=True)
+    object_iri = models.CharField(_("object"), max_length=500, blank=True)
+    target_iri = models.CharField(_("target"), max_length=500, blank=True)
+    document = models.JSONField(_("document"), default=dict)
+    published = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-published", "-pk"]
+
+    def __str__(self):
+        return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
+
+    def get_iri(self):
+        from django_vox import activities
+
+        return activities.activity_iri(self.key)
+
+    def as_document(self, *, context=True):
+        """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
+        from django_vox import activities
+
+        document = {"@context": activities.AS_CONTEXT} if context else {}
+        document["type"] = self.type
+        document["id"] = self.get_iri()
+        if self.summary:
+            document["summary"] = self.summary
+        document.update((k, v) for k, v in (self.document or {}).items()
+                        if k not in ("@context", "type", "id", "summary", "published"))
+        document["published"] = activities.format_datetime(self.published)
+        return document
+
+
+class InboxItemQuerySet(models.QuerySet):
+    def for_owner(self, owner):
+        """The items in ``owner``'s inbox, newest first."""
+        ct = ContentType.objects.get_for_model(owner.__class__)  # works for request.user too
+        return self.filter(owner_type=ct, owner_id=str(owner.pk)).order_by("-created_at", "-pk")
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class InboxItem(models.Model):
+    """One activity in one owner's inbox.  ``owner`` is the registered object
+    whose IRI the activity was addressed to; ``owner_iri`` keeps that IRI."""
+
+    owner_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+",
+                                   verbose_name=_("owner type"))
+    owner_id = models.CharField(_("owner id"), max_length=255)
+    owner = GenericForeignKey("owner_type", "owner_id")
+    owner_iri = models.CharField(_("owner IRI"), max_length=500)
+    activity = models.ForeignKey(Activity, models.CASCADE, related_name="inbox_items",
+                                 verbose_name=_("activity"))
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = InboxItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inbox item")
+        verbose_name_plural = _("inbox items")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["activity", "owner_type", "owner_id"],
+                                               name="django_vox_inboxitem_once")]
+        indexes = [models.Index(fields=["owner_type", "owner_id", "-created_at"],
+                                name="django_vox_inbox_newest")]
+
+    def __str__(self):
+        return f"{self.activity} → {self.owner_iri}"
+
+    def mark_read(self, when=None):
+        """Mark the item read (once: the first time counts)."""
+        if self.read_at is None:
+            self.read_at = when or timezone.now()
+            InboxItem.objects.filter(pk=self.pk, read_at__isnull=True).update(read_at=self.read_at)
+
+
+class Preference(models.Model):
+    """A recipient's choice to receive (or not) a notification on a protocol.
+
+    The owner is a registered model instance (``owner_type`` + ``owner_id``)
+    or, for a contact with no model, a ``protocol`` + ``address``.  A blank
+    ``notification`` means every notification, a blank ``protocol`` every
+    protocol; the most specific row wins (see ``django_vox.preferences``).
+    """
+
+    owner_type = models.ForeignKey(ContentType, models.CASCADE, null=True, blank=True,
+                                   related_name="+", verbose_name=_("owner type"))
+    owner_id = models.CharField(_("owner id"), max_length=255, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True,
+                               help_text=_("Only for a contact that is not a model instance."))
+    notification = models.ForeignKey(Notification, models.CASCADE, null=True, blank=True,
+                                     related_name="preferences", verbose_name=_("notification"),
+                                     help_text=_("Blank: every notification."))
+    protocol = models.CharField(_("protocol"), max_length=100, blank=True,
+                                help_text=_("Blank: every protocol."))
+    enabled = models.BooleanField(_("enabled"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+        ordering = ["owner_type", "owner_id", "address", "protocol"]
+        indexes = [models.Index(fields=["owner_type", "owner_id"], name="django_vox_pref_owner"),
+                   models.Index(fields=["protocol", "address"], name="django_vox_pref_address")]
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("owner_type", models.Value(0)), "owner_id", "address",
+                Coalesce("notification", models.Value(0)), "protocol",
+                name="django_vox_pref_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(owner_type__isnull=False) & ~models.Q(owner_id="")
+                           & models.Q(address=""))
+                | (models.Q(owner_type__isnull=True) & models.Q(owner_id="")
+                   & ~models.Q(address="") & ~models.Q(protocol="")),
+                name="django_vox_pref_owner_or_address",
+                violation_error_message=_("A preference belongs to an object (owner type and id) "
+                                          "or to a protocol and address, not both.")),
+        ]
+
+    def __str__(self):
+        owner = (f"{self.owner_type.app_label}.{self.owner_type.model} #{self.owner_id}"
+                 if self.owner_type_id else f"{self.protocol}:{self.address}")
+        what = self.notification.codename if self.notification_id else _("all notifications")
+        how = self.protocol or _("all protocols")
+        state = _("on") if self.enabled else _("off")
+        return f"{owner}: {what} / {how}: {state}"
+
+    def get_owner(self):
+        """The owner instance, or None for an address (or a deleted owner)."""
+        if not self.owner_type_id:
+            return None
+        model = self.owner_type.model_class()
+        if model is None:
+            return None
+        return model._default_manager.filter(pk=self.owner_id).first()
