@@ -222,6 +222,15 @@ def _restart_prosody(server):
     wait_until(listening, timeout=30, what="Prosody to listen again")
 
 
+def _read_in_thread(server, user, expected):
+    """read_messages runs its own event loop: keep it off this thread, where
+    another test's library (Playwright) may have left one running."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(server.read_messages, user, expected, 15).result()
+
+
 def test_xmpp_server_stopped_mid_issue(workers, tmp_path):
     from tests.fixtures.xmpp import ProsodyServer, free_port
 
@@ -250,7 +259,7 @@ def test_xmpp_server_stopped_mid_issue(workers, tmp_path):
         assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.SENT}
         expected = sorted(str(a.pk) for a in articles)
         for user in ("alice", "bob"):
-            bodies = sorted(body for frm, body in server.read_messages(user, 6, timeout=15)
+            bodies = sorted(body for frm, body in _read_in_thread(server, user, 6)
                             if frm == server.jid("sender"))
             assert bodies == expected, f"{user} got {bodies}"
     finally:
