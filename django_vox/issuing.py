@@ -25,6 +25,7 @@ from django_vox.preferences import PreferenceFilter, unsubscribe_links
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
+           "record_failures",
            "preview", "resolve_dotted"]
 
 logger = logging.getLogger("django_vox")
@@ -113,12 +114,19 @@ def rendering_without_writes():
 class Issue:
     """One notification about one object, ready to be delivered."""
 
-    def __init__(self, notification, obj, *, actor=None, target=None, templates=None):
+    def __init__(self, notification, obj, *, actor=None, target=None, templates=None,
+                 background=False, issue_id=None):
         self.notification = notification
+        #: True in a task worker: transient failures are retried later, and each
+        #: message is marked sent as soon as it is, so a killed worker doubles none.
+        self.background = background
         self.obj = obj
         self.actor = actor
         self.target = target
-        self.issue_id = uuid.uuid4()
+        #: A task that runs again (its worker died) passes the same id: the
+        #: contacts it already logged are skipped, so nobody gets it twice.
+        self.issue_id = issue_id or uuid.uuid4()
+        self.resuming = issue_id is not None and _issue_started(issue_id)
         if templates is None:
             templates = list(notification.templates.filter(enabled=True).prefetch_related("attachments"))
         self.templates = templates
@@ -269,6 +277,8 @@ class Issue:
         attachments = self.attachments(template) if backend.USE_ATTACHMENTS else []
         fields = self._log_fields(template, backend)
         contacts = self.contacts(template, protocol)
+        if self.resuming:
+            contacts = self._not_yet_logged(template, contacts)
         batch_size = max(1, int(conf.get("DJANGO_VOX_BATCH_SIZE")))
 
         preference_filter = PreferenceFilter(self.notification, protocol)
@@ -318,6 +328,14 @@ class Issue:
                                          message=message.to_dict(), **fields))
             self._send_batch(backend, deliverylog.insert(rows), built)
 
+    def _not_yet_logged(self, template, contacts):
+        from django_vox.models import Delivery
+
+        logged = {address for row in Delivery.objects.filter(
+            issue_id=self.issue_id, template=template).values_list("to_addresses", flat=True)
+            for address in row}
+        return (contact for contact in contacts if contact.address not in logged)
+
     def _log_suppressed(self, suppressed, fields):
         """Log contacts dropped by a preference, so editors can see why (one statement)."""
         from django_vox.models import Delivery
@@ -329,10 +347,16 @@ class Issue:
                 for contact, reason in suppressed])
 
     def _send_batch(self, backend, rows, messages):
-        sent, failed = _send_rows(backend, rows, messages)
+        sent, failed = _send_rows(backend, rows, messages, background=self.background)
         self.sent += sent
         self.failed += len(failed)
         self.errors.extend(err for _row, err in failed)
+
+
+def _issue_started(issue_id):
+    from django_vox.models import Delivery
+
+    return Delivery.objects.filter(issue_id=issue_id).exists()
 
 
 def _send_one(backend, row, message):
@@ -346,8 +370,13 @@ def _send_one(backend, row, message):
         backend.send_message(message.from_address, to, message)
 
 
-def _send_rows(backend, rows, messages):
-    """Send each row's message; update the log in two queries.  Returns (sent, failed)."""
+def _send_rows(backend, rows, messages, *, background=False):
+    """Send each row's message; update the log in two queries.  Returns (sent, failed).
+
+    In the ``background`` (a task worker) each sent row is marked at once, so a
+    worker killed part-way leaves only unsent rows queued; transient failures
+    are scheduled for a retry instead of being marked failed.
+    """
     from django_vox.models import Delivery
 
     sent, failed = [], []
@@ -360,10 +389,13 @@ def _send_rows(backend, rows, messages):
             failed.append((row, err))
         else:
             sent.append(row)
+            if background:
+                deliverylog.mark_sent([row], timezone.now())
     now = timezone.now()
-    deliverylog.mark_sent(sent, now)
+    if not background:
+        deliverylog.mark_sent(sent, now)
     if failed:
-        record_failures(failed, now)
+        record_failures(failed, now, retry=background)
     if signals.message_sent.receivers:
         for row in sent:
             signals.message_sent.send_robust(Delivery, delivery=row, backend=backend.ID)
@@ -376,28 +408,56 @@ def describe_error(err):
     return text if isinstance(err, SendError) else f"{name}: {text}"
 
 
-def record_failures(failed, now=None):
-    """Mark failed deliveries with their errors (one query for the batch)."""
+def record_failures(failed, now=None, *, retry=False):
+    """Record failed deliveries with their errors (one query for the batch).
+
+    With ``retry`` (deliveries sent by a task worker), a transient failure with
+    attempts left stays queued with ``next_attempt_at`` set and a retry task is
+    enqueued once the transaction commits; anything else is marked failed.
+    """
+    from django_vox import retry as retry_policy
     from django_vox.models import Delivery
 
     now = now or timezone.now()
+    retrying = []
     for row, err in failed:
-        row.status = Delivery.FAILED
         row.error = describe_error(err)
         row.attempts = (row.attempts or 0) + 1
         row.updated_at = now
+        if retry and retry_policy.should_retry(err, row.attempts):
+            row.status = Delivery.QUEUED
+            row.next_attempt_at = now + retry_policy.backoff_delay(row.attempts)
+            retrying.append(row)
+            logger.info("Delivery %s via %s to %s failed (attempt %d), retrying at %s: %s",
+                        row.pk, row.backend, ", ".join(row.to_addresses), row.attempts,
+                        row.next_attempt_at.isoformat(), row.error)
+            continue
+        row.status = Delivery.FAILED
+        row.next_attempt_at = None
         logger.warning("Delivery %s via %s to %s failed: %s", row.pk, row.backend,
                        ", ".join(row.to_addresses), row.error)
     deliverylog.mark_failed([row for row, _err in failed], now)
+    if retrying:
+        from django_vox import tasks
+
+        pending = {str(row.pk): row.attempts for row in retrying}
+        run_after = max(row.next_attempt_at for row in retrying)
+        transaction.on_commit(lambda: tasks.enqueue_retry(pending, run_after))
     if signals.message_failed.receivers:
         for row, err in failed:
-            signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend, error=err)
+            if row.status == Delivery.FAILED:
+                signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend,
+                                                   error=err)
 
 
-def send_deliveries(deliveries, *, raise_errors=None):
-    """(Re)send logged deliveries exactly as rendered; skip those already sent.
+def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=None):
+    """(Re)send logged deliveries exactly as rendered; never one already sent.
 
-    Returns ``{pk: sent?}``.  Each backend is opened once for all of them.
+    Returns ``{pk: sent?}`` (True for those sent before).  Each row is claimed
+    first (see :func:`claim`), so concurrent resends send it once; a row that
+    someone else is sending right now counts as not sent here.  With ``retry``
+    (a task worker), transient failures are scheduled for another attempt.
+    Each backend is opened once for all of them.
     """
     from django_vox.models import Delivery
 
@@ -406,16 +466,12 @@ def send_deliveries(deliveries, *, raise_errors=None):
     results, errors = {}, []
     by_backend = {}
     deliveries = list(deliveries)
-    # Trust the database, not possibly stale instances: never send twice.
-    current = dict(Delivery.objects.filter(pk__in=[row.pk for row in deliveries])
-                   .values_list("pk", "status"))
+    from django_vox.resending import claim
+
+    taken = {row.pk for row in claim(deliveries, stale_before=stale_before)}
     for row in deliveries:
-        row.status = current.get(row.pk, row.status)
-        if row.status == Delivery.SENT:
-            results[row.pk] = True
-            continue
-        if row.status == Delivery.SUPPRESSED:  # the recipient opted out: never send
-            results[row.pk] = False
+        if row.pk not in taken:
+            results[row.pk] = row.status == Delivery.SENT
             continue
         by_backend.setdefault(row.backend, []).append(row)
     for backend_id, rows in by_backend.items():
@@ -432,7 +488,8 @@ def send_deliveries(deliveries, *, raise_errors=None):
         except Exception as err:  # noqa: BLE001 - recorded by _send_rows
             backend.open_error = err
         try:
-            sent, failed = _send_rows(backend, rows, [row.get_message() for row in rows])
+            sent, failed = _send_rows(backend, rows, [row.get_message() for row in rows],
+                                      background=retry)
         finally:
             backend.close()
         failed_pks = {row.pk for row, _err in failed}
