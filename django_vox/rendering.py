@@ -18,7 +18,11 @@ import re
 from django.template import Context, Engine, Library
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
 from django.template.base import VariableDoesNotExist
+from django.template.base import VariableNode
 from django.template.defaulttags import register as default_tags
+from django.utils.formats import localize
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 from django_vox.exceptions import TemplateRenderError
 
@@ -69,17 +73,46 @@ _ENGINES = {True: _make_engine(True), False: _make_engine(False)}
 
 
 @functools.lru_cache(maxsize=512)
-def compile_template(source, autoescape=True):
-    """Compile ``source`` once; raise TemplateRenderError with the reason."""
+def compile_template(source, autoescape=True, escape=None):
+    """Compile ``source`` once; raise TemplateRenderError with the reason.
+
+    ``escape`` (a function of one string, hashable) is applied to the output
+    of every ``{{ variable }}`` instead of Django's HTML escaping, for markup
+    languages (Markdown) that need more than HTML escaping.
+    """
     try:
-        return _ENGINES[bool(autoescape)].from_string(source or "")
+        template = _ENGINES[bool(autoescape)].from_string(source or "")
     except DjangoTemplateSyntaxError as err:
         raise TemplateRenderError(f"Template syntax error: {err}") from err
+    if escape is not None:
+        value_filter = _escaping_filter(escape)
+        for node in template.nodelist.get_nodes_by_type(VariableNode):
+            node.filter_expression.filters.append((value_filter, []))
+    return template
 
 
-def render(source, parameters, autoescape=True):
-    """Render editor template ``source`` with ``parameters``."""
-    template = compile_template(source, autoescape)
+def _escaping_filter(escape):
+    """A template filter that formats a value as Django would, then escapes it.
+
+    Values marked safe (``|safe``, ``mark_safe``) are left alone, as with
+    Django's own autoescaping.
+    """
+    def escape_value(value):
+        if isinstance(value, SafeData):
+            return value
+        return mark_safe(escape(str(localize(template_localtime(value)))))
+
+    escape_value.is_safe = True
+    return escape_value
+
+
+def render(source, parameters, autoescape=True, escape=None):
+    """Render editor template ``source`` with ``parameters``.
+
+    With ``escape``, every ``{{ variable }}`` is escaped by that function
+    (see :func:`compile_template`).
+    """
+    template = compile_template(source, autoescape, escape)
     try:
         return template.render(Context(parameters, autoescape=autoescape))
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:

@@ -1,0 +1,223 @@
+"""What every email backend sending through Django's mail framework shares.
+
+One issue opens one Django mail connection (whatever ``EMAIL_BACKEND`` or
+``MAILERS`` configure: SMTP, console, locmem, django-anymail...) and sends
+all its messages over it.  SMTP and socket failures become send errors:
+transient for refused/reset connections, timeouts and SMTP 4xx answers,
+permanent for SMTP 5xx answers and bad addresses, carrying the server's code
+and text.
+"""
+
+import html
+import logging
+import re
+import smtplib
+import ssl
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from django_vox import conf, rendering
+from django_vox.backends.base import Backend
+from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError, TransientSendError
+
+__all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
+
+logger = logging.getLogger("django_vox")
+
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+
+
+def get_mail_connection():
+    """A new, unopened Django email backend instance.
+
+    Django 6.1 configures mail with ``MAILERS``; there the alias named by
+    ``DJANGO_VOX_EMAIL_MAILER`` is used (``get_connection`` is deprecated).
+    """
+    mailers = getattr(mail, "mailers", None)
+    if mailers is not None:
+        return mailers[conf.get("DJANGO_VOX_EMAIL_MAILER")]
+    return mail.get_connection()
+
+
+def _reply_text(reply):
+    if isinstance(reply, bytes):
+        return reply.decode("utf-8", "replace")
+    return str(reply)
+
+
+def smtp_error(err: BaseException, what: str) -> SendError:
+    """Turn an smtplib or socket error into a transient or permanent send error."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        answers = list(err.recipients.values())
+        code, reply = answers[0] if answers else (None, b"")
+        refused = ", ".join(err.recipients)
+        transient = any(400 <= answer[0] < 500 for answer in answers)
+        error = TransientSendError if transient else PermanentSendError
+        return error(f"{what}: the server refused the recipient(s) {refused}",
+                     code=code, body=_reply_text(reply))
+    if isinstance(err, smtplib.SMTPResponseException):
+        error = TransientSendError if 400 <= err.smtp_code < 500 else PermanentSendError
+        return error(f"{what}: the SMTP server answered {err.smtp_code}",
+                     code=err.smtp_code, body=_reply_text(err.smtp_error))
+    if isinstance(err, smtplib.SMTPServerDisconnected):
+        return TransientSendError(f"{what}: the SMTP server disconnected ({err})")
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return PermanentSendError(f"{what}: TLS certificate verification failed ({err})")
+    if isinstance(err, TimeoutError):
+        return TransientSendError(f"{what}: timed out")
+    if isinstance(err, OSError):  # refused, reset, unreachable, DNS
+        return TransientSendError(f"{what}: {type(err).__name__}: {err}")
+    return PermanentSendError(f"{what}: {type(err).__name__}: {err}")
+
+
+def validate_email_address(address: str, protocol: str = "email") -> None:
+    """Raise InvalidAddress unless ``address`` is one email address (optionally with a name)."""
+    if not isinstance(address, str) or "\r" in address or "\n" in address:
+        raise InvalidAddress(address, "line breaks are not allowed", protocol=protocol)
+    _name, addr = parseaddr(address)
+    try:
+        validate_email(addr)
+    except ValidationError:
+        raise InvalidAddress(address, "not an email address", protocol=protocol) from None
+
+
+def format_from_address(value: str) -> str:
+    """``Name <addr>`` with the name quoted, so a rendered display name holding
+    ``:``, ``<`` or quotes (user data) still makes one valid address."""
+    value = rendering.fold_header(value)
+    if value.endswith(">") and "<" in value:
+        name, addr = value[:-1].rsplit("<", 1)
+        name = name.strip().strip('"').strip()
+        if name:
+            # A quoted string (not an encoded word): Django 5.2 and 6.x both
+            # encode it correctly, and no character of the name is syntax.
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+            return f'"{quoted}" <{addr.strip()}>'
+    return value
+
+
+def _clean_filename(name):
+    name = rendering.fold_header(name).replace("/", "_").replace("\\", "_")
+    return name or "attachment"
+
+
+class EmailBackend(Backend):
+    """Base of the backends that hand email to Django's mail framework."""
+
+    PROTOCOL = "email"
+    USE_SUBJECT = True
+    USE_ATTACHMENTS = True
+    USE_FROM_ADDRESS = True
+
+    def __init__(self):
+        super().__init__()
+        self.connection = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def open(self):
+        """Open one mail connection for every message until close()."""
+        if self.is_open:
+            return False
+        self._connect()
+        self.is_open = True
+        return True
+
+    def close(self):
+        self._disconnect()
+        self.is_open = False
+
+    def _connect(self):
+        connection = get_mail_connection()
+        try:
+            connection.open()
+        except (smtplib.SMTPException, OSError) as err:
+            raise smtp_error(err, "Connecting to the mail server") from err
+        self.connection = connection
+
+    def _disconnect(self):
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except (smtplib.SMTPException, OSError) as err:
+                logger.warning("Closing the mail connection failed: %s", err)
+
+    # -- building -------------------------------------------------------------
+    def get_default_from_address(self):
+        return settings.DEFAULT_FROM_EMAIL
+
+    def format_preview(self, message):
+        """The subject, then the HTML part in a sandboxed frame (or the text)."""
+        parts = [f'<p class="vox-subject"><strong>{html.escape(message.subject)}</strong></p>']
+        if message.html:
+            parts.append('<iframe class="vox-html" sandbox="" referrerpolicy="no-referrer" '
+                         f'style="width:100%;min-height:24em;border:1px solid #ccc" '
+                         f'srcdoc="{html.escape(message.html, quote=True)}"></iframe>')
+        if message.text:
+            parts.append(f'<pre class="vox-text">{html.escape(message.text)}</pre>')
+        for attachment in message.attachments:
+            parts.append(f'<p class="vox-attachment">{html.escape(attachment.filename)} '
+                         f'({html.escape(attachment.mimetype)})</p>')
+        return "\n".join(parts)
+
+    # -- sending --------------------------------------------------------------
+    def validate_address(self, address):
+        validate_email_address(address, self.PROTOCOL)
+
+    def make_email(self, from_address, to_addresses, message):
+        """The Django EmailMultiAlternatives for ``message``."""
+        headers = {}
+        for name, value in (message.headers or {}).items():
+            if not _HEADER_NAME.match(str(name)):
+                raise PermanentSendError(f"Invalid email header name {name!r}")
+            headers[str(name)] = rendering.fold_header(str(value))
+        email = mail.EmailMultiAlternatives(
+            subject=rendering.fold_header(message.subject),
+            body=message.text or "",
+            from_email=format_from_address(from_address) or self.get_default_from_address(),
+            to=list(to_addresses),
+            headers=headers,
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        for attachment in message.attachments:
+            email.attach(_clean_filename(attachment.filename), attachment.content,
+                         attachment.mimetype or "application/octet-stream")
+        return email
+
+    def send(self, address, message):
+        self.send_message(message.from_address, [address], message)
+
+    def send_message(self, from_address, to_addresses, message):
+        """Send one email to all of ``to_addresses`` over the open connection.
+
+        Outside ``open()``/``close()`` a connection is opened for this email
+        only.  After a transient failure the connection is dropped and the next
+        email reconnects.
+        """
+        for address in to_addresses:
+            self.validate_address(address)
+        keep_open = self.is_open
+        recipients = ", ".join(to_addresses)
+        try:
+            if self.connection is None:
+                self._connect()
+            try:
+                email = self.make_email(from_address or message.from_address, to_addresses, message)
+                sent = self.connection.send_messages([email])
+            except ValueError as err:  # Django's refusal of a bad address or header
+                raise PermanentSendError(f"Email to {recipients} refused: {err}") from err
+            except (smtplib.SMTPException, OSError) as err:
+                error = smtp_error(err, f"Sending email to {recipients}")
+                if error.transient:
+                    self._disconnect()
+                raise error from err
+            if sent == 0:
+                raise PermanentSendError(f"The mail backend sent nothing to {recipients}")
+        finally:
+            if not keep_open:
+                self._disconnect()

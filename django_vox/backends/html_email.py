@@ -1,0 +1,37 @@
+"""Email written in HTML; the plain-text part is made from it (html2text)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from django_vox.backends._email import EmailBackend
+from django_vox.messages import Message
+
+__all__ = ["Backend", "html_to_text"]
+
+
+def html_to_text(html: str) -> str:
+    """A readable plain-text version of ``html`` for the text/plain part."""
+    import html2text
+
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # never break long lines (URLs)
+    converter.unicode_snob = True
+    return converter.handle(html).strip() + "\n"
+
+
+class Backend(EmailBackend):
+    """The template is HTML (values are HTML-escaped); the subject is plain text."""
+
+    ID = "email-html"
+    VERBOSE_NAME = _("Email (HTML)")
+    ESCAPE_HTML = True
+    EDITOR_TYPE = "html"
+    DEPENDS = ("html2text",)
+
+    def build_message(self, subject, body, parameters, attachments=()):
+        html = self.render(body, parameters, autoescape=True)
+        return Message(
+            subject=self.render_subject(subject, parameters),
+            text=html_to_text(html),
+            html=html,
+            attachments=list(attachments),
+        )

@@ -1,0 +1,69 @@
+"""Email written in Markdown: the text part is the Markdown, the HTML part
+is made from it by Python-Markdown (extensions: DJANGO_VOX_MARKDOWN_EXTRAS).
+
+Values substituted into the HTML part are escaped for Markdown *and* HTML,
+so data such as a user's name cannot add links, emphasis or markup; see
+:func:`markdown_escaper`.
+"""
+
+import functools
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.html import escape as html_escape
+from django.utils.translation import gettext_lazy as _
+
+from django_vox import conf, rendering
+from django_vox.backends._email import EmailBackend
+from django_vox.messages import Message
+
+__all__ = ["Backend", "markdown_escaper"]
+
+
+@functools.lru_cache(maxsize=32)
+def markdown_escaper(escaped_chars: tuple):
+    """A function escaping text for Markdown, then for HTML.
+
+    Every character Markdown lets a backslash escape (``ESCAPED_CHARS`` of the
+    configured Markdown instance, so extensions' syntax is covered) gets a
+    backslash, which Markdown removes again: the reader sees the value as
+    typed.  HTML special characters become entities instead (an entity is
+    never Markdown syntax, and a backslash before one would stay visible).
+    The function is cached per character set so compiled templates are reused.
+    """
+    table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
+
+    def escape(text):
+        return str(html_escape(text.translate(table)))
+
+    return escape
+
+
+class Backend(EmailBackend):
+    """Markdown template; values are escaped in the HTML part."""
+
+    ID = "email-md"
+    VERBOSE_NAME = _("Email (Markdown)")
+    EDITOR_TYPE = "markdown"
+    DEPENDS = ("markdown",)
+    EXTRA = "markdown"
+
+    def make_markdown(self):
+        import markdown
+
+        extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
+        try:
+            return markdown.Markdown(extensions=list(extras))
+        except (ImportError, AttributeError, TypeError) as err:
+            raise ImproperlyConfigured(
+                f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err
+
+    def build_message(self, subject, body, parameters, attachments=()):
+        md = self.make_markdown()
+        source = rendering.render(body, parameters, autoescape=True,
+                                  escape=markdown_escaper(tuple(md.ESCAPED_CHARS)))
+        return Message(
+            subject=self.render_subject(subject, parameters),
+            text=self.render(body, parameters, autoescape=False),
+            html=md.convert(source),
+            attachments=list(attachments),
+        )

@@ -1,0 +1,136 @@
+"""Email through a Postmark template (``POST /email/withTemplate``).
+
+The template's subject field is Postmark's template alias; its body is one
+``key: value`` line per template-model field, each value a Django template.
+"""
+
+import html
+import json
+import logging
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from django_vox import conf, rendering
+from django_vox.backends._email import validate_email_address
+from django_vox.backends.base import Backend as BaseBackend
+from django_vox.exceptions import PermanentSendError, SendError, TemplateRenderError
+from django_vox.http import HttpSession
+from django_vox.messages import Message
+
+__all__ = ["Backend", "parse_model_lines"]
+
+logger = logging.getLogger("django_vox")
+
+
+def parse_model_lines(body: str) -> list:
+    """``[(key, value template), ...]`` from ``key: value`` lines.
+
+    The first colon splits; blank lines are ignored; any other line is an error
+    naming its line number.
+    """
+    fields = []
+    for number, line in enumerate((body or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, colon, value = line.partition(":")
+        if not colon or not key.strip():
+            raise TemplateRenderError(
+                f"Line {number} of the Postmark template model is not 'key: value': {line!r}")
+        fields.append((key.strip(), value.strip()))
+    return fields
+
+
+class Backend(BaseBackend):
+    """Sends with a Postmark template; the body lines make its TemplateModel."""
+
+    ID = "postmark-template"
+    PROTOCOL = "email"
+    VERBOSE_NAME = _("Postmark template")
+    USE_SUBJECT = True
+    USE_FROM_ADDRESS = True
+    EDITOR_TYPE = "basic"
+    REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
+
+    def __init__(self):
+        super().__init__()
+        self.session = HttpSession()
+
+    def open(self):
+        opened = super().open()
+        if opened:
+            self.session.open()
+        return opened
+
+    def close(self):
+        self.session.close()
+        super().close()
+
+    def get_default_from_address(self):
+        return settings.DEFAULT_FROM_EMAIL
+
+    def build_message(self, subject, body, parameters, attachments=()):
+        model = {key: self.render(value, parameters, autoescape=False)
+                 for key, value in parse_model_lines(body)}
+        return Message(
+            subject=self.render_subject(subject, parameters),
+            text="\n".join(f"{key}: {value}" for key, value in model.items()),
+            data=model,
+        )
+
+    def format_preview(self, message):
+        rows = "".join(f"<tr><th>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>"
+                       for key, value in (message.data or {}).items())
+        return (f'<p class="vox-subject">Postmark template '
+                f'<strong>{html.escape(message.subject)}</strong></p>\n'
+                f'<table class="vox-data">{rows}</table>')
+
+    def validate_address(self, address):
+        validate_email_address(address, self.PROTOCOL)
+
+    def send(self, address, message):
+        self.send_message(message.from_address, [address], message)
+
+    def send_message(self, from_address, to_addresses, message):
+        """One request for all addresses (Postmark takes a comma-separated To)."""
+        for address in to_addresses:
+            self.validate_address(address)
+        token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
+        url = conf.get("DJANGO_VOX_POSTMARK_ENDPOINT").rstrip("/") + "/email/withTemplate"
+        payload = {
+            "From": rendering.fold_header(from_address or message.from_address)
+            or self.get_default_from_address(),
+            "To": ", ".join(to_addresses),
+            "TemplateAlias": message.subject,
+            "TemplateModel": message.data or {},
+        }
+        headers = {"Accept": "application/json", "X-Postmark-Server-Token": token}
+        try:
+            response = self.session.post_json(url, payload, headers=headers,
+                                              what="Postmark request")
+        except SendError as err:
+            if err.status is None:
+                raise
+            raise _postmark_error(type(err), err.status, err.body) from err
+        if not 200 <= response.status_code < 300:
+            raise _postmark_error(PermanentSendError, response.status_code, response.text)
+        answer = _json(response.text)
+        if answer.get("ErrorCode"):
+            raise _postmark_error(PermanentSendError, response.status_code, response.text)
+        logger.debug("Postmark accepted the email to %s: %s", payload["To"], answer.get("MessageID"))
+
+
+def _json(text):
+    try:
+        answer = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _postmark_error(error_class, status, body):
+    """A send error with Postmark's ErrorCode and Message."""
+    answer = _json(body)
+    detail = answer.get("Message") or (body or "")[:500]
+    return error_class(f"Postmark refused the email: {detail}", status=status,
+                       code=answer.get("ErrorCode"), body=body)
