@@ -238,5 +238,5 @@ def setup_database(max_n, webhook_base, jid_domain):
         notification = Notification.objects.get_for_model(Post, codename)
         Template.objects.update_or_create(
             notification=notification, backend=backend,
-            defaults=dict(recipients="c:audience", enabled=True, bulk=False, **fields))
+            defaults={"recipients": "c:audience", "enabled": True, "bulk": False, **fields})
     return json.dumps({"members": Member.objects.count()})
