@@ -129,6 +129,8 @@ class Runner:
     def env(self, db):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.settings",
                    BENCH_DB=self.db_spec(db), PYTHONPATH=str(ROOT))
+        if self.options.batch_size:
+            env["BENCH_BATCH_SIZE"] = str(self.options.batch_size)
         if "smtp" in self.sinks:
             env["BENCH_SMTP_PORT"] = str(self.sinks["smtp"].port)
         if self.xmpp is not None:
@@ -332,6 +334,8 @@ def parse_args(argv):
     parser.add_argument("--docs", action="store_true",
                         help="also write docs/benchmarks-results.rst and docs/benchmarks.svg "
                              "from the results (implies --save docs/benchmarks.json)")
+    parser.add_argument("--batch-size", type=int, default=0,
+                        help="DJANGO_VOX_BATCH_SIZE for our side (default: the setting's 1000)")
     parser.add_argument("--pg-name", default="django_vox_bench")
     parser.add_argument("--profile", default="",
                         help="CASE:IMPL:N - profile one run with pyinstrument and print it")

@@ -86,3 +86,5 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "loggers": {"django_vox": {"handlers": ["stderr"], "level": "WARNING"}},
 }
+if os.environ.get("BENCH_BATCH_SIZE"):
+    DJANGO_VOX_BATCH_SIZE = int(os.environ["BENCH_BATCH_SIZE"])

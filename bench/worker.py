@@ -46,6 +46,27 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def warm_up():
+    """Import what either side needs, as a running site would have done already."""
+    import smtplib  # noqa: F401
+    from email.mime import multipart, text  # noqa: F401
+
+    import html2text  # noqa: F401
+    import requests  # noqa: F401
+    from django.core.mail.backends import smtp  # noqa: F401
+
+    from django_vox import issuing  # noqa: F401
+    from django_vox.backends import backends
+
+    backends.all()
+
+
+def clear_log():
+    from django_vox.models import Delivery
+
+    Delivery.objects.all().delete()
+
+
 def measure(case, impl, n):
     import gc
 
@@ -54,6 +75,8 @@ def measure(case, impl, n):
     from bench import cases
 
     func = cases.IMPLEMENTATIONS[(case, impl)]
+    warm_up()
+    clear_log()
     post = cases.make_post(n)
     connection.ensure_connection()
     gc.collect()
@@ -98,8 +121,10 @@ def profile(case, impl, n, output):
 
     from bench import cases
 
+    warm_up()
+    clear_log()
     post = cases.make_post(n)
-    profiler = Profiler(interval=0.0005)
+    profiler = Profiler(interval=0.001)
     profiler.start()
     cases.IMPLEMENTATIONS[(case, impl)](post)
     profiler.stop()

@@ -1,6 +1,12 @@
-from django_vox.registry import Channel, Contact, Notification, Registration, objects, provides_contacts
-
 from bench.app.models import Member, Post, audience_of
+from django_vox.registry import (
+    Channel,
+    Contact,
+    Notification,
+    Registration,
+    objects,
+    provides_contacts,
+)
 
 
 class MemberRegistration(Registration):
