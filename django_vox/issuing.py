@@ -7,6 +7,7 @@ delivery log in batches *before* sending (so nothing is lost if the process
 dies) and updates it in batches afterwards.
 """
 
+import contextlib
 import itertools
 import logging
 import uuid
@@ -93,6 +94,19 @@ def issue_now(notification, obj, *, actor=None, target=None):
             f"no enabled template reaches any contact.")
     transaction.on_commit(issue.deliver)
     return issue
+
+
+@contextlib.contextmanager
+def rendering_without_writes():
+    """Render editors' templates in a transaction that is always rolled back.
+
+    The template language already refuses methods marked ``alters_data``; this
+    also undoes any write a template reaches through a method that is not
+    marked.  One transaction per batch of messages, not per message.
+    """
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 class Issue:
@@ -260,8 +274,10 @@ class Issue:
             addresses = [contact.address for contact in contacts]
             if not addresses:
                 return
-            message = backend.build_message(template.subject, template.content, base, attachments)
-            message.from_address = backend.get_from_address(template.from_address, base)
+            with rendering_without_writes():
+                message = backend.build_message(template.subject, template.content, base,
+                                                attachments)
+                message.from_address = backend.get_from_address(template.from_address, base)
             rows = [Delivery(from_address=message.from_address, to_addresses=addresses,
                              message=message.to_dict(), **fields)]
             self._send_batch(backend, deliverylog.insert(rows), [message])
@@ -272,15 +288,17 @@ class Issue:
             if not chunk:
                 return
             rows, built = [], []
-            for contact in chunk:
-                params = dict(base, recipient=contact.obj if contact.obj is not None else contact,
-                              contact=contact)
-                message = backend.build_message(template.subject, template.content, params, attachments)
-                message.from_address = backend.get_from_address(template.from_address, params)
-                built.append(message)
-                rows.append(Delivery(from_address=message.from_address,
-                                     to_addresses=[contact.address],
-                                     message=message.to_dict(), **fields))
+            with rendering_without_writes():
+                for contact in chunk:
+                    params = dict(base, contact=contact,
+                                  recipient=contact.obj if contact.obj is not None else contact)
+                    message = backend.build_message(template.subject, template.content, params,
+                                                    attachments)
+                    message.from_address = backend.get_from_address(template.from_address, params)
+                    built.append(message)
+                    rows.append(Delivery(from_address=message.from_address,
+                                         to_addresses=[contact.address],
+                                         message=message.to_dict(), **fields))
             self._send_batch(backend, deliverylog.insert(rows), built)
 
     def _send_batch(self, backend, rows, messages):
@@ -360,7 +378,12 @@ def send_deliveries(deliveries, *, raise_errors=None):
         raise_errors = conf.get("DJANGO_VOX_THROW_EXCEPTIONS")
     results, errors = {}, []
     by_backend = {}
+    deliveries = list(deliveries)
+    # Trust the database, not possibly stale instances: never send twice.
+    current = dict(Delivery.objects.filter(pk__in=[row.pk for row in deliveries])
+                   .values_list("pk", "status"))
     for row in deliveries:
+        row.status = current.get(row.pk, row.status)
         if row.status == Delivery.SENT:
             results[row.pk] = True
             continue

@@ -295,6 +295,32 @@ class Registration:
                 yield Contact(str(instance), protocol, str(item), instance)
 
 
+    # -- activity streams -----------------------------------------------------
+    @provides_contacts("activity")
+    def activity_address(self, instance, notification):
+        """The instance's own IRI: its inbox on the activity backend (needs a regex)."""
+        from django_vox import activities
+
+        address = activities.get_address(instance)
+        if address:
+            yield address
+
+    def has_activity_endpoint(self, instance) -> bool:
+        """Whether ``instance`` may read its inbox over HTTP.  Off unless a
+        registration opts in, so no inbox is exposed by accident."""
+        return False
+
+    def get_activity_object(self, instance) -> dict:
+        """``instance`` as an Activity Streams object; the model's ``__activity__()``
+        when it has one, else type, id, name and url."""
+        from django_vox import activities
+
+        method = getattr(instance, "__activity__", None)
+        if callable(method):
+            return method()
+        return activities.default_activity_object(instance)
+
+
 class SignalRegistration(Registration):
     """A registration whose notifications are issued by model signals."""
 
@@ -329,6 +355,10 @@ class ObjectRegistry:
     def add(self, model, registration_class=Registration, *, regex):
         if not (isinstance(registration_class, type) and issubclass(registration_class, Registration)):
             raise TypeError(f"{registration_class!r} is not a Registration subclass")
+        if regex is not None:
+            from django_vox.activities import compile_regex
+
+            compile_regex(model, regex)  # a ValueError naming the model if unusable
         entry = RegistryEntry(model, registration_class(model), regex)
         with self._lock:
             self._entries[model] = entry

@@ -17,8 +17,7 @@ import re
 
 from django.template import Context, Engine, Library
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
-from django.template.base import VariableDoesNotExist
-from django.template.base import VariableNode
+from django.template.base import VariableDoesNotExist, VariableNode
 from django.template.defaulttags import register as default_tags
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
@@ -26,7 +25,7 @@ from django.utils.timezone import template_localtime
 
 from django_vox.exceptions import TemplateRenderError
 
-__all__ = ["compile_template", "render", "check_template", "fold_header"]
+__all__ = ["compile_template", "render", "check_template", "fold_header"]  # noqa: RUF022
 
 # Built-in tags minus the ones that reveal or reach beyond the context.
 _FORBIDDEN_TAGS = {"debug", "load", "include", "extends", "ssi"}
@@ -72,6 +71,22 @@ def _make_engine(autoescape):
 _ENGINES = {True: _make_engine(True), False: _make_engine(False)}
 
 
+#: Attribute names templates may not look up, whatever the object (password
+#: hashes).  The template language has no dynamic attribute lookup, so the name
+#: has to appear literally inside a tag or variable to be reached.
+SENSITIVE_NAMES = frozenset({"password"})
+_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sensitive_name(source):
+    for tag in _TAGS.findall(source or ""):
+        for word in _WORDS.findall(tag):
+            if word.lower() in SENSITIVE_NAMES:
+                return word
+    return None
+
+
 @functools.lru_cache(maxsize=512)
 def compile_template(source, autoescape=True, escape=None):
     """Compile ``source`` once; raise TemplateRenderError with the reason.
@@ -80,6 +95,9 @@ def compile_template(source, autoescape=True, escape=None):
     of every ``{{ variable }}`` instead of Django's HTML escaping, for markup
     languages (Markdown) that need more than HTML escaping.
     """
+    name = _sensitive_name(source)
+    if name:
+        raise TemplateRenderError(f"\u201c{name}\u201d may not be used in templates.")
     try:
         template = _ENGINES[bool(autoescape)].from_string(source or "")
     except DjangoTemplateSyntaxError as err:
@@ -124,7 +142,7 @@ def check_template(source):
     try:
         compile_template(source, True)
     except TemplateRenderError as err:
-        return str(err.__cause__ or err)
+        return str(err.__cause__ or err.message)
     return None
 
 

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.xmpp",
     "tests.fixtures.browser",
     "tests.fixtures.workers",
+    "tests.fixtures.activity",
 ]
 
 

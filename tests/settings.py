@@ -2,6 +2,8 @@
 
 import os
 
+import django
+
 SECRET_KEY = "django-vox-tests-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -54,7 +56,10 @@ if os.environ.get("VOX_TEST_DATABASE") == "postgres":
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if django.VERSION >= (6, 1):  # EMAIL_BACKEND is deprecated in favour of MAILERS
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "noreply@example.org"
 
 DJANGO_VOX_BACKENDS = [

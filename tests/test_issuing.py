@@ -389,3 +389,21 @@ def test_comment_channel_via_reverse_fk(article, make_template, committed):
     with committed():
         ArticleRegistration.published.issue(article)
     assert addresses() == ["c1@example.org"]
+
+
+@override_settings(DJANGO_VOX_BACKENDS=WITH_FLAKY)
+def test_resend_from_stale_instance_does_not_send_twice(article, make_template, committed):
+    FlakyBackend.failing = {"ann@example.org"}
+    try:
+        make_template(Article, "published", backend="flaky", recipients="c:author")
+        with committed():
+            ArticleRegistration.published.issue(article)
+        first = FailedMessage.objects.get()
+        stale = FailedMessage.objects.get()
+        FlakyBackend.failing = set()
+        assert first.resend() is True
+        assert stale.status == Delivery.FAILED  # the stale copy still says failed
+        assert stale.resend() is True
+        assert len(locmem.outbox) == 1
+    finally:
+        FlakyBackend.failing = set()

@@ -22,7 +22,12 @@ from django.core.validators import validate_email
 
 from django_vox import conf, rendering
 from django_vox.backends.base import Backend
-from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError, TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
 
 __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
 

@@ -21,7 +21,7 @@ from django_vox.backends.html_email import html_to_text
 from django_vox.exceptions import TemplateRenderError
 from django_vox.messages import Message
 
-__all__ = ["Backend", "BLOCKS", "render_block"]
+__all__ = ["BLOCKS", "Backend", "render_block"]
 
 BLOCKS = ("subject", "text_body", "html_body")
 

@@ -123,3 +123,29 @@ def test_mailer_alias_setting_chooses_the_mailer(settings, smtp_server):
             backend.send("a@example.org", HtmlBackend().build_message("S", "<p>b</p>", {}))
     assert [m["Subject"] for m in smtp_server.messages] == ["S"]
     assert mail.outbox == []
+
+
+def test_missing_postmark_token_is_a_check_warning_not_an_error(settings):
+    from django_vox.checks import check_backends
+
+    settings.DJANGO_VOX_BACKENDS = EMAIL_BACKENDS
+    settings.DJANGO_VOX_POSTMARK_TOKEN = None
+    found = check_backends()
+    assert [(m.id, m.obj) for m in found] == [
+        ("django_vox.W001", "django_vox.backends.postmark_email.Backend")]
+    assert "DJANGO_VOX_POSTMARK_TOKEN" in found[0].msg
+    settings.DJANGO_VOX_POSTMARK_TOKEN = "t"
+    assert check_backends() == []
+
+
+def test_markdown_backend_is_skipped_by_default_when_markdown_is_missing(settings, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "markdown" else real_find_spec(name, *a))
+    del settings.DJANGO_VOX_BACKENDS  # the default list: backends whose dependencies import
+    backends.reset()
+    ids = {cls.ID for cls in backends.by_protocol("email")}
+    assert ids == {"email-html", "email", "postmark-template"}
+    assert MarkdownBackend.DEPENDS == ("markdown",) and MarkdownBackend.EXTRA == "markdown"

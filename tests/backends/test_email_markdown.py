@@ -76,7 +76,8 @@ def test_escaper_backslashes_markdown_then_escapes_html():
 
 
 @pytest.mark.django_db
-def test_markdown_email_over_smtp(vox_email, smtp_server, make_template, committed):
+@pytest.mark.usefixtures("vox_email")
+def test_markdown_email_over_smtp(smtp_server, make_template, committed):
     article = make_article("Tom & *Jerry*", subscribers=0)
     Subscriber.objects.create(name="[Eve](javascript:alert(1)) <img src=x onerror=alert(1)>",
                               email="eve@example.org")
@@ -96,3 +97,13 @@ def test_markdown_email_over_smtp(vox_email, smtp_server, make_template, committ
         "<p><strong>Tom &amp; *Jerry*</strong> is out.</p>")
     [attachment] = message.iter_attachments()
     assert attachment.get_filename() == "summary.txt"
+
+
+def test_escape_reaches_variables_inside_tags_and_leaves_plain_rendering_alone():
+    from django_vox import rendering
+
+    source = "{% if x %}{% for i in items %}{{ i }};{% endfor %}{% endif %}{% with y=x %}{{ y }}{% endwith %}"
+    params = {"x": "*a*", "items": ["_b_", "<c>"]}
+    escape = markdown_escaper(("*", "_"))
+    assert rendering.render(source, params, escape=escape) == "\\_b\\_;&lt;c&gt;;\\*a\\*"
+    assert rendering.render(source, params) == "_b_;&lt;c&gt;;*a*"  # same source, no escape

@@ -9,7 +9,11 @@ from django.core.exceptions import ImproperlyConfigured
 from werkzeug import Response
 
 from django_vox.backends.postmark_email import Backend, parse_model_lines
-from django_vox.exceptions import PermanentSendError, TemplateRenderError, TransientSendError
+from django_vox.exceptions import (
+    PermanentSendError,
+    TemplateRenderError,
+    TransientSendError,
+)
 from django_vox.messages import Message
 from django_vox.models import Delivery, FailedMessage
 from tests.backends.email_helpers import EMAIL_BACKENDS, make_article

@@ -14,7 +14,8 @@ from tests.testapp.registrations import ArticleRegistration
 pytestmark = pytest.mark.django_db
 
 
-def test_html_email_is_multipart_alternative_with_attachments(vox_email, smtp_server, make_template,
+@pytest.mark.usefixtures("vox_email")
+def test_html_email_is_multipart_alternative_with_attachments(smtp_server, make_template,
                                                                committed):
     article = make_article("Spring & Summer", subscribers=1)
     make_template(Article, "published", backend="email-html", recipients="c:subs",
@@ -48,7 +49,8 @@ def test_html_email_is_multipart_alternative_with_attachments(vox_email, smtp_se
     assert Delivery.objects.get().status == Delivery.SENT
 
 
-def test_one_smtp_connection_per_issue_for_many_recipients(vox_email, smtp_server, make_template,
+@pytest.mark.usefixtures("vox_email")
+def test_one_smtp_connection_per_issue_for_many_recipients(smtp_server, make_template,
                                                            committed):
     article = make_article(subscribers=12)
     make_template(Article, "published", backend="email-html", recipients="c:subs,c:author",
@@ -71,7 +73,8 @@ def test_one_smtp_connection_per_issue_for_many_recipients(vox_email, smtp_serve
     assert Delivery.objects.filter(status=Delivery.SENT).count() == 14
 
 
-def test_every_email_backend_shares_the_connection_rule(vox_email, smtp_server, make_template,
+@pytest.mark.usefixtures("vox_email")
+def test_every_email_backend_shares_the_connection_rule(smtp_server, make_template,
                                                         committed):
     article = make_article(subscribers=4)
     make_template(Article, "published", backend="email-md", recipients="c:subs",
@@ -85,7 +88,8 @@ def test_every_email_backend_shares_the_connection_rule(vox_email, smtp_server, 
     assert len(smtp_server.messages) == 8
 
 
-def test_hostile_subjects_names_and_non_ascii(vox_email, smtp_server, make_template, committed):
+@pytest.mark.usefixtures("vox_email")
+def test_hostile_subjects_names_and_non_ascii(smtp_server, make_template, committed):
     article = make_article("Bad\r\nBcc: victim@example.net", subscribers=0)
     Subscriber.objects.create(name="Zoë\r\nX-Injected: yes <script>alert(1)</script>",
                               email="zoe@example.org")
@@ -111,7 +115,8 @@ def test_hostile_subjects_names_and_non_ascii(vox_email, smtp_server, make_templ
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_invalid_address_is_recorded_and_others_still_sent(vox_email, smtp_server, make_template,
+@pytest.mark.usefixtures("vox_email")
+def test_invalid_address_is_recorded_and_others_still_sent(smtp_server, make_template,
                                                            committed):
     from django_vox.models import SiteContact
 
@@ -124,12 +129,13 @@ def test_invalid_address_is_recorded_and_others_still_sent(vox_email, smtp_serve
         ArticleRegistration.published.issue(article)
 
     assert [e.rcpt_tos for e in smtp_server.envelopes] == [["s0@example.org"]]
-    failed = {tuple(d.to_addresses)[0]: d.error for d in FailedMessage.objects.all()}
+    failed = {d.to_addresses[0]: d.error for d in FailedMessage.objects.all()}
     assert "line breaks are not allowed" in failed["ops@example.org\r\nBcc: x@y.z"]
     assert "not an email address" in failed["not an address"]
 
 
-def test_unreachable_server_is_recorded_and_resend_delivers_once(vox_email, smtp_server,
+@pytest.mark.usefixtures("vox_email")
+def test_unreachable_server_is_recorded_and_resend_delivers_once(smtp_server,
                                                                  make_template, committed):
     article = make_article(subscribers=3)
     make_template(Article, "published", backend="email-html", recipients="c:subs",

@@ -53,7 +53,8 @@ def test_syntax_error_is_a_render_error():
 
 
 @pytest.mark.django_db
-def test_template_email_over_smtp(vox_email, smtp_server, make_template, committed):
+@pytest.mark.usefixtures("vox_email")
+def test_template_email_over_smtp(smtp_server, make_template, committed):
     article = make_article("Ünïcode\r\nBcc: x@example.net", subscribers=2)
     make_template(Article, "published", backend="email", recipients="c:subs",
                   content="{% block subject %}{{ object.title }} for {{ recipient.name }}{% endblock %}"

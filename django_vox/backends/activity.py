@@ -1,0 +1,151 @@
+"""The activity backend: notifications as Activity Streams 2.0 activities in
+the recipients' inboxes.
+
+Unlike every other backend, this one writes to the database: it has no
+remote service to talk to, so storing the :class:`~django_vox.models.Activity`
+and one :class:`~django_vox.models.InboxItem` per recipient *is* the delivery.
+The issuing pipeline still logs each delivery and records failures as usual.
+
+An address is the recipient's IRI (see :mod:`django_vox.activities`).  One
+issue stores one activity: messages built by one backend instance with the
+same content share a key, and sending is idempotent per key and recipient, so
+individual templates, bulk templates and resends never store an activity or
+an inbox item twice.
+"""
+
+import hashlib
+import json
+import uuid
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from django_vox import activities
+from django_vox.backends.base import Backend as BaseBackend
+from django_vox.exceptions import InvalidAddress, PermanentSendError
+from django_vox.messages import Message
+
+__all__ = ["Backend"]
+
+
+def _iri_of(document):
+    return document.get("id", "") if isinstance(document, dict) else ""
+
+
+class Backend(BaseBackend):
+    ID = "activity"
+    PROTOCOL = "activity"
+    VERBOSE_NAME = _("Activity Streams inbox")
+    # The summary is HTML in AS2: values from objects are escaped.
+    ESCAPE_HTML = True
+    EDITOR_TYPE = "basic"
+
+    def __init__(self):
+        super().__init__()
+        self._keys = {}  # content digest -> (key, published)
+
+    # -- building (no database writes) -------------------------------------
+    def build_message(self, subject, body, parameters, attachments=()):
+        """Render the summary and describe the activity; stored only when sent."""
+        summary = self.render(body, parameters).strip()
+        notification = parameters.get("notification")
+        obj, actor, target = (parameters.get(k) for k in ("object", "actor", "target"))
+        document = {
+            "type": getattr(notification, "activity_type", "") or "Create",
+            "summary": summary,
+            "actor": activities.get_activity_object(actor) if actor is not None
+            else activities.site_actor(),
+            # Without a notification (a one-time message from the admin) the
+            # object is the message itself, not the recipient it was sent to.
+            "object": activities.get_activity_object(obj)
+            if obj is not None and notification is not None
+            else {"type": "Note", "content": summary},
+        }
+        if target is not None:
+            document["target"] = activities.get_activity_object(target)
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+        key, published = self._keys.setdefault(
+            digest, (str(uuid.uuid4()), activities.format_datetime(timezone.now())))
+        return Message(text=summary, data={"key": key, "published": published,
+                                           "activity": document})
+
+    def format_preview(self, message):
+        from django.utils.html import escape
+
+        document = dict(message.data["activity"], published=message.data["published"])
+        text = json.dumps({"@context": activities.AS_CONTEXT, **document}, indent=2)
+        return f'<pre class="vox-text">{escape(text)}</pre>'
+
+    # -- sending (stores rows) ----------------------------------------------
+    def validate_address(self, address):
+        if not self._is_iri(address):
+            raise InvalidAddress(address, "an activity address is an http(s) IRI",
+                                 protocol=self.PROTOCOL)
+
+    @staticmethod
+    def _is_iri(address):
+        return isinstance(address, str) and address.startswith(("http://", "https://"))
+
+    def send(self, address, message):
+        self.send_message("", [address], message)
+
+    def send_message(self, from_address, to_addresses, message):
+        """Store the activity once and put it in each recipient's inbox.
+
+        Recipients found are delivered even when others are not; the unknown
+        IRIs are then reported in one InvalidAddress (resending is safe).
+        """
+        data = self._activity_data(message)
+        addresses = list(dict.fromkeys(to_addresses))
+        found = activities.resolve_owners(a for a in addresses if self._is_iri(a))
+        owners = [(address, found[address]) for address in addresses if address in found]
+        unknown = [address for address in addresses if address not in found]
+        if owners:
+            self._store(data, owners)
+        if unknown:
+            raise InvalidAddress(", ".join(map(str, unknown)),
+                                 "not the IRI of a registered object on this site",
+                                 protocol=self.PROTOCOL)
+
+    def _activity_data(self, message):
+        data = message.data or {}
+        document = data.get("activity")
+        try:
+            key = uuid.UUID(str(data.get("key")))
+        except ValueError:
+            key = None
+        if not isinstance(document, dict) or key is None:
+            raise PermanentSendError("The message holds no activity (was it built by the "
+                                     "activity backend?)")
+        activity_type = document.get("type")
+        if not (activity_type in activities.ACTIVITY_TYPES
+                or isinstance(activity_type, str) and ":" in activity_type):
+            raise PermanentSendError(
+                f"{activity_type!r} is not an Activity Streams activity type; set the "
+                f"notification's activity_type to one such as Create, Update or Announce.")
+        return key, document, parse_datetime(data.get("published") or "") or timezone.now()
+
+    def _store(self, data, owners):
+        from django_vox.models import Activity, InboxItem
+
+        key, document, published = data
+        with transaction.atomic():
+            activity, _created = Activity.objects.get_or_create(key=key, defaults={
+                "type": document["type"],
+                "summary": document.get("summary", ""),
+                "actor_iri": _iri_of(document.get("actor")),
+                "object_iri": _iri_of(document.get("object")),
+                "target_iri": _iri_of(document.get("target")),
+                "document": document,
+                "published": published,
+            })
+            now = timezone.now()
+            InboxItem.objects.bulk_create([
+                InboxItem(owner_type=ContentType.objects.get_for_model(model),
+                          owner_id=str(pk), owner_iri=address, activity=activity,
+                          created_at=now)
+                for address, (model, pk) in owners
+            ], ignore_conflicts=True)

@@ -1,0 +1,109 @@
+"""One-time messages: write a message in the admin and send it to the contacts
+of the selected objects.
+
+It goes through the same delivery log as issued notifications (rows written
+before sending, failures recorded and resendable), so the only difference is
+that no Notification or Template is involved.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from django_vox import deliverylog
+from django_vox.backends import backends as backend_registry
+from django_vox.issuing import _send_rows
+from django_vox.registry import objects as registry
+
+__all__ = ["ManualResult", "manual_backends", "send_one_time"]
+
+logger = logging.getLogger("django_vox")
+
+
+@dataclass
+class ManualResult:
+    """What a one-time message did: counts for the admin's report."""
+
+    sent: int = 0
+    failed: int = 0
+    #: Selected objects that had no contact for the backend's protocol.
+    unreachable: int = 0
+    issue_id: uuid.UUID | None = None
+
+
+def manual_backends():
+    """The enabled backend classes that allow one-time messages."""
+    return [cls for cls in backend_registry.all() if cls.ALLOW_MANUAL_SENDING]
+
+
+def _build(backend, instances, subject, body, from_address):
+    """Render one message per contact.  Returns (contacts, messages, unreachable)."""
+    contacts, messages, unreachable = [], [], 0
+    for instance in instances:
+        registration = registry[type(instance)].registration
+        found = list(registration.get_contacts(instance, backend.PROTOCOL, None))
+        if not found:
+            unreachable += 1
+            continue
+        seen = set()
+        for contact in found:
+            if contact.address in seen:
+                continue
+            seen.add(contact.address)
+            params = {"object": instance, "content": instance, "contact": contact,
+                      "recipient": contact.obj if contact.obj is not None else contact}
+            message = backend.build_message(subject, body, params)
+            message.from_address = backend.get_from_address(from_address, params)
+            contacts.append((instance, contact))
+            messages.append(message)
+    return contacts, messages, unreachable
+
+
+def send_one_time(instances, backend_id: str, subject: str, body: str,
+                  from_address: str = "") -> ManualResult:
+    """Send ``body`` (an editor template) to the contacts of each of ``instances``.
+
+    Raises KeyError for a backend that is not enabled and TemplateRenderError
+    when the message cannot be rendered (nothing is sent then).
+    """
+    from django_vox.models import Delivery
+
+    backend_class = backend_registry.by_id(backend_id)
+    if not backend_class.ALLOW_MANUAL_SENDING:
+        raise KeyError(f"Backend {backend_id!r} does not allow one-time messages")
+    result = ManualResult(issue_id=uuid.uuid4())
+    backend = backend_class()
+    # Render inside a savepoint that is rolled back: an editor's template
+    # must never change the database, even through a method that writes.
+    with transaction.atomic():
+        try:
+            contacts, messages, result.unreachable = _build(
+                backend, list(instances), subject, body, from_address)
+        finally:
+            transaction.set_rollback(True)
+    if not messages:
+        return result
+    rows = []
+    for (instance, contact), message in zip(contacts, messages, strict=True):
+        ct = ContentType.objects.get_for_model(type(instance))
+        rows.append(Delivery(
+            issue_id=result.issue_id, object_type=ct, object_id=str(instance.pk),
+            backend=backend.ID, protocol=backend.PROTOCOL, from_address=message.from_address,
+            to_addresses=[contact.address], message=message.to_dict()))
+    rows = deliverylog.insert(rows)
+    try:
+        backend.open()
+    except Exception as err:  # noqa: BLE001 - recorded on every row by _send_rows
+        backend.open_error = err
+    try:
+        sent, failed = _send_rows(backend, rows, messages)
+    finally:
+        backend.close()
+    result.sent, result.failed = sent, len(failed)
+    logger.info("One-time message via %s: %d sent, %d failed, %d without contact.",
+                backend.ID, result.sent, result.failed, result.unreachable)
+    return result
+

@@ -1,0 +1,325 @@
+"""The notification admin: list, change page with templates, preview, issue page."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from django_vox.backends import locmem
+from django_vox.models import Delivery, Notification, Template
+from tests.test_admin_helpers import inline_post, make_user
+from tests.testapp.models import Article, Comment
+
+pytestmark = pytest.mark.django_db
+
+CHANGE_PERMS = ("django_vox.view_notification", "django_vox.change_notification",
+                "django_vox.add_template", "django_vox.change_template",
+                "django_vox.delete_template", "django_vox.view_template")
+
+
+@pytest.fixture
+def article():
+    user = get_user_model().objects.create(username="ann", email="ann@example.org",
+                                           first_name="Ann")
+    return Article.objects.create(author=user, title="Spring news")
+
+
+@pytest.fixture
+def published():
+    return Notification.objects.get_for_model(Article, "published")
+
+
+@pytest.fixture
+def editor(client, django_user_model):
+    client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS))
+    return client
+
+
+def change_url(notification):
+    return reverse("admin:django_vox_notification_change", args=[notification.pk])
+
+
+def preview_url(notification):
+    return reverse("admin:django_vox_notification_preview", args=[notification.pk])
+
+
+def issue_url(notification):
+    return reverse("admin:django_vox_notification_issue", args=[notification.pk])
+
+
+# -- list -------------------------------------------------------------------------
+
+def test_changelist_shows_columns_and_template_count(admin_client, published, make_template):
+    make_template(Article, "published")
+    make_template(Article, "published", backend="locmem-sms")
+    response = admin_client.get(reverse("admin:django_vox_notification_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for header in ("Codename", "Object type", "Description", "Required", "Templates",
+                   "Last updated"):
+        assert header in html
+    row = next(r for r in response.context["cl"].result_list if r.pk == published.pk)
+    assert row.template_count == 2
+    assert "An article was published" in html
+
+
+def test_changelist_filters_by_object_type(admin_client, published):
+    comment_ct = Notification.objects.get_for_model(Comment, "posted").object_type
+    url = reverse("admin:django_vox_notification_changelist")
+    response = admin_client.get(url, {"object_type__id__exact": comment_ct.pk})
+    codenames = {n.codename for n in response.context["cl"].result_list}
+    assert "posted" in codenames and "published" not in codenames
+    assert "object_type__id__exact" in response.content.decode()  # the filter is offered
+
+
+# -- change page ----------------------------------------------------------------------
+
+def test_code_fields_are_read_only_for_notifications_from_code(admin_client, published):
+    response = admin_client.get(change_url(published))
+    form = response.context["adminform"].form
+    for name in ("codename", "object_type", "actor_type", "target_type"):
+        assert name not in form.fields
+    admin_client.post(change_url(published), inline_post([], codename="hacked"))
+    published.refresh_from_db()
+    assert published.codename == "published"
+
+
+def test_hand_made_notification_is_editable(admin_client):
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(Article)
+    manual = Notification.objects.create(codename="manual", object_type=ct, description="x")
+    response = admin_client.post(change_url(manual), inline_post(
+        [], codename="renamed", object_type=str(ct.pk), description="By hand"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    manual.refresh_from_db()
+    assert (manual.codename, manual.description) == ("renamed", "By hand")
+
+
+def test_change_page_offers_recipients_in_words_and_editor_data(editor, published):
+    response = editor.get(change_url(Notification.objects.get_for_model(Article, "moved")))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for key, words in (("c", "The object itself (article)"), ("c:author", "The object&#x27;s author"),
+                       ("c:subs", "The object&#x27;s All active subscribers"),
+                       ("se", "The actor itself (user)"), ("re", "The target itself (depot)"),
+                       ("si", "Site contacts")):
+        assert f'value="{key}"' in html
+        assert words in html
+    data = response.context["vox_editor"]
+    assert data["backends"]["locmem"]["use_subject"] is True
+    assert data["backends"]["locmem-slack-webhook"]["use_from_address"] is False
+    paths = {f["path"] for g in data["variables"]["groups"] for f in g["fields"]}
+    assert {"object.title", "object.author.username", "actor.email", "target.name"} <= paths
+    assert "object.author.password" not in paths
+    assert data["variables"]["recipients"]["c:subs"] == "testapp.subscriber"
+    assert 'id="vox-editor-data"' in html and "django_vox/admin/editor.js" in html
+
+
+def test_saving_a_template_stores_recipients_and_attachments(editor, published):
+    response = editor.post(change_url(published), inline_post([{
+        "backend": "locmem", "recipients": ["c:author", "si"], "subject": "New: {{ object }}",
+        "content": "Hello {{ recipient.first_name }}", "attachments": ["object.summary"],
+        "from_address": "", "bulk": False, "enabled": True}]))
+    assert response.status_code == 302
+    template = Template.objects.get(notification=published)
+    assert template.recipients == "c:author,si"
+    assert [a.key for a in template.attachments.all()] == ["object.summary"]
+    # Unticking the attachment removes it.
+    editor.post(change_url(published), inline_post([{
+        "id": str(template.pk), "notification": str(published.pk), "backend": "locmem",
+        "recipients": ["c:author"], "content": "Hi", "enabled": True}], initial=1))
+    template.refresh_from_db()
+    assert template.recipients == "c:author"
+    assert not template.attachments.exists()
+
+
+@pytest.mark.parametrize("field,source,expected", [
+    ("content", "Hi {% if %}", "This template has an error"),
+    ("content", "{{ object|no_such_filter }}", "no_such_filter"),
+    ("subject", "{% no_such_tag %}", "no_such_tag"),
+    ("content", "{% load static %}", "load"),
+    ("content", "{% include 'admin/base.html' %}", "include"),
+    ("from_address", "{{ object.author.email }}{% endif %}", "endif"),
+])
+def test_template_errors_are_form_errors_not_500(editor, published, field, source, expected):
+    fields = {"backend": "locmem", "recipients": ["c"], "content": "ok", "enabled": True}
+    fields[field] = source
+    response = editor.post(change_url(published), inline_post([fields]))
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert expected in " ".join(errors[field])
+    assert expected in response.content.decode().replace("&#x27;", "'")
+    assert not Template.objects.filter(notification=published).exists()
+
+
+def test_fields_hidden_for_the_backend_are_not_checked(editor, published):
+    # The slack backend has no subject or from address: the editor cannot see
+    # those fields, so leftovers there must not block saving.
+    response = editor.post(change_url(published), inline_post([{
+        "backend": "locmem-slack-webhook", "recipients": ["si"], "subject": "{% if %}",
+        "from_address": "{{ x|nope }}", "content": "Posted: {{ object.title }}",
+        "enabled": True}]))
+    assert response.status_code == 302
+    assert Template.objects.get(notification=published).subject == "{% if %}"
+
+
+def test_change_page_needs_permission(client, django_user_model, published):
+    client.force_login(make_user(django_user_model, "nobody"))
+    assert client.get(change_url(published)).status_code == 403
+    client.force_login(make_user(django_user_model, "outsider", "django_vox.change_notification",
+                                 staff=False))
+    response = client.get(change_url(published))
+    assert response.status_code == 302 and "/login/" in response.url
+
+
+# -- preview -----------------------------------------------------------------------------
+
+def test_preview_renders_unsaved_content_with_a_real_row(editor, published, article):
+    response = editor.post(preview_url(published), {
+        "backend": "locmem", "subject": "New: {{ object.title }}",
+        "content": "Dear reader, {{ object.title }} by {{ object.author.first_name }} <b>"})
+    assert response.status_code == 200
+    html = response.json()["html"]
+    assert "New: Spring news" in html
+    assert "Dear reader, Spring news by Ann &lt;b&gt;" in html  # text shown as text
+
+
+def test_preview_uses_a_made_up_instance_without_rows(editor):
+    notification = Notification.objects.get_for_model(Comment, "posted")
+    response = editor.post(preview_url(notification), {
+        "backend": "locmem-sms", "content": "[{{ object.name }}] {{ object.text|default:'empty' }}"})
+    assert response.status_code == 200
+    assert "[] empty" in response.json()["html"]
+    assert not Comment.objects.exists()
+
+
+def test_preview_reports_template_errors_as_json(editor, published):
+    response = editor.post(preview_url(published), {"backend": "locmem", "content": "{% if %}"})
+    assert response.status_code == 400
+    assert "Content" in response.json()["error"]
+    response = editor.post(preview_url(published), {"backend": "nope", "content": "x"})
+    assert response.status_code == 400 and "backend" in response.json()["error"]
+
+
+def test_preview_is_post_only_and_needs_change_permission(client, django_user_model, published):
+    viewer = make_user(django_user_model, "viewer", "django_vox.view_notification")
+    client.force_login(viewer)
+    assert client.post(preview_url(published), {"backend": "locmem", "content": "x"}).status_code == 403
+    client.force_login(make_user(django_user_model, "ed", *CHANGE_PERMS))
+    assert client.get(preview_url(published)).status_code == 405
+    anonymous = Client()
+    response = anonymous.post(preview_url(published), {"backend": "locmem", "content": "x"})
+    assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_preview_enforces_csrf(django_user_model, published):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(django_user_model, "ed", *CHANGE_PERMS))
+    response = client.post(preview_url(published), {"backend": "locmem", "content": "x"})
+    assert response.status_code == 403
+    client.get(change_url(published))
+    token = client.cookies["csrftoken"].value
+    response = client.post(preview_url(published), {"backend": "locmem", "content": "x"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+
+
+# -- issue page -------------------------------------------------------------------------------
+
+ISSUE_PERMS = CHANGE_PERMS + ("testapp.view_article",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_page_sends_to_chosen_objects(client, django_user_model, published, article,
+                                            make_template):
+    make_template(Article, "published", recipients="c:author", subject="{{ object.title }}",
+                  content="Read {{ object.title }}")
+    other = Article.objects.create(author=article.author, title="Other")
+    client.force_login(make_user(django_user_model, "issuer", *ISSUE_PERMS))
+    page = client.get(change_url(published))
+    assert issue_url(published) in page.content.decode()
+    response = client.get(issue_url(published))
+    assert response.status_code == 200
+    assert "Spring news" in response.content.decode()
+    response = client.post(issue_url(published), {"objects": [str(article.pk)]}, follow=True)
+    assert [m.subject for m in locmem.outbox] == ["Spring news"]
+    assert locmem.outbox[0].to == ["ann@example.org"]
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Issued for 1 object: 1 message(s) sent, 0 failed" in text
+    assert Delivery.objects.get().object_id == str(article.pk)
+    assert other.pk not in {int(d.object_id) for d in Delivery.objects.all()}
+
+
+def test_issue_page_reports_required_notification_sending_nothing(admin_client, article):
+    urgent = Notification.objects.get_for_model(Article, "urgent")
+    response = admin_client.post(issue_url(urgent), {"objects": [str(article.pk)]}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "would send nothing" in text
+    assert not locmem.outbox
+
+
+def test_issue_page_refuses_notifications_with_actor(admin_client, article):
+    edited = Notification.objects.get_for_model(Article, "edited")
+    response = admin_client.get(issue_url(edited), follow=True)
+    assert "only be issued from code" in " ".join(str(m) for m in response.context["messages"])
+    assert issue_url(edited) not in admin_client.get(change_url(edited)).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_page_permissions_and_csrf(client, django_user_model, published, article,
+                                         make_template):
+    make_template(Article, "published", recipients="c:author")
+    # Change permission on notifications but not view on the objects.
+    client.force_login(make_user(django_user_model, "half", *CHANGE_PERMS))
+    assert client.get(issue_url(published)).status_code == 403
+    assert client.post(issue_url(published), {"objects": [str(article.pk)]}).status_code == 403
+    client.force_login(make_user(django_user_model, "viewer", "django_vox.view_notification",
+                                 "testapp.view_article"))
+    assert client.post(issue_url(published), {"objects": [str(article.pk)]}).status_code == 403
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user(django_user_model, "issuer", *ISSUE_PERMS))
+    assert strict.post(issue_url(published), {"objects": [str(article.pk)]}).status_code == 403
+    assert not locmem.outbox
+    page = strict.get(issue_url(published))
+    token = page.context["csrf_token"]
+    strict.post(issue_url(published), {"objects": [str(article.pk)],
+                                       "csrfmiddlewaretoken": str(token)})
+    assert len(locmem.outbox) == 1
+
+
+
+def test_view_only_user_sees_templates_read_only(client, django_user_model, published,
+                                                make_template):
+    make_template(Article, "published", recipients="c:author,si", attachments=["object.summary"])
+    client.force_login(make_user(django_user_model, "reader", "django_vox.view_notification",
+                                 "django_vox.view_template"))
+    response = client.get(change_url(published))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "c:author,si" in html and 'name="templates-0-content"' not in html
+    assert "object.summary" in html
+    response = client.post(change_url(published), inline_post([]))
+    assert response.status_code == 403
+
+
+def test_add_page_for_a_hand_made_notification(admin_client):
+    response = admin_client.get(reverse("admin:django_vox_notification_add"))
+    assert response.status_code == 200
+    assert 'name="codename"' in response.content.decode()
+
+
+def test_issue_page_lists_recent_objects_but_accepts_any(admin_client, published, article,
+                                                         monkeypatch, committed):
+    from django_vox.forms import IssueForm
+
+    monkeypatch.setattr(IssueForm, "LIMIT", 1)
+    newer = Article.objects.create(author=article.author, title="Newer")
+    html = admin_client.get(issue_url(published)).content.decode()
+    assert "Newer" in html and "Spring news" not in html
+    Template.objects.create(notification=published, backend="locmem", recipients="c:author",
+                            content="x")
+    with committed():
+        response = admin_client.post(issue_url(published), {"objects": [str(article.pk)]})
+    assert response.status_code == 302
+    assert len(locmem.outbox) == 1 and newer.pk != article.pk
