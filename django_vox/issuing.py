@@ -24,6 +24,7 @@ from django_vox.exceptions import SendError, VoxError
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
+           "claim", "record_failures",
            "preview", "resolve_dotted"]
 
 logger = logging.getLogger("django_vox")
@@ -112,8 +113,12 @@ def rendering_without_writes():
 class Issue:
     """One notification about one object, ready to be delivered."""
 
-    def __init__(self, notification, obj, *, actor=None, target=None, templates=None):
+    def __init__(self, notification, obj, *, actor=None, target=None, templates=None,
+                 background=False):
         self.notification = notification
+        #: True in a task worker: transient failures are retried later, and each
+        #: message is marked sent as soon as it is, so a killed worker doubles none.
+        self.background = background
         self.obj = obj
         self.actor = actor
         self.target = target
@@ -302,7 +307,7 @@ class Issue:
             self._send_batch(backend, deliverylog.insert(rows), built)
 
     def _send_batch(self, backend, rows, messages):
-        sent, failed = _send_rows(backend, rows, messages)
+        sent, failed = _send_rows(backend, rows, messages, background=self.background)
         self.sent += sent
         self.failed += len(failed)
         self.errors.extend(err for _row, err in failed)
@@ -319,8 +324,13 @@ def _send_one(backend, row, message):
         backend.send_message(message.from_address, to, message)
 
 
-def _send_rows(backend, rows, messages):
-    """Send each row's message; update the log in two queries.  Returns (sent, failed)."""
+def _send_rows(backend, rows, messages, *, background=False):
+    """Send each row's message; update the log in two queries.  Returns (sent, failed).
+
+    In the ``background`` (a task worker) each sent row is marked at once, so a
+    worker killed part-way leaves only unsent rows queued; transient failures
+    are scheduled for a retry instead of being marked failed.
+    """
     from django_vox.models import Delivery
 
     sent, failed = [], []
@@ -333,10 +343,13 @@ def _send_rows(backend, rows, messages):
             failed.append((row, err))
         else:
             sent.append(row)
+            if background:
+                deliverylog.mark_sent([row], timezone.now())
     now = timezone.now()
-    deliverylog.mark_sent(sent, now)
+    if not background:
+        deliverylog.mark_sent(sent, now)
     if failed:
-        record_failures(failed, now)
+        record_failures(failed, now, retry=background)
     if signals.message_sent.receivers:
         for row in sent:
             signals.message_sent.send_robust(Delivery, delivery=row, backend=backend)
@@ -349,28 +362,94 @@ def describe_error(err):
     return text if isinstance(err, SendError) else f"{name}: {text}"
 
 
-def record_failures(failed, now=None):
-    """Mark failed deliveries with their errors (one query for the batch)."""
+def record_failures(failed, now=None, *, retry=False):
+    """Record failed deliveries with their errors (one query for the batch).
+
+    With ``retry`` (deliveries sent by a task worker), a transient failure with
+    attempts left stays queued with ``next_attempt_at`` set and a retry task is
+    enqueued once the transaction commits; anything else is marked failed.
+    """
+    from django_vox import retry as retry_policy
     from django_vox.models import Delivery
 
     now = now or timezone.now()
+    retrying = []
     for row, err in failed:
-        row.status = Delivery.FAILED
         row.error = describe_error(err)
         row.attempts = (row.attempts or 0) + 1
         row.updated_at = now
+        if retry and retry_policy.should_retry(err, row.attempts):
+            row.status = Delivery.QUEUED
+            row.next_attempt_at = now + retry_policy.backoff_delay(row.attempts)
+            retrying.append(row)
+            logger.info("Delivery %s via %s to %s failed (attempt %d), retrying at %s: %s",
+                        row.pk, row.backend, ", ".join(row.to_addresses), row.attempts,
+                        row.next_attempt_at.isoformat(), row.error)
+            continue
+        row.status = Delivery.FAILED
+        row.next_attempt_at = None
         logger.warning("Delivery %s via %s to %s failed: %s", row.pk, row.backend,
                        ", ".join(row.to_addresses), row.error)
     deliverylog.mark_failed([row for row, _err in failed], now)
+    if retrying:
+        from django_vox import tasks
+
+        pending = {str(row.pk): row.attempts for row in retrying}
+        run_after = max(row.next_attempt_at for row in retrying)
+        transaction.on_commit(lambda: tasks.enqueue_retry(pending, run_after))
     if signals.message_failed.receivers:
         for row, err in failed:
-            signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend, error=err)
+            if row.status == Delivery.FAILED:
+                signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend,
+                                                   error=err)
 
 
-def send_deliveries(deliveries, *, raise_errors=None):
-    """(Re)send logged deliveries exactly as rendered; skip those already sent.
+def claim(rows, *, stale_before=None):
+    """Take ``rows`` for sending; return those this process may send.
 
-    Returns ``{pk: sent?}``.  Each backend is opened once for all of them.
+    A row is taken with one conditional UPDATE that only one process can win,
+    so two workers (or a worker and an admin) never both send it.  Failed rows
+    and queued rows waiting for a retry (``next_attempt_at`` set) can be
+    taken; a queued row without one is being sent right now and is left alone
+    unless it was last touched before ``stale_before`` (its worker died).
+    """
+    from django_vox.models import Delivery
+
+    rows = list(rows)
+    current = {pk: values for pk, *values in Delivery.objects.filter(
+        pk__in=[row.pk for row in rows]).values_list(
+        "pk", "status", "attempts", "next_attempt_at", "updated_at")}
+    taken = []
+    for row in rows:
+        if row.pk not in current:
+            continue
+        status, attempts, next_attempt_at, updated_at = current[row.pk]
+        row.status, row.attempts, row.next_attempt_at = status, attempts, next_attempt_at
+        match = Delivery.objects.filter(pk=row.pk, status=status, attempts=attempts)
+        if status == Delivery.FAILED:
+            match = match.filter(next_attempt_at__isnull=True)
+        elif status == Delivery.QUEUED and next_attempt_at is not None:
+            match = match.filter(next_attempt_at__isnull=False)
+        elif (status == Delivery.QUEUED and stale_before is not None
+              and updated_at < stale_before):
+            match = match.filter(next_attempt_at__isnull=True, updated_at=updated_at)
+        else:
+            continue  # sent, suppressed, or being sent by someone else
+        now = timezone.now()
+        if match.update(status=Delivery.QUEUED, next_attempt_at=None, updated_at=now):
+            row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
+            taken.append(row)
+    return taken
+
+
+def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=None):
+    """(Re)send logged deliveries exactly as rendered; never one already sent.
+
+    Returns ``{pk: sent?}`` (True for those sent before).  Each row is claimed
+    first (see :func:`claim`), so concurrent resends send it once; a row that
+    someone else is sending right now counts as not sent here.  With ``retry``
+    (a task worker), transient failures are scheduled for another attempt.
+    Each backend is opened once for all of them.
     """
     from django_vox.models import Delivery
 
@@ -379,13 +458,10 @@ def send_deliveries(deliveries, *, raise_errors=None):
     results, errors = {}, []
     by_backend = {}
     deliveries = list(deliveries)
-    # Trust the database, not possibly stale instances: never send twice.
-    current = dict(Delivery.objects.filter(pk__in=[row.pk for row in deliveries])
-                   .values_list("pk", "status"))
+    taken = {row.pk for row in claim(deliveries, stale_before=stale_before)}
     for row in deliveries:
-        row.status = current.get(row.pk, row.status)
-        if row.status == Delivery.SENT:
-            results[row.pk] = True
+        if row.pk not in taken:
+            results[row.pk] = row.status == Delivery.SENT
             continue
         by_backend.setdefault(row.backend, []).append(row)
     for backend_id, rows in by_backend.items():
@@ -402,7 +478,8 @@ def send_deliveries(deliveries, *, raise_errors=None):
         except Exception as err:  # noqa: BLE001 - recorded by _send_rows
             backend.open_error = err
         try:
-            sent, failed = _send_rows(backend, rows, [row.get_message() for row in rows])
+            sent, failed = _send_rows(backend, rows, [row.get_message() for row in rows],
+                                      background=retry)
         finally:
             backend.close()
         failed_pks = {row.pk for row, _err in failed}

@@ -1,0 +1,46 @@
+"""``manage.py vox_purge --older-than DAYS``: trim the delivery log."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+
+class Command(BaseCommand):
+    help = ("Delete delivery log entries older than --older-than days.  Deliveries still "
+            "waiting to be sent are kept unless --include-queued is given.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=float, required=True, metavar="DAYS",
+                            help="Delete entries created more than DAYS days ago.")
+        parser.add_argument("--status", action="append", default=[],
+                            help="Only entries with this status (sent, failed, suppressed; "
+                                 "repeatable).")
+        parser.add_argument("--include-queued", action="store_true",
+                            help="Also delete queued entries (they will never be sent).")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Count what would be deleted; delete nothing.")
+
+    def handle(self, *args, older_than, status=(), include_queued=False, dry_run=False,
+               **options):
+        from django_vox.models import Delivery
+
+        if older_than < 0:
+            raise CommandError(f"--older-than must not be negative (got {older_than:g}).")
+        known = {value for value, _label in Delivery.STATUS_CHOICES}
+        unknown = sorted(set(status) - known)
+        if unknown:
+            raise CommandError(f"--status {', '.join(unknown)}: not a delivery status "
+                               f"(use {', '.join(sorted(known))}).")
+        cutoff = timezone.now() - timedelta(days=older_than)
+        rows = Delivery.objects.filter(created_at__lt=cutoff)
+        if status:
+            rows = rows.filter(status__in=status)
+        if not include_queued:
+            rows = rows.exclude(status=Delivery.QUEUED)
+        if dry_run:
+            self.stdout.write(f"Would delete {rows.count()} delivery log entries.")
+            return
+        deleted, _per_model = rows.delete()
+        self.stdout.write(f"Deleted {deleted} delivery log entries older than "
+                          f"{older_than:g} days.")

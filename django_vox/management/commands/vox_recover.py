@@ -1,0 +1,27 @@
+"""``manage.py vox_recover``: send what a killed worker left behind."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = ("Send queued deliveries that nobody has touched for --older-than minutes (their "
+            "worker was killed) and retries whose task never ran.  Safe to run while workers "
+            "run, and from cron: each delivery is claimed before it is sent.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=float, default=15, metavar="MINUTES",
+                            help="How long a queued delivery must be untouched (default 15; "
+                                 "longer than your workers take to send one batch).")
+        parser.add_argument("--now", action="store_true",
+                            help="Send from this process instead of enqueueing retry tasks.")
+
+    def handle(self, *args, older_than=15, now=False, **options):
+        from django_vox import tasks
+
+        if older_than < 0:
+            raise CommandError(f"--older-than must not be negative (got {older_than:g}).")
+        count = tasks.recover(older_than=timedelta(minutes=older_than), in_background=not now)
+        verb = "Sent" if now else "Queued"
+        self.stdout.write(f"{verb} {count} abandoned deliveries.")

@@ -1,0 +1,210 @@
+"""Background delivery on Django's Tasks framework.
+
+Set ``DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"`` and issuing a
+notification only checks it and enqueues a task when the transaction commits;
+a worker renders and sends.  Tasks carry model references (app label, model
+name, primary key), never pickled objects, so any backend of the framework
+works: ``ImmediateBackend`` in tests, django-tasks-db's ``DatabaseBackend``
+with ``manage.py db_worker`` on one machine, django-tasks-rq on Redis across
+many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
+
+Deliveries that fail transiently are retried by :func:`send_due` tasks (see
+:mod:`django_vox.retry`); :func:`recover` re-sends what a killed worker left
+behind and :func:`resend` is what ``vox_resend`` and the admin call.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.utils import timezone
+
+from django_vox import conf, issuing
+
+try:  # Django 6.0+ ships the framework; older versions use the backport.
+    from django.tasks import task, task_backends
+except ImportError:  # pragma: no cover - depends on the Django version
+    try:
+        from django_tasks import task, task_backends
+    except ImportError as err:
+        from django_vox.exceptions import MissingDependency
+
+        raise MissingDependency("django_vox.tasks", "django_tasks", "tasks") from err
+
+__all__ = ["issue", "deliver", "send_due", "enqueue_retry", "recover", "resend",
+           "model_ref", "load_ref", "STALE_AFTER"]
+
+logger = logging.getLogger("django_vox")
+
+#: A queued delivery nobody touched for this long was abandoned by a worker
+#: that died (default of :func:`recover`).  Longer than sending one batch takes.
+STALE_AFTER = timedelta(minutes=15)
+#: Retry tasks carry at most this many delivery ids each.
+CHUNK = 500
+
+
+# -- references instead of pickled objects -----------------------------------
+def model_ref(instance) -> list | None:
+    """``[app_label, model_name, pk]`` of a saved model instance (None for None)."""
+    if instance is None:
+        return None
+    meta = getattr(instance, "_meta", None)
+    if meta is None or instance.pk is None:
+        raise ValueError(
+            f"Only saved model instances can be issued in the background, not {instance!r}.")
+    pk = instance.pk
+    return [meta.app_label, meta.model_name, pk if isinstance(pk, (int, str)) else str(pk)]
+
+
+def load_ref(ref):
+    """The instance a :func:`model_ref` names (None for None); DoesNotExist if gone."""
+    if ref is None:
+        return None
+    app_label, model_name, pk = ref
+    model = apps.get_model(app_label, model_name)
+    return model._default_manager.get(pk=pk)
+
+
+# -- the tasks -----------------------------------------------------------------
+@task()
+def deliver(notification_id: int, obj: list, actor: list | None = None,
+            target: list | None = None) -> dict:
+    """Reload the notification and its objects, then run the normal pipeline."""
+    from django_vox.models import Notification
+
+    try:
+        notification = Notification.objects.select_related(
+            "object_type", "actor_type", "target_type").get(pk=notification_id)
+        instance, actor_obj, target_obj = load_ref(obj), load_ref(actor), load_ref(target)
+    except (ObjectDoesNotExist, LookupError) as err:
+        # Deleted (or its app removed) between the issue and now: nothing to send.
+        logger.warning("Background issue of notification %s about %s skipped: %s",
+                       notification_id, obj, err)
+        return {"skipped": str(err)}
+    result = issuing.Issue(notification, instance, actor=actor_obj, target=target_obj,
+                           background=True).deliver()
+    return {"issue_id": str(result.issue_id), "sent": result.sent, "failed": result.failed}
+
+
+@task()
+def send_due(deliveries: dict) -> dict:
+    """Retry deliveries: ``{delivery id: attempts when the retry was scheduled}``.
+
+    A delivery whose attempts changed since (someone resent it) or that is no
+    longer waiting is skipped, so a duplicate or late task never sends twice.
+    """
+    from django_vox.models import Delivery
+
+    rows = [row for row in Delivery.objects.filter(pk__in=list(deliveries))
+            if row.attempts == deliveries.get(str(row.pk))]
+    results = issuing.send_deliveries(rows, raise_errors=False, retry=True)
+    return {"sent": sum(1 for ok in results.values() if ok),
+            "not_sent": sum(1 for ok in results.values() if not ok)}
+
+
+# -- enqueuing -------------------------------------------------------------------
+def _backend_alias():
+    return conf.get("DJANGO_VOX_TASK_BACKEND")
+
+
+def _enqueue(task_obj, *args, run_after: datetime | None = None):
+    alias = _backend_alias()
+    chosen = task_obj.using(backend=alias)
+    if run_after is not None and task_backends[alias].supports_defer:
+        chosen = chosen.using(run_after=run_after)
+    return chosen.enqueue(*args)
+
+
+def issue(notification, obj, *, actor=None, target=None):
+    """An issue method for ``DJANGO_VOX_ISSUE_METHOD``: send in a task worker.
+
+    Checks the actor and target (and, for a required notification, that
+    something would be sent) now, then enqueues :func:`deliver` when the
+    transaction commits, so the worker sees the committed objects.
+    """
+    issuing.validate_issue(notification, obj, actor, target)
+    if notification.required:
+        if not issuing.Issue(notification, obj, actor=actor, target=target).has_anything_to_send():
+            raise RuntimeError(
+                f"Required notification {notification.codename!r} of "
+                f"{notification.object_type.app_label}.{notification.object_type.model} "
+                f"would send nothing: no enabled template reaches any contact.")
+    args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target))
+    transaction.on_commit(lambda: _enqueue(deliver, *args))
+
+
+def enqueue_retry(pending: dict, run_after: datetime | None = None) -> None:
+    """Enqueue :func:`send_due` for ``{delivery id: attempts}`` at ``run_after``.
+
+    Backends that cannot defer a task (``ImmediateBackend``) run it at once.
+    """
+    items = list(pending.items())
+    for start in range(0, len(items), CHUNK):
+        _enqueue(send_due, dict(items[start:start + CHUNK]), run_after=run_after)
+
+
+# -- recovery and resending ---------------------------------------------------------
+def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
+            in_background: bool = True) -> int:
+    """Send again what was abandoned: queued deliveries untouched for ``older_than``
+    (their worker was killed) and retries whose task never ran.
+
+    Returns how many deliveries were enqueued (or, with ``in_background=False``,
+    sent here).  Each is claimed before sending, so running this while workers
+    run, or twice, never sends one twice.
+    """
+    from django.db.models import Q
+
+    from django_vox.models import Delivery
+
+    cutoff = (now or timezone.now()) - older_than
+    stale = Delivery.objects.filter(status=Delivery.QUEUED).filter(
+        Q(next_attempt_at__isnull=True, updated_at__lt=cutoff)
+        | Q(next_attempt_at__lt=cutoff)).order_by("created_at")
+    if not in_background:
+        results = {}
+        rows = list(stale)
+        for start in range(0, len(rows), CHUNK):
+            results.update(issuing.send_deliveries(rows[start:start + CHUNK], raise_errors=False,
+                                                   retry=True, stale_before=cutoff))
+        return sum(1 for ok in results.values() if ok)
+    count = 0
+    for row in stale.iterator():
+        taken = issuing.claim([row], stale_before=cutoff)
+        if taken:
+            # Claimed rows wait as retries due now; send_due takes them once.
+            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
+                                    next_attempt_at__isnull=True).update(
+                next_attempt_at=timezone.now())
+            enqueue_retry({str(row.pk): row.attempts})
+            count += 1
+    return count
+
+
+def resend(deliveries, *, in_background: bool = False) -> dict:
+    """Resend failed (or waiting) deliveries; never one already sent.
+
+    Returns counts: ``sent``, ``failed``, ``skipped`` (already sent, or being
+    sent right now) or, with ``in_background``, ``queued`` (retry tasks will
+    send them).  This is what ``manage.py vox_resend`` and the admin action use.
+    """
+    from django_vox.models import Delivery
+
+    rows = list(deliveries)
+    if in_background:
+        pending = {}
+        for row in issuing.claim(rows):
+            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
+                                    next_attempt_at__isnull=True).update(
+                next_attempt_at=timezone.now())
+            pending[str(row.pk)] = row.attempts
+        if pending:
+            transaction.on_commit(lambda: enqueue_retry(pending))
+        return {"queued": len(pending), "skipped": len(rows) - len(pending)}
+    before = {row.pk: row.status for row in rows}
+    results = issuing.send_deliveries(rows, raise_errors=False)
+    already = sum(1 for pk, ok in results.items() if ok and before.get(pk) == Delivery.SENT)
+    sent = sum(1 for ok in results.values() if ok) - already
+    return {"sent": sent, "failed": len(results) - sent - already, "skipped": already}

@@ -1,0 +1,78 @@
+"""Small HTTP backends for the background-delivery tests.
+
+They send through :class:`django_vox.http.HttpSession`, so HTTP 429/5xx and
+connection failures become transient errors exactly as in the shipped HTTP
+backends.  ``TEST_WEBHOOK_PREFIX`` is prepended to webhook addresses; the
+SMS stand-in posts form data Twilio's way to ``DJANGO_VOX_TWILIO_API_BASE``.
+"""
+
+from django_vox import conf
+from django_vox.backends.base import Backend
+from django_vox.http import HttpSession, validate_url
+
+
+class _HttpBackend(Backend):
+    def __init__(self):
+        super().__init__()
+        self.http = HttpSession()
+
+    def open(self):
+        return self.http.open()
+
+    def close(self):
+        self.http.close()
+
+
+class WebhookBackend(_HttpBackend):
+    """POSTs ``{"subject", "text"}`` as JSON to the address (a URL)."""
+
+    ID = "test-webhook"
+    PROTOCOL = "json-webhook"
+    VERBOSE_NAME = "Test webhook"
+    USE_SUBJECT = True
+
+    def send(self, address, message):
+        validate_url(address, self.PROTOCOL)
+        self.http.post_json(address, {"subject": message.subject, "text": message.text},
+                            what="Webhook")
+
+
+class SmsBackend(_HttpBackend):
+    """A stand-in for Twilio's Messages API (form POST, basic auth)."""
+
+    ID = "test-sms"
+    PROTOCOL = "sms"
+    VERBOSE_NAME = "Test SMS over HTTP"
+
+    def send(self, address, message):
+        base = conf.get("DJANGO_VOX_TWILIO_API_BASE").rstrip("/")
+        sid = conf.get("DJANGO_VOX_TWILIO_ACCOUNT_SID") or "ACtest"
+        self.http.request("POST", f"{base}/2010-04-01/Accounts/{sid}/Messages.json",
+                          data={"To": address, "From": "+15550000000", "Body": message.text},
+                          auth=(sid, conf.get("DJANGO_VOX_TWILIO_AUTH_TOKEN") or "token"),
+                          what="Twilio")
+
+
+class PausingWebhookBackend(WebhookBackend):
+    """A webhook backend that stops dead before its N+1-th message.
+
+    With ``VOX_PAUSE_AFTER=N`` and ``VOX_PAUSE_FILE``, a worker sends N
+    messages (each marked sent as it goes), writes the file and hangs before
+    sending the next: the moment a test kills it with SIGKILL.
+    """
+
+    ID = "pausing-webhook"
+    sent_here = 0
+
+    def send(self, address, message):
+        import os
+        import time
+
+        pause_after = os.environ.get("VOX_PAUSE_AFTER")
+        if pause_after and type(self).sent_here >= int(pause_after):
+            with open(os.environ["VOX_PAUSE_FILE"], "w") as marker:
+                marker.write(str(os.getpid()))
+            while True:
+                time.sleep(1)
+        super().send(address, message)
+        type(self).sent_here += 1

@@ -1,0 +1,198 @@
+"""Real worker processes under load and faults (``make test-postgres``).
+
+Each test asserts, on the receiving peer, that every expected message arrived
+exactly once (or is recorded failed with its error): never lost, never doubled.
+"""
+
+import collections
+import threading
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from werkzeug import Response
+
+from django_vox.models import Delivery, SiteContact
+from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.workers import wait_until
+from tests.testapp.models import Article, Subscriber
+
+pytestmark = [pytest.mark.workers, pytest.mark.django_db(transaction=True)]
+
+
+class Peer:
+    """Counts what an HTTP peer accepted, per (path, text); answers per a plan."""
+
+    def __init__(self, httpserver, plan=None):
+        self.accepted = collections.Counter()
+        self.requests = collections.Counter()
+        self.plan = plan or (lambda key, n: 200)
+        self.lock = threading.Lock()
+        httpserver.expect_request("/", method="POST").respond_with_handler(self.handle)
+        self.server = httpserver
+
+    def handle(self, request):
+        body = request.get_json(silent=True) or dict(request.form)
+        key = (request.path, body.get("text") or body.get("Body"))
+        with self.lock:
+            self.requests[key] += 1
+            status = self.plan(key, self.requests[key])
+            if status < 300:
+                self.accepted[key] += 1
+        return Response("{}" if status < 300 else "try later", status=status)
+
+
+@pytest.fixture
+def peer_server(httpserver):
+    # Any path: the hooks are /hook/<n>.
+    from pytest_httpserver import URIPattern
+
+    class Any(URIPattern):
+        def match(self, uri):
+            return True
+
+    class Wrapper:
+        def __init__(self):
+            self.url_for = httpserver.url_for
+
+        def expect_request(self, _path, method):
+            return httpserver.expect_request(Any(), method=method)
+
+    return Wrapper()
+
+
+def make_hooks(server, count, protocol="json-webhook"):
+    SiteContact.objects.bulk_create(
+        SiteContact(name=f"hook {i}", protocol=protocol, address=server.url_for(f"/hook/{i}"))
+        for i in range(count))
+
+
+def make_articles(count):
+    user = get_user_model().objects.create(username="author", email="author@example.org")
+    return [Article.objects.create(author=user, title=f"A{i}") for i in range(count)]
+
+
+def template(backend, recipients="si", **fields):
+    from django_vox.models import Notification, Template
+
+    notification = Notification.objects.get_for_model(Article, "published")
+    return Template.objects.create(notification=notification, backend=backend,
+                                   recipients=recipients, content="{{ object.pk }}", **fields)
+
+
+def all_settled(expected):
+    statuses = collections.Counter(Delivery.objects.values_list("status", flat=True))
+    return sum(statuses.values()) == expected and statuses[Delivery.QUEUED] == 0
+
+
+def test_load_two_db_workers_2000_deliveries_each_once(workers, peer_server):
+    peer = Peer(peer_server)
+    make_hooks(peer_server, 50)
+    articles = make_articles(40)
+    template("test-webhook")
+    first, second = workers.start("db"), workers.start("db")
+    workers.issue("published", [a.pk for a in articles], threads=4)
+    wait_until(lambda: all_settled(2000), timeout=240, what="2,000 deliveries sent")
+    expected = {(f"/hook/{i}", str(a.pk)) for i in range(50) for a in articles}
+    assert set(peer.accepted) == expected
+    assert set(peer.accepted.values()) == {1}, "a message was delivered twice"
+    assert set(peer.requests.values()) == {1}
+    assert Delivery.objects.filter(status=Delivery.SENT, attempts=1).count() == 2000
+    assert first.poll() is None and second.poll() is None, workers.logs()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT worker_ids FROM django_tasks_db_dbtaskresult")
+        ran = {worker for (ids,) in cursor.fetchall() for worker in ids}
+    assert {"db-1", "db-2"} <= ran, "both workers should have taken tasks"
+
+
+def test_webhook_500_twice_then_200(workers, peer_server):
+    peer = Peer(peer_server, plan=lambda key, n: 500 if n <= 2 else 200)
+    make_hooks(peer_server, 10)
+    (article,) = make_articles(1)
+    template("test-webhook")
+    workers.start("db"), workers.start("db")
+    workers.issue("published", [article.pk], threads=1)
+    wait_until(lambda: all_settled(10), what="retries to succeed")
+    assert set(peer.accepted.values()) == {1} and len(peer.accepted) == 10
+    assert set(peer.requests.values()) == {3}
+    assert set(Delivery.objects.values_list("status", "attempts", "error")) == {
+        (Delivery.SENT, 3, "")}
+
+
+def test_webhook_that_never_recovers_is_recorded_failed(workers, peer_server):
+    workers.configure(VOX_WORKER_MAX_ATTEMPTS=3)
+    peer = Peer(peer_server, plan=lambda key, n: 503)
+    make_hooks(peer_server, 3)
+    (article,) = make_articles(1)
+    template("test-webhook")
+    workers.start("db")
+    workers.issue("published", [article.pk], threads=1)
+    wait_until(lambda: all_settled(3), what="deliveries to be given up")
+    assert not peer.accepted and set(peer.requests.values()) == {3}
+    for row in Delivery.objects.all():
+        assert (row.status, row.attempts) == (Delivery.FAILED, 3)
+        assert "status 503" in row.error and "try later" in row.error
+
+
+def test_rq_worker_twilio_429_then_accepted(workers, peer_server, settings):
+    peer = Peer(peer_server, plan=lambda key, n: 429 if n == 1 else 201)
+    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"))
+    for i in range(20):
+        Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org", phone=f"+1555000{i:04d}")
+    articles = make_articles(5)
+    template("test-sms", recipients="c:subs")
+    workers.start("rq")
+    workers.issue("published", [a.pk for a in articles], threads=3, tasks="rq")
+    wait_until(lambda: all_settled(100), what="SMS retries through RQ")
+    assert len(peer.accepted) == 100 and set(peer.accepted.values()) == {1}
+    assert set(peer.requests.values()) == {2}
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(Delivery.SENT, 2)}
+
+
+def test_smtp_server_down_then_up(workers):
+    smtp = SmtpServer()  # not started: connections are refused
+    workers.configure(VOX_WORKER_SMTP_PORT=smtp.port, VOX_WORKER_BACKOFF=1)
+    for i in range(5):
+        Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org")
+    (article,) = make_articles(1)
+    template("email-html", recipients="c:subs", subject="News")
+    workers.start("db")
+    workers.issue("published", [article.pk], threads=1)
+    try:
+        wait_until(lambda: Delivery.objects.filter(status=Delivery.QUEUED, attempts__gte=1)
+                   .count() == 5, what="the first attempts to fail")
+        assert all("refused" in row.error.lower() or "connect" in row.error.lower()
+                   for row in Delivery.objects.all())
+        smtp.start()
+        wait_until(lambda: all_settled(5), what="the retries after the server came up")
+        assert sorted(e.rcpt_tos[0] for e in smtp.envelopes) == [
+            f"s{i}@example.org" for i in range(5)]
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.SENT}
+    finally:
+        smtp.stop()
+
+
+def test_worker_killed_mid_issue_then_recovered(workers, peer_server, tmp_path):
+    peer = Peer(peer_server)
+    make_hooks(peer_server, 20)
+    (article,) = make_articles(1)
+    template("pausing-webhook")
+    marker = tmp_path / "paused"
+    doomed = workers.start("db", name="doomed", VOX_PAUSE_AFTER=7, VOX_PAUSE_FILE=marker)
+    workers.issue("published", [article.pk], threads=1)
+    wait_until(marker.exists, what="the worker to reach the middle of the issue")
+    workers.kill(doomed)
+    assert sum(peer.accepted.values()) == 7
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 7
+    assert Delivery.objects.filter(status=Delivery.QUEUED).count() == 13
+
+    workers.start("db", name="restarted")
+    out = workers.manage("vox_recover", "--older-than", "0")
+    assert "Queued 13 abandoned deliveries" in out
+    wait_until(lambda: all_settled(20), what="the recovered deliveries")
+    assert len(peer.accepted) == 20 and set(peer.accepted.values()) == {1}
+    # Running recovery again finds nothing left to do.
+    assert "Queued 0" in workers.manage("vox_recover", "--older-than", "0")
+    assert Path(marker).read_text() == str(doomed.pid)
