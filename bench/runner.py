@@ -213,6 +213,9 @@ class Runner:
             connections -= 0  # the receiving client connects to Prosody directly
         result.update(db=db, connections=connections, messages_delivered=stats["recipients"],
                       messages=stats["messages"])
+        if case == "enqueue" and result.get("enqueued") != 1:
+            raise BenchFailure(f"enqueue N={n} on {db}: expected 1 queued task, "
+                               f"found {result.get('enqueued')}")
         messages, recipients = self.expected(case, n)
         if stats["messages"] != messages or stats["recipients"] != recipients:
             raise BenchFailure(

@@ -23,6 +23,17 @@ INSTALLED_APPS = [
     "django_vox",
     "bench.app.apps.BenchAppConfig",
 ]
+# The background issue method (enqueue case) uses django-tasks-db's database backend.
+if importlib.util.find_spec("django_tasks_db") is not None:
+    INSTALLED_APPS.append("django_tasks_db")
+    try:
+        _builtin_tasks = importlib.util.find_spec("django.tasks") is not None
+    except ModuleNotFoundError:
+        _builtin_tasks = False
+    if not _builtin_tasks:
+        INSTALLED_APPS.append("django_tasks")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [],
@@ -75,6 +86,9 @@ DJANGO_VOX_BACKENDS = _available(
     "django_vox.backends.xmpp.Backend",
 )
 DJANGO_VOX_THROW_EXCEPTIONS = True
+# The enqueue case issues through the background method (set by the worker).
+DJANGO_VOX_ISSUE_METHOD = os.environ.get("BENCH_ISSUE_METHOD",
+                                         "django_vox.models.Notification.issue_now")
 DJANGO_VOX_XMPP_SERVER = os.environ.get("BENCH_XMPP_SERVER")
 DJANGO_VOX_XMPP_JID = os.environ.get("BENCH_XMPP_JID")
 DJANGO_VOX_XMPP_PASSWORD = os.environ.get("BENCH_XMPP_PASSWORD")

@@ -55,16 +55,33 @@ def warm_up():
     import requests  # noqa: F401
     from django.core.mail.backends import smtp  # noqa: F401
 
-    from django_vox import issuing  # noqa: F401
+    from django_vox import conf, issuing  # noqa: F401
     from django_vox.backends import backends
 
     backends.all()
+    if conf.get("DJANGO_VOX_ISSUE_METHOD") == "django_vox.tasks.issue":
+        from django_vox import tasks  # noqa: F401
 
 
 def clear_log():
     from django_vox.models import Delivery
 
     Delivery.objects.all().delete()
+
+
+def _queued_tasks():
+    """Tasks waiting in django-tasks-db's table (the enqueue case checks it got one)."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.count()
+
+
+def clear_tasks():
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return
+    DBTaskResult.objects.all().delete()
 
 
 def measure(case, impl, n):
@@ -77,6 +94,7 @@ def measure(case, impl, n):
     func = cases.IMPLEMENTATIONS[(case, impl)]
     warm_up()
     clear_log()
+    clear_tasks()
     post = cases.make_post(n)
     connection.ensure_connection()
     gc.collect()
@@ -90,7 +108,9 @@ def measure(case, impl, n):
     peak = _rss_bytes("VmHWM") if peak_reset else None
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    extra = {"enqueued": _queued_tasks()} if case == "enqueue" else {}
     return {
+        **extra,
         "impl": impl, "case": case, "n": n,
         "seconds": round(wall, 6), "cpu_seconds": round(cpu, 6),
         "queries": counter.count,
@@ -101,6 +121,8 @@ def measure(case, impl, n):
 
 def main(argv):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    if "enqueue" in argv[:2]:
+        os.environ["BENCH_ISSUE_METHOD"] = "django_vox.tasks.issue"
     import django
 
     django.setup()
