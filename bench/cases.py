@@ -215,7 +215,7 @@ IMPLEMENTATIONS = {
 }
 
 
-def setup_database(max_n, webhook_base, jid_domain):
+def setup_database(max_n, webhook_base, jid_prefix):
     """Migrate, make ``max_n`` members and the templates of every case (idempotent)."""
     from django.core.management import call_command
     from django.db.models import CharField, Value
@@ -231,7 +231,7 @@ def setup_database(max_n, webhook_base, jid_domain):
              for i in range(have, max_n)], batch_size=2000)
     pk_text = Cast("pk", CharField())
     Member.objects.update(webhook=Concat(Value(webhook_base), pk_text),
-                          jid=Concat(Value(f"reader@{jid_domain}/m"), pk_text))
+                          jid=Concat(Value(jid_prefix), pk_text))
     Delivery.objects.all().delete()
     Post.objects.all().delete()
     for codename, backend, fields in TEMPLATES.values():

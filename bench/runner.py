@@ -94,6 +94,10 @@ def missing_requirement(case):
     except ModuleNotFoundError:
         return what
     if case == "xmpp":
+        try:
+            from tests.fixtures.xmpp import ProsodyServer  # noqa: F401
+        except ImportError:
+            return "the Prosody fixture (tests/fixtures/xmpp.py ProsodyServer)"
         if importlib.util.find_spec("aioxmpp") is None:
             return "aioxmpp (pip install django-vox[xmpp])"
         if shutil.which("prosody") is None and not os.path.exists("/usr/bin/prosody"):
@@ -134,7 +138,7 @@ class Runner:
         if "smtp" in self.sinks:
             env["BENCH_SMTP_PORT"] = str(self.sinks["smtp"].port)
         if self.xmpp is not None:
-            env.update(self.xmpp.environment(self.sinks["proxy"].port))
+            env.update(self.xmpp.environment())
         return env
 
     def db_spec(self, db):
@@ -165,7 +169,6 @@ class Runner:
 
             self.xmpp = Prosody(self.tmp / "prosody")
             self.xmpp.start()
-            self.sinks["proxy"] = Sink("proxy", f"127.0.0.1:{self.xmpp.port}")
 
     def stop(self):
         for sink in self.sinks.values():
@@ -179,9 +182,9 @@ class Runner:
             ensure_postgres(self.options.pg_name)
         http = self.sinks.get("http")
         base = f"http://127.0.0.1:{http.port}/hook/" if http else "http://127.0.0.1:9/hook/"
-        domain = self.xmpp.domain if self.xmpp else "localhost"
+        jid_prefix = self.xmpp.jid_prefix if self.xmpp else "bob@localhost/m"
         started = time.perf_counter()
-        self.worker(db, "--setup", max_n, base, domain)
+        self.worker(db, "--setup", max_n, base, jid_prefix)
         self.log.write(f"# {db}: {max_n} members ready in {time.perf_counter() - started:.1f}s\n")
 
     # -- one case -------------------------------------------------------------
@@ -203,15 +206,10 @@ class Runner:
     def run_once(self, case, impl, n, db):
         receiver = self.receiver(case)
         receiver.reset()
-        proxy = self.sinks.get("proxy") if case == "xmpp" else None
-        if proxy:
-            proxy.reset()
         result = self.worker(db, case, impl, n)
-        stats = receiver.stats() if case != "xmpp" else receiver.stats(n)
-        connections = (proxy.stats() if proxy else stats)["connections"]
-        if case == "xmpp":
-            connections -= 0  # the receiving client connects to Prosody directly
-        result.update(db=db, connections=connections, messages_delivered=stats["recipients"],
+        stats = receiver.stats(n) if case == "xmpp" else receiver.stats()
+        result.update(db=db, connections=stats["connections"],
+                      messages_delivered=stats["recipients"],
                       messages=stats["messages"])
         if case == "enqueue" and result.get("enqueued") != 1:
             raise BenchFailure(f"enqueue N={n} on {db}: expected 1 queued task, "

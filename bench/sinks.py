@@ -1,6 +1,6 @@
 """Receivers that count what arrives, each run in its own process.
 
-``python -m bench.sinks smtp|http|proxy HOST:PORT`` starts one and prints a JSON
+``python -m bench.sinks smtp|http`` starts one and prints a JSON
 line ``{"port": ...}`` when it listens; then it answers commands read from
 stdin, one per line: ``stats`` (prints ``{"messages", "recipients",
 "connections", "bytes"}``), ``reset`` (zeroes the counters) and ``quit``.
@@ -9,11 +9,8 @@ stdin, one per line: ``stats`` (prints ``{"messages", "recipients",
   one recipient per accepted RCPT.
 * http: an HTTP/1.1 keep-alive server answering 200 to every POST whose body
   is JSON.
-* proxy: a TCP proxy to HOST:PORT (Prosody), counting the connections through
-  it; messages are counted by a receiving XMPP client, not here.
 """
 
-import asyncio
 import json
 import socket
 import sys
@@ -27,7 +24,7 @@ class Counters:
         self.reset()
 
     def reset(self):
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.messages = 0
             self.recipients = 0
             self.connections = 0
@@ -111,44 +108,6 @@ def start_http(counters, host, port):
     return server.shutdown
 
 
-# -- TCP proxy -----------------------------------------------------------------
-def start_proxy(counters, host, port, target):
-    target_host, _colon, target_port = target.rpartition(":")
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    async def pipe(reader, writer):
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def handle(client_reader, client_writer):
-        counters.add(connections=1)
-        try:
-            server_reader, server_writer = await asyncio.open_connection(target_host,
-                                                                         int(target_port))
-        except OSError:
-            client_writer.close()
-            return
-        await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
-
-    def run():
-        asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(asyncio.start_server(handle, host, port))
-        ready.set()
-        loop.run_forever()
-        server.close()
-
-    threading.Thread(target=run, daemon=True).start()
-    ready.wait(20)
-    return lambda: loop.call_soon_threadsafe(loop.stop)
-
-
 def main(argv):
     kind = argv[0]
     host, port = "127.0.0.1", free_port()
@@ -157,10 +116,8 @@ def main(argv):
         stop = start_smtp(counters, host, port)
     elif kind == "http":
         stop = start_http(counters, host, port)
-    elif kind == "proxy":
-        stop = start_proxy(counters, host, port, argv[1])
     else:
-        raise SystemExit(f"unknown sink {kind!r}: use smtp, http or proxy")
+        raise SystemExit(f"unknown sink {kind!r}: use smtp or http")
     print(json.dumps({"host": host, "port": port}), flush=True)
     for line in sys.stdin:
         command = line.strip()

@@ -2,7 +2,7 @@
 
 Prints one JSON line with the time (wall and CPU), the queries and the memory
 of the measured call.  ``python -m bench.worker --setup MAX_N WEBHOOK_BASE
-JID_DOMAIN`` prepares the database instead.  Settings come from the
+JID_PREFIX`` prepares the database instead.  Settings come from the
 environment (see ``bench.settings``).
 """
 
