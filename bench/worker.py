@@ -59,6 +59,11 @@ def warm_up():
     from django_vox.backends import backends
 
     backends.all()
+    # Django compiles the email validator's regexes on first use (~60 ms): a
+    # running site has paid that already.
+    from django.core.validators import validate_email
+
+    validate_email("warm@up.example")
     if conf.get("DJANGO_VOX_ISSUE_METHOD") == "django_vox.tasks.issue":
         from django_vox import tasks  # noqa: F401
 
