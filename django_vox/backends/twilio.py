@@ -1,0 +1,142 @@
+"""SMS through Twilio's Messages API, with the twilio client.
+
+The client's HTTP goes through django-vox's :class:`~django_vox.http.HttpSession`
+(one session per issue, with its timeout), and its API base can be moved with
+``DJANGO_VOX_TWILIO_API_BASE`` (proxies, tests).  Addresses must be E.164
+numbers; anything else is refused before a request is made.
+"""
+
+import json
+import logging
+
+from django.utils.translation import gettext_lazy as _
+
+from django_vox import conf
+from django_vox.backends.base import Backend as BaseBackend
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
+from django_vox.http import HttpSession
+
+__all__ = ["Backend"]
+
+logger = logging.getLogger("django_vox")
+
+
+def _http_client_class():
+    from twilio.http import HttpClient
+    from twilio.http.response import Response
+
+    class VoxHttpClient(HttpClient):
+        """Sends the twilio client's requests through an HttpSession.
+
+        Provider answers (any status) go back to the client, which turns
+        error answers into TwilioRestException with Twilio's code and message;
+        timeouts and refused connections raise TransientSendError.
+        """
+
+        def __init__(self, http):
+            super().__init__(logger=logging.getLogger("django_vox.twilio"), is_async=False)
+            self.http = http
+
+        def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                    timeout=None, allow_redirects=False):
+            try:
+                response = self.http.request(method, url, what="Twilio API request",
+                                             params=params, data=data, headers=headers,
+                                             auth=auth, allow_redirects=allow_redirects)
+            except SendError as err:
+                if err.status is None:
+                    raise
+                return Response(err.status, err.body or "", {})
+            return Response(response.status_code, response.text, response.headers)
+
+    return VoxHttpClient
+
+
+class Backend(BaseBackend):
+    ID = "twilio"
+    PROTOCOL = "sms"
+    VERBOSE_NAME = _("SMS (Twilio)")
+    USE_FROM_ADDRESS = True
+    EDITOR_TYPE = "basic"
+    DEPENDS = ("twilio", "phonenumbers")
+    EXTRA = "twilio"
+    REQUIRED_SETTINGS = ("DJANGO_VOX_TWILIO_ACCOUNT_SID", "DJANGO_VOX_TWILIO_AUTH_TOKEN",
+                         "DJANGO_VOX_TWILIO_FROM_NUMBER")
+
+    def __init__(self):
+        super().__init__()
+        self.http = HttpSession()
+        self.client = None
+
+    def open(self):
+        opened = super().open()
+        if self.client is None:
+            self.check_dependencies()
+            from twilio.rest import Client
+
+            self.http.open()
+            self.client = Client(conf.require("DJANGO_VOX_TWILIO_ACCOUNT_SID"),
+                                 conf.require("DJANGO_VOX_TWILIO_AUTH_TOKEN"),
+                                 http_client=_http_client_class()(self.http), environment={})
+            self.client.api.base_url = conf.get("DJANGO_VOX_TWILIO_API_BASE").rstrip("/")
+        return opened
+
+    def close(self):
+        self.client = None
+        self.http.close()
+        super().close()
+
+    def get_default_from_address(self):
+        return conf.get("DJANGO_VOX_TWILIO_FROM_NUMBER") or ""
+
+    def validate_address(self, address):
+        """Accept only a valid number written in E.164 form (``+15551234567``)."""
+        import phonenumbers
+
+        reason = None
+        if not (address or "").startswith("+"):
+            reason = 'an SMS address must be an E.164 number starting with "+"'
+        else:
+            try:
+                number = phonenumbers.parse(address, None)
+            except phonenumbers.NumberParseException as err:
+                reason = f"not a phone number ({err})"
+            else:
+                if not phonenumbers.is_valid_number(number):
+                    reason = "not a valid phone number"
+                elif phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
+                        != address:
+                    reason = "not in E.164 form (digits only after the +, no spaces)"
+        if reason:
+            raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
+
+    def send(self, address, message):
+        """One Messages API call for ``address``."""
+        self.check_dependencies()
+        self.validate_address(address)
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
+        opened_here = self.open()
+        try:
+            self.client.messages.create(to=address, from_=from_number, body=message.text)
+        except TwilioRestException as err:
+            error = TransientSendError if err.status == 429 or err.status >= 500 \
+                else PermanentSendError
+            raise error(f"Twilio refused the SMS to {address}: {err.msg}", status=err.status,
+                        code=err.code, body=_error_body(err)) from err
+        except TwilioException as err:
+            raise PermanentSendError(f"Twilio SMS to {address} failed: {err}") from err
+        finally:
+            if opened_here:
+                self.close()
+
+
+def _error_body(err):
+    """Twilio's error as JSON text, without the request URI (it holds the account SID)."""
+    return json.dumps({"code": err.code, "message": err.msg, "details": err.details}, default=str)
