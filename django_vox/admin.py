@@ -21,8 +21,8 @@ from django_vox.forms import TemplateForm, backend_info
 from django_vox.models import (
     Activity,
     Delivery,
-    InboxItem,
     FailedMessage,
+    InboxItem,
     Notification,
     SiteContact,
     SiteContactSetting,
@@ -213,14 +213,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     def resend(self, request, queryset):
         rows = list(queryset)
         already = sum(1 for row in rows if row.status == Delivery.SENT)
+        suppressed = sum(1 for row in rows if row.status == Delivery.SUPPRESSED)
         results = issuing.send_deliveries(rows, raise_errors=False)
-        failed = sum(1 for ok in results.values() if not ok)
-        sent = len(results) - failed - already
+        failed = sum(1 for ok in results.values() if not ok) - suppressed
+        sent = len(results) - failed - already - suppressed
         text = ngettext("%(sent)d message resent, %(failed)d failed",
                         "%(sent)d messages resent, %(failed)d failed", sent) % {
             "sent": sent, "failed": failed}
         if already:
             text += _(", %(count)d already sent (skipped)") % {"count": already}
+        if suppressed:
+            text += _(", %(count)d suppressed by the recipient's preferences (skipped)") % {
+                "count": suppressed}
         self.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
 
 
@@ -278,3 +282,6 @@ class InboxItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from django_vox import admin_preferences  # noqa: E402,F401  (registers PreferenceAdmin)

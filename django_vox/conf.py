@@ -38,6 +38,7 @@ DEFAULTS = {
     "DJANGO_VOX_XMPP_PASSWORD": None,
     "DJANGO_VOX_XMPP_SERVER": None,
     "DJANGO_VOX_XMPP_VERIFY_TLS": True,
+    "DJANGO_VOX_UNSUBSCRIBE_MAX_AGE": None,  # seconds; None: links do not expire
     "DJANGO_VOX_INBOX_LIMIT": 500,
     "DJANGO_VOX_ACTIVITY_REGEX": None,
     "SITE_DOMAIN": None,

@@ -119,6 +119,11 @@ def variables(notification) -> dict:
             {"path": "notification.codename", "label": str(_("codename"))},
             {"path": "notification.description", "label": str(_("description"))},
         ]})
+        if not notification.required:
+            groups.append({"name": "links", "label": str(_("Links for the recipient")), "fields": [
+                {"path": "unsubscribe_url", "label": str(_("unsubscribe link"))},
+                {"path": "preferences_url", "label": str(_("preferences link"))},
+            ]})
     rec_models = recipient_models(notification)
     model_fields = {"contact": [{"path": f"recipient.{name}", "label": str(label)}
                                 for name, label in CONTACT_FIELDS]}

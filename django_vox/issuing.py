@@ -21,6 +21,7 @@ from django.utils.module_loading import import_string
 from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError, VoxError
+from django_vox.preferences import PreferenceFilter, unsubscribe_links
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
@@ -275,8 +276,13 @@ class Issue:
         contacts = self.contacts(template, protocol)
         batch_size = max(1, int(conf.get("DJANGO_VOX_BATCH_SIZE")))
 
+        preference_filter = PreferenceFilter(self.notification, protocol)
         if template.bulk:
-            addresses = [contact.address for contact in contacts]
+            addresses = []
+            while chunk := list(itertools.islice(contacts, batch_size)):
+                allowed, suppressed = preference_filter.split(chunk)
+                self._log_suppressed(suppressed, fields)
+                addresses.extend(contact.address for contact, _owner in allowed)
             if not addresses:
                 return
             with rendering_without_writes():
@@ -288,23 +294,44 @@ class Issue:
             self._send_batch(backend, deliverylog.insert(rows), [message])
             return
 
+        links = unsubscribe_links(self.notification, protocol)
         while True:
             chunk = list(itertools.islice(contacts, batch_size))
             if not chunk:
                 return
+            allowed, suppressed = preference_filter.split(chunk)
+            self._log_suppressed(suppressed, fields)
+            if not allowed:
+                continue
             rows, built = [], []
             with rendering_without_writes():
-                for contact in chunk:
+                for contact, owner in allowed:
                     params = dict(base, contact=contact,
                                   recipient=contact.obj if contact.obj is not None else contact)
+                    if links:
+                        params["unsubscribe_url"] = links.unsubscribe_url(owner)
+                        params["preferences_url"] = links.preferences_url(owner)
                     message = backend.build_message(template.subject, template.content, params,
                                                     attachments)
                     message.from_address = backend.get_from_address(template.from_address, params)
+                    if links and protocol == "email":
+                        for name, value in links.headers(params["unsubscribe_url"]).items():
+                            message.headers.setdefault(name, value)
                     built.append(message)
                     rows.append(Delivery(from_address=message.from_address,
                                          to_addresses=[contact.address],
                                          message=message.to_dict(), **fields))
             self._send_batch(backend, deliverylog.insert(rows), built)
+
+    def _log_suppressed(self, suppressed, fields):
+        """Log contacts dropped by a preference, so editors can see why (one statement)."""
+        from django_vox.models import Delivery
+
+        if suppressed:
+            deliverylog.insert([
+                Delivery(to_addresses=[contact.address], status=Delivery.SUPPRESSED,
+                         error=reason, **fields)
+                for contact, reason in suppressed])
 
     def _send_batch(self, backend, rows, messages):
         sent, failed = _send_rows(backend, rows, messages, background=self.background)
@@ -352,7 +379,7 @@ def _send_rows(backend, rows, messages, *, background=False):
         record_failures(failed, now, retry=background)
     if signals.message_sent.receivers:
         for row in sent:
-            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend)
+            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend.ID)
     return len(sent), failed
 
 
@@ -463,6 +490,9 @@ def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=
         if row.pk not in taken:
             results[row.pk] = row.status == Delivery.SENT
             continue
+        if row.status == Delivery.SUPPRESSED:  # the recipient opted out: never send
+            results[row.pk] = False
+            continue
         by_backend.setdefault(row.backend, []).append(row)
     for backend_id, rows in by_backend.items():
         backend_class = backend_registry.get(backend_id)
@@ -518,6 +548,9 @@ def preview(notification, backend_id, content, subject=""):
     }
     params["source"] = params["actor"]
     params["recipient"] = obj
+    if not notification.required:  # sample links, so the preview shows where they go
+        params["unsubscribe_url"] = "https://example.org/unsubscribe/sample-token/"
+        params["preferences_url"] = "https://example.org/preferences/sample-token/"
     with transaction.atomic():
         html = backend.preview_message(subject, content, params)
         transaction.set_rollback(True)

@@ -277,6 +277,12 @@ class Registration:
     def get_supported_protocols(self):
         return list(self._vox_contact_methods)
 
+    def get_default_preference(self, instance, notification, protocol):
+        """Whether ``instance`` gets ``notification`` (a models.Notification) on
+        ``protocol`` when it has set no preference.  Override per owner, e.g.
+        to keep new users off SMS until they opt in."""
+        return notification.default_enabled
+
     # -- contacts ---------------------------------------------------------
     def get_contacts(self, instance, protocol, notification):
         """Yield the Contacts of ``instance`` for ``protocol``."""

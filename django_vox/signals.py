@@ -2,7 +2,7 @@
 
 from django.dispatch import Signal
 
-#: Sent after a delivery succeeded: ``delivery`` (a Delivery row), ``backend``.
+#: Sent after a delivery succeeded: ``delivery`` (a Delivery row), ``backend`` (its ID).
 message_sent = Signal()
-#: Sent after a delivery failed: ``delivery``, ``backend``, ``error``.
+#: Sent after a delivery failed: ``delivery``, ``backend`` (its ID), ``error``.
 message_failed = Signal()

@@ -1,13 +1,16 @@
 """URLs of django-vox's public views.  Include them with
 ``path("vox/", include("django_vox.urls"))``."""
 
-from django.urls import path, re_path  # noqa: F401
+from django.urls import path, re_path
 
-from django_vox import inbox
+from django_vox import inbox, views
 
 app_name = "django_vox"
 
 urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("preferences/<str:token>/", views.preferences, name="preferences-signed"),
 ]
 
 # The activity backend's inboxes (see django_vox.inbox and docs/activities.rst).

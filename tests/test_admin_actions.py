@@ -147,6 +147,16 @@ def test_notify_failures_are_logged_and_resendable(client, django_user_model, su
     assert failed.status == Delivery.SENT
     assert [m.to for m in locmem.outbox][-1] == ["bob@example.org"]
 
+    # A row suppressed by the recipient's preferences is skipped, not counted as failed.
+    sent_row.status = Delivery.SUPPRESSED
+    sent_row.save()
+    sent_before = len(locmem.outbox)
+    response = client.post("/admin/django_vox/delivery/", {
+        "action": "resend", "_selected_action": [str(sent_row.pk)], "index": "0"}, follow=True)
+    assert ("0 messages resent, 0 failed, 1 suppressed by the recipient's preferences "
+            "(skipped).") in messages_of(response).replace("&#x27;", "'")
+    assert len(locmem.outbox) == sent_before
+
 
 def test_notify_rejects_template_errors(sender, subscribers):
     response = sender.post(CHANGELIST, action_post(

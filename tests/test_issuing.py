@@ -329,6 +329,7 @@ def _queries_for(article, n, make_template, committed):
 def test_query_count_independent_of_recipient_count(article, make_template, committed):
     make_template(Article, "published", recipients="c:subs,si",
                   content="{{ recipient.name }} {{ object.title }}")
+    _queries_for(article, 1, make_template, committed)  # warm per-process caches (sites)
     small = _queries_for(article, 10, make_template, committed)
     large = _queries_for(article, 200, make_template, committed)
     assert small == large
@@ -407,3 +408,33 @@ def test_resend_from_stale_instance_does_not_send_twice(article, make_template, 
         assert len(locmem.outbox) == 1
     finally:
         FlakyBackend.failing = set()
+
+
+@override_settings(DJANGO_VOX_BACKENDS=WITH_FLAKY)
+def test_sent_and_failed_signals(article, subscribers, make_template, committed):
+    from django_vox.signals import message_failed, message_sent
+
+    events = []
+
+    def on_sent(sender, delivery, backend, **kwargs):
+        events.append(("sent", backend, delivery.to_addresses[0], delivery.status))
+
+    def on_failed(sender, delivery, backend, error, **kwargs):
+        events.append(("failed", backend, delivery.to_addresses[0], str(error)))
+
+    message_sent.connect(on_sent)
+    message_failed.connect(on_failed)
+    FlakyBackend.failing = {"s1@example.org"}
+    try:
+        make_template(Article, "published", backend="flaky", recipients="c:subs")
+        with committed():
+            ArticleRegistration.published.issue(article)
+    finally:
+        FlakyBackend.failing = set()
+        message_sent.disconnect(on_sent)
+        message_failed.disconnect(on_failed)
+    assert sorted(events) == [
+        ("failed", "flaky", "s1@example.org", "refused s1@example.org; status 550"),
+        ("sent", "flaky", "s0@example.org", "sent"),
+        ("sent", "flaky", "s2@example.org", "sent"),
+    ]

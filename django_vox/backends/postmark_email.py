@@ -104,6 +104,10 @@ class Backend(BaseBackend):
             "TemplateAlias": message.subject,
             "TemplateModel": message.data or {},
         }
+        if message.headers:  # e.g. List-Unsubscribe, folded against header injection
+            payload["Headers"] = [{"Name": rendering.fold_header(name),
+                                   "Value": rendering.fold_header(value)}
+                                  for name, value in message.headers.items()]
         headers = {"Accept": "application/json", "X-Postmark-Server-Token": token}
         try:
             response = self.session.post_json(url, payload, headers=headers,

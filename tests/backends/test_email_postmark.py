@@ -52,18 +52,9 @@ def test_build_renders_each_value_as_a_template():
 @pytest.mark.django_db
 def test_issue_posts_template_alias_model_and_token(postmark, make_template, committed):
     article = make_article("Big <news>", subscribers=2)
-    postmark.expect_oneshot_request(
+    postmark.expect_request(
         "/pm/email/withTemplate", method="POST",
         headers={"X-Postmark-Server-Token": TOKEN, "Accept": "application/json"},
-        json={"From": "Desk <desk@example.org>", "To": "s0@example.org",
-              "TemplateAlias": "article-published",
-              "TemplateModel": {"title": "Big <news>", "name": "Subscriber 0"}},
-    ).respond_with_json(OK)
-    postmark.expect_oneshot_request(
-        "/pm/email/withTemplate", method="POST",
-        json={"From": "Desk <desk@example.org>", "To": "s1@example.org",
-              "TemplateAlias": "article-published",
-              "TemplateModel": {"title": "Big <news>", "name": "Subscriber 1"}},
     ).respond_with_json(OK)
     make_template(Article, "published", backend="postmark-template", recipients="c:subs",
                   subject="article-{{ notification.codename }}",
@@ -73,6 +64,16 @@ def test_issue_posts_template_alias_model_and_token(postmark, make_template, com
         ArticleRegistration.published.issue(article)
     postmark.check_assertions()
     assert len(postmark.log) == 2
+    bodies = sorted((json.loads(request.get_data()) for request, _response in postmark.log),
+                    key=lambda body: body["To"])
+    for i, body in enumerate(bodies):
+        headers = {h["Name"]: h["Value"] for h in body.pop("Headers")}
+        assert body == {"From": "Desk <desk@example.org>", "To": f"s{i}@example.org",
+                        "TemplateAlias": "article-published",
+                        "TemplateModel": {"title": "Big <news>", "name": f"Subscriber {i}"}}
+        # The recipient's one-click unsubscribe link travels as email headers.
+        assert headers["List-Unsubscribe"].startswith("<https://example.com/vox/unsubscribe/")
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert Delivery.objects.filter(status=Delivery.SENT).count() == 2
 
 

@@ -1,0 +1,74 @@
+"""What the blog notifies, and whom.
+
+* a new subscriber: ``Subscriber`` uses :class:`SignalRegistration`, so
+  ``created`` is issued by ``post_save``; its template goes to the site
+  contacts ("si").
+* a new article: ``Article.posted``, issued by the admin when an author adds
+  one (the actor is the author); its template goes to the "subscribers"
+  channel.
+* a new comment: ``Comment.posted``, issued by the comment view (the actor is
+  the subscriber who wrote it); its template goes to the article's author.
+"""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from django_vox.registry import (
+    Attachment,
+    Channel,
+    Contact,
+    Notification,
+    Registration,
+    SignalRegistration,
+    objects,
+    provides_contacts,
+)
+from tests.demo.blog.models import Article, Comment, Subscriber
+
+User = get_user_model()
+
+
+class UserRegistration(Registration):
+    """Users (the authors) are reached by email."""
+
+    @provides_contacts("email")
+    def email(self, user, notification):
+        if user.email:
+            yield Contact(user.get_full_name() or user.get_username(), "email", user.email)
+
+
+class SubscriberRegistration(SignalRegistration):
+    @provides_contacts("email")
+    def email(self, subscriber, notification):
+        yield Contact(subscriber.name, "email", subscriber.email)
+
+
+class ArticleRegistration(Registration):
+    posted = Notification(_("An article was posted"), actor_type="auth.user")
+    text = Attachment(attr="as_text", mime_string="text/plain", label=_("The article as text"))
+
+    def get_channels(self):
+        return {
+            "author": Channel.field(Article.author),
+            "subscribers": Channel(_("All subscribers"), Subscriber,
+                                   lambda article: Subscriber.objects.all()),
+            "commenters": Channel(_("People who commented"), Subscriber,
+                                  lambda article: Subscriber.objects.filter(
+                                      comments__article=article).distinct()),
+        }
+
+
+class CommentRegistration(Registration):
+    posted = Notification(_("A comment was posted"), actor_type="blog.subscriber")
+
+    def get_channels(self):
+        return {
+            "author": Channel(_("The article's author"), User,
+                              lambda comment: (comment.article.author,)),
+        }
+
+
+objects.add(User, UserRegistration, regex=None)
+objects.add(Subscriber, SubscriberRegistration, regex=None)
+objects.add(Article, ArticleRegistration, regex=r"^articles/(?P<pk>\d+)/$")
+objects.add(Comment, CommentRegistration, regex=None)

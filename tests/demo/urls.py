@@ -1,0 +1,8 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("vox/", include("django_vox.urls")),
+    path("", include("tests.demo.blog.urls")),
+]
