@@ -64,6 +64,8 @@ def warm_up():
     from django.core.validators import validate_email
 
     validate_email("warm@up.example")
+    if "xmpp" in backends.ids():
+        import aioxmpp  # noqa: F401
     if conf.get("DJANGO_VOX_ISSUE_METHOD") == "django_vox.tasks.issue":
         from django_vox import tasks  # noqa: F401
 
