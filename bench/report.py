@@ -167,7 +167,7 @@ def svg(results):
 
 def write_docs(results, docs_dir):
     docs_dir = Path(docs_dir)
-    (docs_dir / "benchmarks-results.rst").write_text(table_rst(results))
+    (docs_dir / "benchmarks-results.inc").write_text(table_rst(results))
     (docs_dir / "benchmarks.svg").write_text(svg(results))
 
 

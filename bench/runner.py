@@ -333,7 +333,7 @@ def parse_args(argv):
                         help="small N, one repeat, SQLite only: a check that everything runs")
     parser.add_argument("--save", default="", help="write every run and median to this JSON file")
     parser.add_argument("--docs", action="store_true",
-                        help="also write docs/benchmarks-results.rst and docs/benchmarks.svg "
+                        help="also write docs/benchmarks-results.inc and docs/benchmarks.svg "
                              "from the results (implies --save docs/benchmarks.json)")
     parser.add_argument("--batch-size", type=int, default=0,
                         help="DJANGO_VOX_BATCH_SIZE for our side (default: the setting's 1000)")

@@ -58,7 +58,8 @@ def _database(spec):
     raise ValueError(f"BENCH_DB must be sqlite:PATH or postgres:DBNAME, not {spec!r}")
 
 
-DATABASES = {"default": _database(os.environ.get("BENCH_DB", "sqlite:/tmp/django-vox-bench.sqlite3"))}
+DATABASES = {"default": _database(os.environ.get("BENCH_DB",
+                                                  "sqlite:/tmp/django-vox-bench.sqlite3"))}
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = "127.0.0.1"

@@ -49,7 +49,7 @@ def test_fanout_and_bulk_at_tiny_n(tmp_path):
     svg = ET.fromstring((tmp_path / "benchmarks.svg").read_text())
     assert svg.tag.endswith("svg")
     assert len(svg.findall(".//{http://www.w3.org/2000/svg}circle")) == 4
-    table = (tmp_path / "benchmarks-results.rst").read_text()
+    table = (tmp_path / "benchmarks-results.inc").read_text()
     assert "fanout-email" in table and "bulk-email" in table
 
 
