@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 
 PANEL_W, PANEL_H = 300, 210
-MARGIN = {"left": 52, "right": 12, "top": 30, "bottom": 40}
+MARGIN = {"left": 52, "right": 26, "top": 30, "bottom": 40}
 COLUMNS = 3
 COLORS = {"floor": "#7f7f7f", "ours": "#1f5fbf"}
 
@@ -28,7 +28,7 @@ def table_rows(results):
     for result in results:
         summary = result["summary"]
         if not summary.get("available", True):
-            rows.append([summary["case"], "", "", "", "", "", "", "", "", "", summary["reason"]])
+            rows.append([summary["case"], *[""] * (len(HEADER) - 2), summary["reason"]])
             continue
         medians = result["medians"]
         ours, floor = medians["ours"], medians.get("floor") or {}
@@ -47,6 +47,7 @@ def table_rows(results):
             summary["case"], summary["db"], f"{summary['n']:,}",
             f"{floor['seconds']:.3f}" if floor else "-", f"{ours['seconds']:.3f}",
             f"{summary['ratio']:.2f}" if "ratio" in summary else "-",
+            f"{summary['cpu_ratio']:.2f}" if "cpu_ratio" in summary else "-",
             f"{floor.get('queries', '-')} / {ours['queries']}",
             f"{floor.get('connections', '-')} / {ours['connections']}",
             f"{ours['messages_delivered']:,}",
@@ -56,7 +57,8 @@ def table_rows(results):
     return rows
 
 
-HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "queries floor / ours",
+HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
+          "queries floor / ours",
           "connections floor / ours", "delivered", "ours RSS Δ MB", "notes"]
 
 
@@ -102,7 +104,10 @@ def _panel(key, series, x0, y0):
     inner_w = PANEL_W - MARGIN["left"] - MARGIN["right"]
     inner_h = PANEL_H - MARGIN["top"] - MARGIN["bottom"]
     ns = sorted({n for points in series.values() for n, _ in points})
-    y_max = _nice_max(max(v for points in series.values() for _, v in points) * 1.1)
+    top = max(v for points in series.values() for _, v in points) * 1.05
+    step = _nice_max(top / 4)
+    ticks = max(1, math.ceil(top / step))
+    y_max = step * ticks
     lo, hi = math.log10(ns[0]), math.log10(ns[-1])
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
@@ -117,8 +122,8 @@ def _panel(key, series, x0, y0):
              f'font-weight="bold">{escape(case)} ({escape(db)})</text>',
              f'<rect x="{x0 + MARGIN["left"]}" y="{y0 + MARGIN["top"]}" width="{inner_w}" '
              f'height="{inner_h}" fill="none" stroke="#ccc"/>']
-    for i in range(5):
-        value = y_max * i / 4
+    for i in range(ticks + 1):
+        value = step * i
         y = sy(value)
         parts.append(f'<line x1="{x0 + MARGIN["left"]}" x2="{x0 + MARGIN["left"] + inner_w}" '
                      f'y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
