@@ -7,6 +7,7 @@ and stops the thread); ``send()`` hands each message to that loop and waits.
 """
 
 import asyncio
+import concurrent.futures
 import datetime
 import logging
 import threading
@@ -21,6 +22,9 @@ from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientS
 __all__ = ["Backend"]
 
 logger = logging.getLogger("django_vox")
+
+#: Before Python 3.11 the asyncio and concurrent.futures timeouts were not TimeoutError.
+TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
 
 class Backend(BaseBackend):
@@ -53,6 +57,9 @@ class Backend(BaseBackend):
         self._start_loop()
         try:
             self._client = self._run(self._connect(jid, password, peer), self.TIMEOUT + 5)
+        except TIMEOUTS as err:
+            self._stop_loop()
+            raise TransientSendError(f"Connecting to XMPP as {jid} timed out") from err
         except BaseException:
             self._stop_loop()
             raise
@@ -63,7 +70,7 @@ class Backend(BaseBackend):
         if self._client is not None:
             try:
                 self._run(self._session.__aexit__(None, None, None), self.TIMEOUT)
-            except (OSError, TimeoutError) as err:
+            except (OSError, *TIMEOUTS) as err:
                 logger.warning("Disconnecting from XMPP failed: %s", err)
             finally:
                 self._client = self._session = None
@@ -91,7 +98,7 @@ class Backend(BaseBackend):
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return future.result(timeout)
-        except TimeoutError:
+        except TIMEOUTS:
             future.cancel()
             raise
 
@@ -111,7 +118,6 @@ class Backend(BaseBackend):
         client = aioxmpp.Client(
             local_jid, layer, override_peer=override, max_initial_attempts=1,
             negotiation_timeout=datetime.timedelta(seconds=self.TIMEOUT),
-            logger=logging.getLogger("django_vox.xmpp"),
         )
         where = f"{peer[0][0]}:{peer[0][1]}" if peer else local_jid.domain
         session = client.connected(presence=aioxmpp.PresenceState(False),
@@ -137,7 +143,7 @@ class Backend(BaseBackend):
                 f"TLS handshake with the XMPP server {where} failed (set "
                 f"DJANGO_VOX_XMPP_VERIFY_TLS = False only for a server you trust): "
                 f"{ssl_error}") from ssl_error
-        except (OSError, TimeoutError, ValueError) as err:
+        except (OSError, ValueError, *TIMEOUTS) as err:
             raise TransientSendError(
                 f"Could not reach the XMPP server {where} for {jid}: {_reason(err)}") from err
         self._session = session
@@ -162,7 +168,7 @@ class Backend(BaseBackend):
         opened_here = self.open()
         try:
             self._run(self._send(recipient, message.text), self.TIMEOUT)
-        except (OSError, TimeoutError) as err:
+        except (OSError, *TIMEOUTS) as err:
             raise TransientSendError(f"Sending the XMPP message to {address} failed: "
                                      f"{_reason(err)}") from err
         finally:

@@ -99,3 +99,29 @@ def test_too_long_status_fails_without_a_request(twitter):
     with pytest.raises(PermanentSendError, match="CHARACTER_LIMIT"):
         Backend().send("", Message(text="x" * 400))
     assert twitter.log == []
+
+
+@pytest.mark.django_db
+def test_site_contact_without_address_posts_on_the_account(twitter, settings, make_template,
+                                                           committed):
+    from django.contrib.auth import get_user_model
+
+    from django_vox.models import Delivery, SiteContact
+    from tests.testapp.models import Article
+    from tests.testapp.registrations import ArticleRegistration
+
+    settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.twitter"]
+    twitter.expect_request("/1.1/statuses/update.json", method="POST") \
+        .respond_with_json({"id": 1, "text": "New post: Hi"})
+    SiteContact.objects.create(name="Our account", protocol="twitter", address="")
+    article = Article.objects.create(author=get_user_model().objects.create(username="a"),
+                                     title="Hi")
+    make_template(Article, "published", backend="twitter", recipients="si",
+                  content="New post: {{ object.title }}")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    assert [parse_qs(req.get_data(as_text=True))["status"] for req, _resp in twitter.log] == [
+        ["New post: Hi"]]
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.to_addresses) == (Delivery.SENT, [""])
+    assert not any(secret in str(delivery.message) for secret in SECRETS.values())

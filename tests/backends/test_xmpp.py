@@ -146,3 +146,20 @@ def test_send_outside_open_uses_its_own_session(xmpp):
     Backend().send(xmpp.jid("bob"), Message(text="standalone message"))
     assert xmpp.session_count("sender") - before == 1
     assert received(xmpp, "bob", 1, "standalone") == ["standalone message"]
+
+
+def test_silent_server_times_out_as_transient(xmpp, settings):
+    """A server that accepts the connection but never answers."""
+    import socket
+
+    class QuickBackend(Backend):
+        TIMEOUT = 1
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        settings.DJANGO_VOX_XMPP_SERVER = f"127.0.0.1:{silent.getsockname()[1]}"
+        backend = QuickBackend()
+        with pytest.raises(TransientSendError, match="XMPP"):
+            backend.open()
+    assert backend._loop is None
