@@ -25,6 +25,10 @@ def _connection(model):
 
 
 def _batch(connection, sql, params):
+    if len(params) == 1:  # one statement is atomic by itself (a worker marks each row)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params[0])
+        return
     with transaction.atomic(using=connection.alias, savepoint=False):
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
