@@ -56,6 +56,7 @@ TEMPLATES = {
 }
 TEMPLATES["memory"] = TEMPLATES["fanout-email"]
 TEMPLATES["enqueue"] = TEMPLATES["fanout-email"]
+TEMPLATES["background-email"] = TEMPLATES["fanout-email"]
 
 def make_post(n):
     return Post.objects.create(title="Version 5 is out", body=POST_BODY,
@@ -191,6 +192,16 @@ def ours_xmpp(post):
     _issue("pinged", post)
 
 
+# -- background-email ------------------------------------------------------------
+def ours_background_email(post):
+    """What a task worker does for one background issue: django_vox.tasks.deliver."""
+    from django_vox import tasks
+    from django_vox.models import Notification
+
+    notification = Notification.objects.get_for_model(Post, "published")
+    tasks.deliver.call(notification.pk, tasks.model_ref(post))
+
+
 # -- enqueue -------------------------------------------------------------------
 def ours_enqueue(post):
     """issue() with DJANGO_VOX_ISSUE_METHOD = the background method: returns once queued.
@@ -212,6 +223,8 @@ IMPLEMENTATIONS = {
     ("xmpp", "floor"): floor_xmpp,
     ("xmpp", "ours"): ours_xmpp,
     ("enqueue", "ours"): ours_enqueue,
+    ("background-email", "floor"): floor_fanout_email,
+    ("background-email", "ours"): ours_background_email,
 }
 
 

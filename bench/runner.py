@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue"]
+ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
+             "background-email"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -28,11 +29,12 @@ DEFAULT_N = {
     "xmpp": [200],
     "memory": [10000],
     "enqueue": [10, 10000],
+    "background-email": [1000],
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
-           "memory": [2000], "enqueue": [10]}
+           "memory": [2000], "enqueue": [10], "background-email": [100]}
 #: Cases run on every database asked for; the others on the first one only.
-PER_DATABASE = {"fanout-email", "enqueue"}
+PER_DATABASE = {"fanout-email", "enqueue", "background-email"}
 TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
 MEMORY_LIMIT = 60 * 1024 * 1024
 #: What each case needs that may arrive later on another branch.
@@ -43,6 +45,7 @@ REQUIREMENTS = {
     "webhook": ("django_vox.backends.json_webhook", "the json_webhook backend"),
     "xmpp": ("django_vox.backends.xmpp", "the xmpp backend"),
     "enqueue": ("django_vox.tasks", "the background issue method django_vox.tasks.issue"),
+    "background-email": ("django_vox.tasks", "the task django_vox.tasks.deliver"),
 }
 
 
