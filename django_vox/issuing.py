@@ -25,7 +25,7 @@ from django_vox.preferences import PreferenceFilter, unsubscribe_links
 from django_vox.registry import Contact, objects
 
 __all__ = ["IssueError", "issue_now", "validate_issue", "get_issue_method", "send_deliveries",
-           "claim", "record_failures",
+           "record_failures",
            "preview", "resolve_dotted"]
 
 logger = logging.getLogger("django_vox")
@@ -115,7 +115,7 @@ class Issue:
     """One notification about one object, ready to be delivered."""
 
     def __init__(self, notification, obj, *, actor=None, target=None, templates=None,
-                 background=False):
+                 background=False, issue_id=None):
         self.notification = notification
         #: True in a task worker: transient failures are retried later, and each
         #: message is marked sent as soon as it is, so a killed worker doubles none.
@@ -123,7 +123,10 @@ class Issue:
         self.obj = obj
         self.actor = actor
         self.target = target
-        self.issue_id = uuid.uuid4()
+        #: A task that runs again (its worker died) passes the same id: the
+        #: contacts it already logged are skipped, so nobody gets it twice.
+        self.issue_id = issue_id or uuid.uuid4()
+        self.resuming = issue_id is not None and _issue_started(issue_id)
         if templates is None:
             templates = list(notification.templates.filter(enabled=True).prefetch_related("attachments"))
         self.templates = templates
@@ -274,6 +277,8 @@ class Issue:
         attachments = self.attachments(template) if backend.USE_ATTACHMENTS else []
         fields = self._log_fields(template, backend)
         contacts = self.contacts(template, protocol)
+        if self.resuming:
+            contacts = self._not_yet_logged(template, contacts)
         batch_size = max(1, int(conf.get("DJANGO_VOX_BATCH_SIZE")))
 
         preference_filter = PreferenceFilter(self.notification, protocol)
@@ -323,6 +328,14 @@ class Issue:
                                          message=message.to_dict(), **fields))
             self._send_batch(backend, deliverylog.insert(rows), built)
 
+    def _not_yet_logged(self, template, contacts):
+        from django_vox.models import Delivery
+
+        logged = {address for row in Delivery.objects.filter(
+            issue_id=self.issue_id, template=template).values_list("to_addresses", flat=True)
+            for address in row}
+        return (contact for contact in contacts if contact.address not in logged)
+
     def _log_suppressed(self, suppressed, fields):
         """Log contacts dropped by a preference, so editors can see why (one statement)."""
         from django_vox.models import Delivery
@@ -338,6 +351,12 @@ class Issue:
         self.sent += sent
         self.failed += len(failed)
         self.errors.extend(err for _row, err in failed)
+
+
+def _issue_started(issue_id):
+    from django_vox.models import Delivery
+
+    return Delivery.objects.filter(issue_id=issue_id).exists()
 
 
 def _send_one(backend, row, message):
@@ -431,44 +450,6 @@ def record_failures(failed, now=None, *, retry=False):
                                                    error=err)
 
 
-def claim(rows, *, stale_before=None):
-    """Take ``rows`` for sending; return those this process may send.
-
-    A row is taken with one conditional UPDATE that only one process can win,
-    so two workers (or a worker and an admin) never both send it.  Failed rows
-    and queued rows waiting for a retry (``next_attempt_at`` set) can be
-    taken; a queued row without one is being sent right now and is left alone
-    unless it was last touched before ``stale_before`` (its worker died).
-    """
-    from django_vox.models import Delivery
-
-    rows = list(rows)
-    current = {pk: values for pk, *values in Delivery.objects.filter(
-        pk__in=[row.pk for row in rows]).values_list(
-        "pk", "status", "attempts", "next_attempt_at", "updated_at")}
-    taken = []
-    for row in rows:
-        if row.pk not in current:
-            continue
-        status, attempts, next_attempt_at, updated_at = current[row.pk]
-        row.status, row.attempts, row.next_attempt_at = status, attempts, next_attempt_at
-        match = Delivery.objects.filter(pk=row.pk, status=status, attempts=attempts)
-        if status == Delivery.FAILED:
-            match = match.filter(next_attempt_at__isnull=True)
-        elif status == Delivery.QUEUED and next_attempt_at is not None:
-            match = match.filter(next_attempt_at__isnull=False)
-        elif (status == Delivery.QUEUED and stale_before is not None
-              and updated_at < stale_before):
-            match = match.filter(next_attempt_at__isnull=True, updated_at=updated_at)
-        else:
-            continue  # sent, suppressed, or being sent by someone else
-        now = timezone.now()
-        if match.update(status=Delivery.QUEUED, next_attempt_at=None, updated_at=now):
-            row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
-            taken.append(row)
-    return taken
-
-
 def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=None):
     """(Re)send logged deliveries exactly as rendered; never one already sent.
 
@@ -485,13 +466,12 @@ def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=
     results, errors = {}, []
     by_backend = {}
     deliveries = list(deliveries)
+    from django_vox.resending import claim
+
     taken = {row.pk for row in claim(deliveries, stale_before=stale_before)}
     for row in deliveries:
         if row.pk not in taken:
             results[row.pk] = row.status == Delivery.SENT
-            continue
-        if row.status == Delivery.SUPPRESSED:  # the recipient opted out: never send
-            results[row.pk] = False
             continue
         by_backend.setdefault(row.backend, []).append(row)
     for backend_id, rows in by_backend.items():

@@ -21,7 +21,7 @@ from datetime import timedelta
 from django_vox import conf
 from django_vox.exceptions import SendError
 
-__all__ = ["MAX_DELAY", "JITTER", "is_transient", "backoff_delay", "should_retry", "max_attempts"]
+__all__ = ["JITTER", "MAX_DELAY", "backoff_delay", "is_transient", "max_attempts", "should_retry"]
 
 #: No retry waits longer than this, however many attempts came before.
 MAX_DELAY = timedelta(hours=6)

@@ -10,10 +10,11 @@ many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
 
 Deliveries that fail transiently are retried by :func:`send_due` tasks (see
 :mod:`django_vox.retry`); :func:`recover` re-sends what a killed worker left
-behind and :func:`resend` is what ``vox_resend`` and the admin call.
+behind; :func:`django_vox.resending.resend` is what ``vox_resend`` and the admin call.
 """
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from django.apps import apps
@@ -21,7 +22,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, issuing
+from django_vox import conf, issuing, resending
 
 try:  # Django 6.0+ ships the framework; older versions use the backport.
     from django.tasks import task, task_backends
@@ -33,8 +34,17 @@ except ImportError:  # pragma: no cover - depends on the Django version
 
         raise MissingDependency("django_vox.tasks", "django_tasks", "tasks") from err
 
-__all__ = ["issue", "deliver", "send_due", "enqueue_retry", "recover", "resend",
-           "model_ref", "load_ref", "STALE_AFTER"]
+__all__ = [
+    "STALE_AFTER",
+    "deliver",
+    "enqueue_retry",
+    "issue",
+    "load_ref",
+    "model_ref",
+    "recover",
+    "resend",
+    "send_due",
+]
 
 logger = logging.getLogger("django_vox")
 
@@ -70,8 +80,12 @@ def load_ref(ref):
 # -- the tasks -----------------------------------------------------------------
 @task()
 def deliver(notification_id: int, obj: list, actor: list | None = None,
-            target: list | None = None) -> dict:
-    """Reload the notification and its objects, then run the normal pipeline."""
+            target: list | None = None, issue_id: str | None = None) -> dict:
+    """Reload the notification and its objects, then run the normal pipeline.
+
+    Run again with the same ``issue_id`` (a worker died and the framework or
+    an operator re-ran it), it sends only to the contacts not yet logged.
+    """
     from django_vox.models import Notification
 
     try:
@@ -84,7 +98,8 @@ def deliver(notification_id: int, obj: list, actor: list | None = None,
                        notification_id, obj, err)
         return {"skipped": str(err)}
     result = issuing.Issue(notification, instance, actor=actor_obj, target=target_obj,
-                           background=True).deliver()
+                           background=True,
+                           issue_id=uuid.UUID(issue_id) if issue_id else None).deliver()
     return {"issue_id": str(result.issue_id), "sent": result.sent, "failed": result.failed}
 
 
@@ -125,13 +140,14 @@ def issue(notification, obj, *, actor=None, target=None):
     transaction commits, so the worker sees the committed objects.
     """
     issuing.validate_issue(notification, obj, actor, target)
-    if notification.required:
-        if not issuing.Issue(notification, obj, actor=actor, target=target).has_anything_to_send():
-            raise RuntimeError(
-                f"Required notification {notification.codename!r} of "
-                f"{notification.object_type.app_label}.{notification.object_type.model} "
-                f"would send nothing: no enabled template reaches any contact.")
-    args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target))
+    if notification.required and not issuing.Issue(
+            notification, obj, actor=actor, target=target).has_anything_to_send():
+        raise RuntimeError(
+            f"Required notification {notification.codename!r} of "
+            f"{notification.object_type.app_label}.{notification.object_type.model} "
+            f"would send nothing: no enabled template reaches any contact.")
+    args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target),
+            str(uuid.uuid4()))
     transaction.on_commit(lambda: _enqueue(deliver, *args))
 
 
@@ -172,7 +188,7 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
         return sum(1 for ok in results.values() if ok)
     count = 0
     for row in stale.iterator():
-        taken = issuing.claim([row], stale_before=cutoff)
+        taken = resending.claim([row], stale_before=cutoff)
         if taken:
             # Claimed rows wait as retries due now; send_due takes them once.
             Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
@@ -184,27 +200,7 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
 
 
 def resend(deliveries, *, in_background: bool = False) -> dict:
-    """Resend failed (or waiting) deliveries; never one already sent.
+    """See :func:`django_vox.resending.resend` (kept here for discoverability)."""
+    from django_vox import resending
 
-    Returns counts: ``sent``, ``failed``, ``skipped`` (already sent, or being
-    sent right now) or, with ``in_background``, ``queued`` (retry tasks will
-    send them).  This is what ``manage.py vox_resend`` and the admin action use.
-    """
-    from django_vox.models import Delivery
-
-    rows = list(deliveries)
-    if in_background:
-        pending = {}
-        for row in issuing.claim(rows):
-            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
-                                    next_attempt_at__isnull=True).update(
-                next_attempt_at=timezone.now())
-            pending[str(row.pk)] = row.attempts
-        if pending:
-            transaction.on_commit(lambda: enqueue_retry(pending))
-        return {"queued": len(pending), "skipped": len(rows) - len(pending)}
-    before = {row.pk: row.status for row in rows}
-    results = issuing.send_deliveries(rows, raise_errors=False)
-    already = sum(1 for pk, ok in results.items() if ok and before.get(pk) == Delivery.SENT)
-    sent = sum(1 for ok in results.values() if ok) - already
-    return {"sent": sent, "failed": len(results) - sent - already, "skipped": already}
+    return resending.resend(deliveries, in_background=in_background)

@@ -6,11 +6,11 @@ Peers are real: aiosmtpd for SMTP, pytest-httpserver for HTTP.
 """
 
 import random
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 from werkzeug import Response
 
@@ -24,10 +24,12 @@ from tests.testapp.registrations import ArticleRegistration, TicketRegistration
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.http_backends.WebhookBackend",
-                 "tests.http_backends.SmsBackend"]
+# The framework django_vox.tasks uses: django.tasks on Django 6, else the backport.
+FRAMEWORK = "django.tasks" if tasks.task.__module__.startswith("django.tasks") else "django_tasks"
+IMMEDIATE = {"default": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"}}
+DUMMY = {"default": {"BACKEND": f"{FRAMEWORK}.backends.dummy.DummyBackend"}}
+HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.worker_backends.WebhookBackend",
+                 "tests.worker_backends.SmsBackend"]
 EMAIL_BACKENDS = ["django_vox.backends.html_email.Backend"]
 
 
@@ -70,7 +72,9 @@ def test_issue_enqueues_nothing_until_commit(dummy, article, make_template, comm
     from django_vox.models import Notification
 
     published = Notification.objects.get_for_model(Article, "published")
-    assert list(result.args) == [published.pk, ["testapp", "article", article.pk], None, None]
+    *refs, issue_id = result.args
+    assert refs == [published.pk, ["testapp", "article", article.pk], None, None]
+    assert uuid.UUID(issue_id)
     assert result.task.name == "deliver"
     assert not locmem.outbox
     assert run(result)["sent"] == 3
@@ -84,7 +88,7 @@ def test_actor_target_and_uuid_pk_pass_as_references(dummy, article, make_templa
     with committed():
         ArticleRegistration.moved.issue(article, actor=article.author, target=depot)
     (result,) = dummy()
-    assert list(result.args[1:]) == [["testapp", "article", article.pk],
+    assert list(result.args[1:4]) == [["testapp", "article", article.pk],
                                      ["auth", "user", article.author.pk],
                                      ["testapp", "depot", depot.pk]]
     run(result)
@@ -98,6 +102,24 @@ def test_actor_target_and_uuid_pk_pass_as_references(dummy, article, make_templa
     assert result.args[1] == ["testapp", "ticket", str(ticket.pk)]
     run(result)
     assert locmem.outbox[-1].to == ["s0@example.org"]
+
+
+def test_deliver_run_again_sends_only_to_contacts_not_yet_logged(dummy, article, make_template,
+                                                                 committed):
+    make_template(Article, "published", recipients="c:subs")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    (result,) = dummy()
+    run(result)
+    assert len(locmem.outbox) == 3
+    # As if the worker died after logging and sending s0 only.
+    Delivery.objects.exclude(to_addresses=["s0@example.org"]).delete()
+    locmem.outbox.clear()
+    assert run(result)["sent"] == 2
+    assert sorted(m.to[0] for m in locmem.outbox) == ["s1@example.org", "s2@example.org"]
+    assert run(result)["sent"] == 0  # and a third run sends nothing
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 3
+    assert len({row.issue_id for row in Delivery.objects.all()}) == 1
 
 
 def test_immediate_backend_end_to_end(background, article, make_template, committed):
@@ -339,7 +361,7 @@ def test_duplicate_retry_task_sends_once(dummy, webhook, article, make_template,
 
 
 def test_claim_is_won_once(dummy, webhook, article, make_template, committed):
-    from django_vox.issuing import claim
+    from django_vox.resending import claim
 
     row = _failed_row(article, make_template, committed, dummy, webhook)
     stale_copy = Delivery.objects.get(pk=row.pk)

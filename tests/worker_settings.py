@@ -7,9 +7,11 @@ and talk to the peers the test runs (``VOX_WORKER_*`` variables).
 import importlib.util
 import os
 
-from tests.settings import *  # noqa: F403
+import django
 
-DATABASES = {"default": {  # noqa: F405 - PostgreSQL only: workers run in other processes
+from tests.settings import *
+
+DATABASES = {"default": {
     "ENGINE": "django.db.backends.postgresql",
     "NAME": os.environ["VOX_WORKER_DB_NAME"],
     "USER": os.environ.get("VOX_PG_USER", "postgres"),
@@ -17,12 +19,14 @@ DATABASES = {"default": {  # noqa: F405 - PostgreSQL only: workers run in other 
     "PORT": os.environ.get("VOX_PG_PORT", "5432"),
 }}
 
-INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db", "django_rq"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db", "django_rq"]
 if importlib.util.find_spec("django.tasks") is None:
     INSTALLED_APPS.append("django_tasks")
 
-RQ_QUEUE = os.environ.get("VOX_WORKER_RQ_QUEUE", "vox-tests")
-RQ_QUEUES = {RQ_QUEUE: {"URL": os.environ.get("VOX_WORKER_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+# Tasks go to the queue named in the task ("default"); the tests keep it in a
+# Redis database of its own.
+RQ_QUEUE = "default"
+RQ_QUEUES = {RQ_QUEUE: {"URL": os.environ.get("VOX_WORKER_REDIS_URL", "redis://127.0.0.1:6379/15")}}
 
 if os.environ.get("VOX_WORKER_TASKS") == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}}
@@ -33,19 +37,30 @@ DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
 DJANGO_VOX_BACKENDS = [
     "django_vox.backends.locmem.Backend",
     "django_vox.backends.html_email.Backend",
-    "tests.http_backends.WebhookBackend",
-    "tests.http_backends.SmsBackend",
-    "tests.http_backends.PausingWebhookBackend",
+    "tests.worker_backends.WebhookBackend",
+    "tests.worker_backends.SmsBackend",
+    "tests.worker_backends.PausingWebhookBackend",
 ]
+if importlib.util.find_spec("aioxmpp") is not None:  # the XMPP test says so when it is missing
+    DJANGO_VOX_BACKENDS.append("tests.worker_backends.PausingXmppBackend")
+DJANGO_VOX_XMPP_JID = os.environ.get("VOX_WORKER_XMPP_JID")
+DJANGO_VOX_XMPP_PASSWORD = os.environ.get("VOX_WORKER_XMPP_PASSWORD")
+DJANGO_VOX_XMPP_SERVER = os.environ.get("VOX_WORKER_XMPP_SERVER")
+DJANGO_VOX_XMPP_VERIFY_TLS = False
 DJANGO_VOX_RETRY_BACKOFF = float(os.environ.get("VOX_WORKER_BACKOFF", "0.5"))
 DJANGO_VOX_MAX_ATTEMPTS = int(os.environ.get("VOX_WORKER_MAX_ATTEMPTS", "5"))
 DJANGO_VOX_TWILIO_API_BASE = os.environ.get("VOX_WORKER_TWILIO_BASE", "http://127.0.0.1:9")
 DJANGO_VOX_HTTP_TIMEOUT = 10
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = "127.0.0.1"
-EMAIL_PORT = int(os.environ.get("VOX_WORKER_SMTP_PORT", "9"))
-EMAIL_TIMEOUT = 10
+_SMTP = {"host": "127.0.0.1", "port": int(os.environ.get("VOX_WORKER_SMTP_PORT", "9")),
+         "timeout": 10}
+if django.VERSION >= (6, 1):  # the EMAIL_* settings are deprecated there
+    globals().pop("EMAIL_BACKEND", None)  # set by tests.settings
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                           "OPTIONS": _SMTP}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT, EMAIL_TIMEOUT = _SMTP["host"], _SMTP["port"], _SMTP["timeout"]
 
 LOGGING = {
     "version": 1,

@@ -49,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, failed=False, since=None, backend=(), background=False,
                dry_run=False, **options):
-        from django_vox import tasks
+        from django_vox import resending
         from django_vox.models import Delivery
 
         rows = Delivery.objects.filter(status=Delivery.FAILED)
@@ -69,10 +69,10 @@ class Command(BaseCommand):
         for row in rows.iterator(chunk_size=500):
             batch.append(row)
             if len(batch) == 500:
-                self._add(total, tasks.resend(batch, in_background=background))
+                self._add(total, resending.resend(batch, in_background=background))
                 batch = []
         if batch:
-            self._add(total, tasks.resend(batch, in_background=background))
+            self._add(total, resending.resend(batch, in_background=background))
         if background:
             self.stdout.write(f"Queued {total['queued']} deliveries for resending; "
                               f"{total['skipped']} skipped (sent or being sent).")

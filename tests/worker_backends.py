@@ -1,4 +1,5 @@
-"""Small HTTP backends for the background-delivery tests.
+"""Backends for the background-delivery tests: small HTTP ones, and backends
+that pause mid-issue so a test can kill a worker or stop a server there.
 
 They send through :class:`django_vox.http.HttpSession`, so HTTP 429/5xx and
 connection failures become transient errors exactly as in the shipped HTTP
@@ -53,26 +54,52 @@ class SmsBackend(_HttpBackend):
                           what="Twilio")
 
 
-class PausingWebhookBackend(WebhookBackend):
-    """A webhook backend that stops dead before its N+1-th message.
+def _pause_point(backend_class):
+    """Before the ``VOX_PAUSE_AFTER``+1-th message of this process, write
+    ``VOX_PAUSE_FILE`` and wait: forever, or until ``VOX_RESUME_FILE`` exists."""
+    import os
+    import time
 
-    With ``VOX_PAUSE_AFTER=N`` and ``VOX_PAUSE_FILE``, a worker sends N
-    messages (each marked sent as it goes), writes the file and hangs before
-    sending the next: the moment a test kills it with SIGKILL.
+    pause_after = os.environ.get("VOX_PAUSE_AFTER")
+    if not pause_after or backend_class.sent_here != int(pause_after):
+        return
+    with open(os.environ["VOX_PAUSE_FILE"], "w") as marker:
+        marker.write(str(os.getpid()))
+    resume = os.environ.get("VOX_RESUME_FILE")
+    while not (resume and os.path.exists(resume)):
+        time.sleep(0.1)
+
+
+class PausingWebhookBackend(WebhookBackend):
+    """A webhook backend that stops before its N+1-th message (see _pause_point).
+
+    Each message before is sent and marked sent: the moment a test kills the
+    worker with SIGKILL.
     """
 
     ID = "pausing-webhook"
     sent_here = 0
 
     def send(self, address, message):
-        import os
-        import time
-
-        pause_after = os.environ.get("VOX_PAUSE_AFTER")
-        if pause_after and type(self).sent_here >= int(pause_after):
-            with open(os.environ["VOX_PAUSE_FILE"], "w") as marker:
-                marker.write(str(os.getpid()))
-            while True:
-                time.sleep(1)
+        _pause_point(type(self))
         super().send(address, message)
         type(self).sent_here += 1
+
+
+try:
+    from django_vox.backends.xmpp import Backend as XmppBackend
+except ImportError:  # pragma: no cover - the xmpp backend ships with the backends branch
+    XmppBackend = None
+
+if XmppBackend is not None:
+    class PausingXmppBackend(XmppBackend):
+        """The XMPP backend, pausing before its N+1-th message so a test can
+        stop the server mid-issue (and resume it with VOX_RESUME_FILE)."""
+
+        ID = "pausing-xmpp"
+        sent_here = 0
+
+        def send(self, address, message):
+            _pause_point(type(self))
+            type(self).sent_here += 1
+            super().send(address, message)
