@@ -4,9 +4,12 @@ Each function issues ONE statement for a whole batch (``executemany``), so the
 number of queries of an issue does not grow with its recipients, whatever the
 database's limit on parameters per statement.  Primary keys are UUIDs made
 here, so no round trip is needed to learn them.
+
+Each statement runs in one transaction (``_batch``): in autocommit mode an
+``executemany`` would otherwise commit, and on SQLite sync to disk, once per row.
 """
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 
 __all__ = ["insert", "mark_sent", "mark_failed"]
 
@@ -19,6 +22,16 @@ def _model():
 
 def _connection(model):
     return connections[router.db_for_write(model)]
+
+
+def _batch(connection, sql, params):
+    if len(params) == 1:  # one statement is atomic by itself (a worker marks each row)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params[0])
+        return
+    with transaction.atomic(using=connection.alias, savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 def insert(rows):
@@ -42,8 +55,7 @@ def insert(rows):
         [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
         for row in rows
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _batch(connection, sql, params)
     for row in rows:
         row._state.adding = False
         row._state.db = connection.alias
@@ -64,8 +76,7 @@ def mark_sent(rows, now):
            f"WHERE {qn(pk.column)} = %s")
     params = [[model.SENT, sent_at, sent_at, "", pk.get_db_prep_save(row.pk, connection)]
               for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _batch(connection, sql, params)
     for row in rows:
         row.status, row.sent_at, row.updated_at, row.error = model.SENT, now, now, ""
         row.attempts = (row.attempts or 0) + 1
@@ -89,7 +100,6 @@ def mark_failed(rows, now, fields=("status", "error", "attempts", "next_attempt_
     )
     params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns]
               + [updated_at, pk.get_db_prep_save(row.pk, connection)] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _batch(connection, sql, params)
     for row in rows:
         row.updated_at = now

@@ -34,6 +34,10 @@ __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_
 logger = logging.getLogger("django_vox")
 
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+# A bare dot-atom address (user@example.org): parseaddr() returns it unchanged,
+# so validating one skips the parser (half the cost of validating a fan-out).
+_ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_BARE_ADDRESS = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 def get_mail_connection():
@@ -83,7 +87,7 @@ def validate_email_address(address: str, protocol: str = "email") -> None:
     """Raise InvalidAddress unless ``address`` is one email address (optionally with a name)."""
     if not isinstance(address, str) or "\r" in address or "\n" in address:
         raise InvalidAddress(address, "line breaks are not allowed", protocol=protocol)
-    _name, addr = parseaddr(address)
+    addr = address if _BARE_ADDRESS.fullmatch(address) else parseaddr(address)[1]
     try:
         validate_email(addr)
     except ValidationError:

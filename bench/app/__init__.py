@@ -1,0 +1,1 @@
+"""A small app for the benchmarks: members who receive posts."""

@@ -1,0 +1,189 @@
+"""Turn saved results into docs: a results table (reST) and an SVG plot.
+
+``python -m bench --docs`` calls :func:`write_docs` after a run; ``python -m
+bench.report RESULTS.json [MORE.json ...]`` merges saved results (of runs of
+different cases) into docs/benchmarks.json and rewrites the docs from them.  The plot is
+written by hand (no plotting library): one panel per case and database, time
+per message (ms) against N on a logarithmic axis, the floor and ours.
+"""
+
+import json
+import math
+import sys
+from html import escape
+from pathlib import Path
+
+PANEL_W, PANEL_H = 300, 210
+MARGIN = {"left": 52, "right": 26, "top": 30, "bottom": 40}
+COLUMNS = 3
+COLORS = {"floor": "#7f7f7f", "ours": "#1f5fbf"}
+
+
+def _mb(value):
+    return "" if value is None else f"{value / 1048576:.1f}"
+
+
+def table_rows(results):
+    rows = []
+    for result in results:
+        summary = result["summary"]
+        if not summary.get("available", True):
+            rows.append([summary["case"], *[""] * (len(HEADER) - 2), summary["reason"]])
+            continue
+        medians = result["medians"]
+        ours, floor = medians["ours"], medians.get("floor") or {}
+        if summary["case"] == "memory":
+            note = f"RSS +{_mb(ours['rss_delta'])} MB (limit {_mb(summary['rss_limit'])} MB)"
+        elif summary["case"] == "enqueue":
+            note = f"issue() returns in {ours['seconds'] * 1000:.1f} ms"
+        else:
+            note = ""
+        if "target" in summary:
+            note = (note + "; " if note else "") + \
+                f"target ≤ {summary['target']}: {'met' if summary['target_met'] else 'MISSED'}"
+        elif summary["case"] == "memory":
+            note += ": met" if summary["target_met"] else ": MISSED"
+        rows.append([
+            summary["case"], summary["db"], f"{summary['n']:,}",
+            f"{floor['seconds']:.3f}" if floor else "-", f"{ours['seconds']:.3f}",
+            f"{summary['ratio']:.2f}" if "ratio" in summary else "-",
+            f"{summary['cpu_ratio']:.2f}" if "cpu_ratio" in summary else "-",
+            f"{floor.get('queries', '-')} / {ours['queries']}",
+            f"{floor.get('connections', '-')} / {ours['connections']}",
+            f"{ours['messages_delivered']:,}",
+            _mb(ours["rss_delta"]),
+            note,
+        ])
+    return rows
+
+
+HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
+          "queries floor / ours",
+          "connections floor / ours", "delivered", "ours RSS Δ MB", "notes"]
+
+
+def table_rst(results):
+    """A list-table of the medians."""
+    lines = [".. list-table:: Medians of the runs (seconds are wall-clock)",
+             "   :header-rows: 1", ""]
+    for row in [HEADER, *table_rows(results)]:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    return "\n".join(lines) + "\n"
+
+
+def panels(results):
+    """{(case, db): {impl: [(n, ms per message)]}} for the plotted cases."""
+    found = {}
+    for result in results:
+        summary = result["summary"]
+        if not summary.get("available", True) or summary["case"] in ("memory", "enqueue"):
+            continue
+        key = (summary["case"], summary["db"])
+        for impl, median in result["medians"].items():
+            per_message = median["seconds"] * 1000 / max(summary["n"], 1)
+            found.setdefault(key, {}).setdefault(impl, []).append((summary["n"], per_message))
+    for series in found.values():
+        for points in series.values():
+            points.sort()
+    return found
+
+
+def _nice_max(value):
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _panel(key, series, x0, y0):
+    case, db = key
+    inner_w = PANEL_W - MARGIN["left"] - MARGIN["right"]
+    inner_h = PANEL_H - MARGIN["top"] - MARGIN["bottom"]
+    ns = sorted({n for points in series.values() for n, _ in points})
+    top = max(v for points in series.values() for _, v in points) * 1.05
+    step = _nice_max(top / 4)
+    ticks = max(1, math.ceil(top / step))
+    y_max = step * ticks
+    lo, hi = math.log10(ns[0]), math.log10(ns[-1])
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+
+    def sx(n):
+        return x0 + MARGIN["left"] + (math.log10(n) - lo) / (hi - lo) * inner_w
+
+    def sy(v):
+        return y0 + MARGIN["top"] + inner_h - v / y_max * inner_h
+
+    parts = [f'<text x="{x0 + PANEL_W / 2:.1f}" y="{y0 + 18}" text-anchor="middle" '
+             f'font-weight="bold">{escape(case)} ({escape(db)})</text>',
+             f'<rect x="{x0 + MARGIN["left"]}" y="{y0 + MARGIN["top"]}" width="{inner_w}" '
+             f'height="{inner_h}" fill="none" stroke="#ccc"/>']
+    for i in range(ticks + 1):
+        value = step * i
+        y = sy(value)
+        parts.append(f'<line x1="{x0 + MARGIN["left"]}" x2="{x0 + MARGIN["left"] + inner_w}" '
+                     f'y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
+        parts.append(f'<text x="{x0 + MARGIN["left"] - 4}" y="{y + 4:.1f}" '
+                     f'text-anchor="end">{value:g}</text>')
+    for n in ns:
+        parts.append(f'<text x="{sx(n):.1f}" y="{y0 + PANEL_H - MARGIN["bottom"] + 14}" '
+                     f'text-anchor="middle">{n:,}</text>')
+    parts.append(f'<text x="{x0 + MARGIN["left"] + inner_w / 2:.1f}" '
+                 f'y="{y0 + PANEL_H - 8}" text-anchor="middle">N (log scale)</text>')
+    parts.append(f'<text transform="translate({x0 + 12},{y0 + MARGIN["top"] + inner_h / 2}) '
+                 f'rotate(-90)" text-anchor="middle">ms per message</text>')
+    for impl, points in series.items():
+        color = COLORS.get(impl, "#000")
+        coords = " ".join(f"{sx(n):.1f},{sy(v):.1f}" for n, v in points)
+        if len(points) > 1:
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="{color}" '
+                         f'stroke-width="2"/>')
+        for n, v in points:
+            parts.append(f'<circle cx="{sx(n):.1f}" cy="{sy(v):.1f}" r="3" fill="{color}">'
+                         f'<title>{impl} N={n}: {v:.3f} ms/message</title></circle>')
+    return parts
+
+
+def svg(results):
+    found = panels(results)
+    keys = sorted(found)
+    rows = max(1, math.ceil(len(keys) / COLUMNS))
+    width, height = PANEL_W * COLUMNS, PANEL_H * rows + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    for index, key in enumerate(keys):
+        parts.extend(_panel(key, found[key], PANEL_W * (index % COLUMNS),
+                            PANEL_H * (index // COLUMNS)))
+    legend_y = PANEL_H * rows + 18
+    for i, (impl, label) in enumerate((("floor", "floor: plain Django by hand"),
+                                       ("ours", "ours: django-vox issue()"))):
+        x = 20 + i * 260
+        parts.append(f'<line x1="{x}" x2="{x + 24}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
+                     f'stroke="{COLORS[impl]}" stroke-width="2"/>')
+        parts.append(f'<text x="{x + 30}" y="{legend_y}">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def write_docs(results, docs_dir):
+    docs_dir = Path(docs_dir)
+    (docs_dir / "benchmarks-results.inc").write_text(table_rst(results))
+    (docs_dir / "benchmarks.svg").write_text(svg(results))
+
+
+def main(paths):
+    docs_dir = Path(__file__).resolve().parent.parent / "docs"
+    results = []
+    for path in paths:
+        results.extend(json.loads(Path(path).read_text()))
+    (docs_dir / "benchmarks.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_docs(results, docs_dir)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
