@@ -9,7 +9,8 @@ import os
 
 import django
 
-from tests.settings import *
+from tests.settings import *  # noqa: F403
+from tests.settings import INSTALLED_APPS
 
 DATABASES = {"default": {
     "ENGINE": "django.db.backends.postgresql",
