@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from django_vox import issuing
+from django_vox import issuing, preview
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.forms import IssueForm, NotifyForm, editor_template_problem
@@ -37,7 +37,7 @@ def preview_view(model_admin, request, object_id):
     """POST backend/subject/content → JSON ``{"html": ...}`` or ``{"error": ...}``.
 
     Renders the unsaved template against a sample object in a transaction
-    that is rolled back (see django_vox.issuing.preview).
+    that is rolled back (see django_vox.preview.preview).
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -57,7 +57,7 @@ def preview_view(model_admin, request, object_id):
     if not backend_class.USE_SUBJECT:
         subject = ""
     try:
-        html = issuing.preview(notification, backend_id, content, subject)
+        html = preview.preview(notification, backend_id, content, subject)
     except Exception as err:  # noqa: BLE001 - an editor's template may call any model code
         logger.info("Preview of %s with %s failed: %r", notification, backend_id, err)
         return JsonResponse({"error": _("The preview failed: %(error)s") % {

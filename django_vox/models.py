@@ -103,9 +103,9 @@ class Notification(models.Model):
 
     def preview(self, backend_id, content, subject=""):
         """HTML of ``content`` rendered by backend ``backend_id`` against a sample object."""
-        from django_vox import issuing
+        from django_vox.preview import preview
 
-        return issuing.preview(self, backend_id, content, subject)
+        return preview(self, backend_id, content, subject)
 
 
 class Template(models.Model):
