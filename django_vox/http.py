@@ -9,7 +9,7 @@ import requests
 from django_vox import conf
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
 
-__all__ = ["HttpSession", "validate_url"]
+__all__ = ["HttpSession", "HttpSessionMixin", "validate_url"]
 
 logger = logging.getLogger("django_vox")
 
@@ -68,6 +68,25 @@ class HttpSession:
 
     def post_json(self, url, payload, **kwargs):
         return self.request("POST", url, json=payload, **kwargs)
+
+
+class HttpSessionMixin:
+    """For backends that talk HTTP: ``self.http`` is one session from
+    ``open()`` to ``close()``, reused by every message of an issue.  List it
+    before the backend base class."""
+
+    def __init__(self):
+        super().__init__()
+        self.http = HttpSession()
+
+    def open(self):
+        opened = super().open()
+        self.http.open()
+        return opened
+
+    def close(self):
+        self.http.close()
+        super().close()
 
 
 def _safe(url):

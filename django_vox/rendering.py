@@ -152,3 +152,23 @@ _NEWLINES = re.compile(r"[\r\n]+\s*")
 def fold_header(value):
     """Fold CR/LF (and the whitespace after) into single spaces for headers."""
     return _NEWLINES.sub(" ", value or "").strip()
+
+
+def parse_key_value_lines(body, what="template"):
+    """``[(key, value template), ...]`` from the ``key: value`` lines of ``body``.
+
+    Used by the backends whose content is a set of named values (JSON
+    webhooks, Postmark template models).  The first colon splits; blank lines
+    are ignored; any other line without a colon, or with an empty key, is an
+    error naming its line number.
+    """
+    fields = []
+    for number, line in enumerate((body or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, colon, value = line.partition(":")
+        if not colon or not key.strip():
+            raise TemplateRenderError(
+                f'Line {number} of the {what} must read "key: value", not {line!r}.')
+        fields.append((key.strip(), value.strip()))
+    return fields

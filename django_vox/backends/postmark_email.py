@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf, rendering
 from django_vox.backends._email import validate_email_address
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import PermanentSendError, SendError, TemplateRenderError
-from django_vox.http import HttpSession
+from django_vox.exceptions import PermanentSendError, SendError
+from django_vox.http import HttpSessionMixin
 from django_vox.messages import Message
 
 __all__ = ["Backend", "parse_model_lines"]
@@ -24,24 +24,11 @@ logger = logging.getLogger("django_vox")
 
 
 def parse_model_lines(body: str) -> list:
-    """``[(key, value template), ...]`` from ``key: value`` lines.
-
-    The first colon splits; blank lines are ignored; any other line is an error
-    naming its line number.
-    """
-    fields = []
-    for number, line in enumerate((body or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        key, colon, value = line.partition(":")
-        if not colon or not key.strip():
-            raise TemplateRenderError(
-                f"Line {number} of the Postmark template model is not 'key: value': {line!r}")
-        fields.append((key.strip(), value.strip()))
-    return fields
+    """``[(key, value template), ...]`` from the template's ``key: value`` lines."""
+    return rendering.parse_key_value_lines(body, "Postmark template model")
 
 
-class Backend(BaseBackend):
+class Backend(HttpSessionMixin, BaseBackend):
     """Sends with a Postmark template; the body lines make its TemplateModel."""
 
     ID = "postmark-template"
@@ -51,20 +38,6 @@ class Backend(BaseBackend):
     USE_FROM_ADDRESS = True
     EDITOR_TYPE = "basic"
     REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
-
-    def __init__(self):
-        super().__init__()
-        self.session = HttpSession()
-
-    def open(self):
-        opened = super().open()
-        if opened:
-            self.session.open()
-        return opened
-
-    def close(self):
-        self.session.close()
-        super().close()
 
     def get_default_from_address(self):
         return settings.DEFAULT_FROM_EMAIL
@@ -110,7 +83,7 @@ class Backend(BaseBackend):
                                   for name, value in message.headers.items()]
         headers = {"Accept": "application/json", "X-Postmark-Server-Token": token}
         try:
-            response = self.session.post_json(url, payload, headers=headers,
+            response = self.http.post_json(url, payload, headers=headers,
                                               what="Postmark request")
         except SendError as err:
             if err.status is None:

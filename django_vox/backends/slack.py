@@ -5,31 +5,18 @@ import logging
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.http import HttpSession, validate_url
+from django_vox.http import HttpSessionMixin, validate_url
 
 __all__ = ["Backend"]
 
 logger = logging.getLogger("django_vox")
 
 
-class Backend(BaseBackend):
+class Backend(HttpSessionMixin, BaseBackend):
     ID = "slack-webhook"
     PROTOCOL = "slack-webhook"
     VERBOSE_NAME = _("Slack webhook")
     EDITOR_TYPE = "basic"
-
-    def __init__(self):
-        super().__init__()
-        self.http = HttpSession()
-
-    def open(self):
-        opened = super().open()
-        self.http.open()
-        return opened
-
-    def close(self):
-        self.http.close()
-        super().close()
 
     def validate_address(self, address):
         validate_url(address, protocol=self.PROTOCOL)

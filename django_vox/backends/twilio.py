@@ -19,7 +19,7 @@ from django_vox.exceptions import (
     SendError,
     TransientSendError,
 )
-from django_vox.http import HttpSession
+from django_vox.http import HttpSessionMixin
 
 __all__ = ["Backend"]
 
@@ -57,7 +57,7 @@ def _http_client_class():
     return VoxHttpClient
 
 
-class Backend(BaseBackend):
+class Backend(HttpSessionMixin, BaseBackend):
     ID = "twilio"
     PROTOCOL = "sms"
     VERBOSE_NAME = _("SMS (Twilio)")
@@ -70,7 +70,6 @@ class Backend(BaseBackend):
 
     def __init__(self):
         super().__init__()
-        self.http = HttpSession()
         self.client = None
 
     def open(self):
@@ -79,7 +78,6 @@ class Backend(BaseBackend):
             self.check_dependencies()
             from twilio.rest import Client
 
-            self.http.open()
             self.client = Client(conf.require("DJANGO_VOX_TWILIO_ACCOUNT_SID"),
                                  conf.require("DJANGO_VOX_TWILIO_AUTH_TOKEN"),
                                  http_client=_http_client_class()(self.http), environment={})
@@ -88,7 +86,6 @@ class Backend(BaseBackend):
 
     def close(self):
         self.client = None
-        self.http.close()
         super().close()
 
     def get_default_from_address(self):

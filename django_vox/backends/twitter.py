@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
-from django_vox.http import HttpSession
+from django_vox.http import HttpSessionMixin
 
 __all__ = ["Backend"]
 
@@ -37,7 +37,7 @@ class _SessionAdapter:
         return self.http.request("GET", url, what="Twitter API request", auth=auth)
 
 
-class Backend(BaseBackend):
+class Backend(HttpSessionMixin, BaseBackend):
     ID = "twitter"
     PROTOCOL = "twitter"
     VERBOSE_NAME = _("Twitter")
@@ -48,7 +48,6 @@ class Backend(BaseBackend):
 
     def __init__(self):
         super().__init__()
-        self.http = HttpSession()
         self.api = None
 
     def open(self):
@@ -58,7 +57,6 @@ class Backend(BaseBackend):
             import twitter
 
             key, secret, token, token_secret = (conf.require(name) for name in CREDENTIALS)
-            self.http.open()
             self.api = twitter.Api(consumer_key=key, consumer_secret=secret,
                                    access_token_key=token, access_token_secret=token_secret,
                                    base_url=conf.get("DJANGO_VOX_TWITTER_API_BASE").rstrip("/"),
@@ -68,7 +66,6 @@ class Backend(BaseBackend):
 
     def close(self):
         self.api = None
-        self.http.close()
         super().close()
 
     def validate_address(self, address):
