@@ -72,7 +72,9 @@ lint: $(VENV)/.installed-all
 docs: $(VENV)/.installed-all
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
+# pyinstrument is for the benchmarks' --profile option only, so it is not an extra.
 bench: system-deps $(VENV)/.installed-all
+	$(PIP) install --quiet pyinstrument
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -146,7 +146,11 @@ def main(argv):
 
 def profile(case, impl, n, output):
     """Run one measurement under pyinstrument and write its text report to ``output``."""
-    from pyinstrument import Profiler
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        raise SystemExit("--profile needs pyinstrument: run it through `make bench` "
+                         "or `pip install pyinstrument`") from None
 
     from bench import cases
 
