@@ -247,41 +247,34 @@ class InboxItemInline(admin.TabularInline):
         return False
 
 
-@admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
-    """Stored activities are a record of what was delivered: read-only."""
+class RecordAdmin(admin.ModelAdmin):
+    """A record of what was delivered: listed and shown, never added or edited."""
 
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(RecordAdmin):
     list_display = ("type", "summary", "actor_iri", "object_iri", "published")
     list_filter = ("type",)
     search_fields = ("summary", "actor_iri", "object_iri")
     date_hierarchy = "published"
     inlines = [InboxItemInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(InboxItem)
-class InboxItemAdmin(admin.ModelAdmin):
+class InboxItemAdmin(RecordAdmin):
     list_display = ("owner_iri", "activity", "created_at", "read_at")
     list_filter = ("owner_type", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("owner_iri",)
     list_select_related = ("activity",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 from django_vox import admin_preferences  # noqa: E402,F401  (registers PreferenceAdmin)
