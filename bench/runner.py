@@ -312,7 +312,8 @@ class Runner:
 
 def median_result(results):
     first = dict(results[0])
-    for key in ("seconds", "cpu_seconds", "queries", "peak_rss", "rss_delta", "connections",
+    for key in ("seconds", "cpu_seconds", "gc_seconds", "queries", "peak_rss", "rss_delta",
+                "connections",
                 "messages_delivered"):
         values = [r[key] for r in results if r.get(key) is not None]
         if values:

@@ -35,6 +35,34 @@ def _reset_peak_rss():
         return False
 
 
+class GcTimer:
+    """Time spent in the garbage collector (gc.callbacks), to tell it from our own work."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.collections = 0
+        self._start = None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            self.seconds += time.perf_counter() - self._start
+            self.collections += 1
+            self._start = None
+
+    def __enter__(self):
+        import gc
+
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        import gc
+
+        gc.callbacks.remove(self)
+
+
 class QueryCounter:
     """An execute_wrapper counting statements (an executemany counts once)."""
 
@@ -109,7 +137,7 @@ def measure(case, impl, n):
     peak_reset = _reset_peak_rss()
     baseline = _rss_bytes("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
-    with connection.execute_wrapper(counter):
+    with connection.execute_wrapper(counter), GcTimer() as gc_timer:
         func(post)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = _rss_bytes("VmHWM") if peak_reset else None
@@ -121,6 +149,7 @@ def measure(case, impl, n):
         "impl": impl, "case": case, "n": n,
         "seconds": round(wall, 6), "cpu_seconds": round(cpu, 6),
         "queries": counter.count,
+        "gc_seconds": round(gc_timer.seconds, 6), "gc_collections": gc_timer.collections,
         "peak_rss": peak, "baseline_rss": baseline,
         "rss_delta": (peak - baseline) if baseline is not None else None,
     }
@@ -162,7 +191,8 @@ def profile(case, impl, n, output):
     cases.IMPLEMENTATIONS[(case, impl)](post)
     profiler.stop()
     with open(output, "w") as out:
-        out.write(profiler.output_text(unicode=True, color=False, show_all=False))
+        out.write(profiler.output_text(unicode=True, color=False,
+                                       show_all=bool(os.environ.get("BENCH_PROFILE_ALL"))))
 
 
 if __name__ == "__main__":

@@ -270,12 +270,10 @@ class Issue:
         }
 
     def _deliver_template(self, template, backend):
-        from django_vox.models import Delivery
-
         protocol = backend.PROTOCOL
         base = self.context()
         attachments = self.attachments(template) if backend.USE_ATTACHMENTS else []
-        fields = self._log_fields(template, backend)
+        log = deliverylog.LogWriter(**self._log_fields(template, backend))
         contacts = self.contacts(template, protocol)
         if self.resuming:
             contacts = self._not_yet_logged(template, contacts)
@@ -286,7 +284,7 @@ class Issue:
             addresses = []
             while chunk := list(itertools.islice(contacts, batch_size)):
                 allowed, suppressed = preference_filter.split(chunk)
-                self._log_suppressed(suppressed, fields)
+                self._log_suppressed(suppressed, log)
                 addresses.extend(contact.address for contact, _owner in allowed)
             if not addresses:
                 return
@@ -294,9 +292,9 @@ class Issue:
                 message = backend.build_message(template.subject, template.content, base,
                                                 attachments)
                 message.from_address = backend.get_from_address(template.from_address, base)
-            rows = [Delivery(from_address=message.from_address, to_addresses=addresses,
-                             message=message.to_dict(), **fields)]
-            self._send_batch(backend, deliverylog.insert(rows), [message])
+            rows = [log.row(addresses, from_address=message.from_address,
+                            message=message.to_dict())]
+            self._send_batch(backend, log.write(rows), [message])
             return
 
         links = unsubscribe_links(self.notification, protocol)
@@ -305,7 +303,7 @@ class Issue:
             if not chunk:
                 return
             allowed, suppressed = preference_filter.split(chunk)
-            self._log_suppressed(suppressed, fields)
+            self._log_suppressed(suppressed, log)
             if not allowed:
                 continue
             rows, built = [], []
@@ -323,10 +321,9 @@ class Issue:
                         for name, value in links.headers(params["unsubscribe_url"]).items():
                             message.headers.setdefault(name, value)
                     built.append(message)
-                    rows.append(Delivery(from_address=message.from_address,
-                                         to_addresses=[contact.address],
-                                         message=message.to_dict(), **fields))
-            self._send_batch(backend, deliverylog.insert(rows), built)
+                    rows.append(log.row([contact.address], from_address=message.from_address,
+                                        message=message.to_dict()))
+            self._send_batch(backend, log.write(rows), built)
 
     def _not_yet_logged(self, template, contacts):
         from django_vox.models import Delivery
@@ -336,15 +333,11 @@ class Issue:
             for address in row}
         return (contact for contact in contacts if contact.address not in logged)
 
-    def _log_suppressed(self, suppressed, fields):
+    def _log_suppressed(self, suppressed, log):
         """Log contacts dropped by a preference, so editors can see why (one statement)."""
-        from django_vox.models import Delivery
-
         if suppressed:
-            deliverylog.insert([
-                Delivery(to_addresses=[contact.address], status=Delivery.SUPPRESSED,
-                         error=reason, **fields)
-                for contact, reason in suppressed])
+            log.write([log.row([contact.address], status=log.model.SUPPRESSED, error=reason)
+                       for contact, reason in suppressed])
 
     def _send_batch(self, backend, rows, messages):
         sent, failed = _send_rows(backend, rows, messages, background=self.background)
@@ -398,7 +391,8 @@ def _send_rows(backend, rows, messages, *, background=False):
         record_failures(failed, now, retry=background)
     if signals.message_sent.receivers:
         for row in sent:
-            signals.message_sent.send_robust(Delivery, delivery=row, backend=backend.ID)
+            signals.message_sent.send_robust(Delivery, delivery=deliverylog.as_delivery(row),
+                                             backend=backend.ID)
     return len(sent), failed
 
 
@@ -446,8 +440,9 @@ def record_failures(failed, now=None, *, retry=False):
     if signals.message_failed.receivers:
         for row, err in failed:
             if row.status == Delivery.FAILED:
-                signals.message_failed.send_robust(Delivery, delivery=row, backend=row.backend,
-                                                   error=err)
+                signals.message_failed.send_robust(
+                    Delivery, delivery=deliverylog.as_delivery(row), backend=row.backend,
+                    error=err)
 
 
 def send_deliveries(deliveries, *, raise_errors=None, retry=False, stale_before=None):
