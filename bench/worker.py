@@ -99,9 +99,20 @@ def warm_up():
 
 
 def clear_log():
+    """Empty the delivery log, so that every run starts from the same table.
+
+    On PostgreSQL with TRUNCATE: DELETE leaves dead rows and bloated indexes
+    behind, which made each run slower than the one before it.
+    """
+    from django.db import connection
+
     from django_vox.models import Delivery
 
-    Delivery.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)}")
+    else:
+        Delivery.objects.all().delete()
 
 
 def _queued_tasks():

@@ -186,21 +186,39 @@ def is_enabled(owner: Owner, notification, protocol: str) -> bool:
 
 
 class PreferenceFilter:
-    """Splits a batch of contacts into those to send to and those suppressed."""
+    """Splits a batch of contacts into those to send to and those suppressed.
+
+    The first batch loads every Preference row that can apply to the
+    notification and protocol, when there are at most :attr:`PRELOAD_LIMIT`
+    of them (one query for the whole issue, the usual case).  With more, each
+    batch loads the rows of its own recipients instead (one query per batch),
+    so memory stays bounded whatever the size of the preference table.
+    """
+
+    PRELOAD_LIMIT = 10_000
 
     def __init__(self, notification, protocol: str):
         self.notification = notification
         self.protocol = protocol
+        self._preloaded = None  # owner key → rows, once loaded; False: too many to hold
+
+    def _rows_for(self, owners):
+        if self._preloaded is None:
+            self._preloaded = False
+            rows = _applicable_rows(self.notification, self.protocol, self.PRELOAD_LIMIT + 1)
+            if len(rows) <= self.PRELOAD_LIMIT:
+                self._preloaded = _by_owner(rows)
+        if self._preloaded is not False:
+            return self._preloaded
+        return _by_owner(_load_rows(owners, self.notification, self.protocol))
 
     def split(self, contacts):
         """Return ``(allowed, suppressed)``: lists of (contact, owner) and of
-        (contact, reason).  One query per call, whatever the batch size."""
+        (contact, reason).  At most one query per call, whatever the batch size."""
         owners = [Owner.of_contact(contact) for contact in contacts]
         if self.notification.required:
             return list(zip(contacts, owners, strict=True)), []
-        rows = {}
-        for row in _load_rows(owners, self.notification, self.protocol):
-            rows.setdefault(_owner_of_row(row), []).append(row)
+        rows = self._rows_for(owners)
         allowed, suppressed = [], []
         for contact, owner in zip(contacts, owners, strict=True):
             best = _best(rows.get(owner.key, ()), self.notification.pk, self.protocol)
@@ -216,6 +234,23 @@ class PreferenceFilter:
             else:
                 suppressed.append((contact, reason))
         return allowed, suppressed
+
+
+def _by_owner(rows):
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(_owner_of_row(row), []).append(row)
+    return grouped
+
+
+def _applicable_rows(notification, protocol, limit):
+    """Up to ``limit`` Preference rows, of any owner, that can apply (ONE query)."""
+    from django_vox.models import Preference
+
+    return list(Preference.objects.filter(
+        Q(notification=notification) | Q(notification__isnull=True),
+        Q(protocol=protocol) | Q(protocol=""),
+    ).order_by()[:limit])
 
 
 def _scope(pref):

@@ -417,9 +417,16 @@ def test_sent_and_failed_signals(article, subscribers, make_template, committed)
     events = []
 
     def on_sent(sender, delivery, backend, **kwargs):
+        # A real Delivery, as saved: receivers may use the model's fields and methods.
+        assert isinstance(delivery, Delivery) and not delivery._state.adding
+        assert Delivery.objects.get(pk=delivery.pk).status == Delivery.SENT
+        assert delivery.notification.codename == "published"
+        assert delivery.get_message().to_dict() == delivery.message
         events.append(("sent", backend, delivery.to_addresses[0], delivery.status))
 
     def on_failed(sender, delivery, backend, error, **kwargs):
+        assert isinstance(delivery, Delivery)
+        assert Delivery.objects.get(pk=delivery.pk).error == delivery.error
         events.append(("failed", backend, delivery.to_addresses[0], str(error)))
 
     message_sent.connect(on_sent)

@@ -318,11 +318,22 @@ def test_query_count_does_not_grow_with_recipients(article, make_template, commi
     assert sum("django_vox_preference" in sql for sql in large) == 1
 
 
-def test_preferences_are_loaded_once_per_batch(article, make_template, committed, settings):
+def test_preferences_are_loaded_once_per_issue(article, make_template, committed, settings):
     settings.DJANGO_VOX_BATCH_SIZE = 10
     make_template(Article, "published", recipients="c:subs")
     queries = _issue_queries(article, 35, make_template, committed)
-    assert sum("django_vox_preference" in sql for sql in queries) == 4
+    assert sum("django_vox_preference" in sql for sql in queries) == 1
+
+
+def test_too_many_preferences_are_loaded_per_batch(article, make_template, committed, settings,
+                                                   monkeypatch):
+    # 12 rows apply, more than the limit: the first query gives up on holding
+    # them all, then each of the 4 batches loads its own recipients' rows.
+    monkeypatch.setattr(preferences.PreferenceFilter, "PRELOAD_LIMIT", 11)
+    settings.DJANGO_VOX_BATCH_SIZE = 10
+    make_template(Article, "published", recipients="c:subs")
+    queries = _issue_queries(article, 35, make_template, committed)
+    assert sum("django_vox_preference" in sql for sql in queries) == 1 + 4
 
 
 def test_one_row_per_owner_notification_and_protocol_even_for_all(subs):

@@ -1,0 +1,103 @@
+"""The delivery log's batch writes (django_vox.deliverylog)."""
+
+import uuid
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from django_vox import deliverylog
+from django_vox.issuing import record_failures
+from django_vox.models import Delivery, Notification, Template
+from tests.testapp.models import Article
+
+pytestmark = pytest.mark.django_db
+
+MESSAGE = {"subject": "Hi <there>", "text": "Body ✓", "html": "<p>Body</p>",
+           "headers": {"X-Tag": "1"}, "attachments": []}
+
+
+@pytest.fixture
+def writer(db):
+    notification = Notification.objects.get_for_model(Article, "published")
+    template = Template.objects.create(notification=notification, backend="locmem",
+                                       recipients="c", content="x")
+    return deliverylog.LogWriter(
+        issue_id=uuid.uuid4(), notification=notification, template=template,
+        object_type=ContentType.objects.get_for_model(Article), object_id="7",
+        backend="locmem", protocol="email")
+
+
+def test_rows_are_written_with_every_field_in_one_statement(writer):
+    rows = [writer.row([f"p{i}@example.org"], from_address="Desk <d@example.org>",
+                       message=MESSAGE) for i in range(5)]
+    with CaptureQueriesContext(connection) as ctx:
+        writer.write(rows)
+    assert len(ctx.captured_queries) == 1  # executemany: logged once
+    assert "INSERT INTO" in ctx.captured_queries[0]["sql"]
+    saved = {d.pk: d for d in Delivery.objects.all()}
+    assert set(saved) == {row.pk for row in rows}
+    for row in rows:
+        delivery = saved[row.pk]
+        assert delivery.issue_id == writer.fields["issue_id"]
+        assert delivery.notification == writer.fields["notification"]
+        assert delivery.template == writer.fields["template"]
+        assert delivery.object_type.model == "article" and delivery.object_id == "7"
+        assert (delivery.backend, delivery.protocol) == ("locmem", "email")
+        assert delivery.from_address == "Desk <d@example.org>"
+        assert delivery.to_addresses == row.to_addresses
+        assert delivery.message == MESSAGE
+        assert (delivery.status, delivery.attempts, delivery.error) == (Delivery.QUEUED, 0, "")
+        assert delivery.created_at == delivery.updated_at == row.created_at
+        assert delivery.sent_at is None and delivery.next_attempt_at is None
+
+
+def test_as_delivery_matches_the_saved_row(writer):
+    row = writer.write([writer.row(["a@example.org"], message=MESSAGE)])[0]
+    built = row.as_delivery()
+    saved = Delivery.objects.get(pk=row.pk)
+    assert isinstance(built, Delivery) and not built._state.adding
+    for field in Delivery._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(saved, field.attname), field.name
+    assert deliverylog.as_delivery(saved) is saved
+
+
+def test_mark_sent_is_one_statement_for_a_batch(writer):
+    rows = writer.write([writer.row([f"p{i}@example.org"]) for i in range(30)])
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as ctx:
+        deliverylog.mark_sent(rows[:20], now)
+    assert len(ctx.captured_queries) == 1
+    assert Delivery.objects.filter(status=Delivery.SENT, attempts=1, sent_at=now).count() == 20
+    assert Delivery.objects.filter(status=Delivery.QUEUED, attempts=0).count() == 10
+    assert all(row.status == Delivery.SENT and row.attempts == 1 for row in rows[:20])
+
+
+def test_mark_sent_past_the_parameter_limit(writer, monkeypatch):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL passes the keys as one array parameter")
+    monkeypatch.setattr(connection.features, "max_query_params", 12)
+    rows = writer.write([writer.row([f"p{i}@example.org"]) for i in range(25)])
+    with CaptureQueriesContext(connection) as ctx:
+        deliverylog.mark_sent(rows, timezone.now())
+    assert len(ctx.captured_queries) == 1  # executemany: one statement, many rows
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 25
+
+
+def test_failures_of_log_rows_are_recorded(writer):
+    rows = writer.write([writer.row(["bad@example.org"]), writer.row(["ok@example.org"])])
+    record_failures([(rows[0], ValueError("no such mailbox"))])
+    failed = Delivery.objects.get(pk=rows[0].pk)
+    assert failed.status == Delivery.FAILED and failed.attempts == 1
+    assert failed.error == "ValueError: no such mailbox"
+    assert Delivery.objects.get(pk=rows[1].pk).status == Delivery.QUEUED
+
+
+def test_suppressed_rows_keep_their_reason(writer):
+    writer.write([writer.row(["off@example.org"], status=Delivery.SUPPRESSED,
+                             error="Suppressed: turned off.")])
+    row = Delivery.objects.get()
+    assert (row.status, row.error, row.message) == (Delivery.SUPPRESSED,
+                                                    "Suppressed: turned off.", {})
