@@ -65,14 +65,23 @@ class Owner:
         return cls(ct.id, str(instance.pk), instance=instance)
 
     @classmethod
-    def of_contact(cls, contact) -> "Owner":
+    def of_contact(cls, contact, type_ids=None) -> "Owner":
+        """The owner of ``contact``: its registered object, else its address.
+
+        ``type_ids`` (class → content type id), when given, is filled and
+        reused, so a batch of contacts of one model looks its type up once.
+        """
         from django_vox.registry import objects
 
-        obj = contact.obj
-        if (obj is not None and hasattr(obj, "_meta") and obj.pk is not None
-                and type(obj) in objects):
-            return cls.of_instance(obj)
-        return cls(protocol=contact.protocol, address=contact.address)
+        obj, kind = contact.obj, type(contact.obj)
+        if type_ids is not None and kind in type_ids and obj.pk is not None:
+            return cls(type_ids[kind], str(obj.pk), instance=obj)
+        if obj is None or not hasattr(obj, "_meta") or obj.pk is None or kind not in objects:
+            return cls(protocol=contact.protocol, address=contact.address)
+        owner = cls.of_instance(obj)
+        if type_ids is not None:
+            type_ids[kind] = owner.content_type_id
+        return owner
 
     @property
     def key(self):
@@ -215,7 +224,8 @@ class PreferenceFilter:
     def split(self, contacts):
         """Return ``(allowed, suppressed)``: lists of (contact, owner) and of
         (contact, reason).  At most one query per call, whatever the batch size."""
-        owners = [Owner.of_contact(contact) for contact in contacts]
+        type_ids = {}
+        owners = [Owner.of_contact(contact, type_ids) for contact in contacts]
         if self.notification.required:
             return list(zip(contacts, owners, strict=True)), []
         rows = self._rows_for(owners)

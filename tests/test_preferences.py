@@ -207,6 +207,23 @@ def test_contacts_without_a_model_are_owned_by_their_address(article, make_templ
     assert owner == preferences.Owner(protocol="email", address="ops@example.org")
 
 
+def test_owners_of_a_batch_share_one_type_lookup(subs):
+    from django_vox.registry import Contact
+
+    contacts = [Contact(s.name, "email", s.email, s) for s in subs] + [
+        Contact("Desk", "email", "desk@example.org"),                 # no object
+        Contact("Site", "email", "site@example.org", Site.objects.get_current()),  # unregistered
+        Contact("New", "email", "new@example.org", Subscriber(name="New")),  # unsaved
+    ]
+    type_ids = {}
+    owners = [preferences.Owner.of_contact(c, type_ids) for c in contacts]
+    assert owners == [preferences.Owner.of_contact(c) for c in contacts]
+    assert [o.instance for o in owners[:3]] == subs
+    assert owners[3:] == [preferences.Owner(protocol="email", address=a) for a in
+                          ("desk@example.org", "site@example.org", "new@example.org")]
+    assert list(type_ids) == [Subscriber]
+
+
 def test_address_preference_must_be_for_its_protocol(db):
     with pytest.raises(ValueError, match="'email'"):
         preferences.set_preference(preferences.Owner(protocol="email", address="a@example.org"),
