@@ -23,6 +23,13 @@ def _mb(value):
     return "" if value is None else f"{value / 1048576:.1f}"
 
 
+def _paired(summary):
+    if "paired_ratio" not in summary:
+        return "-"
+    low, high = summary["paired_range"]
+    return f"{summary['paired_ratio']:.2f} ({low:.2f}–{high:.2f})"
+
+
 def table_rows(results):
     rows = []
     for result in results:
@@ -48,6 +55,7 @@ def table_rows(results):
             f"{floor['seconds']:.3f}" if floor else "-", f"{ours['seconds']:.3f}",
             f"{summary['ratio']:.2f}" if "ratio" in summary else "-",
             f"{summary['cpu_ratio']:.2f}" if "cpu_ratio" in summary else "-",
+            _paired(summary),
             f"{floor.get('queries', '-')} / {ours['queries']}",
             f"{floor.get('connections', '-')} / {ours['connections']}",
             f"{ours['messages_delivered']:,}",
@@ -58,6 +66,7 @@ def table_rows(results):
 
 
 HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
+          "per-repeat ours/floor: median (range)",
           "queries floor / ours",
           "connections floor / ours", "delivered", "ours RSS Δ MB", "notes"]
 

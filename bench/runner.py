@@ -240,6 +240,7 @@ class Runner:
         if floor:
             summary["ratio"] = round(ours["seconds"] / floor["seconds"], 3)
             summary["cpu_ratio"] = round(ours["cpu_seconds"] / max(floor["cpu_seconds"], 1e-9), 3)
+            summary.update(paired_ratios(runs["floor"], runs["ours"]))
             if case in TARGETS:
                 summary["target"] = TARGETS[case]
                 summary["target_met"] = summary["ratio"] <= TARGETS[case]
@@ -310,11 +311,24 @@ class Runner:
         return 0
 
 
+def paired_ratios(floor_runs, ours_runs):
+    """The ours/floor ratio of each repeat (the two ran back to back), as
+    ``paired_ratio`` (their median) and ``paired_range`` ([lowest, highest]).
+
+    Beside the ratio of the medians, they show how much of a difference is the
+    machine: a slow spell that hits one side of one repeat moves one paired
+    ratio, and the range says by how much.
+    """
+    ratios = sorted(ours["seconds"] / max(floor["seconds"], 1e-9)
+                    for floor, ours in zip(floor_runs, ours_runs, strict=True))
+    return {"paired_ratio": round(statistics.median(ratios), 3),
+            "paired_range": [round(ratios[0], 3), round(ratios[-1], 3)]}
+
+
 def median_result(results):
     first = dict(results[0])
-    for key in ("seconds", "cpu_seconds", "gc_seconds", "queries", "peak_rss", "rss_delta",
-                "connections",
-                "messages_delivered"):
+    for key in ("seconds", "cpu_seconds", "gc_seconds", "gc_collections", "queries", "peak_rss",
+                "rss_delta", "connections", "messages_delivered"):
         values = [r[key] for r in results if r.get(key) is not None]
         if values:
             value = statistics.median(values)
@@ -332,7 +346,7 @@ def parse_args(argv):
     parser.add_argument("--db", default="sqlite,postgres",
                         help="sqlite and/or postgres (fanout-email and enqueue run on each; "
                              "the other cases on the first)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per implementation")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per implementation")
     parser.add_argument("--quick", action="store_true",
                         help="small N, one repeat, SQLite only: a check that everything runs")
     parser.add_argument("--save", default="", help="write every run and median to this JSON file")

@@ -44,6 +44,9 @@ def test_fanout_and_bulk_at_tiny_n(tmp_path):
     assert messages[("bulk-email", "ours")] == 1
     ratios = [line for line in lines if "ratio" in line]
     assert [r["case"] for r in ratios] == ["fanout-email", "bulk-email"]
+    for summary in ratios:  # one repeat: its paired ratio is the ratio of the medians
+        assert summary["paired_ratio"] == pytest.approx(summary["ratio"], abs=0.002)
+        assert summary["paired_range"] == [summary["paired_ratio"]] * 2
 
     report.write_docs(bench.results, tmp_path)
     svg = ET.fromstring((tmp_path / "benchmarks.svg").read_text())
