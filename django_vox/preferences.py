@@ -148,8 +148,16 @@ def _best(rows, notification_id, protocol):
     return max(matching, key=_specificity, default=None)
 
 
-def _default(owner, notification, protocol):
-    registration = owner.registration()
+def _default(owner, notification, protocol, registrations=None):
+    """The registration's default for ``owner``; ``registrations`` (class →
+    registration), when given, memoises the lookup across a batch."""
+    if registrations is None or owner.instance is None:
+        registration = owner.registration()
+    else:
+        kind = type(owner.instance)
+        if kind not in registrations:
+            registrations[kind] = owner.registration()
+        registration = registrations[kind]
     if registration is None:
         return bool(notification.default_enabled)
     return bool(registration.get_default_preference(owner.instance, notification, protocol))
@@ -230,14 +238,16 @@ class PreferenceFilter:
             return list(zip(contacts, owners, strict=True)), []
         rows = self._rows_for(owners)
         allowed, suppressed = [], []
+        registrations = {}  # class → registration, looked up once per batch
         for contact, owner in zip(contacts, owners, strict=True):
-            best = _best(rows.get(owner.key, ()), self.notification.pk, self.protocol)
+            owned = rows.get(owner.key)
+            best = _best(owned, self.notification.pk, self.protocol) if owned else None
             if best is not None:
                 enabled = best.enabled
                 reason = (f"Suppressed: the recipient turned this off "
                           f"(preference {best.pk}: {_scope(best)}).")
             else:
-                enabled = _default(owner, self.notification, self.protocol)
+                enabled = _default(owner, self.notification, self.protocol, registrations)
                 reason = "Suppressed: off by default for this recipient (no preference set)."
             if enabled:
                 allowed.append((contact, owner))
