@@ -1,38 +1,62 @@
 /* django-vox template editor: plain script, no build step, no CDN.
  *
- * For each template on a notification's change page it
- *  - shows subject, from address and attachments only when the chosen backend
- *    uses them, and gives the content an editor suited to the backend
- *    (HTML or Markdown buttons, or a plain text area);
- *  - offers a picker of the notification's variables, inserted at the cursor
- *    as {{ ... }};
- *  - previews the unsaved template with the chosen backend.
- * The data comes from the page (json_script "vox-editor-data").
+ * For each template on a notification's change page it builds one block
+ * under the content's label, as wide as the form:
+ *  - a toolbar suited to the backend (HTML or Markdown buttons, or none);
+ *  - the text area;
+ *  - a picker of the notification's variables, inserted at the cursor as
+ *    {{ ... }};
+ *  - a preview of the unsaved template as the chosen backend builds it,
+ *    refreshed as the editor types (debounced) and when the backend or the
+ *    recipients change.
+ * It also shows subject, from address and attachments only when the chosen
+ * backend uses them.  The data comes from the page (json_script
+ * "vox-editor-data").  Words go through gettext (the admin's jsi18n catalog),
+ * so they can be translated.
  */
 (function () {
   "use strict";
 
   var data = null;
 
+  /* gettext and interpolate come from the admin's JavaScript catalog
+   * (admin:jsi18n, loaded by the change form); without it, English. */
+  function _(text) {
+    return typeof window.gettext === "function" ? window.gettext(text) : text;
+  }
+
+  function format(text, values) {
+    if (typeof window.interpolate === "function") {
+      return window.interpolate(text, values, true);
+    }
+    return text.replace(/%\((\w+)\)s/g, function (match, name) {
+      return values[name];
+    });
+  }
+
+  /* How long the editor may pause before the preview refreshes (ms). */
+  var PREVIEW_DELAY = 400;
+
+  /* [label, accessible name, text before, text after] */
   var TOOLBARS = {
     html: [
-      ["B", "<strong>", "</strong>"],
-      ["I", "<em>", "</em>"],
-      ["¶", "<p>", "</p>"],
-      ["Link", '<a href="https://">', "</a>"],
-      ["List", "<ul>\n  <li>", "</li>\n</ul>"]
+      ["B", _("Bold"), "<strong>", "</strong>"],
+      ["I", _("Italic"), "<em>", "</em>"],
+      ["¶", _("Paragraph"), "<p>", "</p>"],
+      [_("Link"), _("Link"), '<a href="https://">', "</a>"],
+      [_("List"), _("Bulleted list"), "<ul>\n  <li>", "</li>\n</ul>"]
     ],
     markdown: [
-      ["B", "**", "**"],
-      ["I", "_", "_"],
-      ["H", "## ", ""],
-      ["Link", "[", "](https://)"],
-      ["List", "- ", ""]
+      ["B", _("Bold"), "**", "**"],
+      ["I", _("Italic"), "_", "_"],
+      ["H", _("Heading"), "## ", ""],
+      [_("Link"), _("Link"), "[", "](https://)"],
+      [_("List"), _("Bulleted list"), "- ", ""]
     ],
     basic: []
   };
 
-  var EDITOR_NAMES = {html: "HTML", markdown: "Markdown", basic: "Plain text"};
+  var EDITOR_NAMES = {html: _("HTML"), markdown: _("Markdown"), basic: _("Plain text")};
 
   function field(row, name) {
     return row.querySelector(".field-" + name);
@@ -48,6 +72,17 @@
     }
   }
 
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
   function insertAt(target, before, after) {
     var start = target.selectionStart || 0;
     var end = target.selectionEnd || start;
@@ -60,26 +95,32 @@
     target.dispatchEvent(new Event("input", {bubbles: true}));
   }
 
+  /* -- the block under the label ---------------------------------------- */
+
+  function buildBlock(row, content) {
+    var holder = content.parentNode;  // the label's row in the admin's markup
+    var block = element("div", "vox-editor");
+    holder.parentNode.insertBefore(block, holder.nextSibling);
+    holder.classList.add("vox-editor-label");
+    block.appendChild(element("div", "vox-toolbar"));
+    block.appendChild(content);
+    return block;
+  }
+
   function buildToolbar(row, content, editorType) {
     var bar = row.querySelector(".vox-toolbar");
-    if (!bar) {
-      bar = document.createElement("div");
-      bar.className = "vox-toolbar";
-      content.parentNode.insertBefore(bar, content);
-    }
     bar.textContent = "";
     bar.setAttribute("data-editor", editorType);
-    var caption = document.createElement("span");
-    caption.className = "vox-editor-name";
-    caption.textContent = EDITOR_NAMES[editorType] || editorType;
-    bar.appendChild(caption);
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", _("Formatting"));
+    bar.appendChild(element("span", "vox-editor-name", EDITOR_NAMES[editorType] || editorType));
     (TOOLBARS[editorType] || []).forEach(function (spec) {
-      var button = document.createElement("button");
+      var button = element("button", "vox-tool", spec[0]);
       button.type = "button";
-      button.className = "vox-tool";
-      button.textContent = spec[0];
+      button.setAttribute("aria-label", spec[1]);
+      button.title = spec[1];
       button.addEventListener("click", function () {
-        insertAt(content, spec[1], spec[2]);
+        insertAt(content, spec[2], spec[3]);
       });
       bar.appendChild(button);
     });
@@ -99,6 +140,8 @@
     buildToolbar(row, content, editorType);
   }
 
+  /* -- the variable picker ----------------------------------------------- */
+
   function checkedRecipients(row) {
     var boxes = row.querySelectorAll(".field-recipients input[type=checkbox]");
     return Array.prototype.filter.call(boxes, function (box) {
@@ -112,21 +155,24 @@
     var group = document.createElement("optgroup");
     group.label = label;
     fields.forEach(function (item) {
-      var option = document.createElement("option");
+      var option = element("option", "", item.label + "  {{ " + item.path + " }}");
       option.value = item.path;
-      option.textContent = item.label + "  {{ " + item.path + " }}";
       group.appendChild(option);
     });
     select.appendChild(group);
+  }
+
+  function recipientGroupLabel(model) {
+    var names = data.variables.model_names || {};
+    return format(_("The recipient (%(model)s)"), {model: names[model] || model});
   }
 
   function fillPicker(row) {
     var picker = row.querySelector(".vox-picker");
     var vars = data.variables;
     picker.textContent = "";
-    var prompt = document.createElement("option");
+    var prompt = element("option", "", _("Insert a variable…"));
     prompt.value = "";
-    prompt.textContent = "Insert a variable…";
     picker.appendChild(prompt);
     vars.groups.forEach(function (group) {
       addGroup(picker, group.label, group.fields);
@@ -140,26 +186,24 @@
       var model = vars.recipients[key];
       if (model && !seen[model] && vars.models[model]) {
         seen[model] = true;
-        addGroup(picker, "Recipient (" + model + ")", vars.models[model]);
+        addGroup(picker, recipientGroupLabel(model), vars.models[model]);
       }
     });
   }
 
-  function buildPicker(row) {
+  function buildPicker(row, block) {
     var content = input(row, "content");
-    var wrapper = document.createElement("div");
-    wrapper.className = "vox-picker-row";
-    var picker = document.createElement("select");
-    picker.className = "vox-picker";
-    picker.setAttribute("aria-label", "Insert a variable");
+    var wrapper = element("div", "vox-picker-row");
+    var picker = element("select", "vox-picker");
+    picker.setAttribute("aria-label", _("Insert a variable"));
     wrapper.appendChild(picker);
-    content.parentNode.appendChild(wrapper);
+    block.appendChild(wrapper);
     var lastTarget = content;
     ["subject", "content", "from_address"].forEach(function (name) {
-      var element = input(row, name);
-      if (element) {
-        element.addEventListener("focus", function () {
-          lastTarget = element;
+      var target = input(row, name);
+      if (target) {
+        target.addEventListener("focus", function () {
+          lastTarget = target;
         });
       }
     });
@@ -169,98 +213,204 @@
         picker.value = "";
       }
     });
-    row.addEventListener("change", function (event) {
-      if (event.target.closest(".field-recipients") || event.target === input(row, "bulk")) {
-        fillPicker(row);
-      }
-    });
     fillPicker(row);
   }
 
+  /* -- the preview ------------------------------------------------------- */
+
   function csrfToken() {
-    var element = document.querySelector("[name=csrfmiddlewaretoken]");
-    return element ? element.value : "";
+    var token = document.querySelector("[name=csrfmiddlewaretoken]");
+    return token ? token.value : "";
   }
 
-  function buildPreview(row) {
-    var content = input(row, "content");
-    var box = document.createElement("div");
-    box.className = "vox-preview";
-    var button = document.createElement("button");
+  /* The words to show for a failed request: the server's message when it sent
+   * one as JSON, else the HTTP status (a 403 page is not JSON). */
+  function readResponse(response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") !== -1) {
+      return response.json().then(function (result) {
+        if (!response.ok && !result.error) {
+          result.error = format(_("The server answered %(status)s."),
+                                {status: response.status + " " + response.statusText});
+        }
+        return result;
+      });
+    }
+    var text;
+    if (response.status === 403) {
+      text = _("The preview was refused (403 Forbidden): your session may have ended. " +
+               "Reload the page and log in again.");
+    } else {
+      text = format(_("The preview could not be loaded: the server answered %(status)s."),
+                    {status: response.status + " " + response.statusText});
+    }
+    return Promise.resolve({error: text});
+  }
+
+  function previewDocument(html) {
+    return '<!DOCTYPE html><meta charset="utf-8"><base target="_blank">' +
+      "<style>body{font-family:sans-serif;margin:12px}pre{white-space:pre-wrap}" +
+      "iframe{display:block}</style>" + html;
+  }
+
+  /* Grow the frame to its content, never below the CSS minimum.  The frame
+   * may be read by this page (allow-same-origin) but runs no script. */
+  function fitFrame(frame) {
+    try {
+      var doc = frame.contentDocument;
+      if (doc && doc.documentElement) {
+        frame.style.height = (doc.documentElement.scrollHeight + 4) + "px";
+      }
+    } catch (err) {
+      frame.style.height = "";
+    }
+  }
+
+  function buildPreviewBox(block) {
+    var box = element("section", "vox-preview");
+    var header = element("div", "vox-preview-header");
+    var title = element("strong", "vox-preview-title", _("Preview"));
+    var status = element("span", "vox-preview-status");
+    status.setAttribute("aria-live", "polite");
+    var button = element("button", "button vox-preview-button", _("Refresh"));
     button.type = "button";
-    button.className = "button vox-preview-button";
-    button.textContent = "Preview";
-    var error = document.createElement("p");
-    error.className = "errornote vox-preview-error";
+    button.setAttribute("aria-label", _("Refresh the preview"));
+    header.appendChild(title);
+    header.appendChild(status);
+    header.appendChild(button);
+    var error = element("p", "errornote vox-preview-error");
+    error.setAttribute("role", "alert");
     error.style.display = "none";
-    var frame = document.createElement("iframe");
-    frame.className = "vox-preview-frame";
-    frame.setAttribute("sandbox", "");  // no scripts, no forms, no navigation
-    frame.setAttribute("title", "Preview");
-    frame.style.display = "none";
-    box.appendChild(button);
+    var frame = element("iframe", "vox-preview-frame");
+    // No scripts, forms or navigation of the page; same origin only so the
+    // page can read the height of what was rendered.
+    frame.setAttribute("sandbox", "allow-same-origin");
+    frame.setAttribute("title", _("Preview"));
+    frame.addEventListener("load", function () {
+      fitFrame(frame);
+    });
+    box.appendChild(header);
     box.appendChild(error);
     box.appendChild(frame);
-    content.parentNode.appendChild(box);
+    block.appendChild(box);
+    return {box: box, status: status, button: button, error: error, frame: frame};
+  }
 
-    button.addEventListener("click", function () {
-      var body = new FormData();
-      body.append("backend", input(row, "backend").value);
-      body.append("content", content.value);
-      var subject = input(row, "subject");
-      body.append("subject", subject ? subject.value : "");
-      button.disabled = true;
+  function showResult(parts, result, backend) {
+    if (result.error) {
+      parts.error.textContent = result.error;
+      parts.error.style.display = "";
+      parts.frame.classList.add("vox-stale");
+      parts.status.textContent = _("Showing the last preview that worked.");
+      return;
+    }
+    parts.error.style.display = "none";
+    parts.frame.classList.remove("vox-stale");
+    parts.frame.srcdoc = previewDocument(result.html);
+    parts.box.setAttribute("data-backend", backend);
+    parts.status.textContent = "";
+  }
+
+  function previewBody(row) {
+    var body = new FormData();
+    body.append("backend", input(row, "backend").value);
+    body.append("content", input(row, "content").value);
+    var subject = input(row, "subject");
+    body.append("subject", subject ? subject.value : "");
+    checkedRecipients(row).forEach(function (key) {
+      body.append("recipients", key);
+    });
+    var bulk = input(row, "bulk");
+    body.append("bulk", bulk && bulk.checked ? "1" : "");
+    return body;
+  }
+
+  function buildPreview(row, block) {
+    var parts = buildPreviewBox(block);
+    var sequence = 0;
+    var timer = null;
+
+    function refresh() {
+      window.clearTimeout(timer);
+      var backend = input(row, "backend").value;
+      var mine = ++sequence;
+      if (!backend) {
+        parts.error.style.display = "none";
+        parts.frame.style.display = "none";
+        parts.status.textContent = _("Choose a backend to see the preview.");
+        return;
+      }
+      parts.frame.style.display = "";
+      parts.status.textContent = _("Updating…");
       fetch(data.preview_url, {
         method: "POST",
-        body: body,
+        body: previewBody(row),
         credentials: "same-origin",
-        headers: {"X-CSRFToken": csrfToken()}
-      }).then(function (response) {
-        return response.json();
-      }).then(function (result) {
-        if (result.error) {
-          error.textContent = result.error;
-          error.style.display = "";
-          frame.style.display = "none";
-        } else {
-          error.style.display = "none";
-          frame.srcdoc = '<!DOCTYPE html><meta charset="utf-8"><base target="_blank">' +
-            "<style>body{font-family:sans-serif;margin:8px}pre{white-space:pre-wrap}</style>" +
-            result.html;
-          frame.style.display = "";
+        headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}
+      }).then(readResponse).then(function (result) {
+        if (mine === sequence) {  // an older answer must not replace a newer one
+          showResult(parts, result, backend);
         }
       }).catch(function (err) {
-        error.textContent = "Preview failed: " + err;
-        error.style.display = "";
-      }).finally(function () {
-        button.disabled = false;
+        if (mine === sequence) {
+          showResult(parts, {error: format(_("The preview could not be loaded: %(error)s"),
+                                           {error: err.message || String(err)})}, backend);
+        }
       });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, PREVIEW_DELAY);
+    }
+
+    parts.button.addEventListener("click", refresh);
+    row.addEventListener("input", function (event) {
+      if (event.target.matches("textarea, input[type=text]")) {
+        later();
+      }
     });
+    row.addEventListener("change", function (event) {
+      if (event.target.matches("select, input[type=checkbox]") &&
+          !event.target.classList.contains("vox-picker")) {
+        later();
+      }
+    });
+    refresh();
   }
+
+  /* -- wiring -------------------------------------------------------------- */
 
   function initRow(row) {
     if (row.getAttribute("data-vox-ready") || /-empty$/.test(row.id)) {
       return;
     }
     var select = input(row, "backend");
-    if (!select || !input(row, "content")) {
-      return;
+    var content = input(row, "content");
+    if (!select || !content || content.tagName !== "TEXTAREA") {
+      return;  // read-only (view permission only)
     }
     row.setAttribute("data-vox-ready", "1");
+    var block = buildBlock(row, content);
     select.addEventListener("change", function () {
       applyBackend(row);
     });
+    row.addEventListener("change", function (event) {
+      if (event.target.closest(".field-recipients") || event.target === input(row, "bulk")) {
+        fillPicker(row);
+      }
+    });
     applyBackend(row);
-    buildPicker(row);
-    buildPreview(row);
+    buildPicker(row, block);
+    buildPreview(row, block);
   }
 
   function initAll() {
-    var element = document.getElementById("vox-editor-data");
-    if (!element) {
+    var source = document.getElementById("vox-editor-data");
+    if (!source) {
       return;
     }
-    data = JSON.parse(element.textContent);
+    data = JSON.parse(source.textContent);
     document.querySelectorAll(".inline-related").forEach(initRow);
   }
 

@@ -1,0 +1,162 @@
+"""The template editor's layout in headless Chromium, at the widths editors use.
+
+Each template's content gets a full-width block under its label: toolbar,
+text area, variable picker and a tall preview that follows the typing.  The
+screenshots land in ``$VOX_SCREENSHOT_DIR`` when it is set (the docs use them),
+else in the test's temporary directory.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_vox.models import Notification, Template
+from tests.test_admin_browser import BACKENDS
+from tests.testapp.models import Article
+
+pytestmark = [pytest.mark.browser]
+
+WIDTHS = [1024, 1280, 1920]
+
+
+def screenshot_dir(tmp_path):
+    directory = os.environ.get("VOX_SCREENSHOT_DIR")
+    path = Path(directory) if directory else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_in(page, username="boss", password="pw"):
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+@pytest.fixture
+def published(transactional_db, settings):
+    settings.DJANGO_VOX_BACKENDS = BACKENDS
+    User = get_user_model()
+    User.objects.create_superuser("boss", "boss@example.org", "pw")
+    author = User.objects.create(username="ann", email="ann@example.org", first_name="Ann")
+    Article.objects.create(author=author, title="Spring news")
+    notification = Notification.objects.get_for_model(Article, "published")
+    Template.objects.create(notification=notification, backend="locmem-html",
+                            recipients="c:author,c:subs", subject="News: {{ object.title }}",
+                            content="<p>Dear reader, <strong>{{ object.title }}</strong></p>")
+    Template.objects.create(notification=notification, backend="locmem-sms",
+                            recipients="c:author", content="New: {{ object.title }}")
+    return notification
+
+
+def box(locator):
+    result = locator.bounding_box()
+    assert result is not None, f"{locator} is not displayed"
+    return result
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_editor_block_is_full_width_with_a_tall_preview(page, published, width, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    for index in (0, 1):
+        row = page.locator(f"#templates-{index}")
+        content = row.locator(f"textarea[name=templates-{index}-content]")
+        editor = row.locator(".vox-editor")
+        preview = row.locator(".vox-preview-frame")
+        label = row.locator(".field-content label").first
+        expect(preview).to_be_visible()  # previewed on opening, without a click
+        content_box, editor_box, label_box = box(content), box(editor), box(label)
+        assert content_box["width"] >= 0.4 * width, (width, content_box)
+        # The block sits under the label, and the text area fills it.
+        assert editor_box["y"] >= label_box["y"] + label_box["height"] - 1
+        assert content_box["width"] >= editor_box["width"] - 2
+        for part in (".vox-toolbar", ".vox-picker"):
+            part_box = box(row.locator(part))
+            assert part_box["x"] >= editor_box["x"] - 1
+            assert part_box["x"] + part_box["width"] <= editor_box["x"] + editor_box["width"] + 1
+        preview_box = box(preview)
+        assert preview_box["y"] >= content_box["y"] + content_box["height"]
+        assert preview_box["height"] >= 500
+        assert preview_box["width"] >= editor_box["width"] - 2
+        # Nothing of the editor is off-screen to the right.
+        assert editor_box["x"] + editor_box["width"] <= width
+    frame = page.frame_locator("#templates-0 .vox-preview-frame")
+    expect(frame.locator("body")).to_contain_text("Spring news")
+    page.locator("#templates-0").scroll_into_view_if_needed()
+    shots = screenshot_dir(tmp_path)
+    page.screenshot(path=str(shots / f"editor-{width}.png"), full_page=True)
+    page.locator("#templates-0").screenshot(path=str(shots / f"editor-template-{width}.png"))
+    assert page.js_errors == []
+
+
+def test_preview_follows_typing_and_backend_changes(page, published):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url)
+            if "/preview/" in request.url else None)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    frame = page.frame_locator("#templates-0 .vox-preview-frame")
+    expect(frame.locator("body")).to_contain_text("Spring news")
+    opened = len(requests)
+
+    content = row.locator("textarea[name=templates-0-content]")
+    content.press("Control+End")
+    content.type(" Goodbye now", delay=20)
+    expect(frame.locator("body")).to_contain_text("Goodbye now")
+    # Typing is debounced: one keystroke is not one request.
+    assert len(requests) - opened < len(" Goodbye now")
+
+    row.locator("select[name=templates-0-backend]").select_option("locmem-md")
+    expect(row.locator(".vox-preview")).to_have_attribute("data-backend", "locmem-md")
+
+    # A mistake shows as a readable error, then goes away when fixed.
+    content.fill("Hello {% if %}")
+    expect(row.locator(".vox-preview-error")).to_be_visible()
+    expect(row.locator(".vox-preview-error")).to_contain_text("Content")
+    content.fill("Hello {{ object.title }}")
+    expect(row.locator(".vox-preview-error")).to_be_hidden()
+    expect(frame.locator("body")).to_contain_text("Hello Spring news")
+    assert page.js_errors == []
+
+
+def test_toolbar_buttons_have_accessible_names(page, published):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    for name in ("Bold", "Italic", "Paragraph", "Link", "Bulleted list"):
+        expect(row.get_by_role("button", name=name, exact=True)).to_have_count(1)
+    expect(row.get_by_role("combobox", name="Insert a variable")).to_have_count(1)
+
+
+def test_a_refused_preview_shows_a_readable_error(page, published):
+    """A response that is not JSON (here a 403 after logging out in another tab)
+    shows the status in words, not a SyntaxError."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    expect(page.frame_locator("#templates-0 .vox-preview-frame").locator("body")).to_contain_text(
+        "Spring news")
+    page.context.clear_cookies()
+    row.locator("textarea[name=templates-0-content]").fill("Changed")
+    error = row.locator(".vox-preview-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("403")
+    expect(error).not_to_contain_text("SyntaxError")
