@@ -266,7 +266,48 @@
     }
   }
 
-  function buildPreviewBox(block) {
+  /* The sample chooser: the admin's select2 over the objects the editor may
+   * view when the admin's autocomplete script is on the page, else a plain
+   * list filled with the samples the preview names. */
+  function buildObjectChooser(onChange) {
+    var select = element("select", "vox-sample-object");
+    select.setAttribute("aria-label", _("Sample object"));
+    var $ = window.django && window.django.jQuery;
+    if (data.search_url && $ && $.fn.select2) {
+      select.classList.add("admin-autocomplete");
+      select.setAttribute("data-ajax--url", data.search_url);
+      select.setAttribute("data-ajax--cache", "true");
+      select.setAttribute("data-ajax--delay", "250");
+      select.setAttribute("data-theme", "admin-autocomplete");
+      select.setAttribute("data-placeholder", _("Search…"));
+    }
+    select.voxInit = function () {
+      if (select.classList.contains("admin-autocomplete")) {
+        $(select).select2({ajax: {data: function (params) {
+          return {term: params.term, page: params.page};
+        }}});
+        $(select).on("change", onChange);
+      } else {
+        select.addEventListener("change", onChange);
+      }
+    };
+    return select;
+  }
+
+  function labelled(text, control) {
+    var label = element("label", "vox-sample", text);
+    label.appendChild(control);
+    return label;
+  }
+
+  function buildHeaderLine(name, text) {
+    var line = element("div", "vox-message-" + name);
+    line.appendChild(element("span", "vox-message-label", text));
+    line.appendChild(element("span", "vox-message-value"));
+    return line;
+  }
+
+  function buildPreviewBox(block, refresh) {
     var box = element("section", "vox-preview");
     var header = element("div", "vox-preview-header");
     var title = element("strong", "vox-preview-title", _("Preview"));
@@ -278,9 +319,23 @@
     header.appendChild(title);
     header.appendChild(status);
     header.appendChild(button);
+    var samples = element("div", "vox-preview-samples");
+    var object = buildObjectChooser(refresh);
+    var recipient = element("select", "vox-sample-recipient");
+    recipient.setAttribute("aria-label", _("Sample recipient"));
+    recipient.addEventListener("change", refresh);
+    samples.appendChild(labelled(_("Sample:"), object));
+    samples.appendChild(labelled(_("Recipient:"), recipient));
+    var note = element("p", "help vox-preview-note");
     var error = element("p", "errornote vox-preview-error");
     error.setAttribute("role", "alert");
     error.style.display = "none";
+    var warnings = element("ul", "vox-preview-warnings");
+    warnings.style.display = "none";
+    var message = element("div", "vox-message-header");
+    message.appendChild(buildHeaderLine("from", _("From:")));
+    message.appendChild(buildHeaderLine("to", _("To:")));
+    message.appendChild(buildHeaderLine("subject", _("Subject:")));
     var frame = element("iframe", "vox-preview-frame");
     // No scripts, forms or navigation of the page; same origin only so the
     // page can read the height of what was rendered.
@@ -289,11 +344,57 @@
     frame.addEventListener("load", function () {
       fitFrame(frame);
     });
-    box.appendChild(header);
-    box.appendChild(error);
-    box.appendChild(frame);
+    [header, samples, note, error, warnings, message, frame].forEach(function (part) {
+      box.appendChild(part);
+    });
     block.appendChild(box);
-    return {box: box, status: status, button: button, error: error, frame: frame};
+    object.voxInit();
+    return {box: box, status: status, button: button, error: error, frame: frame,
+            object: object, recipient: recipient, recipientLabel: recipient.parentNode,
+            samples: samples,
+            note: note, warnings: warnings, message: message};
+  }
+
+  function setOptions(select, choices, chosen) {
+    select.textContent = "";
+    choices.forEach(function (choice) {
+      var option = element("option", "", choice.text);
+      option.value = choice.id;
+      option.selected = String(choice.id) === String(chosen);
+      select.appendChild(option);
+    });
+  }
+
+  function showSamples(parts, sample) {
+    sample = sample || {};
+    var object = sample.object;
+    if (object && parts.object.value !== String(object.id)) {
+      setOptions(parts.object, [object], object.id);
+    }
+    show(parts.samples, !!(object || parts.object.value));
+    var recipients = sample.recipients || [];
+    setOptions(parts.recipient, recipients, sample.recipient ? sample.recipient.id : "");
+    show(parts.recipientLabel, recipients.length > 0);
+    parts.note.textContent = sample.note || "";
+    show(parts.note, !!sample.note);
+  }
+
+  function showHeader(parts, header) {
+    header = header || {};
+    ["from", "to", "subject"].forEach(function (name) {
+      var line = parts.message.querySelector(".vox-message-" + name);
+      var value = header[name];
+      line.querySelector(".vox-message-value").textContent = value || "";
+      show(line, value !== undefined && value !== null);
+    });
+  }
+
+  function showWarnings(parts, warnings) {
+    parts.warnings.textContent = "";
+    (warnings || []).forEach(function (text) {
+      parts.warnings.appendChild(element("li", "warning", text));
+    });
+    show(parts.warnings, !!(warnings && warnings.length));
   }
 
   function showResult(parts, result, backend) {
@@ -302,6 +403,7 @@
       parts.error.style.display = "";
       parts.frame.classList.add("vox-stale");
       parts.status.textContent = _("Showing the last preview that worked.");
+      showSamples(parts, result.sample || {object: null});
       return;
     }
     parts.error.style.display = "none";
@@ -309,26 +411,33 @@
     parts.frame.srcdoc = previewDocument(result.html);
     parts.box.setAttribute("data-backend", backend);
     parts.status.textContent = "";
+    showSamples(parts, result.sample);
+    showHeader(parts, result.header);
+    showWarnings(parts, result.warnings);
   }
 
-  function previewBody(row) {
+  function previewBody(row, parts) {
     var body = new FormData();
-    body.append("backend", input(row, "backend").value);
-    body.append("content", input(row, "content").value);
-    var subject = input(row, "subject");
-    body.append("subject", subject ? subject.value : "");
+    ["backend", "content", "subject", "from_address"].forEach(function (name) {
+      var control = input(row, name);
+      body.append(name, control ? control.value : "");
+    });
     checkedRecipients(row).forEach(function (key) {
       body.append("recipients", key);
     });
     var bulk = input(row, "bulk");
     body.append("bulk", bulk && bulk.checked ? "1" : "");
+    body.append("object", parts.object.value || "");
+    body.append("recipient", parts.recipient.value || "");
     return body;
   }
 
   function buildPreview(row, block) {
-    var parts = buildPreviewBox(block);
     var sequence = 0;
     var timer = null;
+    var parts = buildPreviewBox(block, function () {
+      refresh();
+    });
 
     function refresh() {
       window.clearTimeout(timer);
@@ -344,7 +453,7 @@
       parts.status.textContent = _("Updating…");
       fetch(data.preview_url, {
         method: "POST",
-        body: previewBody(row),
+        body: previewBody(row, parts),
         credentials: "same-origin",
         headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}
       }).then(readResponse).then(function (result) {
@@ -372,7 +481,7 @@
     });
     row.addEventListener("change", function (event) {
       if (event.target.matches("select, input[type=checkbox]") &&
-          !event.target.classList.contains("vox-picker")) {
+          !event.target.closest(".vox-picker, .vox-preview")) {
         later();
       }
     });
