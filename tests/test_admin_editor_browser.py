@@ -160,3 +160,21 @@ def test_a_refused_preview_shows_a_readable_error(page, published):
     expect(error).to_be_visible()
     expect(error).to_contain_text("403")
     expect(error).not_to_contain_text("SyntaxError")
+
+
+def test_template_headings_are_words_that_follow_the_form(page, published):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    heading = row.locator("h3 .inline_label")
+    expect(heading).to_contain_text("HTML email (test) → ")
+    expect(heading).not_to_contain_text("locmem-html")
+    row.locator("select[name=templates-0-backend]").select_option("locmem-md")
+    expect(heading).to_contain_text("Markdown email (test) → ")
+    box = row.locator(".field-recipients input[type=checkbox]").first
+    box.check()
+    first_label = box.locator("xpath=..").inner_text().strip()
+    expect(heading).to_contain_text(first_label)

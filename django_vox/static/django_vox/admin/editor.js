@@ -488,6 +488,41 @@
     refresh();
   }
 
+  /* -- the template's heading, in words ---------------------------------- */
+
+  function recipientWords(row) {
+    var boxes = row.querySelectorAll(".field-recipients input[type=checkbox]");
+    var words = [];
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.checked) {
+        var label = box.closest("label") || row.querySelector("label[for='" + box.id + "']");
+        words.push(label ? label.textContent.trim() : box.value);
+      }
+    });
+    return words.length ? words.join(", ") : _("nobody");
+  }
+
+  /* "Email (HTML) → All subscribers of the article", kept up to date as the
+   * backend and the recipients change (the stored heading shows codes). */
+  function updateHeading(row) {
+    var label = row.querySelector("h3 .inline_label");
+    var select = input(row, "backend");
+    if (!label || !select) {
+      return;
+    }
+    var info = data.backends[select.value];
+    var backend = info ? info.label : (select.value ? select.options[select.selectedIndex].text :
+                                       _("No backend chosen"));
+    var text = format(_("%(backend)s → %(recipients)s"),
+                      {backend: backend, recipients: recipientWords(row)});
+    var node = label.firstChild;
+    if (node && node.nodeType === Node.TEXT_NODE) {
+      node.textContent = text + " ";
+    } else {
+      label.insertBefore(document.createTextNode(text + " "), label.firstChild);
+    }
+  }
+
   /* -- wiring -------------------------------------------------------------- */
 
   function initRow(row) {
@@ -508,7 +543,11 @@
       if (event.target.closest(".field-recipients") || event.target === input(row, "bulk")) {
         fillPicker(row);
       }
+      if (event.target.closest(".field-recipients") || event.target === select) {
+        updateHeading(row);
+      }
     });
+    updateHeading(row);
     applyBackend(row);
     buildPicker(row, block);
     buildPreview(row, block);
