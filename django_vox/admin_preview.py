@@ -1,0 +1,225 @@
+"""The editor's preview: an unsaved template as one recipient will get it.
+
+The editor chooses the sample object (among the objects they may view; a
+made-up one otherwise) and, for templates sent to each recipient on their
+own, the recipient among those the first ticked group reaches for that
+object.  The answer names both, and gives the message's From, To and
+Subject beside its body, so nothing needs guessing.
+"""
+
+import html
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from django_vox.admin_search import may_view
+from django_vox.backends import backends as backend_registry
+from django_vox.backends.base import Backend as BaseBackend
+from django_vox.exceptions import VoxError
+from django_vox.issuing import build_context, rendering_without_writes
+from django_vox.issuing.recipients import SITE, contacts_of, resolve_channel, site_contacts
+from django_vox.registry import Contact
+from django_vox.rendering import check_template
+from django_vox.samples import made_up
+
+__all__ = ["PreviewError", "Sample", "preview_answer", "choose_sample", "sample_recipients",
+           "RECIPIENT_LIMIT", "SAMPLE_LINKS"]
+
+#: Recipients the preview offers to choose from, at most.
+RECIPIENT_LIMIT = 50
+
+#: Links shown in previews of notifications recipients may turn off.
+SAMPLE_LINKS = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
+                "preferences_url": "https://example.org/preferences/sample-token/"}
+
+
+class PreviewError(Exception):
+    """A template that cannot be previewed; the message is for the editor."""
+
+
+@dataclass
+class Sample:
+    """One object a preview is rendered with, and how the editor sees it named."""
+
+    obj: Any
+    label: str
+    made_up: bool
+
+    def as_choice(self):
+        return {"id": "" if self.made_up else str(self.obj.pk), "text": self.label,
+                "made_up": self.made_up}
+
+
+def _made_up(model):
+    return Sample(made_up(model), _("a made-up %(model)s (there is none you may view)") % {
+        "model": model._meta.verbose_name}, True)
+
+
+def choose_sample(user, model, object_id="") -> Sample | None:
+    """The object ``object_id`` of ``model`` when the user may view it, else the
+    newest one they may view, else a made-up one (None without a model)."""
+    if model is None:
+        return None
+    if not may_view(user, model):
+        return _made_up(model)
+    rows = model._default_manager.all()
+    obj = None
+    if object_id:
+        try:
+            obj = rows.filter(pk=model._meta.pk.to_python(object_id)).first()
+        except (ValidationError, ValueError, TypeError):
+            obj = None
+    if obj is None:
+        obj = rows.order_by("-pk").first()
+    return Sample(obj, str(obj), False) if obj is not None else _made_up(model)
+
+
+def contact_label(contact) -> str:
+    """"Ann Smith <ann@example.org>", or the address alone."""
+    name = (contact.name or "").strip()
+    return f"{name} <{contact.address}>" if name and name != contact.address else contact.address
+
+
+def sample_recipients(notification, key, instances, protocol) -> list:
+    """The contacts recipient key ``key`` reaches on ``protocol`` (at most
+    :data:`RECIPIENT_LIMIT`, each address once)."""
+    if not key or not protocol:
+        return []
+    if key == SITE:
+        found = (_site_contact(sc, protocol) for sc in site_contacts(notification, protocol))
+    else:
+        _channel, reached = resolve_channel(key, instances)
+        found = contacts_of(itertools.islice(iter(reached), RECIPIENT_LIMIT), protocol,
+                            notification)
+    result, seen = [], set()
+    for contact in found:
+        if contact.address not in seen:
+            seen.add(contact.address)
+            result.append(contact)
+        if len(result) >= RECIPIENT_LIMIT:
+            break
+    return result
+
+
+def _site_contact(site_contact, protocol):
+    return Contact(site_contact.name, protocol, site_contact.address, site_contact)
+
+
+@dataclass
+class PreviewRequest:
+    """What the editor's page sends: the unsaved template and the samples chosen."""
+
+    backend_id: str
+    subject: str = ""
+    content: str = ""
+    from_address: str = ""
+    recipients: tuple = ()
+    bulk: bool = False
+    object_id: str = ""
+    recipient_id: str = ""
+
+    @classmethod
+    def from_post(cls, post):
+        return cls(backend_id=post.get("backend", ""), subject=post.get("subject", ""),
+                   content=post.get("content", ""), from_address=post.get("from_address", ""),
+                   recipients=tuple(key for key in post.getlist("recipients") if key),
+                   bulk=bool(post.get("bulk")), object_id=post.get("object", ""),
+                   recipient_id=post.get("recipient", ""))
+
+
+def _check_sources(backend_class, wanted):
+    """Raise PreviewError naming the first field whose template does not compile."""
+    fields = [(_("Subject"), wanted.subject, backend_class.USE_SUBJECT),
+              (_("Content"), wanted.content, True),
+              (_("From address"), wanted.from_address, backend_class.USE_FROM_ADDRESS)]
+    for label, source, used in fields:
+        problem = check_template(source or "") if used else None
+        if problem:
+            raise PreviewError(f"{label}: {problem}")
+
+
+def _body_html(backend, message) -> str:
+    """The message's body as its recipient sees it: the HTML part itself, the
+    text for text backends, else the backend's own preview (data, JSON...)."""
+    if message.html:
+        return message.html
+    own = type(backend).format_preview
+    if own is BaseBackend.format_preview or getattr(own, "__module__", "").endswith("._email"):
+        parts = [f'<pre class="vox-text">{html.escape(message.text or "")}</pre>']
+        parts += [f'<p class="vox-attachment">{html.escape(a.filename)} '
+                  f'({html.escape(a.mimetype)})</p>' for a in message.attachments]
+        return "\n".join(parts)
+    return backend.format_preview(message)
+
+
+def _recipient(notification, wanted, instances, protocol, sample):
+    """(contact or None, choices, note) for the recipient the preview uses."""
+    if wanted.bulk:
+        return None, [], _("Bulk: one message goes to all recipients at once, so there is "
+                           "no single recipient.")
+    if not wanted.recipients:
+        return None, [], _("Tick who receives it to preview it for one of them.")
+    if sample is None or sample.made_up:
+        return None, [], ""
+    contacts = sample_recipients(notification, wanted.recipients[0], instances, protocol)
+    if not contacts:
+        return None, [], _("The first group ticked has nobody to write to for this sample; "
+                           "choose another sample.")
+    chosen = next((c for c in contacts if c.address == wanted.recipient_id), contacts[0])
+    return chosen, contacts, ""
+
+
+def _to_line(wanted, contact, choices):
+    if contact is not None:
+        return contact_label(contact)
+    if wanted.bulk and wanted.recipients:
+        return _("everybody the ticked groups reach, in one message")
+    return _("(nobody yet)")
+
+
+def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
+    """The JSON answer for the editor's page; raises PreviewError for the editor."""
+    backend_class = backend_registry.get(wanted.backend_id)
+    if backend_class is None:
+        raise PreviewError(_("Choose an enabled backend first."))
+    _check_sources(backend_class, wanted)
+    sample = choose_sample(user, notification.get_object_model(), wanted.object_id)
+    actor = choose_sample(user, notification.get_actor_model())
+    target = choose_sample(user, notification.get_target_model())
+    instances = {"obj": sample.obj if sample else None, "actor": actor.obj if actor else None,
+                 "target": target.obj if target else None}
+    contact, choices, note = _recipient(notification, wanted, instances,
+                                        backend_class.PROTOCOL, sample)
+    links = {} if notification.required else SAMPLE_LINKS
+    params = build_context(instances["obj"], notification=notification,
+                           actor=instances["actor"], target=instances["target"],
+                           contact=contact, **links)
+    if contact is None and not wanted.bulk:
+        params["recipient"] = None
+    backend = backend_class()
+    try:
+        with rendering_without_writes():
+            message = backend.build_message(wanted.subject if backend_class.USE_SUBJECT else "",
+                                            wanted.content, params)
+            from_address = backend.get_from_address(wanted.from_address, params)
+    except (VoxError, ValueError) as err:
+        raise PreviewError(str(err)) from err
+    return {
+        "html": _body_html(backend, message),
+        "backend": backend_class.ID,
+        "editor_type": backend_class.EDITOR_TYPE,
+        "header": {
+            "from": from_address if backend_class.USE_FROM_ADDRESS else None,
+            "to": _to_line(wanted, contact, choices),
+            "subject": message.subject if backend_class.USE_SUBJECT else None,
+        },
+        "sample": {
+            "object": sample.as_choice() if sample else None,
+            "recipient": {"id": contact.address, "text": contact_label(contact)} if contact else None,
+            "recipients": [{"id": c.address, "text": contact_label(c)} for c in choices],
+            "note": note,
+        },
+    }
