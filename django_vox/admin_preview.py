@@ -180,12 +180,58 @@ def _to_line(wanted, contact, choices):
     return _("(nobody yet)")
 
 
-def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
-    """The JSON answer for the editor's page; raises PreviewError for the editor."""
+@dataclass
+class Rendering:
+    """What one preview renders: the sample, its recipient and the context."""
+
+    sample: Sample | None
+    contact: Any
+    choices: list
+    note: str
+    params: dict
+
+
+def _backend_class(wanted):
     backend_class = backend_registry.get(wanted.backend_id)
     if backend_class is None:
         raise PreviewError(_("Choose an enabled backend first."))
     _check_sources(backend_class, wanted)
+    return backend_class
+
+
+def answer(backend_class, wanted: PreviewRequest, rendering: Rendering) -> dict:
+    """Build the message and describe it for the editor's page."""
+    backend = backend_class()
+    try:
+        with rendering_without_writes():
+            message = backend.build_message(wanted.subject if backend_class.USE_SUBJECT else "",
+                                            wanted.content, rendering.params)
+            from_address = backend.get_from_address(wanted.from_address, rendering.params)
+    except (VoxError, ValueError) as err:
+        raise PreviewError(str(getattr(err, "message", err))) from err
+    contact = rendering.contact
+    return {
+        "html": _body_html(backend, message),
+        "backend": backend_class.ID,
+        "editor_type": backend_class.EDITOR_TYPE,
+        "header": {
+            "from": from_address if backend_class.USE_FROM_ADDRESS else None,
+            "to": _to_line(wanted, contact, rendering.choices),
+            "subject": message.subject if backend_class.USE_SUBJECT else None,
+        },
+        "sample": {
+            "object": rendering.sample.as_choice() if rendering.sample else None,
+            "recipient": {"id": contact.address, "text": contact_label(contact)}
+            if contact else None,
+            "recipients": [{"id": c.address, "text": contact_label(c)} for c in rendering.choices],
+            "note": rendering.note,
+        },
+    }
+
+
+def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
+    """The JSON answer for the template editor; raises PreviewError for the editor."""
+    backend_class = _backend_class(wanted)
     sample = choose_sample(user, notification.get_object_model(), wanted.object_id)
     actor = choose_sample(user, notification.get_actor_model())
     target = choose_sample(user, notification.get_target_model())
@@ -199,27 +245,30 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
                            contact=contact, **links)
     if contact is None and not wanted.bulk:
         params["recipient"] = None
-    backend = backend_class()
-    try:
-        with rendering_without_writes():
-            message = backend.build_message(wanted.subject if backend_class.USE_SUBJECT else "",
-                                            wanted.content, params)
-            from_address = backend.get_from_address(wanted.from_address, params)
-    except (VoxError, ValueError) as err:
-        raise PreviewError(str(err)) from err
-    return {
-        "html": _body_html(backend, message),
-        "backend": backend_class.ID,
-        "editor_type": backend_class.EDITOR_TYPE,
-        "header": {
-            "from": from_address if backend_class.USE_FROM_ADDRESS else None,
-            "to": _to_line(wanted, contact, choices),
-            "subject": message.subject if backend_class.USE_SUBJECT else None,
-        },
-        "sample": {
-            "object": sample.as_choice() if sample else None,
-            "recipient": {"id": contact.address, "text": contact_label(contact)} if contact else None,
-            "recipients": [{"id": c.address, "text": contact_label(c)} for c in choices],
-            "note": note,
-        },
-    }
+    return answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+
+
+def one_time_answer(instances, wanted: PreviewRequest) -> dict:
+    """The JSON answer for the one-time message form: ``instances`` are the
+    selected objects (the editor may change them, so they may view them)."""
+    backend_class = _backend_class(wanted)
+    by_pk = {str(obj.pk): obj for obj in instances}
+    if not by_pk:
+        raise PreviewError(_("No object is selected."))
+    obj = by_pk.get(wanted.object_id) or next(iter(by_pk.values()))
+    sample = Sample(obj, str(obj), False)
+    contacts = []
+    for contact in contacts_of([obj], backend_class.PROTOCOL, None):
+        if contact.address not in {c.address for c in contacts}:
+            contacts.append(contact)
+        if len(contacts) >= RECIPIENT_LIMIT:
+            break
+    contact = next((c for c in contacts if c.address == wanted.recipient_id),
+                   contacts[0] if contacts else None)
+    note = "" if contacts else _("%(object)s has no address for this backend: it is skipped.") % {
+        "object": obj}
+    params = build_context(obj, contact=contact)
+    result = answer(backend_class, wanted, Rendering(sample, contact, contacts, note, params))
+    result["sample"]["objects"] = [{"id": pk, "text": str(item)}
+                                   for pk, item in itertools.islice(by_pk.items(), 100)]
+    return result

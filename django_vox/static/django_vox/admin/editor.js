@@ -368,7 +368,9 @@
   function showSamples(parts, sample) {
     sample = sample || {};
     var object = sample.object;
-    if (object && parts.object.value !== String(object.id)) {
+    if (sample.objects) {  // a fixed set to choose from (the one-time message)
+      setOptions(parts.object, sample.objects, object ? object.id : "");
+    } else if (object && parts.object.value !== String(object.id)) {
       setOptions(parts.object, [object], object.id);
     }
     show(parts.samples, !!(object || parts.object.value));
