@@ -429,6 +429,12 @@
     });
     var bulk = input(row, "bulk");
     body.append("bulk", bulk && bulk.checked ? "1" : "");
+    var extra = data.preview_fields || {};  // e.g. the selected objects of a one-time message
+    Object.keys(extra).forEach(function (name) {
+      [].concat(extra[name]).forEach(function (value) {
+        body.append(name, value);
+      });
+    });
     body.append("object", parts.object.value || "");
     body.append("recipient", parts.recipient.value || "");
     return body;
@@ -561,7 +567,7 @@
       return;
     }
     data = JSON.parse(source.textContent);
-    document.querySelectorAll(".inline-related").forEach(initRow);
+    document.querySelectorAll(".inline-related, .vox-editor-form").forEach(initRow);
   }
 
   document.addEventListener("formset:added", function (event) {
