@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from django_vox import resending
+from django_vox.models import Delivery
+
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -49,9 +52,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, failed=False, since=None, backend=(), background=False,
                dry_run=False, **options):
-        from django_vox import resending
-        from django_vox.models import Delivery
-
+        send = resending.resend
+        if background:  # the Tasks framework is optional: imported only when asked for
+            from django_vox.tasks import queue_resend as send
         rows = Delivery.objects.filter(status=Delivery.FAILED)
         if not failed:
             rows = Delivery.objects.filter(status=Delivery.FAILED) | Delivery.objects.filter(
@@ -69,10 +72,10 @@ class Command(BaseCommand):
         for row in rows.iterator(chunk_size=500):
             batch.append(row)
             if len(batch) == 500:
-                self._add(total, resending.resend(batch, in_background=background))
+                self._add(total, send(batch))
                 batch = []
         if batch:
-            self._add(total, resending.resend(batch, in_background=background))
+            self._add(total, send(batch))
         if background:
             self.stdout.write(f"Queued {total['queued']} deliveries for resending; "
                               f"{total['skipped']} skipped (sent or being sent).")
@@ -82,5 +85,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _add(total, counts):
+        if isinstance(counts, resending.ResendResult):
+            counts = counts.as_dict()
         for key, value in counts.items():
             total[key] = total.get(key, 0) + value
