@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -21,10 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.messages import Message
-
-if TYPE_CHECKING:  # pragma: no cover - for annotations only
-    from django_vox.issuing import Issue
-    from django_vox.registry import Registration
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
@@ -97,8 +93,8 @@ class Notification(models.Model):
     def get_target_model(self) -> type | None:
         return self.target_type.model_class() if self.target_type_id else None
 
-    def get_registration(self) -> Registration:
-        """The registration of this notification's model (a public convenience)."""
+    def get_registration(self) -> Any:
+        """The :class:`~django_vox.registry.Registration` of this notification's model."""
         from django_vox.registry import objects
 
         return objects[self.get_object_model()].registration
@@ -111,8 +107,9 @@ class Notification(models.Model):
         method = issuing.get_issue_method()
         return method(self, obj, actor=actor, target=target)
 
-    def issue_now(self, obj: Any, *, actor: Any = None, target: Any = None) -> Issue:
-        """Issue in this process; sending waits for the transaction to commit."""
+    def issue_now(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
+        """Issue in this process; sending waits for the transaction to commit.
+        Returns the :class:`django_vox.issuing.Issue`."""
         from django_vox import issuing
 
         return issuing.issue_now(self, obj, actor=actor, target=target)

@@ -27,8 +27,8 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox import models as vox_models
+from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox.messages import MessageAttachment
 
 __all__ = [

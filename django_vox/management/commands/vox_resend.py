@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from django_vox import resending
+from django_vox.exceptions import MissingDependency
 from django_vox.models import Delivery
+
+try:  # the Tasks framework is optional: only --background needs it
+    from django_vox import tasks
+except MissingDependency as err:
+    tasks, _missing = None, err
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -53,17 +59,11 @@ class Command(BaseCommand):
     def handle(self, *args, failed=False, since=None, backend=(), background=False,
                dry_run=False, **options):
         send = resending.resend
-        if background:  # the Tasks framework is optional: imported only when asked for
-            from django_vox.tasks import queue_resend as send
-        rows = Delivery.objects.filter(status=Delivery.FAILED)
-        if not failed:
-            rows = Delivery.objects.filter(status=Delivery.FAILED) | Delivery.objects.filter(
-                status=Delivery.QUEUED, next_attempt_at__isnull=False)
-        if since:
-            rows = rows.filter(created_at__gte=parse_since(since))
-        if backend:
-            rows = rows.filter(backend__in=backend)
-        rows = rows.order_by("created_at")
+        if background:
+            if tasks is None:
+                raise CommandError(str(_missing))
+            send = tasks.queue_resend
+        rows = self._rows(failed=failed, since=since, backend=backend)
         if dry_run:
             self.stdout.write(f"Would resend {rows.count()} deliveries.")
             return
@@ -82,6 +82,19 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Resent {total['sent']} deliveries, {total['failed']} failed, "
                               f"{total['skipped']} skipped (already sent).")
+
+    @staticmethod
+    def _rows(*, failed, since, backend):
+        """The deliveries the options select, oldest first."""
+        rows = Delivery.objects.filter(status=Delivery.FAILED)
+        if not failed:
+            rows = rows | Delivery.objects.filter(status=Delivery.QUEUED,
+                                                  next_attempt_at__isnull=False)
+        if since:
+            rows = rows.filter(created_at__gte=parse_since(since))
+        if backend:
+            rows = rows.filter(backend__in=backend)
+        return rows.order_by("created_at")
 
     @staticmethod
     def _add(total, counts):
