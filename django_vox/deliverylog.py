@@ -35,7 +35,7 @@ from django_vox.models import Delivery
 
 __all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed",
            "claim", "record_failures", "describe_error", "queue_now", "issue_started",
-           "logged_addresses"]
+           "logged_addresses", "statuses"]
 
 logger = logging.getLogger("django_vox")
 

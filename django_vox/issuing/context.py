@@ -11,6 +11,10 @@ from django_vox.issuing.recipients import ROLES
 __all__ = ["build_context", "context_names"]
 
 _UNSET = object()
+#: (variable name, role attribute) of a notification's context, and of a one-time message's.
+_NOTIFICATION_NAMES = tuple((name, role.attr) for role in ROLES if role.attr is not None
+                            for name in role.names)
+_ONE_TIME_NAMES = tuple(pair for pair in _NOTIFICATION_NAMES if pair[1] == "obj")
 
 
 def build_context(obj: Any, *, notification: Any = None, actor: Any = None, target: Any = None,
@@ -27,13 +31,10 @@ def build_context(obj: Any, *, notification: Any = None, actor: Any = None, targ
     variables are only present when there are links.
     """
     instances = {"obj": obj, "actor": actor, "target": target}
-    context = {}
-    for role in ROLES:
-        if role.attr is None or (notification is None and role.attr != "obj"):
-            continue
-        for name in role.names:
-            context[name] = instances[role.attr]
-    if notification is not None:
+    if notification is None:
+        context = {name: instances[attr] for name, attr in _ONE_TIME_NAMES}
+    else:
+        context = {name: instances[attr] for name, attr in _NOTIFICATION_NAMES}
         context["notification"] = notification
     if contact is not None:
         context["contact"] = contact
@@ -51,8 +52,7 @@ def build_context(obj: Any, *, notification: Any = None, actor: Any = None, targ
 def context_names(*, notification: bool = True, contact: bool = True,
                   links: bool = True) -> list:
     """The names :func:`build_context` can give a template (for the admin's variable list)."""
-    names = [name for role in ROLES if role.attr is not None
-             and (notification or role.attr == "obj") for name in role.names]
+    names = [name for name, _attr in (_NOTIFICATION_NAMES if notification else _ONE_TIME_NAMES)]
     if notification:
         names.append("notification")
     if contact:
