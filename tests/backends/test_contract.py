@@ -31,6 +31,7 @@ from django_vox.backends import (
 )
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError, TransientSendError
 from django_vox.messages import Message
+from django_vox.models import Activity, InboxItem
 from tests.fixtures.smtp import configure_mail
 from tests.fixtures.xmpp import free_port
 
@@ -239,6 +240,23 @@ def test_send_opens_and_closes_only_what_it_opened(case):
     backend.send(case.good(case.server), build(case, backend))
     assert backend.is_open  # opened by the caller: still open
     backend.close()
+    # The activity backend stores one activity per content and recipient.
+    assert delivered(case) == (1 if case.cls is activity.Backend else 2)
+
+
+def delivered(case):
+    """How many messages the peer got (reading them, so none are left over)."""
+    if case.peer == "smtp_server":
+        return len(case.server.messages)
+    if case.peer == "httpserver":
+        return len(case.server.log)
+    if case.peer == "prosody_server":
+        sender = case.server.jid("sender")
+        return sum(1 for frm, body in case.server.read_messages("alice", 2)
+                   if frm == sender and "Hello Ann" in body)
+    if case.cls is activity.Backend:
+        return InboxItem.objects.filter(activity__in=Activity.objects.all()).count()
+    return len(locmem.outbox)
 
 
 def test_backend_takes_keyword_options(case):
