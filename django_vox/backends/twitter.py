@@ -57,8 +57,7 @@ class Backend(HttpSessionMixin, BaseBackend):
 
     # -- lifecycle ------------------------------------------------------------
     def open(self):
-        opened = super().open()
-        if self.auth is None:
+        if self.auth is None:  # settings first, so a missing one leaves nothing open
             self.check_dependencies()
             from requests_oauthlib import OAuth1
 
@@ -66,7 +65,7 @@ class Backend(HttpSessionMixin, BaseBackend):
             self.api_base = _api_base()
             self.auth = OAuth1(key, secret, token, token_secret)
             self.user_ids = {}
-        return opened
+        return super().open()
 
     def close(self):
         self.auth = None

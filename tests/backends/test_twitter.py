@@ -271,8 +271,10 @@ def test_v1_1_api_base_is_a_configuration_error(x_api, settings):
 
 def test_missing_credentials_name_the_setting(settings):
     settings.DJANGO_VOX_TWITTER_CONSUMER_KEY = CONSUMER_KEY
+    backend = Backend()
     with pytest.raises(ImproperlyConfigured, match="DJANGO_VOX_TWITTER_CONSUMER_SECRET"):
-        Backend().send("", Message(text="x"))
+        backend.send("", Message(text="x"))
+    assert not backend.is_open and backend.http.session is None
 
 
 # -- the length X counts ------------------------------------------------------------
