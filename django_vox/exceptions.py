@@ -17,6 +17,8 @@ __all__ = [
     "BackendNotAvailable",
     "MissingDependency",
     "TemplateRenderError",
+    "ActivityIRIError",
+    "BadToken",
 ]
 
 
@@ -96,3 +98,11 @@ class MissingDependency(BackendNotAvailable):
         self.backend_path = backend_path
         self.module = module
         self.extra = extra
+
+
+class ActivityIRIError(VoxError, ValueError):
+    """An object has no IRI: its model has no regex, or its values do not fit it."""
+
+
+class BadToken(VoxError, ValueError):
+    """A link's token is malformed, tampered with, expired or names nothing."""

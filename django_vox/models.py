@@ -298,23 +298,16 @@ class Activity(models.Model):
         return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
 
     def get_iri(self):
-        from django_vox import activities
+        """The activity's ``id`` (see django_vox.activities.activity_iri)."""
+        from django_vox.activities.addresses import activity_iri
 
-        return activities.activity_iri(self.key)
+        return activity_iri(self.key)
 
     def as_document(self, *, context=True):
         """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
-        from django_vox import activities
+        from django_vox.activities.documents import activity_document
 
-        document = {"@context": activities.AS_CONTEXT} if context else {}
-        document["type"] = self.type
-        document["id"] = self.get_iri()
-        if self.summary:
-            document["summary"] = self.summary
-        document.update((k, v) for k, v in (self.document or {}).items()
-                        if k not in ("@context", "type", "id", "summary", "published"))
-        document["published"] = activities.format_datetime(self.published)
-        return document
+        return activity_document(self, context=context)
 
 
 class InboxItemQuerySet(models.QuerySet):
