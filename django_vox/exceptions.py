@@ -17,6 +17,8 @@ __all__ = [
     "BackendNotAvailable",
     "MissingDependency",
     "TemplateRenderError",
+    "IssueError",
+    "RequiredNotificationError",
     "ActivityIRIError",
     "BadToken",
 ]
@@ -82,6 +84,26 @@ class TemplateRenderError(PermanentSendError):
     """A template could not be compiled or rendered."""
 
 
+class IssueError(VoxError, ValueError):
+    """A notification was issued with the wrong actor or target."""
+
+
+class RequiredNotificationError(VoxError, RuntimeError):
+    """A required notification was issued but would send nothing.
+
+    A ``RuntimeError`` too, which is what django-vox raised before it had a
+    class of its own.
+    """
+
+
+class ActivityIRIError(VoxError, ValueError):
+    """An object has no IRI: its model has no regex, or its values do not fit it."""
+
+
+class BadToken(VoxError, ValueError):
+    """A link's token is malformed, tampered with, expired or names nothing."""
+
+
 class BackendNotAvailable(ImproperlyConfigured):
     """A backend is named but cannot be loaded or used."""
 
@@ -98,11 +120,3 @@ class MissingDependency(BackendNotAvailable):
         self.backend_path = backend_path
         self.module = module
         self.extra = extra
-
-
-class ActivityIRIError(VoxError, ValueError):
-    """An object has no IRI: its model has no regex, or its values do not fit it."""
-
-
-class BadToken(VoxError, ValueError):
-    """A link's token is malformed, tampered with, expired or names nothing."""

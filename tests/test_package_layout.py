@@ -89,3 +89,20 @@ def test_activity_keys_from_urns_and_paths():
     assert iri.key_from_path(f"vox/activities/{key}/", template, zero) == key.lower()
     assert iri.key_from_path("vox/activities/nope/", template, zero) is None
     assert iri.key_from_path(f"other/{key}/", template, zero) is None
+
+
+class _Thing:
+    class _meta:  # noqa: N801 - stands in for a model's options
+        label = "app.Thing"
+
+    def __init__(self, slug):
+        self.slug = slug
+
+
+def test_object_path_names_the_object_when_it_has_no_path():
+    regex = r"^things/(?P<slug>[a-z]+)/$"
+    assert iri.object_path(_Thing("abc"), regex) == "things/abc/"
+    with pytest.raises(ValueError, match="app.Thing .* has no value for slug"):
+        iri.object_path(_Thing(None), regex)
+    with pytest.raises(ValueError, match="do not fit its regex"):
+        iri.object_path(_Thing("ABC"), regex)

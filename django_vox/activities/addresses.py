@@ -55,20 +55,13 @@ def reverse_path(instance) -> str:
     """The path (relative to the site root) where ``instance`` lives."""
     model = type(instance)
     regex = objects[model].regex
-    label = model._meta.label
     if not regex:
-        raise ActivityIRIError(f"{label} is registered without a regex, so its objects have no IRI.")
-    pattern = iris.compile_regex(model, regex)
-    values = {name: iris.attribute(instance, name) for name in pattern.groupindex}
-    missing = [name for name, value in values.items() if value is None]
-    if missing:
-        raise ActivityIRIError(f"{label} {instance!r} has no value for {', '.join(missing)}.")
-    values = {name: str(value) for name, value in values.items()}
-    path = iris.fill_regex(regex, values)
-    if path is None:
         raise ActivityIRIError(
-            f"The values {values!r} of {label} {instance!r} do not fit its regex {regex!r}.")
-    return path
+            f"{model._meta.label} is registered without a regex, so its objects have no IRI.")
+    try:
+        return iris.object_path(instance, regex)
+    except ValueError as err:
+        raise ActivityIRIError(str(err)) from err
 
 
 def reverse_iri(instance) -> str:

@@ -15,8 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.regex_helper import normalize
 
 __all__ = [
-    "UUID_PATTERN", "absolute", "attribute", "check_site_domain", "compile_regex", "fill_regex", "key_from_path",
-    "key_from_urn", "relative_path", "site_base",
+    "UUID_PATTERN", "absolute", "attribute", "check_site_domain", "compile_regex",
+    "fill_regex", "key_from_path", "key_from_urn", "object_path", "relative_path", "site_base",
 ]
 
 #: The canonical text form of a UUID, as activity keys are written.
@@ -103,6 +103,24 @@ def fill_regex(regex: str, values: dict) -> str | None:
             if pattern.fullmatch(candidate):
                 return candidate
     return None
+
+
+def object_path(instance, regex: str) -> str:
+    """The path (relative to the site root) where ``instance`` lives, given its
+    model's registration ``regex``; ValueError saying why it has none."""
+    model = type(instance)
+    label = model._meta.label
+    pattern = compile_regex(model, regex)
+    values = {name: attribute(instance, name) for name in pattern.groupindex}
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise ValueError(f"{label} {instance!r} has no value for {', '.join(missing)}.")
+    values = {name: str(value) for name, value in values.items()}
+    path = fill_regex(regex, values)
+    if path is None:
+        raise ValueError(
+            f"The values {values!r} of {label} {instance!r} do not fit its regex {regex!r}.")
+    return path
 
 
 def key_from_urn(iri: str) -> str | None:
