@@ -299,15 +299,19 @@ class Activity(models.Model):
 
     def get_iri(self):
         """The activity's ``id`` (see django_vox.activities.activity_iri)."""
-        from django_vox.activities.addresses import activity_iri
-
-        return activity_iri(self.key)
+        return _activity_documents().activity_iri(self.key)
 
     def as_document(self, *, context=True):
         """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
-        from django_vox.activities.documents import activity_document
+        return _activity_documents().activity_document(self, context=context)
 
-        return activity_document(self, context=context)
+
+def _activity_documents():
+    """django_vox.activities.documents, imported when first needed: it sits
+    above the models in the layer order (it reads the registry)."""
+    from django_vox.activities import documents
+
+    return documents
 
 
 class InboxItemQuerySet(models.QuerySet):

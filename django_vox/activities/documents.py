@@ -14,7 +14,7 @@ from django_vox.activities.addresses import absolute, activity_iri, get_address,
 from django_vox.registry import objects
 
 __all__ = [
-    "ACTIVITY_TYPES", "AS_CONTEXT", "AS_MEDIA_TYPE", "activity_document",
+    "ACTIVITY_TYPES", "AS_CONTEXT", "AS_MEDIA_TYPE", "activity_document", "activity_iri",
     "default_activity_object", "format_datetime", "get_activity_object", "jsonable",
     "site_actor",
 ]
