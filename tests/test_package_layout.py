@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import activities, exceptions, preferences
 from django_vox.activities import iri
@@ -64,13 +63,6 @@ def test_fill_regex_gives_the_path_or_none():
     regex = r"^users/(?P<username>[\w.@+-]+)/$"
     assert iri.fill_regex(regex, {"username": "ann"}) == "users/ann/"
     assert iri.fill_regex(regex, {"username": "a/b"}) is None
-
-
-def test_site_domain_check_names_the_setting():
-    assert iri.check_site_domain("example.org:8000") == "example.org:8000"
-    with pytest.raises(ImproperlyConfigured, match="SITE_DOMAIN"):
-        iri.check_site_domain("https://example.org/")
-    assert iri.site_base("example.org", False) == "http://example.org/"
 
 
 def test_relative_path_only_for_this_site():

@@ -1,14 +1,13 @@
 """Where things live: this site's base IRI, the IRI of a registered object and
 of a stored activity.
 
-The site part comes from the ``SITE_DOMAIN`` and ``SITE_SSL`` settings or,
-when ``SITE_DOMAIN`` is unset, from ``django.contrib.sites``.
+The site part comes from :func:`django_vox.conf.site_base_url`: the
+``SITE_DOMAIN`` and ``SITE_SSL`` settings or, when ``SITE_DOMAIN`` is unset,
+``django.contrib.sites``.
 """
 
 import logging
 
-from django.apps import apps
-from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
 from django_vox import conf
@@ -27,18 +26,9 @@ _ZERO_KEY = "00000000-0000-0000-0000-000000000000"
 
 
 def site_base() -> str:
-    """``scheme://domain/`` of this site, for absolute IRIs."""
-    domain = conf.get("SITE_DOMAIN")
-    if domain:
-        iris.check_site_domain(domain)
-    else:
-        if not apps.is_installed("django.contrib.sites"):
-            raise ImproperlyConfigured(
-                "django-vox needs SITE_DOMAIN (or django.contrib.sites) to build absolute IRIs.")
-        from django.contrib.sites.models import Site  # an optional app
-
-        domain = Site.objects.get_current().domain
-    return iris.site_base(domain, bool(conf.get("SITE_SSL")))
+    """``scheme://domain/`` of this site, for absolute IRIs (from
+    :func:`django_vox.conf.site_base_url`)."""
+    return conf.site_base_url() + "/"
 
 
 def absolute(path: str, *, encoded: bool = False) -> str:

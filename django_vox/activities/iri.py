@@ -11,12 +11,11 @@ the culprit; :mod:`django_vox.activities.addresses` raises
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.regex_helper import normalize
 
 __all__ = [
-    "UUID_PATTERN", "absolute", "attribute", "check_site_domain", "compile_regex",
-    "fill_regex", "key_from_path", "key_from_urn", "object_path", "relative_path", "site_base",
+    "UUID_PATTERN", "absolute", "attribute", "compile_regex", "fill_regex", "key_from_path",
+    "key_from_urn", "object_path", "relative_path",
 ]
 
 #: The canonical text form of a UUID, as activity keys are written.
@@ -46,22 +45,6 @@ def compile_regex(model, regex: str) -> re.Pattern:
             f"use (?:...) for groups that are not lookup values.")
     _compiled[key] = pattern
     return pattern
-
-
-def check_site_domain(domain: str) -> str:
-    """``domain`` (the SITE_DOMAIN setting) when it is a host name, with an
-    optional port; ImproperlyConfigured otherwise."""
-    if "://" in domain or "/" in domain.strip("/"):
-        raise ImproperlyConfigured(
-            f"SITE_DOMAIN must be a host name such as 'example.org' (with an optional "
-            f"port), not {domain!r}; SITE_SSL chooses the scheme.")
-    return domain
-
-
-def site_base(domain: str, ssl: bool) -> str:
-    """``scheme://domain/`` for a host name."""
-    scheme = "https" if ssl else "http"
-    return f"{scheme}://{domain.strip('/')}/"
 
 
 def absolute(base: str, path: str, *, encoded: bool = False) -> str:

@@ -1,11 +1,12 @@
-"""Admin of the delivery log (and of its failed messages), with a resend action."""
+"""Admin of the delivery log (and of its failed messages), with a resend action
+(through :func:`django_vox.resending.resend`, the one resend path)."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_vox import issuing
+from django_vox import resending
 from django_vox.models import Delivery, FailedMessage
 
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin"]
@@ -48,12 +49,9 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected messages"), permissions=["change"])
     def resend(self, request, queryset):
-        rows = list(queryset)
-        already = sum(1 for row in rows if row.status == Delivery.SENT)
-        suppressed = sum(1 for row in rows if row.status == Delivery.SUPPRESSED)
-        results = issuing.send_deliveries(rows, raise_errors=False)
-        failed = sum(1 for ok in results.values() if not ok) - suppressed
-        sent = len(results) - failed - already - suppressed
+        result = resending.resend(queryset)
+        sent, failed = result.sent, result.failed
+        already, suppressed = result.skipped, result.suppressed
         text = ngettext("%(sent)d message resent, %(failed)d failed",
                         "%(sent)d messages resent, %(failed)d failed", sent) % {
             "sent": sent, "failed": failed}

@@ -37,8 +37,8 @@ class Backend(BaseBackend):
     ESCAPE_HTML = True
     EDITOR_TYPE = "basic"
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self._keys = {}  # content digest -> (key, published)
 
     # -- building (no database writes) -------------------------------------
@@ -76,14 +76,15 @@ class Backend(BaseBackend):
     # -- sending (stores rows) ----------------------------------------------
     def validate_address(self, address):
         if not self._is_iri(address):
-            raise InvalidAddress(address, "an activity address is an http(s) IRI",
+            raise InvalidAddress(address, "not the IRI of a registered object on this site "
+                                 "(an activity address is an http(s) IRI)",
                                  protocol=self.PROTOCOL)
 
     @staticmethod
     def _is_iri(address):
         return isinstance(address, str) and address.startswith(("http://", "https://"))
 
-    def send(self, address, message):
+    def deliver(self, address, message):
         self.send_message("", [address], message)
 
     def send_message(self, from_address, to_addresses, message):

@@ -7,9 +7,8 @@ login and never look anything up by an id a visitor could guess.
 
 import logging
 
-from django.apps import apps
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import NoReverseMatch, reverse
 
 from django_vox import conf
@@ -80,19 +79,10 @@ def read_preferences_token(token: str) -> Owner:
 
 
 def absolute_url(path: str) -> str | None:
-    """``path`` on the site: SITE_DOMAIN/SITE_SSL, else django.contrib.sites."""
-    domain = conf.get("SITE_DOMAIN")
-    if not domain and apps.is_installed("django.contrib.sites"):
-        from django.contrib.sites.models import Site  # an optional app
-
-        try:
-            domain = Site.objects.get_current().domain
-        except (Site.DoesNotExist, ImproperlyConfigured):
-            domain = None
-    if not domain:
-        return None
-    scheme = "https" if conf.get("SITE_SSL") else "http"
-    return f"{scheme}://{domain}{path}"
+    """``path`` on the site (see :func:`django_vox.conf.site_base_url`), or None
+    when neither SITE_DOMAIN nor django.contrib.sites names it."""
+    base = conf.site_base_url(required=False)
+    return None if base is None else base + path
 
 
 class unsubscribe_links:  # noqa: N801 - used like a function
