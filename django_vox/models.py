@@ -310,23 +310,20 @@ class Activity(models.Model):
         return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
 
     def get_iri(self):
-        from django_vox import activities
-
-        return activities.activity_iri(self.key)
+        """The activity's ``id`` (see django_vox.activities.activity_iri)."""
+        return _activity_documents().activity_iri(self.key)
 
     def as_document(self, *, context=True):
         """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
-        from django_vox import activities
+        return _activity_documents().activity_document(self, context=context)
 
-        document = {"@context": activities.AS_CONTEXT} if context else {}
-        document["type"] = self.type
-        document["id"] = self.get_iri()
-        if self.summary:
-            document["summary"] = self.summary
-        document.update((k, v) for k, v in (self.document or {}).items()
-                        if k not in ("@context", "type", "id", "summary", "published"))
-        document["published"] = activities.format_datetime(self.published)
-        return document
+
+def _activity_documents():
+    """django_vox.activities.documents, imported when first needed: it sits
+    above the models in the layer order (it reads the registry)."""
+    from django_vox.activities import documents
+
+    return documents
 
 
 class InboxItemQuerySet(models.QuerySet):
