@@ -49,6 +49,15 @@ def _with_unknown(choices, current):
     return list(choices) + extra
 
 
+def _recipient_keys(value, default):
+    """The recipient keys an initial value stands for, as a list."""
+    if value is None:
+        return list(default)
+    if isinstance(value, str):
+        return [key.strip() for key in value.split(",") if key.strip()]
+    return list(value)
+
+
 class TemplateForm(forms.ModelForm):
     """One template of a notification.  ``notification`` is set per change page
     (see TemplateInline.get_formset) so recipients and attachments are that
@@ -87,7 +96,11 @@ class TemplateForm(forms.ModelForm):
         self.fields["attachments"].choices = _with_unknown(
             introspection.attachment_choices(notification), current_attachments)
         if saved:
-            self.initial.setdefault("recipients", current_recipients)
+            # model_to_dict() gave the stored string ("c:director,c:screenwriter"),
+            # which ticks no box: offer the keys as the list the checkboxes expect,
+            # or saving the unchanged form would erase them.
+            self.initial["recipients"] = _recipient_keys(self.initial.get("recipients"),
+                                                         current_recipients)
             self.initial.setdefault("attachments", current_attachments)
 
     def _set_backend_choices(self):
