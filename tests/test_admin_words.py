@@ -2,7 +2,7 @@
 
 import pytest
 
-from django_vox import admin_words
+from django_vox.admin import words as admin_words
 from django_vox.models import Notification, Template
 from tests.testapp.models import Article
 

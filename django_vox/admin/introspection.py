@@ -5,13 +5,14 @@ Both come from the registrations in code, so editors see the words developers
 chose for channels and the fields of the models involved, never raw keys.
 """
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.registry import objects
 
 __all__ = ["recipient_choices", "recipient_models", "variable_fields", "variables",
-           "attachment_choices", "ROLE_LABELS"]
+           "variable_paths", "attachment_choices", "is_secret", "ROLE_LABELS"]
 
 #: Recipient key prefix → (context variable, words shown to editors).
 ROLE_LABELS = {
@@ -22,6 +23,16 @@ ROLE_LABELS = {
 
 #: Field names never offered to editors, whatever the model.
 HIDDEN_FIELDS = {"password"}
+
+#: Words that mark a field name as a secret (a token, a key, a hash...): such
+#: fields are neither offered by the picker nor searched by the choosers.
+SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "hash", "salt", "otp")
+
+
+def is_secret(name: str) -> bool:
+    """Whether a field called ``name`` may hold a secret."""
+    lowered = name.lower()
+    return name in HIDDEN_FIELDS or any(word in lowered for word in SECRET_WORDS)
 
 #: How many relations deep the picker follows (object.author.profile.phone).
 MAX_DEPTH = 2
@@ -85,7 +96,7 @@ def variable_fields(model, prefix, depth=MAX_DEPTH, _seen=None) -> list[dict]:
     seen = (_seen or set()) | {model}
     fields = []
     for field in model._meta.get_fields():
-        if not field.concrete or field.many_to_many or field.name in HIDDEN_FIELDS:
+        if not field.concrete or field.many_to_many or is_secret(field.name):
             continue
         path = f"{prefix}.{field.name}"
         label = str(getattr(field, "verbose_name", field.name))
@@ -134,7 +145,33 @@ def variables(notification) -> dict:
                 if label not in model_fields:
                     model_fields[label] = [{"path": "recipient", "label": str(_("recipient"))}] + \
                         variable_fields(channel.model, "recipient")
-    return {"groups": groups, "recipients": rec_models, "models": model_fields}
+    model_names = {"contact": str(_("site contact"))}
+    for label in model_fields:
+        if label != "contact":
+            model_names[label] = str(apps.get_model(label)._meta.verbose_name)
+    return {"groups": groups, "recipients": rec_models, "models": model_fields,
+            "model_names": model_names}
+
+
+#: Names a template may also use for the object and the actor.
+_ALIASES = {"object": "content", "actor": "source"}
+
+
+def variable_paths(notification, keys=(), bulk=False) -> list[str]:
+    """Every path the picker offers for a template with recipient ``keys``
+    (and the aliases ``content``/``source``, and ``contact``)."""
+    data = variables(notification)
+    paths = [field["path"] for group in data["groups"] for field in group["fields"]]
+    if not bulk:
+        for key in keys:
+            paths += [field["path"] for field in
+                      data["models"].get(data["recipients"].get(key), [])]
+        paths += ["contact"] + [f"contact.{name}" for name, _label in CONTACT_FIELDS]
+    for path in list(paths):
+        root, dot, rest = path.partition(".")
+        if root in _ALIASES:
+            paths.append(_ALIASES[root] + dot + rest)
+    return paths
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:

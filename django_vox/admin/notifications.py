@@ -2,30 +2,29 @@
 issue page) and of site contacts."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.admin import introspection, views
+from django_vox.admin import introspection, views, words
+from django_vox.admin.checks import overlapping_templates
+from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
+from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
 
-__all__ = ["EDITOR_MEDIA", "NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
+__all__ = ["NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
            "SiteContactSettingInline", "TemplateInline"]
-
-EDITOR_MEDIA = forms.Media(
-    css={"all": ["django_vox/admin/editor.css"]},
-    js=["django_vox/admin/editor.js"],
-)
 
 
 class TemplateInline(admin.StackedInline):
     model = Template
     form = TemplateForm
     extra = 0
-    fields = ["backend", "recipients", "subject", "content", "attachments", "from_address",
+    fields = ["backend", "recipients", "from_address", "subject", "content", "attachments",
               "bulk", "enabled"]
 
     @admin.display(description=_("attachments"))
@@ -41,8 +40,7 @@ class TemplateInline(admin.StackedInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["codename", "object_type", "description", "required", "template_count",
-                    "last_updated"]
+    list_display = ["name", "object_type", "who_can_turn_off", "template_count", "last_updated"]
     list_filter = [("object_type", admin.RelatedOnlyFieldListFilter), "required", "from_code"]
     search_fields = ["codename", "description"]
     fields = ["codename", "object_type", "description", "actor_type", "target_type", "required",
@@ -56,7 +54,53 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @property
     def media(self):
-        return super().media + EDITOR_MEDIA
+        return super().media + editor_media()
+
+    @admin.display(description=_("notification"), ordering="description")
+    def name(self, obj):
+        return words.notification_name(obj)
+
+    @admin.display(description=_("recipients may turn it off"), ordering="required")
+    def who_can_turn_off(self, obj):
+        return gettext("No, always sent") if obj.required else gettext("Yes")
+
+    def get_inlines(self, request, obj):
+        # Templates are written once the notification exists (its object,
+        # actor and target decide the recipients and variables offered).
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.from_code:
+            return False  # make_notifications would bring it back
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # some are declared in code
+        return actions
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for template_form in formset.forms:
+                for warning in getattr(template_form, "warnings", ()):
+                    self.message_user(request, gettext(
+                        "%(template)s uses a variable the picker does not offer (it prints "
+                        "nothing): %(where)s") % {
+                        "template": words.template_heading(template_form.instance),
+                        "where": warning}, messages.WARNING)
+        self._warn_overlaps(request, form.instance)
+
+    def _warn_overlaps(self, request, notification):
+        templates = list(notification.templates.all())
+        for first, second, shared in overlapping_templates(templates):
+            self.message_user(request, ngettext(
+                "Two enabled templates (%(first)s; %(second)s) send the same backend to "
+                "%(shared)s: everybody there gets two messages.",
+                "Two enabled templates (%(first)s; %(second)s) send the same backend to "
+                "%(shared)s: everybody there gets two messages.", len(shared)) % {
+                "first": words.template_heading(first), "second": words.template_heading(second),
+                "shared": words.recipient_words(notification, shared)}, messages.WARNING)
 
     def get_queryset(self, request):
         return (super().get_queryset(request)
@@ -79,6 +123,10 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_preview"),
             path("<path:object_id>/issue/", wrap(self.issue_view),
                  name="django_vox_notification_issue"),
+            path("<path:object_id>/search/<str:role>/", wrap(self.search_view),
+                 name="django_vox_notification_search"),
+            path("one-time-preview/", wrap(views.one_time_preview_view),
+                 name="django_vox_one_time_preview"),
         ] + super().get_urls()
 
     def preview_view(self, request, object_id):
@@ -86,6 +134,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def issue_view(self, request, object_id):
         return views.issue_view(self, request, object_id)
+
+    def search_view(self, request, object_id, role):
+        return views.search_view(self, request, object_id, role)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
@@ -98,16 +149,24 @@ class NotificationAdmin(admin.ModelAdmin):
         """Data the editor script reads: backends, variables, the preview URL."""
         name = self.admin_site.name
         return {
+            "vox_notification_name": words.notification_name(notification),
             "vox_editor": {
                 "backends": backend_info(),
                 "variables": introspection.variables(notification),
                 "preview_url": reverse(f"{name}:django_vox_notification_preview",
                                        args=[notification.pk]),
+                "search_url": views.search_urls(name, notification)["object"],
             },
             "vox_can_issue": views.can_issue(notification),
             "vox_issue_url": reverse(f"{name}:django_vox_notification_issue",
                                      args=[notification.pk]),
         }
+
+
+def _reason(error) -> str:
+    """The reason of an InvalidAddress, without the address and protocol code."""
+    text = str(error)
+    return text.split(": ", 1)[1] if text.startswith("Invalid address") and ": " in text else text
 
 
 class SiteContactForm(forms.ModelForm):
@@ -119,11 +178,22 @@ class SiteContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        protocols = backend_registry.protocols()
-        current = self.instance.protocol
-        if current and current not in protocols:
-            protocols.append(current)
-        self.fields["protocol"].choices = [(p, p) for p in protocols]
+        self.fields["protocol"].choices = words.protocol_choices(self.instance.protocol)
+
+    def clean(self):
+        """The address must be one the protocol's backends can send to."""
+        cleaned = super().clean()
+        protocol, address = cleaned.get("protocol"), cleaned.get("address")
+        backends = backend_registry.by_protocol(protocol) if protocol else []
+        if address and backends:
+            try:
+                backends[0]().validate_address(address)
+            except (VoxError, ValueError) as err:
+                self.add_error("address", gettext("This is not an address for %(protocol)s: "
+                                                  "%(reason)s") % {
+                    "protocol": words.protocol_name(protocol),
+                    "reason": _reason(err)})
+        return cleaned
 
 
 class SiteContactSettingInline(admin.TabularInline):
@@ -137,7 +207,11 @@ class SiteContactSettingInline(admin.TabularInline):
 @admin.register(SiteContact)
 class SiteContactAdmin(admin.ModelAdmin):
     form = SiteContactForm
-    list_display = ["name", "protocol", "address", "enable_filter"]
+    list_display = ["name", "protocol_name", "address", "enable_filter"]
     list_filter = ["protocol", "enable_filter"]
+
+    @admin.display(description=_("protocol"), ordering="protocol")
+    def protocol_name(self, obj):
+        return words.protocol_name(obj.protocol)
     search_fields = ["name", "address"]
     inlines = [SiteContactSettingInline]

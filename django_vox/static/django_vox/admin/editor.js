@@ -273,8 +273,9 @@
     var select = element("select", "vox-sample-object");
     select.setAttribute("aria-label", _("Sample object"));
     var $ = window.django && window.django.jQuery;
-    if (data.search_url && $ && $.fn.select2) {
-      select.classList.add("admin-autocomplete");
+    var searching = !!(data.search_url && $ && $.fn.select2);
+    if (searching) {
+      // Not the class admin-autocomplete: the admin's script would set it up twice.
       select.setAttribute("data-ajax--url", data.search_url);
       select.setAttribute("data-ajax--cache", "true");
       select.setAttribute("data-ajax--delay", "250");
@@ -282,7 +283,7 @@
       select.setAttribute("data-placeholder", _("Search…"));
     }
     select.voxInit = function () {
-      if (select.classList.contains("admin-autocomplete")) {
+      if (searching) {
         $(select).select2({ajax: {data: function (params) {
           return {term: params.term, page: params.page};
         }}});
@@ -558,7 +559,9 @@
     updateHeading(row);
     applyBackend(row);
     buildPicker(row, block);
-    buildPreview(row, block);
+    if (data.preview_url) {
+      buildPreview(row, block);
+    }
   }
 
   function initAll() {

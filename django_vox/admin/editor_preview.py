@@ -12,21 +12,43 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from django_vox.admin_search import may_view
+from django_vox.admin.checks import made_up, unclosed_tag
+from django_vox.admin.search import may_view
 from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import VoxError
+from django_vox.exceptions import PreviewError, VoxError
 from django_vox.issuing import build_context, rendering_without_writes
-from django_vox.issuing.recipients import SITE, contacts_of, resolve_channel, site_contacts
+from django_vox.issuing.recipients import (
+    SITE,
+    contacts_of,
+    resolve_channel,
+    site_contacts,
+)
+from django_vox.manual import manual_backends
 from django_vox.registry import Contact
 from django_vox.rendering import check_template
-from django_vox.samples import made_up
 
-__all__ = ["PreviewError", "Sample", "preview_answer", "choose_sample", "sample_recipients",
+__all__ = ["PreviewError", "PreviewRequest", "Sample", "preview_answer", "one_time_answer",
+           "choose_sample", "sample_recipients", "reachable_backends", "editor_media",
            "RECIPIENT_LIMIT", "SAMPLE_LINKS"]
+
+
+
+def editor_media() -> forms.Media:
+    """The editor's script and style, after the admin's select2 (the sample
+    chooser) in the language of the request."""
+    return AutocompleteSelect(None, None).media + forms.Media(
+        css={"all": ["django_vox/admin/editor.css"]},
+        js=["django_vox/admin/editor.js"],
+    )
+
+#: Selected objects looked at to tell which backends can reach them.
+REACHABLE_SCAN = 200
 
 #: Recipients the preview offers to choose from, at most.
 RECIPIENT_LIMIT = 50
@@ -34,10 +56,6 @@ RECIPIENT_LIMIT = 50
 #: Links shown in previews of notifications recipients may turn off.
 SAMPLE_LINKS = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
                 "preferences_url": "https://example.org/preferences/sample-token/"}
-
-
-class PreviewError(Exception):
-    """A template that cannot be previewed; the message is for the editor."""
 
 
 @dataclass
@@ -136,7 +154,7 @@ def _check_sources(backend_class, wanted):
               (_("Content"), wanted.content, True),
               (_("From address"), wanted.from_address, backend_class.USE_FROM_ADDRESS)]
     for label, source, used in fields:
-        problem = check_template(source or "") if used else None
+        problem = (check_template(source or "") or unclosed_tag(source)) if used else None
         if problem:
             raise PreviewError(f"{label}: {problem}")
 
@@ -272,3 +290,16 @@ def one_time_answer(instances, wanted: PreviewRequest) -> dict:
     result["sample"]["objects"] = [{"id": pk, "text": str(item)}
                                    for pk, item in itertools.islice(by_pk.items(), 100)]
     return result
+
+
+def reachable_backends(queryset) -> list:
+    """The backends allowing one-time messages for which at least one of the
+    selected objects (the first :data:`REACHABLE_SCAN`) has a contact."""
+    instances = list(queryset[:REACHABLE_SCAN])
+    found = []
+    for cls in manual_backends():
+        for instance in instances:
+            if next(iter(contacts_of([instance], cls.PROTOCOL, None)), None) is not None:
+                found.append(cls)
+                break
+    return found

@@ -2,7 +2,7 @@
 and target when the notification has them.
 
 The choosers are the admin's own autocomplete widget (select2) fed by the
-notification's search URLs (see :mod:`django_vox.admin_search`), so editors
+notification's search URLs (see :mod:`django_vox.admin.search`), so editors
 type a few letters and pick among all objects, not the newest few hundred.
 """
 
