@@ -13,6 +13,7 @@
   two messages; the editor is warned.
 """
 
+import logging
 import re
 
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ from django_vox.issuing import build_context, rendering_without_writes
 
 __all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables", "overlapping_templates",
            "BACKEND_HELP", "backend_help"]
+
+logger = logging.getLogger("django_vox")
 
 _OPENERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _OPENER = re.compile(r"{{|{%|{#")
@@ -100,8 +103,11 @@ def build_problem(notification, backend_class, subject: str, content: str,
         with rendering_without_writes():
             backend.build_message(subject if backend_class.USE_SUBJECT else "", content,
                                   _sample_context(notification, recipient_model))
-    except (VoxError, ValueError, TypeError) as err:
-        return str(getattr(err, "message", err))
+    except VoxError as err:
+        return str(err)
+    except Exception as err:  # noqa: BLE001 - model code on a made-up instance
+        # (a relation of an unsaved object...): nothing the editor wrote.
+        logger.debug("Building %s with a made-up sample: %r", backend_class.ID, err)
     return None
 
 

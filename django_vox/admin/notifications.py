@@ -184,15 +184,16 @@ class SiteContactForm(forms.ModelForm):
         """The address must be one the protocol's backends can send to."""
         cleaned = super().clean()
         protocol, address = cleaned.get("protocol"), cleaned.get("address")
-        backends = backend_registry.by_protocol(protocol) if protocol else []
-        if address and backends:
+        backends = backend_registry.by_protocol(protocol) if protocol and address else []
+        for backend_class in backends:  # every backend of the protocol must take it
             try:
-                backends[0]().validate_address(address)
+                backend_class().validate_address(address)
             except (VoxError, ValueError) as err:
                 self.add_error("address", gettext("This is not an address for %(protocol)s: "
                                                   "%(reason)s") % {
                     "protocol": words.protocol_name(protocol),
                     "reason": _reason(err)})
+                break
         return cleaned
 
 
