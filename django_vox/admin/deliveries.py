@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -66,9 +67,8 @@ class ProtocolFilter(admin.SimpleListFilter):
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "subject", "notification_name", "recipients", "backend_name",
-                    "status_words", "short_error"]
-    list_display_links = ["created_at", "subject"]
+    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
+    list_display_links = ["created_at", "message_line"]
     list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject"]
     date_hierarchy = "created_at"
@@ -88,6 +88,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, obj):
         return (obj.message or {}).get("subject") or "—"
+
+    @admin.display(description=_("message"))
+    def message_line(self, obj):
+        """The subject, and under it the notification (one column, to fit a laptop)."""
+        return format_html('{}<br><span class="quiet">{}</span>', self.subject(obj),
+                           self.notification_name(obj))
 
     @admin.display(description=_("notification"), ordering="notification")
     def notification_name(self, obj):
@@ -126,7 +132,15 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("error"))
     def short_error(self, obj):
-        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+        return (obj.error[:60] + "…") if len(obj.error) > 60 else obj.error
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, obj):
+        """The status in words, with the error of a failure (one column, so it
+        fits a laptop's screen)."""
+        status = self.status_words(obj)
+        return f"{status}: {self.short_error(obj)}" if obj.error and \
+            obj.status == Delivery.FAILED else status
 
     # -- the page of one delivery ------------------------------------------------
 

@@ -406,7 +406,9 @@
       parts.error.style.display = "";
       parts.frame.classList.add("vox-stale");
       parts.status.textContent = _("Showing the last preview that worked.");
-      showSamples(parts, result.sample || {object: null});
+      if (result.sample) {
+        showSamples(parts, result.sample);
+      }
       return;
     }
     parts.error.style.display = "none";
