@@ -8,6 +8,7 @@ type a few letters and pick among all objects, not the newest few hundred.
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect, get_select2_language
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -100,9 +101,9 @@ class IssueForm(forms.Form):
             chooser = ObjectsChooser if name == "objects" else ObjectChooser
             field.widget = chooser(search_urls[role])
             if name == "objects":
-                field.label = model._meta.verbose_name_plural
+                field.label = capfirst(model._meta.verbose_name_plural)
             else:
-                field.label = f"{field.label} ({model._meta.verbose_name})"
+                field.label = f"{capfirst(field.label)} ({model._meta.verbose_name})"
             getlist = getattr(self.data, "getlist", None)
             chosen = getlist(name) if getlist else self.data.get(name)
             field.widget.choices = _chosen_choices(field, chosen)
