@@ -33,7 +33,7 @@ SITE_CONTACTS = [
     ("email", "Editors", "editors@example.org"),
     ("slack-webhook", "Slack #blog", "http://127.0.0.1:9/slack/blog"),
     ("json-webhook", "Webhook receiver", "http://127.0.0.1:9/hooks/blog"),
-    ("sms", "Editor on call", "+15555550100"),
+    ("sms", "Editor on call", "+12015550123"),  # a valid number from the fictional 555-01xx range
 ]
 
 # (model label, codename): (recipients, subject, HTML content) for the email templates.
