@@ -151,6 +151,7 @@ def test_an_editor_does_the_whole_job_at_1280(page, site, tmp_path, settings):
     expect(page.frame_locator(".vox-delivery-html").locator("p")).to_have_text(
         "Dear Ann, we have published something new.")
     assert_no_codes(page)
+    page.screenshot(path=str(shots / "walk-delivery.png"))
     page.get_by_role("button", name="Resend").click()
     expect(page.locator(".messagelist")).to_contain_text("1 message resent, 0 failed.")
     assert [(m.to, m.subject) for m in locmem.outbox] == [

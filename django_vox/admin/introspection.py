@@ -180,7 +180,9 @@ def attachment_choices(notification) -> list[tuple[str, str]]:
     for prefix, model in _role_models(notification):
         if model is None:
             continue
-        name, role = ROLE_LABELS[prefix]
+        name, _role = ROLE_LABELS[prefix]
         for key, attachment in objects[model].registration.get_attachments().items():
-            choices.append((f"{name}.{key}", f"{role}: {attachment.label}"))
+            label = str(_("%(attachment)s, from the %(model)s")) % {
+                "attachment": attachment.label or key, "model": model._meta.verbose_name}
+            choices.append((f"{name}.{key}", label))
     return choices
