@@ -1,9 +1,10 @@
-"""Shared fixtures.  Servers the tests need are started by fixtures in the
-test modules that use them (see tests/servers.py)."""
+"""Shared fixtures.  The servers the tests need are started by the fixtures in
+tests/fixtures/ (pytest plugins listed below); objects of the test app come
+from tests/factories.py."""
 
 import pytest
 
-from django_vox.backends import locmem
+from tests import factories
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -11,14 +12,53 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.workers",
     "tests.fixtures.activity",
+    "django_vox.test",
 ]
 
 
 @pytest.fixture(autouse=True)
-def _clear_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
+def _clear_outbox(vox_outbox):
+    """Every test starts and ends with an empty locmem outbox."""
+    return vox_outbox
+
+
+@pytest.fixture
+def ann(db):
+    return factories.make_user("ann", first_name="Ann")
+
+
+@pytest.fixture
+def bob(db):
+    return factories.make_user("bob")
+
+
+@pytest.fixture
+def subscribers(db):
+    """Three subscribers, S0 to S2, with an email address and a phone number."""
+    return factories.make_subscribers(3)
+
+
+@pytest.fixture
+def article(request, db):
+    """An article by ``ann`` titled "Hello".  A module or test changes it with
+    ``@pytest.mark.article(...)``: ``title``, ``unique`` (a random suffix on the
+    title), ``editors`` (names of user fixtures), ``readers`` (names of new
+    subscribers), ``comments`` (texts), ``with_fixtures`` (fixtures set up first).
+    """
+    marker = request.node.get_closest_marker("article")
+    options = dict(marker.kwargs) if marker else {}
+    for name in options.pop("with_fixtures", ()):
+        request.getfixturevalue(name)
+    title = options.pop("title", "Hello")
+    if options.pop("unique", False):
+        title = factories.unique(title)
+    editors = [request.getfixturevalue(name) for name in options.pop("editors", ())]
+    readers = [factories.make_subscriber(name) for name in options.pop("readers", ())]
+    comments = options.pop("comments", ())
+    if options:
+        raise TypeError(f"@pytest.mark.article: unknown option(s) {sorted(options)}")
+    return factories.make_article(request.getfixturevalue("ann"), title, editors=editors,
+                                  readers=readers, comments=comments)
 
 
 @pytest.fixture
