@@ -2,9 +2,25 @@
 tests/fixtures/ (pytest plugins listed below); objects of the test app come
 from tests/factories.py."""
 
+from pathlib import Path
+
 import pytest
 
 from tests import factories
+
+TESTS = Path(__file__).resolve().parent
+
+# Test modules that need nothing but django-vox without any extra, pytest and
+# pytest-django.  ``pytest -m no_extras`` (tox -e minimal) imports only these, so
+# the others' imports of optional SDKs and test servers are never attempted.
+NO_EXTRAS = {
+    "test_activity_backend.py", "test_activity_documents.py", "test_activity_inbox.py",
+    "test_activity_uris.py", "test_admin.py", "test_admin_actions.py",
+    "test_admin_activity.py", "test_admin_safety.py", "test_deliverylog.py",
+    "test_foundation.py", "test_issuing.py", "test_preferences.py",
+    "test_preferences_views.py", "test_registry.py", "test_smoke.py", "test_sync.py",
+    "test_tasks_commands.py", "test_testing_helpers.py",
+}
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -14,6 +30,25 @@ pytest_plugins = [
     "tests.fixtures.activity",
     "django_vox.test",
 ]
+
+
+def _needs_no_extras(path: Path) -> bool:
+    return path.is_relative_to(TESTS) and path.relative_to(TESTS).as_posix() in NO_EXTRAS
+
+
+def pytest_ignore_collect(collection_path, config):
+    if ((config.option.markexpr or "").strip() == "no_extras" and collection_path.suffix == ".py"
+            and collection_path.name.startswith("test_")
+            and not _needs_no_extras(collection_path)):
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _needs_no_extras(item.path):
+            item.add_marker(pytest.mark.no_extras)
 
 
 @pytest.fixture(autouse=True)
