@@ -8,9 +8,12 @@ notification about an instance can reach.  ``objects.add(Model, Registration,
 regex=...)`` ties it to a model.
 """
 
+from __future__ import annotations
+
 import mimetypes
 import os
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +27,7 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from django_vox import models as vox_models
 from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox.messages import MessageAttachment
 
@@ -55,8 +59,9 @@ class Notification:
     be issued without.
     """
 
-    def __init__(self, description, codename="", actor_type="", target_type="",
-                 activity_type="", required=False, default_enabled=True):
+    def __init__(self, description: str, codename: str = "", actor_type: str = "",
+                 target_type: str = "", activity_type: str = "", required: bool = False,
+                 default_enabled: bool = True):
         self.description = description
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
@@ -74,13 +79,12 @@ class Notification:
     def __repr__(self):
         return f"<Notification {self.codename!r}>"
 
-    def get_row(self, model):
+    def get_row(self, model: type) -> vox_models.Notification:
         """The ``django_vox.models.Notification`` row of this declaration for ``model``."""
-        from django_vox.models import Notification as NotificationModel
+        return vox_models.Notification.objects.get_for_model(model, self.codename)
 
-        return NotificationModel.objects.get_for_model(model, self.codename)
-
-    def issue(self, instance, *, actor=None, target=None):
+    def issue(self, instance: Any, *, actor: Any = None, target: Any = None) -> Any:
+        """Issue this notification about ``instance`` (see ``django_vox.notify``)."""
         return objects[type(instance)].notify(instance, self.codename, actor=actor, target=target)
 
 
@@ -92,7 +96,9 @@ class Attachment:
     the value of the attribute/method named by ``mime_attr``.
     """
 
-    def __init__(self, attr=None, *, mime_string=None, mime_attr=None, label=None, filename=None):
+    def __init__(self, attr: str | None = None, *, mime_string: str | None = None,
+                 mime_attr: str | None = None, label: str | None = None,
+                 filename: str | None = None):
         if (mime_string is None) == (mime_attr is None):
             raise ValueError("Attachment needs exactly one of mime_string or mime_attr")
         self.attr = attr
@@ -116,7 +122,7 @@ class Attachment:
         value = getattr(instance, name)
         return value() if callable(value) else value
 
-    def resolve(self, registration, instance):
+    def resolve(self, registration: Registration, instance: Any) -> MessageAttachment | None:
         """Return a MessageAttachment for ``instance``, or None when it has no content."""
         content = self._value(registration, instance, self.attr)
         if content is None:
@@ -139,7 +145,7 @@ class Attachment:
                                  mimetype=mimetype or "application/octet-stream")
 
 
-def provides_contacts(*protocols):
+def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
     """Mark a registration method as yielding the addresses for ``protocols``.
 
     The method is called as ``method(instance, notification)`` and yields
@@ -158,7 +164,7 @@ def provides_contacts(*protocols):
 class Channel:
     """A group of objects (people) a notification about an instance can reach."""
 
-    def __init__(self, label, model, func):
+    def __init__(self, label: str, model: type | None, func: Callable[[Any], Any]):
         self.label = label
         self.model = model
         self.func = func
@@ -166,7 +172,7 @@ class Channel:
     def __call__(self, instance):
         return self.func(instance)
 
-    def resolve(self, instance):
+    def resolve(self, instance: Any) -> Iterable:
         """Iterate the objects reached for ``instance`` (querysets stream)."""
         result = self.func(instance)
         if result is None:
@@ -178,13 +184,13 @@ class Channel:
         return result
 
     @classmethod
-    def self(cls, registration):
+    def self(cls, registration: Registration) -> Channel:
         model = registration.model
         label = model._meta.verbose_name if model is not None else _("object")
         return cls(label, model, lambda instance: (instance,))
 
     @classmethod
-    def field(cls, descriptor):
+    def field(cls, descriptor: Any) -> Channel:
         """A channel following a relation: ``Channel.field(Order.customer)``."""
         if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK and forward O2O
             field = descriptor.field
@@ -250,7 +256,7 @@ class Registration:
         cls._vox_attachments = attachments
         cls._vox_contact_methods = contacts
 
-    def __init__(self, model=None):
+    def __init__(self, model: type | None = None):
         self.model = model
 
     def __repr__(self):
@@ -258,33 +264,35 @@ class Registration:
         return f"<{type(self).__name__} for {model}>"
 
     # -- declarations -----------------------------------------------------
-    def get_notifications(self):
+    def get_notifications(self) -> list[Notification]:
         return list(self._vox_notifications.values())
 
-    def get_notification(self, codename):
+    def get_notification(self, codename: str) -> Notification:
         try:
             return self._vox_notifications[codename]
         except KeyError:
             model = self.model._meta.label if self.model is not None else "?"
             raise LookupError(f"{model} has no notification {codename!r}") from None
 
-    def get_attachments(self):
+    def get_attachments(self) -> dict[str, Attachment]:
         return dict(self._vox_attachments)
 
-    def get_channels(self):
+    def get_channels(self) -> dict[str, Channel]:
         return {"": Channel.self(self)}
 
-    def get_supported_protocols(self):
+    def get_supported_protocols(self) -> list[str]:
         return list(self._vox_contact_methods)
 
-    def get_default_preference(self, instance, notification, protocol):
+    def get_default_preference(self, instance: Any, notification: vox_models.Notification,
+                               protocol: str) -> bool:
         """Whether ``instance`` gets ``notification`` (a models.Notification) on
         ``protocol`` when it has set no preference.  Override per owner, e.g.
         to keep new users off SMS until they opt in."""
         return notification.default_enabled
 
     # -- contacts ---------------------------------------------------------
-    def get_contacts(self, instance, protocol, notification):
+    def get_contacts(self, instance: Any, protocol: str,
+                     notification: vox_models.Notification | None) -> Iterator[Contact]:
         """Yield the Contacts of ``instance`` for ``protocol``."""
         name = self._vox_contact_methods.get(protocol)
         if name is None:
@@ -303,7 +311,7 @@ class Registration:
 
     # -- activity streams -----------------------------------------------------
     @provides_contacts("activity")
-    def activity_address(self, instance, notification):
+    def activity_address(self, instance: Any, notification: Any) -> Iterator[str]:
         """The instance's own IRI: its inbox on the activity backend (needs a regex)."""
         from django_vox import activities
 
@@ -338,16 +346,16 @@ class SignalRegistration(Registration):
 class RegistryEntry:
     """What ``objects[Model]`` returns."""
 
-    def __init__(self, model, registration, regex=None):
+    def __init__(self, model: type, registration: Registration, regex: str | None = None):
         self.model = model
         self.registration = registration
         self.regex = regex
 
-    def notify(self, instance, codename, *, actor=None, target=None):
+    def notify(self, instance: Any, codename: str, *, actor: Any = None,
+               target: Any = None) -> Any:
+        """Issue notification ``codename`` about ``instance``."""
         self.registration.get_notification(codename)  # declared in code?
-        from django_vox.models import Notification as NotificationModel
-
-        row = NotificationModel.objects.get_for_model(self.model, codename)
+        row = vox_models.Notification.objects.get_for_model(self.model, codename)
         return row.issue(instance, actor=actor, target=target)
 
 
@@ -358,7 +366,8 @@ class ObjectRegistry:
         self._entries = {}
         self._lock = threading.Lock()
 
-    def add(self, model, registration_class=Registration, *, regex):
+    def add(self, model: type, registration_class: type[Registration] = Registration, *,
+            regex: str | None) -> RegistryEntry:
         if not (isinstance(registration_class, type) and issubclass(registration_class, Registration)):
             raise TypeError(f"{registration_class!r} is not a Registration subclass")
         if regex is not None:
@@ -374,7 +383,7 @@ class ObjectRegistry:
             signals.post_delete.connect(_on_post_delete, sender=model, dispatch_uid=uid + "_delete")
         return entry
 
-    def remove(self, model):
+    def remove(self, model: type) -> None:
         with self._lock:
             self._entries.pop(model, None)
         uid = f"django_vox_{model._meta.label}"
@@ -387,22 +396,22 @@ class ObjectRegistry:
             entry = self._entries.get(model._meta.concrete_model)
         return entry
 
-    def __getitem__(self, model):
+    def __getitem__(self, model: type) -> RegistryEntry:
         entry = self._lookup(model)
         if entry is None:
             return RegistryEntry(model, Registration(model), None)
         return entry
 
-    def __contains__(self, model):
+    def __contains__(self, model: object) -> bool:
         return self._lookup(model) is not None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[RegistryEntry]:
         return iter(list(self._entries.values()))
 
-    def items(self):
+    def items(self) -> list[tuple[type, RegistryEntry]]:
         return list(self._entries.items())
 
-    def models(self):
+    def models(self) -> list[type]:
         return list(self._entries)
 
 

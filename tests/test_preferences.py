@@ -280,6 +280,17 @@ def test_domain_from_the_sites_framework(article, subs, make_template, committed
     assert locmem.outbox[0].body.startswith("https://sites.example.net/vox/unsubscribe/")
 
 
+def test_site_domain_written_with_its_scheme_gives_working_links(article, subs, make_template,
+                                                                committed, settings):
+    settings.SITE_DOMAIN, settings.SITE_SSL = "https://news.example.org/", False
+    make_template(Article, "published", recipients="c:subs", content="{{ unsubscribe_url }}")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    url = locmem.outbox[0].body
+    assert url.startswith("https://news.example.org/vox/unsubscribe/")
+    assert resolve(urlsplit(url).path).url_name == "unsubscribe"
+
+
 def test_no_domain_means_no_links_but_delivery_goes_on(article, subs, make_template,
                                                        committed, settings):
     settings.SITE_DOMAIN = None
