@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 MAX_LOCAL_IMPORTS = 12
-IRI_MODULE = "django_vox.activities.iri"
 # (importer, imported module or package): the lazy imports behind
 # Notification.issue()/issue_now()/preview(), Delivery.resend(),
 # FailedMessage.resend(), Activity.iri/as_document() and registry's
@@ -209,13 +208,6 @@ def test_no_import_cycle_of_three_or_more_modules():
               for group in strongly_connected(graph) if len(group) >= 3
               for cycle in [long_cycle(graph, group)] if cycle]
     assert not cycles, "import cycles through 3+ package modules:\n" + "\n".join(cycles)
-
-
-def test_iri_module_imports_nothing_from_the_package():
-    assert IRI_MODULE in MODULES, f"{IRI_MODULE} (IRI building and parsing) does not exist"
-    module = MODULES[IRI_MODULE]
-    assert module.imports == [], [f"{where(module, line)} imports {target}"
-                                  for target, line, _local in module.imports]
 
 
 # -- the checks themselves, on small made-up packages -------------------------
