@@ -17,9 +17,10 @@ NO_EXTRAS = {
     "test_activity_backend.py", "test_activity_documents.py", "test_activity_inbox.py",
     "test_activity_uris.py", "test_admin.py", "test_admin_actions.py",
     "test_admin_activity.py", "test_admin_safety.py", "test_deliverylog.py",
-    "test_foundation.py", "test_issuing.py", "test_preferences.py",
-    "test_preferences_views.py", "test_registry.py", "test_smoke.py", "test_sync.py",
-    "test_tasks_commands.py", "test_testing_helpers.py",
+    "test_foundation.py", "test_issuing.py", "test_layers.py", "test_layout.py",
+    "test_package_layout.py", "test_preferences.py", "test_preferences_views.py",
+    "test_registry.py", "test_smoke.py", "test_sync.py", "test_tasks_commands.py",
+    "test_testing_helpers.py",
 }
 
 pytest_plugins = [
