@@ -21,15 +21,13 @@ MAX_FUNCTION_LINES = 60
 MAX_LOCAL_IMPORTS = 12
 # (importer, imported module or package): the lazy imports behind
 # Notification.issue()/issue_now()/preview(), Delivery.resend(),
-# FailedMessage.resend(), Activity.iri/as_document() and registry's
-# Notification.issue().  Keep in step with ignore_imports in pyproject.toml.
+# FailedMessage.resend() and Activity.as_document().  Keep in step with
+# ignore_imports in pyproject.toml.
 FACADES = {
     ("django_vox.models", "django_vox.issuing"),
     ("django_vox.models", "django_vox.preview"),
     ("django_vox.models", "django_vox.resending"),
-    ("django_vox.models", "django_vox.activities.addresses"),
     ("django_vox.models", "django_vox.activities.documents"),
-    ("django_vox.registry", "django_vox.issuing"),
 }
 
 
