@@ -4,7 +4,7 @@ the delivery log.
 The lowest layer of the package: this module imports nothing of django-vox's
 at module level (only the plain ``messages`` dataclasses).  The conveniences
 that reach up (``Notification.issue``, ``issue_now``, ``preview``,
-``get_registration``, ``Delivery.resend``) import what they need when called.
+``Delivery.resend``) import what they need when called.
 """
 
 from __future__ import annotations
@@ -92,12 +92,6 @@ class Notification(models.Model):
 
     def get_target_model(self) -> type | None:
         return self.target_type.model_class() if self.target_type_id else None
-
-    def get_registration(self) -> Any:
-        """The :class:`~django_vox.registry.Registration` of this notification's model."""
-        from django_vox.registry import objects
-
-        return objects[self.get_object_model()].registration
 
     def issue(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue through DJANGO_VOX_ISSUE_METHOD (sending now, by default)."""

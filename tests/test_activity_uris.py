@@ -14,11 +14,6 @@ User = get_user_model()
 urlpatterns = []  # a URLconf without django_vox.urls, for the urn:uuid fallback
 
 
-@pytest.fixture
-def ann(db):
-    return User.objects.create(username="ann", email="ann@example.org")
-
-
 def test_reverse_uses_site_domain_with_https_by_default(settings, ann):
     settings.SITE_DOMAIN = "example.org"
     assert activities.reverse_iri(ann) == "https://example.org/users/ann/"

@@ -28,19 +28,8 @@ def _site_domain(settings):
 
 
 @pytest.fixture
-def ann(db):
-    return User.objects.create(username="ann", email="ann@example.org")
-
-
-@pytest.fixture
-def article(ann):
-    return Article.objects.create(author=ann, title="Hello")
-
-
-@pytest.fixture
-def subs(db):
-    return [Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org",
-                                      phone=f"+1555000000{i}") for i in range(3)]
+def subs(subscribers):
+    return subscribers
 
 
 def row(codename):

@@ -13,7 +13,8 @@ from django.urls import NoReverseMatch, reverse
 from django_vox import conf
 from django_vox.activities import iri as iris
 from django_vox.exceptions import ActivityIRIError
-from django_vox.registry import objects
+from django_vox.registry import object_iri_path as reverse_path
+from django_vox.registry import site_iri
 
 __all__ = [
     "ActivityIRIError", "absolute", "activity_iri", "activity_key_from_iri", "get_address",
@@ -33,25 +34,12 @@ def site_base() -> str:
 
 def absolute(path: str, *, encoded: bool = False) -> str:
     """An absolute IRI on this site for a path relative to the site root."""
-    return iris.absolute(site_base(), path, encoded=encoded)
+    return site_iri(path, encoded=encoded)
 
 
 def relative_path(iri: str) -> str | None:
     """The path of ``iri`` relative to the site root, or None when it is another site's."""
     return iris.relative_path(iri, site_base())
-
-
-def reverse_path(instance) -> str:
-    """The path (relative to the site root) where ``instance`` lives."""
-    model = type(instance)
-    regex = objects[model].regex
-    if not regex:
-        raise ActivityIRIError(
-            f"{model._meta.label} is registered without a regex, so its objects have no IRI.")
-    try:
-        return iris.object_path(instance, regex)
-    except ValueError as err:
-        raise ActivityIRIError(str(err)) from err
 
 
 def reverse_iri(instance) -> str:

@@ -6,12 +6,11 @@ import json
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from django_vox.activities.addresses import absolute, activity_iri, get_address, site_base
-from django_vox.registry import objects
+from django_vox.activities.addresses import activity_iri, get_address, site_base
+from django_vox.registry import default_activity_object, objects
 
 __all__ = [
     "ACTIVITY_TYPES", "AS_CONTEXT", "AS_MEDIA_TYPE", "activity_document", "activity_iri",
@@ -47,25 +46,6 @@ def format_datetime(value: datetime.datetime) -> str:
 def jsonable(data):
     """``data`` as plain JSON types (dates and UUIDs become strings)."""
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-def default_activity_object(instance) -> dict:
-    """A small AS2 object for ``instance``: type, id (when it has an IRI), name, url."""
-    user_model = get_user_model()
-    is_person = isinstance(instance, user_model)
-    document = {"type": "Person" if is_person else "Object"}
-    iri = get_address(instance)
-    if iri:
-        document["id"] = iri
-    name = instance.get_username() if is_person else str(instance)
-    if name:
-        document["name"] = name
-    get_url = getattr(instance, "get_absolute_url", None)
-    if callable(get_url):
-        url = get_url()
-        if url:
-            document["url"] = url if "://" in url else absolute(url, encoded=True)
-    return document
 
 
 def get_activity_object(instance) -> dict | None:
