@@ -154,3 +154,12 @@ def test_one_time_preview_uses_the_selected_objects(admin_client, published):
     refused = admin_client.post(url, {"content_type": ct.pk, "ids": [ada.pk],
                                       "backend": "nope", "content": "x"})
     assert refused.status_code == 400 and "Choose an enabled backend" in refused.json()["error"]
+
+
+def test_flags_of_code_notifications_read_in_words(admin_client, published):
+    html = admin_client.get(change_url(published)).content.decode()
+    assert "No: recipients may turn it off" in html
+    assert "Yes: sent unless a recipient turns it off" in html
+    assert "Yes: the developers keep it in step with the code" in html
+    assert "icon-no.svg" not in html and "icon-yes.svg" not in html
+    assert "<title>An article was published | Change notification" in html

@@ -27,10 +27,36 @@ class TemplateInline(admin.StackedInline):
     fields = ["backend", "recipients", "from_address", "subject", "content", "attachments",
               "bulk", "enabled"]
 
+    #: What users who may only view see instead of the stored codes.
+    READ_ONLY_WORDS = {"backend": "backend_name", "recipients": "recipient_words"}
+
     @admin.display(description=_("attachments"))
     def attachments(self, template):
-        """Read-only display (users who may only view): the attachment keys."""
-        return ", ".join(a.key for a in template.attachments.all()) if template.pk else "-"
+        """Read-only display (users who may only view): the attachments by name."""
+        if not template.pk:
+            return "-"
+        names = dict(introspection.attachment_choices(template.notification))
+        return ", ".join(names.get(a.key, a.key) for a in template.attachments.all()) or "-"
+
+    @admin.display(description=_("backend"))
+    def backend_name(self, template):
+        return words.backend_name(template.backend)
+
+    @admin.display(description=_("recipients"))
+    def recipient_words(self, template):
+        return words.recipient_words(template.notification, template.get_recipient_keys())
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [self.READ_ONLY_WORDS.get(name, name) for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += list(self.READ_ONLY_WORDS.values())
+        return readonly
 
     def get_formset(self, request, obj=None, **kwargs):
         # Give each form the notification, so recipients and attachments are its own.
@@ -111,10 +137,37 @@ class NotificationAdmin(admin.ModelAdmin):
     def template_count(self, obj):
         return obj.template_count
 
+    #: Flags shown in words where they cannot be changed (not ✔/✖).
+    FLAG_WORDS = {"required": "required_words", "default_enabled": "default_enabled_words",
+                  "from_code": "from_code_words"}
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.from_code:
-            return self.CODE_FIELDS + ["from_code"]
-        return ["from_code"]
+            return [self.FLAG_WORDS.get(name, name) for name in self.CODE_FIELDS + ["from_code"]]
+        return ["from_code_words"]
+
+    def get_fields(self, request, obj=None):
+        read_only = set(self.get_readonly_fields(request, obj))
+        return [self.FLAG_WORDS[name] if self.FLAG_WORDS.get(name) in read_only else name
+                for name in self.fields]
+
+    @admin.display(description=_("required"))
+    def required_words(self, obj):
+        if obj.required:
+            return gettext("Yes: always sent, recipients cannot turn it off")
+        return gettext("No: recipients may turn it off")
+
+    @admin.display(description=_("enabled by default"))
+    def default_enabled_words(self, obj):
+        if obj.default_enabled:
+            return gettext("Yes: sent unless a recipient turns it off")
+        return gettext("No: sent only to recipients who turn it on")
+
+    @admin.display(description=_("declared in code"))
+    def from_code_words(self, obj):
+        if obj is not None and obj.from_code:
+            return gettext("Yes: the developers keep it in step with the code")
+        return gettext("No: made by hand in the admin")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -150,6 +203,7 @@ class NotificationAdmin(admin.ModelAdmin):
         name = self.admin_site.name
         return {
             "vox_notification_name": words.notification_name(notification),
+            "subtitle": words.notification_name(notification),  # not str(): codes
             "vox_editor": {
                 "backends": backend_info(),
                 "variables": introspection.variables(notification),
