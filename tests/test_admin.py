@@ -49,7 +49,7 @@ def test_changelist_shows_columns_and_template_count(admin_client, published, ma
     response = admin_client.get(reverse("admin:django_vox_notification_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
-    for header in ("Notification", "Object type", "Recipients may turn it off", "Templates",
+    for header in ("Notification", "About", "Recipients may turn it off", "Templates",
                    "Last updated"):
         assert header in html
     assert "No, always sent" in html  # the required "urgent", in words

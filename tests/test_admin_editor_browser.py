@@ -178,3 +178,29 @@ def test_template_headings_are_words_that_follow_the_form(page, published):
     box.check()
     first_label = box.locator("xpath=..").inner_text().strip()
     expect(heading).to_contain_text(first_label)
+
+
+def test_the_editor_speaks_the_catalogs_language(page, published):
+    """editor.js takes its words from gettext: django-vox's JavaScript catalog
+    (here answered by the test with two German words) changes them."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    # As a catalog with translations does, it installs gettext (the admin's
+    # jQuery setup replaces window.django, so a catalog cannot just add words).
+    catalog = ('const words = {"Preview": "Vorschau", "Bold": "Fett"};'
+               'window.gettext = function (text) { return words[text] || text; };')
+    page.route("**/django_vox/notification/jsi18n/",
+               lambda route: route.fulfill(body=catalog, content_type="text/javascript"))
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    expect(row.locator(".vox-preview-title")).to_have_text("Vorschau")
+    expect(row.get_by_role("button", name="Fett", exact=True)).to_have_count(1)
+    assert page.js_errors == []
+
+
+def test_the_catalog_url_answers(page, published):
+    log_in(page)
+    response = page.request.get("/admin/django_vox/notification/jsi18n/")
+    assert response.ok and "django.gettext" in response.text()

@@ -41,6 +41,7 @@ CODES = re.compile(r"\blocmem(-[\w-]+)?\b|\b(c|se|re):[a-z_]+\b|\[[\w-]+\]")
 
 
 def assert_no_codes(page):
+    page.wait_for_load_state("load")  # after the page's scripts have set it up
     text = page.locator("body").inner_text()
     found = CODES.search(text)
     assert found is None, f"{found.group()!r} shown on {page.url}"

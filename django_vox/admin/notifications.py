@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
+from django.utils.text import capfirst
+from django.views.i18n import JavaScriptCatalog
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +68,7 @@ class TemplateInline(admin.StackedInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["name", "object_type", "who_can_turn_off", "template_count", "last_updated"]
+    list_display = ["name", "about", "who_can_turn_off", "template_count", "last_updated"]
     list_filter = [("object_type", admin.RelatedOnlyFieldListFilter), "required", "from_code"]
     search_fields = ["codename", "description"]
     fields = ["codename", "object_type", "description", "actor_type", "target_type", "required",
@@ -85,6 +87,10 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("notification"), ordering="description")
     def name(self, obj):
         return words.notification_name(obj)
+
+    @admin.display(description=_("about"), ordering="object_type__model")
+    def about(self, obj):
+        return capfirst(obj.object_type.name) if obj.object_type_id else "—"
 
     @admin.display(description=_("recipients may turn it off"), ordering="required")
     def who_can_turn_off(self, obj):
@@ -180,6 +186,8 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_search"),
             path("one-time-preview/", wrap(views.one_time_preview_view),
                  name="django_vox_one_time_preview"),
+            path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
+                 name="django_vox_jsi18n"),
         ] + super().get_urls()
 
     def preview_view(self, request, object_id):

@@ -37,26 +37,32 @@
   /* How long the editor may pause before the preview refreshes (ms). */
   var PREVIEW_DELAY = 400;
 
-  /* [label, accessible name, text before, text after] */
-  var TOOLBARS = {
-    html: [
-      ["B", _("Bold"), "<strong>", "</strong>"],
-      ["I", _("Italic"), "<em>", "</em>"],
-      ["¶", _("Paragraph"), "<p>", "</p>"],
-      [_("Link"), _("Link"), '<a href="https://">', "</a>"],
-      [_("List"), _("Bulleted list"), "<ul>\n  <li>", "</li>\n</ul>"]
-    ],
-    markdown: [
-      ["B", _("Bold"), "**", "**"],
-      ["I", _("Italic"), "_", "_"],
-      ["H", _("Heading"), "## ", ""],
-      [_("Link"), _("Link"), "[", "](https://)"],
-      [_("List"), _("Bulleted list"), "- ", ""]
-    ],
-    basic: []
-  };
+  /* [label, accessible name, text before, text after]; built when the page
+   * is set up, so catalogs loaded after this script still translate them. */
+  function toolbars() {
+    return {
+      html: [
+        ["B", _("Bold"), "<strong>", "</strong>"],
+        ["I", _("Italic"), "<em>", "</em>"],
+        ["¶", _("Paragraph"), "<p>", "</p>"],
+        [_("Link"), _("Link"), '<a href="https://">', "</a>"],
+        [_("List"), _("Bulleted list"), "<ul>\n  <li>", "</li>\n</ul>"]
+      ],
+      markdown: [
+        ["B", _("Bold"), "**", "**"],
+        ["I", _("Italic"), "_", "_"],
+        ["H", _("Heading"), "## ", ""],
+        [_("Link"), _("Link"), "[", "](https://)"],
+        [_("List"), _("Bulleted list"), "- ", ""]
+      ],
+      basic: []
+    };
+  }
 
-  var EDITOR_NAMES = {html: _("HTML"), markdown: _("Markdown"), basic: _("Plain text")};
+  function editorName(editorType) {
+    var names = {html: _("HTML"), markdown: _("Markdown"), basic: _("Plain text")};
+    return names[editorType] || editorType;
+  }
 
   function field(row, name) {
     return row.querySelector(".field-" + name);
@@ -113,8 +119,8 @@
     bar.setAttribute("data-editor", editorType);
     bar.setAttribute("role", "toolbar");
     bar.setAttribute("aria-label", _("Formatting"));
-    bar.appendChild(element("span", "vox-editor-name", EDITOR_NAMES[editorType] || editorType));
-    (TOOLBARS[editorType] || []).forEach(function (spec) {
+    bar.appendChild(element("span", "vox-editor-name", editorName(editorType)));
+    (toolbars()[editorType] || []).forEach(function (spec) {
       var button = element("button", "vox-tool", spec[0]);
       button.type = "button";
       button.setAttribute("aria-label", spec[1]);
