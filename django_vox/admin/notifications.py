@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.text import capfirst
-from django.views.i18n import JavaScriptCatalog
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from django_vox.admin import introspection, views, words
 from django_vox.admin.checks import overlapping_templates
