@@ -204,3 +204,21 @@ def test_the_catalog_url_answers(page, published):
     log_in(page)
     response = page.request.get("/admin/django_vox/notification/jsi18n/")
     assert response.ok and "django.gettext" in response.text()
+
+
+def test_backends_that_need_a_form_say_so_under_the_content(page, published, settings):
+    from playwright.sync_api import expect
+
+    settings.DJANGO_VOX_BACKENDS = [*BACKENDS, "django_vox.backends.json_webhook.Backend"]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    expect(page.locator("#templates-1 .vox-backend-help")).to_contain_text("160 characters")
+    row = page.locator("#templates-0")
+    help_text = row.locator(".vox-backend-help")
+    expect(help_text).to_be_hidden()  # HTML email needs no help
+    row.get_by_label("backend").select_option(label="JSON webhook")
+    expect(help_text).to_be_visible()
+    expect(help_text).to_contain_text("key: value")
+    expect(row.locator("textarea[name=templates-0-content]")).to_have_attribute(
+        "aria-describedby", re.compile("backend-help"))

@@ -144,6 +144,20 @@
     content.classList.remove("vox-editor-html", "vox-editor-markdown", "vox-editor-basic");
     content.classList.add("vox-editor-" + editorType);
     buildToolbar(row, content, editorType);
+    showHelp(row, content, info ? info.help : "");
+  }
+
+  /* What the backend expects of the content (e.g. "key: value" lines). */
+  function showHelp(row, content, text) {
+    var help = row.querySelector(".vox-backend-help");
+    if (!help) {
+      help = element("div", "help vox-backend-help");
+      help.id = content.id + "-backend-help";
+      content.parentNode.insertBefore(help, content.nextSibling);
+      content.setAttribute("aria-describedby", help.id);
+    }
+    help.textContent = text || "";
+    show(help, !!text);
   }
 
   /* -- the variable picker ----------------------------------------------- */
