@@ -38,6 +38,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     USE_FROM_ADDRESS = True
     EDITOR_TYPE = "basic"
     REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_POSTMARK_ENDPOINT",)
 
     def get_default_from_address(self):
         return settings.DEFAULT_FROM_EMAIL

@@ -18,7 +18,7 @@ from django_vox.http import HttpSessionMixin
 
 __all__ = ["Backend"]
 
-HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}\Z")
 CREDENTIALS = ("DJANGO_VOX_TWITTER_CONSUMER_KEY", "DJANGO_VOX_TWITTER_CONSUMER_SECRET",
                "DJANGO_VOX_TWITTER_TOKEN_KEY", "DJANGO_VOX_TWITTER_TOKEN_SECRET")
 
