@@ -203,9 +203,23 @@ def _transport_error(err, what, url, timeout, expired):
                                    TimeoutError)):
         return TransientSendError(f"{what} to {_safe(url)} timed out: it took longer than "
                                   f"{timeout}s (DJANGO_VOX_HTTP_TIMEOUT)")
+    if isinstance(err, requests.exceptions.SSLError):
+        return PermanentSendError(f"{what} to {_safe(url)} failed TLS verification: "
+                                  f"{_ssl_reason(err)}")
     if isinstance(err, (requests.ConnectionError, urllib3.exceptions.ProtocolError, OSError)):
         return TransientSendError(f"{what} to {_safe(url)} could not connect")
     return PermanentSendError(f"{what} to {_safe(url)} failed: {type(err).__name__}")
+
+
+def _ssl_reason(err):
+    """The innermost SSL error's text (requests and urllib3 wrap it)."""
+    for _depth in range(5):
+        inner = err.args[0] if err.args and isinstance(err.args[0], BaseException) \
+            else getattr(err, "reason", None)
+        if not isinstance(inner, BaseException):
+            break
+        err = inner
+    return str(err)[:200]
 
 
 def _read_capped(response, deadline):

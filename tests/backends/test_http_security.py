@@ -9,6 +9,7 @@ the test names below resolve to the addresses given, IP literals and
 import ipaddress
 import logging
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +23,7 @@ from django_vox.http import MAX_ERROR_CHARS, MAX_RESPONSE_BYTES, HttpSession, va
 from django_vox.messages import Message
 from django_vox.models import Delivery, SiteContact
 from tests.backends.raw_http import RawHttpServer, drip_body, drip_headers, huge_body
+from tests.fixtures.xmpp import make_certificate
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 
@@ -333,3 +335,32 @@ def test_credentials_sent_are_stripped_from_an_echoed_body(httpserver, settings)
         postmark_email.Backend().send("ann@example.org", Message(subject="a", data={}))
     assert "pm-5ecret-token-value" not in str(info.value)
     assert "[redacted]" in str(info.value)
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a certificate for internal.test only."""
+    make_certificate(tmp_path, "internal.test")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "internal.test.crt", tmp_path / "internal.test.key")
+    server = HTTPServer(host="127.0.0.1", ssl_context=context)
+    server.start()
+    server.ca_file = str(tmp_path / "internal.test.crt")
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_a_pinned_https_connection_still_verifies_the_name(strict, tls_server, resolver):
+    """Connecting to the checked address keeps TLS about the name in the URL."""
+    strict.DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    tls_server.expect_request("/tls").respond_with_json({"ok": True})
+    session = HttpSession()
+    session.request("POST", f"https://internal.test:{tls_server.port}/tls",
+                    verify=tls_server.ca_file)
+    assert len(tls_server.log) == 1
+    assert tls_server.log[0][0].headers["Host"] == f"internal.test:{tls_server.port}"
+    with pytest.raises(PermanentSendError, match="failed TLS verification: .*127.0.0.1"):
+        session.request("POST", f"https://127.0.0.1:{tls_server.port}/tls",
+                        verify=tls_server.ca_file)
+    assert len(tls_server.log) == 1
