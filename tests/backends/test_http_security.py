@@ -364,3 +364,16 @@ def test_a_pinned_https_connection_still_verifies_the_name(strict, tls_server, r
         session.request("POST", f"https://127.0.0.1:{tls_server.port}/tls",
                         verify=tls_server.ca_file)
     assert len(tls_server.log) == 1
+
+
+def test_a_postmark_error_in_a_200_answer_is_cleaned_too(httpserver, settings):
+    settings.DJANGO_VOX_POSTMARK_TOKEN = "pm-token"
+    settings.DJANGO_VOX_POSTMARK_ENDPOINT = httpserver.url_for("/")
+    httpserver.expect_request("/email/withTemplate").respond_with_json(
+        {"ErrorCode": 300, "Message": "bad model: password=hunter2 " + "y" * 2000 + "TAIL-MARKER"})
+    with pytest.raises(PermanentSendError) as info:
+        postmark_email.Backend().send("ann@example.org", Message(subject="a", data={}))
+    assert info.value.code == 300
+    assert "password=[redacted]" in str(info.value)
+    for leak in ("hunter2", "TAIL-MARKER"):
+        assert leak not in str(info.value) and leak not in info.value.body
