@@ -68,7 +68,7 @@ def http_peer(settings, server):
     base = server.url_for("/")
     settings.DJANGO_VOX_POSTMARK_ENDPOINT = base
     settings.DJANGO_VOX_TWILIO_API_BASE = base
-    settings.DJANGO_VOX_TWITTER_API_BASE = server.url_for("/1.1")
+    settings.DJANGO_VOX_TWITTER_API_BASE = base
 
 
 def http_failure(server, transient):
@@ -116,13 +116,6 @@ def _activity_address(peer):
     user, _created = get_user_model().objects.get_or_create(
         username="ann", defaults={"email": "ann@example.org"})
     return activities.reverse_iri(user)
-
-
-def skip_unless_on_the_deliver_hook(case):
-    """Backends still overriding ``send`` itself (twitter, until it moves to
-    X API v2 on ``deliver``) run the rest of the contract but not this part."""
-    if "send" in vars(case.cls):
-        pytest.skip(f"{case.id} overrides send(), not on the deliver() hook yet")
 
 
 CASES = [
@@ -260,7 +253,6 @@ def delivered(case):
 
 
 def test_backend_takes_keyword_options(case):
-    skip_unless_on_the_deliver_hook(case)
     backend = case.cls(fail_silently=True, label="x")
     assert backend.options == {"fail_silently": True, "label": "x"}
     assert not backend.is_open
@@ -334,7 +326,6 @@ def test_failures_are_mapped_to_transient_or_permanent(case, settings, monkeypat
 
 def test_transport_errors_become_transient_send_errors_naming_the_address(case, monkeypatch):
     """The base class maps what ``deliver`` lets through (here: a reset connection)."""
-    skip_unless_on_the_deliver_hook(case)
     monkeypatch.setattr(case.cls, "deliver", _broken_transport)
     backend = case.cls()
     message = build(case, backend)
@@ -350,7 +341,6 @@ def test_transport_errors_become_transient_send_errors_naming_the_address(case, 
 
 
 def test_send_errors_from_deliver_pass_through_unchanged(case, monkeypatch):
-    skip_unless_on_the_deliver_hook(case)
     refused = PermanentSendError("the provider said no", status=400)
 
     def deliver(self, address, message):
