@@ -266,10 +266,10 @@ def _secrets_of(url, kwargs):
     if isinstance(auth, tuple):
         secrets.extend(str(part) for part in auth)
     client = getattr(auth, "client", None)  # requests-oauthlib's OAuth1
-    for name in ("client_secret", "resource_owner_secret", "resource_owner_key"):
+    for name in ("client_key", "client_secret", "resource_owner_key", "resource_owner_secret"):
         secrets.append(str(getattr(client, name, "") or ""))
     secrets.extend(str(conf.get(name) or "") for name in conf.DEFAULTS
-                   if re.search("TOKEN|SECRET|PASSWORD", name))
+                   if re.search("TOKEN|SECRET|PASSWORD|_KEY", name))
     return secrets
 
 
