@@ -244,14 +244,21 @@ def _read_capped(response, deadline):
 
 # -- what may be shown -----------------------------------------------------------
 def clean_body(text: str | None, secrets: Iterable[str] = ()) -> str:
-    """At most MAX_ERROR_CHARS of a response body, with ``secrets`` and
-    anything that looks like a credential (``password=...``, ``"token": ...``)
-    replaced, for errors and logs."""
+    """At most MAX_ERROR_CHARS of a response body, with ``secrets``, the
+    credentials in django-vox's settings and anything written like a
+    credential (``password=...``, ``"token": ...``) replaced, for errors and logs."""
     text = (text or "")[:MAX_ERROR_CHARS + 200]
+    secrets = {*secrets, *_configured_secrets()}
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     text = _SECRET_PAIR.sub(lambda match: match.group(1) + REDACTED, text)
     return text[:MAX_ERROR_CHARS]
+
+
+def _configured_secrets():
+    """The credentials in django-vox's settings (tokens, secrets, passwords, keys)."""
+    return [str(conf.get(name) or "") for name in conf.DEFAULTS
+            if re.search("TOKEN|SECRET|PASSWORD|_KEY", name)]
 
 
 def _secrets_of(url, kwargs):
@@ -268,8 +275,6 @@ def _secrets_of(url, kwargs):
     client = getattr(auth, "client", None)  # requests-oauthlib's OAuth1
     for name in ("client_key", "client_secret", "resource_owner_key", "resource_owner_secret"):
         secrets.append(str(getattr(client, name, "") or ""))
-    secrets.extend(str(conf.get(name) or "") for name in conf.DEFAULTS
-                   if re.search("TOKEN|SECRET|PASSWORD|_KEY", name))
     return secrets
 
 

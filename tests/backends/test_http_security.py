@@ -19,7 +19,13 @@ from pytest_httpserver import HTTPServer
 
 from django_vox.backends import json_webhook, postmark_email, slack, twilio
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
-from django_vox.http import MAX_ERROR_CHARS, MAX_RESPONSE_BYTES, HttpSession, validate_url
+from django_vox.http import (
+    MAX_ERROR_CHARS,
+    MAX_RESPONSE_BYTES,
+    HttpSession,
+    clean_body,
+    validate_url,
+)
 from django_vox.messages import Message
 from django_vox.models import Delivery, SiteContact
 from tests.backends.raw_http import RawHttpServer, drip_body, drip_headers, huge_body
@@ -377,3 +383,17 @@ def test_a_postmark_error_in_a_200_answer_is_cleaned_too(httpserver, settings):
     assert "password=[redacted]" in str(info.value)
     for leak in ("hunter2", "TAIL-MARKER"):
         assert leak not in str(info.value) and leak not in info.value.body
+
+
+@pytest.mark.parametrize("text, leak", [
+    ("Authorization: Bearer abc.def.ghi", "abc.def.ghi"),
+    ('{"api_key": "k-123", "ok": false}', "k-123"),
+    ("db_password=hunter2&user=x", "hunter2"),
+    ("Set-Cookie: session=s-42; Path=/", "s-42"),
+    ("token is tw-token-value, as configured", "tw-token-value"),
+])
+def test_clean_body_strips_credentials(settings, text, leak):
+    settings.DJANGO_VOX_TWILIO_AUTH_TOKEN = "tw-token-value"
+    cleaned = clean_body(text, ["unrelated-secret"])
+    assert leak not in cleaned and "[redacted]" in cleaned
+    assert clean_body("z" * 5000) == "z" * MAX_ERROR_CHARS
