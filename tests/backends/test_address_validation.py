@@ -48,7 +48,8 @@ def test_twitter_handles_match_whole(handle):
 
 @pytest.mark.parametrize("address", ["http://[::1", "http://example.org:99999/", "https:///x",
                                      "javascript:alert(1)", "//example.org/x",
-                                     "http://exa mple.org/", "\thttp://example.org/"])
+                                     "http://exa mple.org/", "\thttp://example.org/",
+                                     "127.0.0.1:6379", "redis://127.0.0.1:6379/0"])
 def test_malformed_urls_are_refused(address):
     with pytest.raises(InvalidAddress):
         validate_url(address)
