@@ -71,3 +71,8 @@ DJANGO_VOX_BACKENDS = [
 DJANGO_VOX_THROW_EXCEPTIONS = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The backend tests run their HTTP peers on this machine: let data-sourced
+# URLs (webhook, Slack) reach them.  The security tests empty these.
+DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]
+DJANGO_VOX_HTTP_ALLOWED_HOSTS = ["localhost"]

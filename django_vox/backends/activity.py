@@ -15,6 +15,7 @@ an inbox item twice.
 
 import hashlib
 import json
+import re
 import uuid
 
 from django.utils import timezone
@@ -27,6 +28,9 @@ from django_vox.exceptions import InvalidAddress, PermanentSendError
 from django_vox.messages import Message
 
 __all__ = ["Backend"]
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class Backend(BaseBackend):
@@ -82,7 +86,8 @@ class Backend(BaseBackend):
 
     @staticmethod
     def _is_iri(address):
-        return isinstance(address, str) and address.startswith(("http://", "https://"))
+        return (isinstance(address, str) and address.startswith(("http://", "https://"))
+                and not _CONTROL.search(address))
 
     def deliver(self, address, message):
         self.send_message("", [address], message)

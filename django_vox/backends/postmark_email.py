@@ -15,7 +15,7 @@ from django_vox import conf, rendering
 from django_vox.backends._email import validate_email_address
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import PermanentSendError, SendError
-from django_vox.http import HttpSessionMixin
+from django_vox.http import HttpSessionMixin, clean_body
 from django_vox.messages import Message
 
 __all__ = ["Backend", "parse_model_lines"]
@@ -38,6 +38,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     USE_FROM_ADDRESS = True
     EDITOR_TYPE = "basic"
     REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_POSTMARK_ENDPOINT",)
 
     def get_default_from_address(self):
         return settings.DEFAULT_FROM_EMAIL
@@ -111,6 +112,6 @@ def _json(text):
 def _postmark_error(error_class, status, body):
     """A send error with Postmark's ErrorCode and Message."""
     answer = _json(body)
-    detail = answer.get("Message") or (body or "")[:500]
+    detail = clean_body(str(answer.get("Message") or body or ""))
     return error_class(f"Postmark refused the email: {detail}", status=status,
-                       code=answer.get("ErrorCode"), body=body)
+                       code=answer.get("ErrorCode"), body=clean_body(body))
