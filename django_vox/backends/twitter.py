@@ -48,6 +48,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     DEPENDS = ("requests_oauthlib",)
     EXTRA = "twitter"
     REQUIRED_SETTINGS = CREDENTIALS
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_TWITTER_API_BASE",)
 
     def __init__(self, **options):
         super().__init__(**options)
