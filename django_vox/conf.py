@@ -24,6 +24,8 @@ DEFAULTS = {
     "DJANGO_VOX_TASK_BACKEND": "default",
     "DJANGO_VOX_HTTP_TIMEOUT": 10,
     "DJANGO_VOX_BATCH_SIZE": 1000,
+    "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
+    "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
     "DJANGO_VOX_EMAIL_MAILER": "default",
     "DJANGO_VOX_MARKDOWN_EXTRAS": [],
     "DJANGO_VOX_POSTMARK_TOKEN": None,
