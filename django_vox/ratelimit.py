@@ -54,6 +54,8 @@ SLOWDOWN_SECONDS = 60
 MAX_SLOWDOWN = 8
 #: The longest pause a Retry-After can impose (seconds).
 MAX_PAUSE = 3600
+#: The longest stretch :meth:`RateLimiter.acquire` sleeps between calls of its ``on_wait``.
+WAIT_SLICE = 30.0
 #: The pause after a 429 that said nothing about when to come back.
 DEFAULT_PAUSE = 1.0
 
@@ -214,11 +216,20 @@ class RateLimiter:
             self.cache.set(self._key("hint"), slot, _timeout(delay + interval))
         return delay
 
-    def acquire(self, count: int = 1) -> float:
-        """Wait until ``count`` more messages may be sent; return the wait."""
-        delay = self.reserve(count)
-        if delay > 0:
-            self.sleep(delay)
+    def acquire(self, count: int = 1, on_wait: Callable[[], None] | None = None) -> float:
+        """Wait until ``count`` more messages may be sent; return the wait.
+
+        ``on_wait`` is called before each stretch of at most
+        :data:`WAIT_SLICE` seconds of waiting (the pipeline keeps the rows
+        it is waiting to send from looking abandoned).
+        """
+        delay = remaining = self.reserve(count)
+        while remaining > 0:
+            step = min(remaining, WAIT_SLICE) if on_wait is not None else remaining
+            if on_wait is not None:
+                on_wait()
+            self.sleep(step)
+            remaining -= step
         return delay
 
     def throttled(self, retry_after: float | None = None) -> None:

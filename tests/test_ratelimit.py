@@ -21,6 +21,7 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.utils import timezone
 
 from django_vox import checks, ratelimit
 from django_vox.backends import locmem
@@ -234,10 +235,23 @@ class ThrottledBackend(locmem.Backend):
         super().send(address, message)
 
 
+class AgingBackend(locmem.Backend):
+    """Notes how long ago its row was last touched when each message goes out."""
+
+    ID = "aging"
+    ages: list = []
+
+    def send(self, address, message):
+        row = Delivery.objects.get(to_addresses=[address])
+        type(self).ages.append((timezone.now() - row.updated_at).total_seconds())
+        super().send(address, message)
+
+
 @pytest.fixture
 def limited(settings, clock, monkeypatch):
     settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.locmem.Backend",
-                                    "tests.test_ratelimit.ThrottledBackend"]
+                                    "tests.test_ratelimit.ThrottledBackend",
+                                    "tests.test_ratelimit.AgingBackend"]
     settings.DJANGO_VOX_RATE_LIMIT_CACHE = "vox-rate"
     settings.CACHES = {**settings.CACHES, "vox-rate": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -288,6 +302,32 @@ def test_a_429_in_the_pipeline_slows_the_bucket(limited, make_template, committe
     assert ratelimit.time.time() == pytest.approx(START + 5.1 + 0.2)
     bucket = ratelimit.limiter_for("throttled")
     assert bucket.slowdown() == 2
+
+
+@pytest.mark.django_db
+def test_rows_waiting_for_a_slow_limit_do_not_look_abandoned(limited, make_template,
+                                                             committed):
+    # Recovery takes queued rows untouched for 15 minutes for abandoned ones; at
+    # one message a minute the 20th would wait 19 minutes without being touched.
+    limited.DJANGO_VOX_RATE_LIMITS = {"aging": "1/m"}
+    AgingBackend.ages = []
+    article = make_article("Slow", subscribers=20)
+    make_template(Article, "published", backend="aging", recipients="c:subs", content="hi")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    assert ratelimit.time.time() == pytest.approx(START + 19 * 60)
+    assert len(AgingBackend.ages) == 20
+    assert max(AgingBackend.ages) <= 60 + ratelimit.WAIT_SLICE
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 20
+
+
+def test_acquire_calls_on_wait_between_slices(clock):
+    calls = []
+    bucket = limiter("1/h", clock=clock)
+    bucket.acquire(on_wait=lambda: calls.append(ratelimit.time.time()))
+    assert calls == []  # the first turn is now: no wait
+    bucket.acquire(on_wait=lambda: calls.append(ratelimit.time.time() - START))
+    assert calls == approx([30.0 * i for i in range(120)])  # an hour in slices of 30 s
 
 
 # -- across processes ----------------------------------------------------------------

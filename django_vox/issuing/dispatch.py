@@ -13,6 +13,7 @@ handed to it instead of being marked failed.  Issuing never imports the tasks.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
@@ -34,6 +35,9 @@ RetryScheduler = Callable[[dict, datetime], None]
 
 describe_error = deliverylog.describe_error
 
+#: How often rows waiting for a rate limit are touched (seconds).
+FRESH_SECONDS = 60
+
 
 class BackendSession:
     """One backend, opened once, sending rows of the delivery log.
@@ -48,6 +52,9 @@ class BackendSession:
         #: The backend's DJANGO_VOX_RATE_LIMITS entry, shared by every process.
         self.limiter = ratelimit.limiter_for(self.backend.ID)
         self.schedule_retry = schedule_retry
+        #: Rows of the current send() not yet sent, and when they were last touched.
+        self._waiting: dict = {}
+        self._touched_at = 0.0
         self.open_error: BaseException | None = None
 
     @property
@@ -78,7 +85,7 @@ class BackendSession:
             raise self.open_error
         to = row.to_addresses
         if self.limiter is not None:
-            self.limiter.acquire(len(to))
+            self.limiter.acquire(len(to), on_wait=self._keep_fresh)
         if len(to) == 1:
             self.backend.send(to[0], message)
         else:
@@ -98,7 +105,7 @@ class BackendSession:
     def _attempt_many(self, pairs: list) -> list:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
-            self.limiter.acquire(len(pairs))
+            self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
         items = [(row.to_addresses[0], message) for row, message in pairs]
         try:
             results = list(self.backend.send_many(items))
@@ -112,6 +119,15 @@ class BackendSession:
         for error in results:
             self._note_throttling(error)
         return [(row, error) for (row, _message), error in zip(pairs, results)]
+
+    def _keep_fresh(self) -> None:
+        """While waiting for the rate limit, renew the rows still to be sent
+        once a minute: recovery takes queued rows untouched for longer than
+        ``django_vox.tasks.STALE_AFTER`` for abandoned ones."""
+        now = time.time()
+        if now - self._touched_at >= FRESH_SECONDS:
+            deliverylog.touch(list(self._waiting.values()), timezone.now())
+            self._touched_at = now
 
     def _note_throttling(self, err) -> None:
         """A 429 from the provider slows the backend's rate limit down."""
@@ -140,7 +156,12 @@ class BackendSession:
         Returns ``(number sent, [(row, error) ...])``.
         """
         sent, failed = [], []
-        for outcomes in self._outcomes(list(zip(rows, messages, strict=True))):
+        pairs = list(zip(rows, messages, strict=True))
+        self._waiting = {row.pk: row for row, _message in pairs}
+        self._touched_at = time.time()  # written or claimed just now
+        for outcomes in self._outcomes(pairs):
+            for row, _error in outcomes:
+                self._waiting.pop(row.pk, None)
             done = [row for row, error in outcomes if error is None]
             failed.extend((row, error) for row, error in outcomes if error is not None)
             sent.extend(done)
