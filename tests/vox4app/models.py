@@ -66,6 +66,13 @@ class UserRegistration(Registration):
     def has_activity_endpoint(self, instance):
         return True
 
+    # -- not from the docs: a vCard, for nested attachment keys (object.author.vcard)
+    vcard = Attachment(attr="vcard_text", mime_string="text/vcard", label=_("Contact Info"))
+
+    @staticmethod
+    def vcard_text(instance):
+        return f"BEGIN:VCARD\nFN:{instance.get_full_name()}\nEND:VCARD\n"
+
 
 class PurchaseOrder(models.Model):
 

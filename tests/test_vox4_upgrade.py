@@ -1,0 +1,158 @@
+"""The upgrade settings and the 4.x names restored on the new layout:
+DJANGO_VOX_SEND_ON_COMMIT, DJANGO_VOX_SYNC_ON_MIGRATE, OneTimeNotification,
+Registration._get_object_address, nested attachment keys, the built-in
+backends' 4.x class-level calls."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import TestCase, override_settings
+
+from django_vox import manual
+from django_vox.backends import html_email, locmem, markdown_email
+from django_vox.backends import json_webhook as json_webhook_backend
+from django_vox.models import Notification, OneTimeNotification, SiteContact
+from django_vox.registry import Registration, objects, provides_contacts
+from tests.vox4app.models import Page2, PurchaseOrder, User, UserRegistration
+
+LOCMEM = ["django_vox.backends.locmem.Backend", "django_vox.backends.locmem.SmsBackend"]
+
+
+# -- DJANGO_VOX_SEND_ON_COMMIT -------------------------------------------------------
+@override_settings(DJANGO_VOX_SEND_ON_COMMIT=False, DJANGO_VOX_SYNC_ON_MIGRATE=False,
+                   DJANGO_VOX_BACKENDS=LOCMEM)
+class GettingStartedAsA4xTestCase(TestCase):
+    """A 4.x suite on Django's TestCase: its transactions never commit."""
+
+    def setUp(self):
+        locmem.outbox.clear()
+        call_command("make_notifications", verbosity=0)
+        notification = Notification.objects.get_for_model(PurchaseOrder, "received")
+        notification.templates.create(backend="locmem-sms", recipients="c:cust",
+                                      content="Order {{ object.pk }} received")
+
+    def test_messages_are_sent_at_issue_time(self):
+        customer = User.objects.create(username="dan", email="d@example.org",
+                                       mobile_phone="+15550002222")
+        order = PurchaseOrder.objects.create(customer=customer)
+        self.assertEqual([(m.to, m.body) for m in locmem.outbox],
+                         [(["+15550002222"], f"Order {order.pk} received")])
+
+
+@pytest.mark.django_db
+def test_send_on_commit_waits_for_the_commit_by_default(settings, make_template,
+                                                        django_capture_on_commit_callbacks):
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    call_command("make_notifications", verbosity=0)
+    make_template(PurchaseOrder, "received", backend="locmem-sms", recipients="c:cust")
+    customer = User.objects.create(username="eve", mobile_phone="+15550003333")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        PurchaseOrder.objects.create(customer=customer)
+        assert locmem.outbox == []
+    assert len(callbacks) == 1 and len(locmem.outbox) == 1
+
+
+# -- DJANGO_VOX_SYNC_ON_MIGRATE -----------------------------------------------------
+@pytest.mark.django_db
+def test_sync_on_migrate_false_leaves_rows_to_fixtures(settings):
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    Notification.objects.filter(object_type__app_label="vox4app").delete()
+    settings.DJANGO_VOX_SYNC_ON_MIGRATE = False
+    call_command("migrate", verbosity=0)
+    assert not Notification.objects.filter(object_type__app_label="vox4app").exists()
+    call_command("loaddata", "vox4_notifications", verbosity=0)  # a 4.x fixture
+    assert Notification.objects.get(pk=9001).codename == "received"
+    call_command("make_notifications", verbosity=0)
+    rows = Notification.objects.filter(object_type__app_label="vox4app",
+                                       object_type__model="purchaseorder")
+    assert sorted(rows.values_list("pk", "codename")) == sorted(
+        [(9001, "received"), (rows.get(codename="on_hold").pk, "on_hold")])
+
+
+@pytest.mark.django_db
+def test_sync_on_migrate_true_creates_rows(settings):
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    Notification.objects.filter(object_type__app_label="vox4app").delete()
+    call_command("migrate", verbosity=0)
+    assert Notification.objects.filter(object_type__app_label="vox4app",
+                                       codename="on_hold").exists()
+
+
+# -- OneTimeNotification and _get_object_address ---------------------------------------
+@pytest.mark.django_db
+def test_one_time_messages_pass_the_one_time_notification(settings):
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    seen = []
+
+    class Recording(Registration):
+        @provides_contacts("email")
+        def email(self, instance, notification):
+            seen.append(notification)
+            yield "page@example.org"
+
+    original = objects[Page2]
+    objects.add(Page2, Recording, regex=None)
+    try:
+        result = manual.send_one_time([Page2.objects.create(html_content="x")], "locmem",
+                                      "Subject", "Body")
+    finally:
+        objects.add(Page2, type(original.registration), regex=original.regex)
+    assert result.sent == 1 and seen == [OneTimeNotification]
+    assert OneTimeNotification.codename == "" and OneTimeNotification.required is True
+    assert str(OneTimeNotification) == "<OneTimeNotification>"
+
+
+@pytest.mark.django_db
+def test_get_object_address(settings):
+    settings.SITE_DOMAIN = "example.org"
+    member = User.objects.create(username="carla")
+    assert UserRegistration._get_object_address(member) == "https://example.org/members/carla/"
+    registration = objects[User].registration
+    assert registration.get_object_address(member) == "https://example.org/members/carla/"
+    page = Page2.objects.create(html_content="x")
+    assert Registration._get_object_address(page) is None  # registered without a regex
+
+
+# -- nested attachment keys -------------------------------------------------------------
+@pytest.mark.django_db
+def test_nested_attachment_keys_are_resolved(settings, make_template, committed):
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    call_command("make_notifications", verbosity=0)
+    SiteContact.objects.create(protocol="email", address="editors@example.org")
+    author = User.objects.create(username="fred")
+    make_template(Page2, "edited", recipients="si",
+                  attachments=["object.author.vcard", "object.pdf", "object.author.nothing"])
+    page = Page2.objects.create(html_content="<p>x</p>", author=author)
+    with committed():
+        Notification.objects.get_for_model(Page2, "edited").issue(page)
+    [sent] = locmem.outbox
+    assert [(a.filename, a.mimetype) for a in sent.attachments] == [
+        ("vcard.vcf", "text/vcard"), ("pdf.pdf", "application/pdf")]
+    assert sent.attachments[0].content == b"BEGIN:VCARD\nFN:Fred\nEND:VCARD\n"
+
+
+# -- the built-in backends answer the 4.x class-level calls -----------------------------
+def test_built_in_email_backend_class_calls_return_the_4x_string():
+    built = html_email.Backend.build_message("Hi {{ name }}", "<p>Hello {{ name }}</p>",
+                                             {"name": "Ann"}, [])
+    data = json.loads(built)
+    assert (data["subject"], data["html"]) == ("Hi Ann", "<p>Hello Ann</p>")
+    assert data["text"].strip() == "Hello Ann"
+    preview = html_email.Backend.preview_message("", "<p>Hello {{ name }}</p>", {"name": "A"})
+    assert "Hello A" in preview
+    # on an instance, the same methods work with Message objects
+    message = html_email.Backend().build_message("S", "<p>B</p>", {})
+    assert message.html == "<p>B</p>"
+
+
+def test_built_in_webhook_class_call_returns_json():
+    built = json_webhook_backend.Backend.build_message("", "a: {{ x }}\nb: 2", {"x": 1}, [])
+    assert json.loads(built) == {"a": "1", "b": "2"}
+
+
+def test_markdown_backend_accepts_4x_extras(settings):
+    settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["footnotes", "link_patterns", "smarty-pants",
+                                           "tables"]
+    message = markdown_email.Backend().build_message("", "'quoted'\n\n|a|b|\n|-|-|\n|1|2|", {})
+    assert "<table>" in message.html and "&lsquo;quoted&rsquo;" in message.html
