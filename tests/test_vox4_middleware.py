@@ -10,7 +10,7 @@ from django_vox import tasks
 from django_vox.backends import locmem
 from django_vox.backends.activity import Backend as ActivityBackend
 from django_vox.models import Activity, InboxItem
-from tests import as2
+from tests.support import as2
 from tests.test_tasks import DUMMY, run
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import ArticleRegistration
