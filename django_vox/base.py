@@ -10,7 +10,7 @@ here matches the ids the backend stores.  New code imports these names from
 from django.apps import apps
 from django.conf import settings
 
-from django_vox import activities
+from django_vox import conf
 from django_vox.registry import Contact
 
 __all__ = ["Contact", "SettingsSite", "full_iri", "get_current_site"]
@@ -59,4 +59,4 @@ def full_iri(absolute_url: str) -> str:
         return f"{scheme}:{absolute_url}"
     if absolute_url.startswith(("http://", "https://", "mailto:")):
         return absolute_url
-    return activities.site_base() + absolute_url.lstrip("/")
+    return f"{conf.site_base_url()}/{absolute_url.lstrip('/')}"

@@ -325,6 +325,19 @@ class Registration:
         except ActivityIRIError as err:
             logger.debug("No activity address: %s", err)
 
+    def get_object_address(self, instance: Any) -> str | None:
+        """The IRI of ``instance``, or None when its model has none (no regex)."""
+        return self._get_object_address(instance)
+
+    @staticmethod
+    def _get_object_address(obj: Any) -> str | None:
+        """django-vox 4.x name of :meth:`get_object_address`, used by its docs."""
+        try:
+            return object_iri(obj)
+        except ActivityIRIError as err:
+            logger.debug("No activity address: %s", err)
+            return None
+
     def has_activity_endpoint(self, instance) -> bool:
         """Whether ``instance`` may read its inbox over HTTP.  Off unless a
         registration opts in, so no inbox is exposed by accident."""
