@@ -156,3 +156,13 @@ def test_markdown_backend_accepts_4x_extras(settings):
                                            "tables"]
     message = markdown_email.Backend().build_message("", "'quoted'\n\n|a|b|\n|-|-|\n|1|2|", {})
     assert "<table>" in message.html and "&lsquo;quoted&rsquo;" in message.html
+
+
+@pytest.mark.django_db
+def test_nested_attachment_keys_are_offered_in_the_admin():
+    from django_vox.admin.introspection import attachment_choices
+
+    call_command("make_notifications", verbosity=0)
+    choices = dict(attachment_choices(Notification.objects.get_for_model(Page2, "edited")))
+    assert choices["object.pdf"] == "The object: PDF Copy"
+    assert choices["object.author.vcard"] == "The object / author: Contact Info"

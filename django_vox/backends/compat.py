@@ -113,15 +113,17 @@ class Vox4BackendAdapter(Backend):
     def validate_address(self, address):
         self.legacy.validate_address(address)
 
-    def send(self, address, message):
-        self.validate_address(address)
+    def deliver(self, address, message):
         self.legacy.send_message(message.from_address, [address], message.text)
 
     def send_message(self, from_address, to_addresses, message):
+        """One 4.x ``send_message`` call for all the addresses, as 4.x made it."""
+        to_addresses = list(to_addresses)
         for address in to_addresses:
             self.validate_address(address)
-        self.legacy.send_message(from_address or message.from_address, list(to_addresses),
-                                 message.text)
+        with self.delivering(", ".join(to_addresses)):
+            self.legacy.send_message(from_address or message.from_address, to_addresses,
+                                     message.text)
 
 
 def _make_adapter(cls):
