@@ -121,3 +121,15 @@ def test_the_4x_background_issue_method_enqueues_a_task(settings, make_template,
     assert result.task.name == "deliver" and locmem.outbox == []
     assert run(result)["sent"] == 1
     assert [(m.to, m.body) for m in locmem.outbox] == [(["s@example.org"], "New: Hello")]
+
+
+def test_the_4x_activity_regex_leaves_the_default_inbox_paths(client, settings,
+                                                               activity_settings, user_inboxes,
+                                                               ann):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django_vox.inbox.ActivityInboxMiddleware"]
+    settings.DJANGO_VOX_ACTIVITY_REGEX = r"activity/(?P<id>[0-9a-z\-]+)/$"  # 4.x default
+    first = deliver("First", ann)
+    client.force_login(ann)
+    response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
+    assert response.status_code == 200
+    assert [i["id"] for i in json.loads(response.content)["orderedItems"]] == [first.get_iri()]
