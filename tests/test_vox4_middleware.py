@@ -2,6 +2,7 @@
 django_vox.extra.background_tasks.issue."""
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -133,3 +134,18 @@ def test_the_4x_activity_regex_leaves_the_default_inbox_paths(client, settings,
     response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
     assert response.status_code == 200
     assert [i["id"] for i in json.loads(response.content)["orderedItems"]] == [first.get_iri()]
+
+
+def test_activities_without_time_zones(settings, activity_settings, user_inboxes, ann, client):
+    settings.USE_TZ = False
+    settings.TIME_ZONE = "Europe/Paris"
+    activity = deliver("Naive", ann)
+    activity.refresh_from_db()
+    assert activity.published.tzinfo is None
+    document = activity.as_document()
+    utc = activity.published.replace(tzinfo=ZoneInfo("Europe/Paris")).astimezone(ZoneInfo("UTC"))
+    assert document["published"] == utc.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    client.force_login(ann)
+    response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
+    assert [i["summary"] for i in json.loads(response.content)["orderedItems"]] == ["Naive"]

@@ -37,8 +37,8 @@ _OWN_PROPERTIES = ("@context", "type", "id", "summary", "published")
 
 def format_datetime(value: datetime.datetime) -> str:
     """An xsd:dateTime with a time zone, as AS2 wants for ``published``."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, _UTC)
+    if timezone.is_naive(value):  # USE_TZ = False: local time of TIME_ZONE
+        value = timezone.make_aware(value, timezone.get_default_timezone())
     value = value.astimezone(_UTC).replace(microsecond=0)
     return value.isoformat().replace("+00:00", "Z")
 
