@@ -166,3 +166,16 @@ def test_nested_attachment_keys_are_offered_in_the_admin():
     choices = dict(attachment_choices(Notification.objects.get_for_model(Page2, "edited")))
     assert choices["object.pdf"] == "The object: PDF Copy"
     assert choices["object.author.vcard"] == "The object / author: Contact Info"
+
+
+@pytest.mark.django_db
+def test_actor_and_target_mismatches_are_runtime_errors_as_in_4x(settings):
+    from tests.vox4app.models import Page, PageRegistration
+
+    settings.DJANGO_VOX_BACKENDS = LOCMEM
+    call_command("make_notifications", verbosity=0)
+    page = Page.objects.create(content="x")
+    with pytest.raises(RuntimeError, match="edited"):
+        PageRegistration.edited.issue(page)  # the docs' edited needs actor and target
+    with pytest.raises(ValueError, match="edited"):
+        PageRegistration.edited.issue(page, target=page)
