@@ -179,3 +179,24 @@ def test_actor_and_target_mismatches_are_runtime_errors_as_in_4x(settings):
         PageRegistration.edited.issue(page)  # the docs' edited needs actor and target
     with pytest.raises(ValueError, match="edited"):
         PageRegistration.edited.issue(page, target=page)
+
+
+def test_template_blocks_are_stripped_as_in_4x():
+    from django_vox.backends import template_email
+
+    message = template_email.Backend().build_message(
+        "", "{% block subject %}  S  {% endblock %}{% block text_body %}\n\n  T  \n\n"
+            "{% endblock %}{% block html_body %}\n  <p>H</p>  \n{% endblock %}", {})
+    assert (message.subject, message.text, message.html) == ("S", "T\n", "<p>H</p>")
+
+
+def test_an_html_only_email_has_no_empty_text_part():
+    from django_vox.backends.html_email import Backend
+    from django_vox.messages import Message
+
+    email = Backend().make_email("a@example.org", ["b@example.org"],
+                                 Message(subject="S", text="", html="<p>only</p>"))
+    assert (email.body, email.content_subtype, email.alternatives) == (
+        "<p>only</p>", "html", [])
+    message = email.message()
+    assert message.get_content_type() == "text/html"
