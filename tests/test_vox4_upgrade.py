@@ -14,6 +14,7 @@ from django_vox.backends import html_email, locmem, markdown_email
 from django_vox.backends import json_webhook as json_webhook_backend
 from django_vox.models import Notification, OneTimeNotification, SiteContact
 from django_vox.registry import Registration, objects, provides_contacts
+from tests.backends.test_twitter import x_api  # noqa: F401  (fixture)
 from tests.vox4app.models import Page2, PurchaseOrder, User, UserRegistration
 
 LOCMEM = ["django_vox.backends.locmem.Backend", "django_vox.backends.locmem.SmsBackend"]
@@ -200,3 +201,14 @@ def test_an_html_only_email_has_no_empty_text_part():
         "<p>only</p>", "html", [])
     message = email.message()
     assert message.get_content_type() == "text/html"
+
+
+def test_twitter_send_message_without_addresses_posts_a_status(x_api):
+    from django_vox.backends.twitter import Backend as TwitterBackend
+    from django_vox.messages import Message
+
+    x_api.expect("POST", "/2/tweets", body={"text": "Status"},
+                 answer={"data": {"id": "1", "text": "Status"}}, status=201)
+    TwitterBackend().send_message("", [], Message(text="Status"))
+    x_api.server.check_assertions()
+    assert [path for _method, path, _token in x_api.signed] == ["/2/tweets"]
