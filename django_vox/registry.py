@@ -73,7 +73,7 @@ class Notification:
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
         self.target_type = (target_type or "").lower()
-        self.activity_type = activity_type
+        self.activity_type = iris.activity_type_name(activity_type)
         self.required = bool(required)
         self.default_enabled = bool(default_enabled)
         self.registration_class = None

@@ -212,3 +212,37 @@ def test_twitter_send_message_without_addresses_posts_a_status(x_api):
     TwitterBackend().send_message("", [], Message(text="Status"))
     x_api.server.check_assertions()
     assert [path for _method, path, _token in x_api.signed] == ["/2/tweets"]
+
+
+class _AspyLike:
+    """What an aspy class/object offers (aspy itself is no longer installed)."""
+
+    def __init__(self, **properties):
+        self.properties = properties
+
+    @staticmethod
+    def get_type():
+        return "https://www.w3.org/ns/activitystreams#Update"
+
+    def to_dict(self):
+        return {"type": "Note", **self.properties}
+
+
+def test_aspy_style_activity_type_and_objects_are_accepted(settings):
+    from django_vox.activities.documents import get_activity_object
+    from django_vox.registry import Notification as Declared
+
+    assert Declared("Edited", activity_type=_AspyLike).activity_type == "Update"
+    assert Declared("Edited", activity_type="Announce").activity_type == "Announce"
+
+    class NoteRegistration(Registration):
+        def get_activity_object(self, instance):
+            return _AspyLike(content="hello")
+
+    original = objects[Page2]
+    objects.add(Page2, NoteRegistration, regex=None)
+    try:
+        assert get_activity_object(Page2(html_content="x")) == {"type": "Note",
+                                                                "content": "hello"}
+    finally:
+        objects.add(Page2, type(original.registration), regex=original.regex)

@@ -53,6 +53,8 @@ def get_activity_object(instance) -> dict | None:
     if instance is None:
         return None
     document = objects[type(instance)].registration.get_activity_object(instance)
+    if not isinstance(document, dict) and callable(getattr(document, "to_dict", None)):
+        document = document.to_dict()  # an aspy object, as 4.x's docs had them returned
     if not isinstance(document, dict):
         raise TypeError(
             f"get_activity_object()/__activity__() for {type(instance).__name__} must "
