@@ -203,7 +203,7 @@ def test_an_html_only_email_has_no_empty_text_part():
     assert message.get_content_type() == "text/html"
 
 
-def test_twitter_send_message_without_addresses_posts_a_status(x_api):
+def test_twitter_send_message_without_addresses_posts_a_status(x_api):  # noqa: F811
     from django_vox.backends.twitter import Backend as TwitterBackend
     from django_vox.messages import Message
 
