@@ -304,3 +304,34 @@ def test_a_4x_build_message_returning_no_string_names_the_class(settings):
         adapter = backends.by_id("bad4")
     with pytest.raises(TypeError, match=r"BadBackend\.build_message\(\) returned dict"):
         adapter().build_message("", "x", {}, [])
+
+
+def test_registrations_actor_and_target_example(notifications, make_template, committed,
+                                                django_user_model):
+    from tests.vox4app.models import Page, PageRegistration
+
+    SiteContact.objects.create(protocol="email", address="cms@example.org")
+    make_template(Page, "edited", recipients="si",
+                  content="{{ actor.username }} edited page {{ target.pk }}")
+    editor = django_user_model.objects.create(username="ed")
+    page = Page.objects.create(content="v1")
+    with committed():
+        PageRegistration.edited.issue(page, actor=editor, target=page)
+    assert [(m.to, m.body) for m in locmem.outbox] == [
+        (["cms@example.org"], f"ed edited page {page.pk}")]
+
+
+def test_activities_example_stores_in_the_customer_inbox(settings, notifications, customer,
+                                                         make_template, committed):
+    from django_vox.models import InboxItem
+
+    settings.SITE_DOMAIN = "example.org"
+    settings.DJANGO_VOX_BACKENDS = [*LOCMEM, "django_vox.backends.activity.Backend"]
+    make_template(PurchaseOrder, "received", backend="activity", recipients="c:cust",
+                  content="Order {{ object.pk }} received")
+    with committed():
+        order = PurchaseOrder.objects.create(customer=customer)
+    [item] = InboxItem.objects.all()
+    assert item.owner == customer
+    assert item.activity.as_document()["summary"] == f"Order {order.pk} received"
+    assert item.activity.as_document()["object"]["id"] == f"https://example.org/po/{order.pk}/"

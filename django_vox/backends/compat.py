@@ -17,10 +17,10 @@ import html
 import inspect
 import threading
 import warnings
-from dataclasses import dataclass
 
 from django_vox import rendering
 from django_vox.backends.base import Backend
+from django_vox.backends.vox4calls import AttachmentData
 from django_vox.messages import Message
 
 __all__ = ["AttachmentData", "Vox4BackendAdapter", "adapt", "is_vox4_backend"]
@@ -33,15 +33,6 @@ _FLAGS = ("ID", "PROTOCOL", "VERBOSE_NAME", "USE_SUBJECT", "USE_ATTACHMENTS",
 
 _adapters = {}
 _lock = threading.Lock()
-
-
-@dataclass
-class AttachmentData:
-    """An attachment as 4.x backends received it: ``data`` (bytes) and ``mime``."""
-
-    data: bytes
-    mime: str
-    filename: str = ""
 
 
 def _static(cls, name):

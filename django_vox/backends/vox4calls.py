@@ -13,8 +13,26 @@ import base64
 import functools
 import json
 import types
+from dataclasses import dataclass
 
-__all__ = ["ClassOrInstanceMethod", "install", "vox4_string"]
+from django.template import Template
+
+__all__ = ["AttachmentData", "ClassOrInstanceMethod", "install", "template_from_string",
+           "vox4_string"]
+
+
+@dataclass
+class AttachmentData:
+    """An attachment as 4.x backends received it: ``data`` (bytes) and ``mime``."""
+
+    data: bytes
+    mime: str
+    filename: str = ""
+
+
+def template_from_string(source: str) -> Template:
+    """A Django template (render it with a ``Context``), as 4.x backends built theirs."""
+    return Template(source)
 
 
 def vox4_string(protocol, message):

@@ -11,6 +11,7 @@ import requests
 from django.conf import settings
 from django.template import Context, Template
 
+from django_vox.backends import base
 from django_vox.backends.base import Backend
 
 
@@ -77,7 +78,8 @@ class HookBackend(Backend):
 
     @staticmethod
     def build_message(subject, body, parameters, attachments):
-        return json.dumps({"text": render(body, parameters)})
+        text = base.template_from_string(body).render(Context(parameters, autoescape=False))
+        return json.dumps({"text": text})
 
     def send_message(self, from_address, to_addresses, message):
         for address in to_addresses:
