@@ -246,3 +246,33 @@ def test_aspy_style_activity_type_and_objects_are_accepted(settings):
                                                                 "content": "hello"}
     finally:
         objects.add(Page2, type(original.registration), regex=original.regex)
+
+
+@pytest.mark.django_db
+def test_4x_callers_build_on_the_class_and_send_the_string(settings, smtp_server):
+    """4.x code built the string with the class and sent it with an instance."""
+    from tests.fixtures.smtp import configure_mail
+
+    configure_mail(settings, "django.core.mail.backends.smtp.EmailBackend",
+                   host=smtp_server.host, port=smtp_server.port)
+    string = html_email.Backend.build_message("Hi {{ n }}", "<p>Hello {{ n }}</p>", {"n": "Ann"},
+                                              [])
+    html_email.Backend().send_message("shop@example.org", ["ann@example.org"], string)
+    [mail] = smtp_server.messages
+    assert mail["Subject"] == "Hi Ann" and mail["From"] == "shop@example.org"
+    assert mail.get_body(("html",)).get_content().strip() == "<p>Hello Ann</p>"
+    assert mail.get_body(("plain",)).get_content().strip() == "Hello Ann"
+
+
+def test_4x_string_to_a_webhook_instance(httpserver, settings):
+    settings.DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    httpserver.expect_request("/hook", method="POST", json={"a": "1"}).respond_with_data("ok")
+    string = json_webhook_backend.Backend.build_message("", "a: {{ x }}", {"x": 1}, [])
+    json_webhook_backend.Backend().send(httpserver.url_for("/hook"), string)
+    httpserver.check_assertions()
+
+
+def test_4x_backends_keep_their_own_send_message():
+    from tests.vox4app.backends import RelayEmailBackend
+
+    assert RelayEmailBackend.send_message.__qualname__ == "RelayEmailBackend.send_message"

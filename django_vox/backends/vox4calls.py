@@ -11,14 +11,18 @@ a fresh instance and answers with the 4.x string.
 
 import base64
 import functools
+import inspect
 import json
+import mimetypes
 import types
 from dataclasses import dataclass
 
 from django.template import Template
 
-__all__ = ["AttachmentData", "ClassOrInstanceMethod", "install", "template_from_string",
-           "vox4_string"]
+from django_vox.messages import Message, MessageAttachment
+
+__all__ = ["AttachmentData", "ClassOrInstanceMethod", "install", "message_from_vox4_string",
+           "template_from_string", "vox4_string"]
 
 
 @dataclass
@@ -51,6 +55,41 @@ def vox4_string(protocol, message):
     return message.text
 
 
+def _json_object(text):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def message_from_vox4_string(protocol, text):
+    """The Message a 4.x string (see :func:`vox4_string`) stands for."""
+    document = _json_object(text)
+    if document is None:
+        return Message(text=text)
+    if protocol != "email":
+        return Message(text=text, data=document)
+    attachments = [
+        MessageAttachment(filename=f"attachment{n}{mimetypes.guess_extension(a['mime']) or ''}",
+                          content=base64.b64decode(a["data"]), mimetype=a["mime"])
+        for n, a in enumerate(document.get("attachments") or (), start=1)]
+    return Message(subject=document.get("subject") or "", text=document.get("text") or "",
+                   html=document.get("html") or None, attachments=attachments)
+
+
+def _accepting_strings(func):
+    """``send``/``send_message`` also taking a 4.x string as the message."""
+
+    @functools.wraps(func)
+    def method(self, *args):
+        if args and isinstance(args[-1], str):
+            args = (*args[:-1], message_from_vox4_string(self.PROTOCOL, args[-1]))
+        return func(self, *args)
+
+    return method
+
+
 class ClassOrInstanceMethod:
     """A method that answers the 4.x way when called on the class."""
 
@@ -79,8 +118,18 @@ class ClassOrInstanceMethod:
 
 
 def install(cls):
-    """Wrap the ``build_message``/``preview_message`` that ``cls`` defines itself."""
+    """Let ``cls`` answer the 4.x calls: class-level ``build_message`` and
+    ``preview_message``, and ``send``/``send_message`` given a 4.x string.
+    Classes written for 4.x (and their adapters) are left as they are."""
+    legacy = isinstance(inspect.getattr_static(cls, "build_message", None),
+                        (classmethod, staticmethod))
+    if legacy or hasattr(cls, "legacy_class"):
+        return
     for name, convert in (("build_message", vox4_string), ("preview_message", None)):
         value = cls.__dict__.get(name)
         if isinstance(value, types.FunctionType):
             setattr(cls, name, ClassOrInstanceMethod(value, convert))
+    for name in ("send", "send_message"):
+        value = cls.__dict__.get(name)
+        if isinstance(value, types.FunctionType):
+            setattr(cls, name, _accepting_strings(value))
