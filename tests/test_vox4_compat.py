@@ -335,3 +335,15 @@ def test_activities_example_stores_in_the_customer_inbox(settings, notifications
     assert item.owner == customer
     assert item.activity.as_document()["summary"] == f"Order {order.pk} received"
     assert item.activity.as_document()["object"]["id"] == f"https://example.org/po/{order.pk}/"
+
+
+def test_templates_example_content(notifications, customer, make_template, committed):
+    """templates.rst: per-recipient content with ``recipient`` (bulk off)."""
+    SiteContact.objects.create(name="Ops", protocol="email", address="ops@example.org")
+    make_template(PurchaseOrder, "received", recipients="si", bulk=False,
+                  content="<p>Hi {{ recipient.name }},</p>\n\n"
+                          "<p>{{ object.customer.username }} has placed order {{ object.pk }}.</p>")
+    with committed():
+        order = PurchaseOrder.objects.create(customer=customer)
+    assert locmem.outbox[0].body == (
+        f"<p>Hi Ops,</p>\n\n<p>carla has placed order {order.pk}.</p>")
