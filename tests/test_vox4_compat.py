@@ -56,21 +56,18 @@ def test_make_notifications_creates_the_declared_rows(notifications):
 
 
 def test_purchase_order_notifications_reach_the_customer(notifications, customer,
-                                                         make_template, committed):
+                                                         make_template):
     make_template(PurchaseOrder, "received", backend="locmem-sms", recipients="c:cust",
                   content="Order {{ object.pk }} received")
     make_template(PurchaseOrder, "on_hold", backend="locmem-sms", recipients="c:cust",
                   content="Order {{ object.pk }} is on hold")
-    with committed():
-        order = PurchaseOrder.objects.create(customer=customer)
+    order = PurchaseOrder.objects.create(customer=customer)
     assert [(m.to, m.body) for m in locmem.outbox] == [
         (["+15550001111"], f"Order {order.pk} received")]
-    with committed():
-        order.on_hold = True
-        order.save()
+    order.on_hold = True
+    order.save()
     assert locmem.outbox[-1].body == f"Order {order.pk} is on hold"
-    with committed():
-        order.save()  # already on hold: nothing new
+    order.save()  # already on hold: nothing new
     assert len(locmem.outbox) == 2
 
 
@@ -89,14 +86,12 @@ def test_registration_post_save_is_reachable_through_objects():
 
 
 # -- registrations.rst ---------------------------------------------------------------
-def test_attachments_example_attaches_the_pdf(notifications, customer, make_template,
-                                             committed):
+def test_attachments_example_attaches_the_pdf(notifications, customer, make_template):
     SiteContact.objects.create(protocol="email", address="editors@example.org")
     make_template(Page2, "edited", recipients="si", subject="Edited",
                   attachments=["object.pdf"])
     page = Page2.objects.create(html_content="<p>Hi</p>", author=customer)
-    with committed():
-        Notification.objects.get_for_model(Page2, "edited").issue(page)
+    Notification.objects.get_for_model(Page2, "edited").issue(page)
     [sent] = locmem.outbox
     [attachment] = sent.attachments
     assert (attachment.filename, attachment.mimetype) == ("pdf.pdf", "application/pdf")
@@ -217,13 +212,12 @@ def relay(settings, smtp_server):
 
 
 def test_4x_email_backend_sends_through_the_pipeline(relay, notifications, customer,
-                                                     make_template, committed):
+                                                     make_template):
     SiteContact.objects.create(name="Ops", protocol="email", address="ops@example.org")
     make_template(PurchaseOrder, "received", backend="relay-email", recipients="si",
                   subject="Order {{ object.pk }}", content="For {{ object.customer.email }}",
                   from_address="shop+{{ object.pk }}@example.org")
-    with committed():
-        order = PurchaseOrder.objects.create(customer=customer)
+    order = PurchaseOrder.objects.create(customer=customer)
     assert len(relay.messages) == 1
     mail = relay.messages[0]
     assert mail["Subject"] == f"Order {order.pk}"
@@ -236,24 +230,21 @@ def test_4x_email_backend_sends_through_the_pipeline(relay, notifications, custo
     assert delivery.message["subject"] == f"Order {order.pk}"
 
 
-def test_4x_backend_default_from_address(relay, notifications, customer, make_template,
-                                         committed):
+def test_4x_backend_default_from_address(relay, notifications, customer, make_template):
     SiteContact.objects.create(protocol="email", address="ops@example.org")
     make_template(PurchaseOrder, "received", backend="relay-email", recipients="si",
                   subject="S", content="C")
-    with committed():
-        PurchaseOrder.objects.create(customer=customer)
+    PurchaseOrder.objects.create(customer=customer)
     assert relay.envelopes[0].mail_from == "relay@example.org"
 
 
 def test_a_failed_4x_message_is_resent_from_the_log(relay, notifications, customer,
-                                                     make_template, committed):
+                                                     make_template):
     SiteContact.objects.create(protocol="email", address="ops@example.org")
     make_template(PurchaseOrder, "received", backend="relay-email", recipients="si",
                   subject="Again", content="Body")
     relay.stop()
-    with committed():
-        PurchaseOrder.objects.create(customer=customer)
+    PurchaseOrder.objects.create(customer=customer)
     delivery = Delivery.objects.get(backend="relay-email")
     assert delivery.status == Delivery.FAILED and "Connection" in delivery.error
     relay.start()
@@ -262,14 +253,13 @@ def test_a_failed_4x_message_is_resent_from_the_log(relay, notifications, custom
 
 
 def test_4x_webhook_backend_posts_its_string(relay, notifications, customer, make_template,
-                                             committed, httpserver):
+                                             httpserver):
     httpserver.expect_request("/hook", method="POST", json={"text": "PO for carla"}) \
         .respond_with_data("ok")
     SiteContact.objects.create(protocol="json-webhook", address=httpserver.url_for("/hook"))
     make_template(PurchaseOrder, "received", backend="hook4", recipients="si",
                   content="PO for {{ object.customer.username }}")
-    with committed():
-        PurchaseOrder.objects.create(customer=customer)
+    PurchaseOrder.objects.create(customer=customer)
     httpserver.check_assertions()
     assert len(httpserver.log) == 1
     assert httpserver.log[0][0].headers["Content-Type"] == "application/json"
@@ -277,12 +267,11 @@ def test_4x_webhook_backend_posts_its_string(relay, notifications, customer, mak
 
 
 def test_4x_webhook_failure_is_recorded(relay, notifications, customer, make_template,
-                                        committed, httpserver):
+                                        httpserver):
     httpserver.expect_request("/hook").respond_with_data("nope", status=500)
     SiteContact.objects.create(protocol="json-webhook", address=httpserver.url_for("/hook"))
     make_template(PurchaseOrder, "received", backend="hook4", recipients="si", content="x")
-    with committed():
-        PurchaseOrder.objects.create(customer=customer)
+    PurchaseOrder.objects.create(customer=customer)
     delivery = Delivery.objects.get(backend="hook4")
     assert delivery.status == Delivery.FAILED and "500" in delivery.error
 
@@ -306,7 +295,7 @@ def test_a_4x_build_message_returning_no_string_names_the_class(settings):
         adapter().build_message("", "x", {}, [])
 
 
-def test_registrations_actor_and_target_example(notifications, make_template, committed,
+def test_registrations_actor_and_target_example(notifications, make_template,
                                                 django_user_model):
     from tests.vox4app.models import Page, PageRegistration
 
@@ -315,35 +304,45 @@ def test_registrations_actor_and_target_example(notifications, make_template, co
                   content="{{ actor.username }} edited page {{ target.pk }}")
     editor = django_user_model.objects.create(username="ed")
     page = Page.objects.create(content="v1")
-    with committed():
-        PageRegistration.edited.issue(page, actor=editor, target=page)
+    PageRegistration.edited.issue(page, actor=editor, target=page)
     assert [(m.to, m.body) for m in locmem.outbox] == [
         (["cms@example.org"], f"ed edited page {page.pk}")]
 
 
 def test_activities_example_stores_in_the_customer_inbox(settings, notifications, customer,
-                                                         make_template, committed):
+                                                         make_template):
     from django_vox.models import InboxItem
 
     settings.SITE_DOMAIN = "example.org"
     settings.DJANGO_VOX_BACKENDS = [*LOCMEM, "django_vox.backends.activity.Backend"]
     make_template(PurchaseOrder, "received", backend="activity", recipients="c:cust",
                   content="Order {{ object.pk }} received")
-    with committed():
-        order = PurchaseOrder.objects.create(customer=customer)
+    order = PurchaseOrder.objects.create(customer=customer)
     [item] = InboxItem.objects.all()
     assert item.owner == customer
     assert item.activity.as_document()["summary"] == f"Order {order.pk} received"
     assert item.activity.as_document()["object"]["id"] == f"https://example.org/po/{order.pk}/"
 
 
-def test_templates_example_content(notifications, customer, make_template, committed):
+def test_templates_example_content(notifications, customer, make_template):
     """templates.rst: per-recipient content with ``recipient`` (bulk off)."""
     SiteContact.objects.create(name="Ops", protocol="email", address="ops@example.org")
     make_template(PurchaseOrder, "received", recipients="si", bulk=False,
                   content="<p>Hi {{ recipient.name }},</p>\n\n"
                           "<p>{{ object.customer.username }} has placed order {{ object.pk }}.</p>")
-    with committed():
-        order = PurchaseOrder.objects.create(customer=customer)
+    order = PurchaseOrder.objects.create(customer=customer)
     assert locmem.outbox[0].body == (
         f"<p>Hi Ops,</p>\n\n<p>carla has placed order {order.pk}.</p>")
+
+
+def test_backends_page_setting_loads(settings):
+    """backends.rst: the 4.x default list, written as module paths."""
+    settings.DJANGO_VOX_BACKENDS = (
+        "django_vox.backends.markdown_email",
+        "django_vox.backends.template_email",
+        "django_vox.backends.twilio",
+        "django_vox.backends.twitter",
+        "django_vox.backends.xmpp",
+    )
+    assert [cls.ID for cls in backends.all()] == ["email-md", "email", "twilio", "twitter",
+                                                  "xmpp"]
