@@ -19,6 +19,8 @@ DEFAULTS = {
     "DJANGO_VOX_BACKENDS": None,  # None: the default backend list
     "DJANGO_VOX_ISSUE_METHOD": "django_vox.models.Notification.issue_now",
     "DJANGO_VOX_THROW_EXCEPTIONS": _MISSING,  # defaults to DEBUG, see get()
+    "DJANGO_VOX_SEND_ON_COMMIT": True,  # False: send at issue time, as 4.x did
+    "DJANGO_VOX_SYNC_ON_MIGRATE": True,  # False: notification rows only from make_notifications
     "DJANGO_VOX_MAX_ATTEMPTS": 5,
     "DJANGO_VOX_RETRY_BACKOFF": 30,  # seconds before the first retry
     "DJANGO_VOX_TASK_BACKEND": "default",

@@ -88,8 +88,11 @@ class TemplateRenderError(PermanentSendError):
     """A template could not be compiled or rendered."""
 
 
-class IssueError(VoxError, ValueError):
-    """A notification was issued with the wrong actor or target."""
+class IssueError(VoxError, ValueError, RuntimeError):
+    """A notification was issued with the wrong actor or target.
+
+    A ``RuntimeError`` too, which is what django-vox 4.x raised for it.
+    """
 
 
 class RequiredNotificationError(VoxError, RuntimeError):

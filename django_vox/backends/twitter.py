@@ -95,6 +95,10 @@ class Backend(HttpSessionMixin, BaseBackend):
                       else "an X handle has 1-15 letters, digits or underscores")
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
+    def send_message(self, from_address, to_addresses, message):
+        """As in 4.x, no address at all is a post on the configured account."""
+        super().send_message(from_address, list(to_addresses) or [""], message)
+
     def deliver(self, address, message):
         """A post when ``address`` is empty, else a direct message to that handle."""
         problem = length_problem(message.text, direct=bool(address))
