@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django_vox",
     "tests.testapp.apps.TestAppConfig",
+    "tests.vox4app.apps.Vox4AppConfig",  # the 4.x docs' examples (test_vox4_compat)
 ]
 SITE_ID = 1
 

@@ -223,6 +223,8 @@ class NotifyForm(forms.Form):
                                    help_text=_("Blank uses the backend's default."))
 
     def __init__(self, *args, backends=None, **kwargs):
+        if args and isinstance(args[0], (list, tuple)):  # 4.x: NotifyForm(backends, ...)
+            backends, args = list(args[0]), args[1:]
         super().__init__(*args, **kwargs)
         classes = manual_backends() if backends is None else backends
         self.fields["backend"].choices = words.backend_choices(classes)

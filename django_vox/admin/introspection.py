@@ -175,14 +175,31 @@ def variable_paths(notification, keys=(), bulk=False) -> list[str]:
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
-    """``[(key, label)]`` of the attachments declared for the object, actor and target."""
+    """``[(key, label)]`` of the attachments declared for the object, actor and
+    target, and for what their relations reach (``object.author.vcard``)."""
     choices = []
     for prefix, model in _role_models(notification):
         if model is None:
             continue
-        name, _role = ROLE_LABELS[prefix]
-        for key, attachment in objects[model].registration.get_attachments().items():
-            label = str(_("%(attachment)s, from the %(model)s")) % {
-                "attachment": attachment.label or key, "model": model._meta.verbose_name}
-            choices.append((f"{name}.{key}", label))
+        choices.extend(_attachments_of(model, ROLE_LABELS[prefix][0],
+                                       str(model._meta.verbose_name), 0, {model}))
     return choices
+
+
+def _attachments_of(model, path, where, depth, seen):
+    """The attachments of ``model`` (and of its forward relations), named by
+    where they come from: "Summary, from the article", "Card, from the author
+    of the article"."""
+    for key, attachment in objects[model].registration.get_attachments().items():
+        yield f"{path}.{key}", str(_("%(attachment)s, from the %(where)s")) % {
+            "attachment": attachment.label or key, "where": where}
+    if depth >= MAX_DEPTH:
+        return
+    for field in model._meta.fields:  # forward relations: one object each
+        related = field.related_model if field.is_relation else None
+        if not isinstance(related, type) or related in seen or is_secret(field.name):
+            continue
+        yield from _attachments_of(related, f"{path}.{field.name}",
+                                   str(_("%(field)s of the %(where)s")) % {
+                                       "field": field.verbose_name, "where": where},
+                                   depth + 1, seen | {related})

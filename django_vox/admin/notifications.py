@@ -10,7 +10,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
-from django_vox.admin import introspection, views, words
+from django_vox.admin import introspection, views, vox4, words
 from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import TemplateForm, backend_info
@@ -188,7 +188,19 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_one_time_preview"),
             path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
                  name="django_vox_jsi18n"),
+            # The 4.x URL names (django_vox_issue is the page above).
+            path("<path:object_id>/issue/", wrap(self.issue_view), name="django_vox_issue"),
+            path("<path:object_id>/variables/", wrap(self.variables_view),
+                 name="django_vox_variables"),
+            path("preview/<str:backend_id>/", wrap(self.backend_preview_view),
+                 name="django_vox_preview"),
         ] + super().get_urls()
+
+    def variables_view(self, request, object_id):
+        return vox4.variables_view(self, request, object_id)
+
+    def backend_preview_view(self, request, backend_id):
+        return vox4.backend_preview_view(self, request, backend_id)
 
     def preview_view(self, request, object_id):
         return views.preview_view(self, request, object_id)

@@ -194,8 +194,10 @@ class EmailBackend(Backend):
             to=list(to_addresses),
             headers=headers,
         )
-        if message.html:
+        if message.html and message.text:
             email.attach_alternative(message.html, "text/html")
+        elif message.html:  # HTML only: one text/html body, no empty text part (as 4.x)
+            email.body, email.content_subtype = message.html, "html"
         for attachment in message.attachments:
             email.attach(_clean_filename(attachment.filename), attachment.content,
                          attachment.mimetype or "application/octet-stream")

@@ -18,6 +18,7 @@ import json
 import re
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -126,7 +127,10 @@ class Backend(BaseBackend):
             raise PermanentSendError(
                 f"{activity_type!r} is not an Activity Streams activity type; set the "
                 f"notification's activity_type to one such as Create, Update or Announce.")
-        return key, document, parse_datetime(data.get("published") or "") or timezone.now()
+        published = parse_datetime(data.get("published") or "") or timezone.now()
+        if not settings.USE_TZ and timezone.is_aware(published):
+            published = timezone.make_naive(published)  # what a naive DateTimeField holds
+        return key, document, published
 
     def _store(self, data, owners):
         key, document, published = data

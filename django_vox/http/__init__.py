@@ -15,7 +15,8 @@ backends documentation for why that library):
   its Location.
 * ``DJANGO_VOX_HTTP_TIMEOUT`` is the deadline of the whole request, from
   connecting to the last byte; at most ``MAX_RESPONSE_BYTES`` of a response
-  are read; at most ``MAX_ERROR_CHARS`` characters of a body, with secrets
+  are read (``MAX_PROVIDER_RESPONSE_BYTES`` from a trusted provider endpoint,
+  whose batch answers are larger); at most ``MAX_ERROR_CHARS`` characters of a body, with secrets
   stripped, reach an error (and so the delivery log and the logs).
 
 Failures become send errors: transient for connection failures, timeouts,
@@ -49,13 +50,16 @@ from django_vox.http.transport import (
     new_session,
 )
 
-__all__ = ["MAX_ERROR_CHARS", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
+__all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
            "HttpSessionMixin", "clean_body", "status_error_class", "validate_url"]
 
 logger = logging.getLogger("django_vox")
 
 #: The most of a response body that is read; the rest is never downloaded.
 MAX_RESPONSE_BYTES = 64 * 1024
+#: The same for a provider endpoint from settings: Postmark answers a batch of
+#: 500 messages with about 90 KB of results, which must be read whole.
+MAX_PROVIDER_RESPONSE_BYTES = 4 * 1024 * 1024
 #: The most of a response body that reaches an error, the delivery log or a log.
 MAX_ERROR_CHARS = 500
 REDACTED = "[redacted]"
@@ -185,12 +189,14 @@ class HttpSession:
 
     def _send(self, method, url, what, kwargs):
         timeout = self.timeout if self.timeout is not None else conf.get("DJANGO_VOX_HTTP_TIMEOUT")
-        session = self._session_for(self.is_trusted(url))
+        trusted = self.is_trusted(url)
+        session = self._session_for(trusted)
         with Deadline(timeout) as deadline:
             try:
                 response = session.request(method, url, timeout=(timeout, timeout), stream=True,
                                            allow_redirects=False, **kwargs)
-                _read_capped(response, deadline)
+                _read_capped(response, deadline,
+                             MAX_PROVIDER_RESPONSE_BYTES if trusted else MAX_RESPONSE_BYTES)
             except ForbiddenAddress as err:
                 raise InvalidAddress(url, str(err)) from err
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
@@ -222,22 +228,22 @@ def _ssl_reason(err):
     return str(err)[:200]
 
 
-def _read_capped(response, deadline):
-    """Read at most MAX_RESPONSE_BYTES of the body; drop the connection when
+def _read_capped(response, deadline, limit):
+    """Read at most ``limit`` bytes of the body; drop the connection when
     there was more (never hand a half-read connection back to the pool)."""
     chunks, size = [], 0
     for chunk in response.raw.stream(16 * 1024, decode_content=True):
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_RESPONSE_BYTES or deadline.expired:
+        if size > limit or deadline.expired:
             break
-    complete = size <= MAX_RESPONSE_BYTES and not deadline.expired
+    complete = size <= limit and not deadline.expired
     if deadline.expired:
         raise TimeoutError("deadline passed while reading the response")
-    response._content = b"".join(chunks)[:MAX_RESPONSE_BYTES]
+    response._content = b"".join(chunks)[:limit]
     response._content_consumed = True
     if not complete:
-        logger.debug("Response from %s cut at %d bytes.", _safe(response.url), MAX_RESPONSE_BYTES)
+        logger.debug("Response from %s cut at %d bytes.", _safe(response.url), limit)
         response.raw.close()
     response.close()
 

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from pytest_httpserver import HTTPServer
 
-from django_vox.backends import json_webhook, postmark_email, slack, twilio
+from django_vox.backends import json_webhook, postmark_email, slack, twilio, twitter
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
 from django_vox.http import (
     MAX_ERROR_CHARS,
@@ -235,13 +235,20 @@ def test_provider_endpoints_from_settings_are_trusted_as_configured(strict, http
     strict.DJANGO_VOX_TWILIO_AUTH_TOKEN = "tw-token"
     strict.DJANGO_VOX_TWILIO_FROM_NUMBER = "+14155238886"
     strict.DJANGO_VOX_TWILIO_API_BASE = httpserver.url_for("/tw")
+    for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "TOKEN_KEY", "TOKEN_SECRET"):
+        setattr(strict, f"DJANGO_VOX_TWITTER_{name}", "x-" + name.lower())
+    strict.DJANGO_VOX_TWITTER_API_BASE = httpserver.url_for("/x")
+    httpserver.expect_request("/x/2/tweets", method="POST").respond_with_json(
+        {"data": {"id": "1", "text": "hi"}}, status=201)
     httpserver.expect_request("/pm/email/withTemplate").respond_with_json({"ErrorCode": 0})
     httpserver.expect_request(
         "/tw/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
     ).respond_with_json({"sid": "SM1", "status": "queued"}, status=201)
     postmark_email.Backend().send("ann@example.org", Message(subject="alias", data={}))
     twilio.Backend().send("+12025550123", Message(text="hi"))
+    twitter.Backend().send("", Message(text="hi"))
     assert len(requests_to(httpserver, "/pm/")) == len(requests_to(httpserver, "/tw/")) == 1
+    assert len(requests_to(httpserver, "/x/")) == 1
     with pytest.raises(InvalidAddress):  # the same server, as data: refused
         send(json_webhook.Backend, httpserver.url_for("/pm/email/withTemplate"))
 
