@@ -66,14 +66,9 @@ def sender(client, django_user_model):
 CHANGELIST = "/admin/testapp/subscriber/"
 
 
-#: The one-time message form's fields carry the prefix "vox" (vox-content...).
-FORM_FIELDS = {"backend", "subject", "content", "from_address"}
-
-
 def action_post(pks, **fields):
     data = {"action": "notify", "_selected_action": [str(pk) for pk in pks]}
-    data.update({f"vox-{name}" if name in FORM_FIELDS else name: value
-                 for name, value in fields.items()})
+    data.update(fields)
     return data
 
 
@@ -99,7 +94,7 @@ def test_notify_shows_the_message_form_first(sender, subscribers):
 def test_notify_sends_one_time_message_and_reports_counts(sender, subscribers):
     response = sender.post(CHANGELIST, action_post(
         [subscribers[0].pk, subscribers[2].pk], apply="Send", backend="locmem",
-        subject="Hello {{ object.name }}", content="Hi {{ recipient.name }}, news.",
+        subject="Hello {{ object.name }}", body="Hi {{ recipient.name }}, news.",
         from_address="news@example.org"), follow=True)
     assert "One-time message: 2 sent, 0 failed." in messages_of(response)
     sent = sorted(locmem.outbox, key=lambda m: m.to[0])
@@ -114,7 +109,7 @@ def test_notify_sends_one_time_message_and_reports_counts(sender, subscribers):
 
 def test_notify_counts_objects_without_contact(sender, subscribers):
     response = sender.post(CHANGELIST, action_post(
-        [s.pk for s in subscribers], apply="Send", backend="locmem-sms", content="Text"), follow=True)
+        [s.pk for s in subscribers], apply="Send", backend="locmem-sms", body="Text"), follow=True)
     text = messages_of(response)
     assert "1 sent, 0 failed" in text and "2 objects have no contact" in text
     assert [m.to for m in locmem.outbox] == [["+15550001"]]
@@ -127,7 +122,7 @@ def test_notify_failures_are_logged_and_resendable(client, django_user_model, su
                      "django_vox.change_failedmessage")
     client.force_login(user)
     response = client.post(CHANGELIST, action_post(
-        [s.pk for s in subscribers], apply="Send", backend="locmem-broken", content="Hi"), follow=True)
+        [s.pk for s in subscribers], apply="Send", backend="locmem-broken", body="Hi"), follow=True)
     assert "2 sent, 1 failed" in messages_of(response)
     failed = Delivery.objects.get(status=Delivery.FAILED)
     assert failed.to_addresses == ["bob@example.org"] and "550" in failed.error
@@ -168,9 +163,9 @@ def test_notify_failures_are_logged_and_resendable(client, django_user_model, su
 
 def test_notify_rejects_template_errors(sender, subscribers):
     response = sender.post(CHANGELIST, action_post(
-        [subscribers[0].pk], apply="Send", backend="locmem", content="{{ object|nope }}"))
+        [subscribers[0].pk], apply="Send", backend="locmem", body="{{ object|nope }}"))
     assert response.status_code == 200
-    assert "nope" in " ".join(response.context["form"].errors["content"])
+    assert "nope" in " ".join(response.context["form"].errors["body"])
     assert not locmem.outbox and not Delivery.objects.exists()
 
 
@@ -178,7 +173,7 @@ def test_notify_needs_add_delivery_permission(client, django_user_model, subscri
     client.force_login(make_user(django_user_model, "half", "testapp.view_subscriber",
                                  "testapp.change_subscriber"))
     response = client.post(CHANGELIST, action_post(
-        [subscribers[0].pk], apply="Send", backend="locmem", content="Hi"), follow=True)
+        [subscribers[0].pk], apply="Send", backend="locmem", body="Hi"), follow=True)
     assert "permission is needed" in messages_of(response)
     assert not locmem.outbox
 
@@ -189,7 +184,7 @@ def test_notify_needs_change_permission_on_the_model(client, django_user_model, 
     response = client.get(CHANGELIST)
     assert 'value="notify"' not in response.content.decode()
     response = client.post(CHANGELIST, action_post(
-        [subscribers[0].pk], apply="Send", backend="locmem", content="Hi"), follow=True)
+        [subscribers[0].pk], apply="Send", backend="locmem", body="Hi"), follow=True)
     assert not locmem.outbox
 
 
@@ -197,13 +192,13 @@ def test_notify_enforces_csrf(django_user_model, subscribers):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user(django_user_model, "sender", *NOTIFY_PERMS))
     response = client.post(CHANGELIST, action_post(
-        [subscribers[0].pk], apply="Send", backend="locmem", content="Hi"))
+        [subscribers[0].pk], apply="Send", backend="locmem", body="Hi"))
     assert response.status_code == 403
     assert not locmem.outbox
 
 
 def test_notify_for_anonymous_and_non_staff(client, django_user_model, subscribers):
-    data = action_post([subscribers[0].pk], apply="Send", backend="locmem", content="Hi")
+    data = action_post([subscribers[0].pk], apply="Send", backend="locmem", body="Hi")
     response = client.post(CHANGELIST, data)
     assert response.status_code == 302 and "/login/" in response.url
     client.force_login(make_user(django_user_model, "member", *NOTIFY_PERMS, staff=False))

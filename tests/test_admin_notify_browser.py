@@ -26,14 +26,14 @@ def test_one_time_message_with_editor_and_preview(page, transactional_db):
     page.locator("button[name=index]").click()
 
     form = page.locator(".vox-editor-form")
-    backend = form.locator("select[name=vox-backend]")
+    backend = form.locator("select[name=backend]")
     # Subscribers have email addresses only: no SMS, Slack or webhook.
     expect(backend.locator("option")).to_have_text(["In-memory (tests)"])
     expect(form.locator(".vox-toolbar")).to_be_visible()
-    content = form.locator("textarea[name=vox-content]")
+    content = form.locator("textarea[name=body]")
     content.fill("Dear ")
     form.get_by_role("combobox", name="Insert a variable").select_option("recipient.name")
-    form.locator("input[name=vox-subject]").fill("News for you")
+    form.locator("input[name=subject]").fill("News for you")
     frame = page.frame_locator(".vox-editor-form .vox-preview-frame")
     expect(frame.locator("body")).to_contain_text("Dear Ann")  # the first selected
     expect(form.locator(".vox-message-to")).to_contain_text("Ann <ann@example.org>")

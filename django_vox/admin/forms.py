@@ -206,20 +206,21 @@ class TemplateForm(forms.ModelForm):
 class NotifyForm(forms.Form):
     """The intermediate page of the ``notify`` action: a one-time message.
 
-    Its fields carry the prefix ``vox`` (``vox-content``...), as the editor
-    script finds fields by their name's ending.  ``backends`` are the backend
-    classes offered (those the selected objects can be reached with)."""
-
-    prefix = "vox"
+    ``backends`` are the backend classes offered (those the selected objects
+    can be reached with; 4.x passed them as the first argument).  The editor
+    script finds the fields by their ``data-vox-field``."""
 
     backend = forms.ChoiceField(label=_("backend"))
     subject = forms.CharField(label=_("subject"), required=False, max_length=500,
-                              widget=forms.TextInput(attrs={"class": "vTextField"}))
-    content = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 8}),
-                              help_text=_("A template: {{ object }} is the selected object, "
-                                          "{{ recipient }} the person it goes to."))
+                              widget=forms.TextInput(attrs={"class": "vTextField",
+                                                            "data-vox-field": "subject"}))
+    body = forms.CharField(label=_("message"),
+                           widget=forms.Textarea(attrs={"rows": 8, "data-vox-field": "content"}),
+                           help_text=_("A template: {{ object }} is the selected object, "
+                                       "{{ recipient }} the person it goes to."))
     from_address = forms.CharField(label=_("from address"), required=False, max_length=500,
-                                   widget=forms.TextInput(attrs={"class": "vTextField"}),
+                                   widget=forms.TextInput(attrs={"class": "vTextField",
+                                                                 "data-vox-field": "from_address"}),
                                    help_text=_("Blank uses the backend's default."))
 
     def __init__(self, *args, backends=None, **kwargs):
@@ -228,7 +229,8 @@ class NotifyForm(forms.Form):
         super().__init__(*args, **kwargs)
         classes = manual_backends() if backends is None else backends
         self.fields["backend"].choices = words.backend_choices(classes)
-        self.fields["backend"].widget.attrs["class"] = "vox-backend"
+        self.fields["backend"].widget.attrs.update({"class": "vox-backend",
+                                                    "data-vox-field": "backend"})
 
     def _clean_template(self, name):
         value = self.cleaned_data.get(name, "")
@@ -240,8 +242,8 @@ class NotifyForm(forms.Form):
     def clean_subject(self):
         return self._clean_template("subject")
 
-    def clean_content(self):
-        return self._clean_template("content")
+    def clean_body(self):
+        return self._clean_template("body")
 
     def clean_from_address(self):
         return self._clean_template("from_address")

@@ -204,7 +204,7 @@ def notify_action_view(model_admin, request, queryset):
     form = NotifyForm(request.POST if "apply" in request.POST else None, backends=reachable)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data
-        result = send_one_time(queryset, data["backend"], data["subject"], data["content"],
+        result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
                                data["from_address"])
         text = _("One-time message: %(sent)d sent, %(failed)d failed.") % {
             "sent": result.sent, "failed": result.failed}

@@ -68,8 +68,10 @@
     return row.querySelector(".field-" + name);
   }
 
+  /* A template's field (named "<prefix>-<name>" in the admin's inlines), or
+   * the field a form marks with data-vox-field (the one-time message). */
   function input(row, name) {
-    return row.querySelector("[name$='-" + name + "']");
+    return row.querySelector("[name$='-" + name + "'], [data-vox-field='" + name + "']");
   }
 
   function show(element, visible) {
