@@ -52,7 +52,7 @@ class Backend(EmailBackend):
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
-        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W020).
+        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W030).
         extensions, _unsupported = markdown_extensions(extras)
         try:
             return markdown.Markdown(extensions=extensions)
