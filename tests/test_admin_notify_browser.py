@@ -5,14 +5,14 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from django_vox.backends import locmem
-from tests.test_admin_editor_browser import log_in
+from tests.test_admin_editor_browser import log_in, screenshot_dir
 from tests.testapp.models import Subscriber
 
 # The admin site of tests.test_admin_actions lists subscribers with the action.
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.test_admin_actions")]
 
 
-def test_one_time_message_with_editor_and_preview(page, transactional_db):
+def test_one_time_message_with_editor_and_preview(page, transactional_db, tmp_path):
     from playwright.sync_api import expect
 
     get_user_model().objects.create_superuser("boss", "boss@example.org", "pw")
@@ -40,6 +40,7 @@ def test_one_time_message_with_editor_and_preview(page, transactional_db):
     form.get_by_label("Sample object").select_option(label="Bob")
     expect(frame.locator("body")).to_contain_text("Dear Bob")
     expect(form.locator(".vox-message-to")).to_contain_text("Bob <bob@example.org>")
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "one-time.png"), full_page=True)
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".messagelist")).to_contain_text("One-time message: 2 sent, 0 failed.")
     assert sorted(m.body for m in locmem.outbox) == ["Dear Ann", "Dear Bob"]
