@@ -196,6 +196,8 @@ def test_preview_without_view_permission_uses_a_made_up_sample(editor, published
     assert "Spring news" not in answer["html"] and "[]" in answer["html"]
     assert answer["sample"]["object"]["made_up"] is True
     assert "made-up article" in answer["sample"]["object"]["text"]
+    assert answer["sample"]["note"] == "The recipient is made up too."
+    assert "ann@example.org" not in str(answer)  # the real author is not shown
 
 
 def test_preview_lets_the_editor_choose_object_and_recipient(admin_client, published, article):

@@ -85,14 +85,12 @@ def _sample_context(notification, recipient_model=None):
     def sample(model):
         return made_up(model) if model is not None else None
 
-    recipient = sample(recipient_model)
-    context = build_context(sample(notification.get_object_model()), notification=notification,
-                            actor=sample(notification.get_actor_model()),
-                            target=sample(notification.get_target_model()),
-                            unsubscribe_url="https://example.org/unsubscribe/sample/",
-                            preferences_url="https://example.org/preferences/sample/")
-    context["recipient"] = recipient
-    return context
+    return build_context(sample(notification.get_object_model()), notification=notification,
+                         actor=sample(notification.get_actor_model()),
+                         target=sample(notification.get_target_model()),
+                         recipient=sample(recipient_model),
+                         unsubscribe_url="https://example.org/unsubscribe/sample/",
+                         preferences_url="https://example.org/preferences/sample/")
 
 
 def build_problem(notification, backend_class, subject: str, content: str,

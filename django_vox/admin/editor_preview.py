@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from django_vox.admin.checks import made_up, unclosed_tag
+from django_vox.admin.introspection import recipient_models
 from django_vox.admin.search import may_view
 from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend as BaseBackend
@@ -257,13 +259,23 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
                  "target": target.obj if target else None}
     contact, choices, note = _recipient(notification, wanted, instances,
                                         backend_class.PROTOCOL, sample)
-    links = {} if notification.required else SAMPLE_LINKS
+    extra = {} if notification.required else dict(SAMPLE_LINKS)
+    if contact is None and not wanted.bulk:  # nobody real: a made-up recipient, or none
+        extra["recipient"] = _made_up_recipient(notification, wanted.recipients)
+        if extra["recipient"] is not None and sample is not None and sample.made_up:
+            note = note or _("The recipient is made up too.")
     params = build_context(instances["obj"], notification=notification,
                            actor=instances["actor"], target=instances["target"],
-                           contact=contact, **links)
-    if contact is None and not wanted.bulk:
-        params["recipient"] = None
+                           contact=contact, **extra)
     return answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+
+
+def _made_up_recipient(notification, keys):
+    """A made-up instance of what the first ticked group reaches, or None."""
+    label = recipient_models(notification).get(keys[0]) if keys else None
+    if not label or label == "contact":
+        return None
+    return made_up(apps.get_model(label))
 
 
 def one_time_answer(instances, wanted: PreviewRequest) -> dict:
