@@ -1,111 +1,392 @@
-"""Rendering of editor-written templates.
+"""Rendering of editor-written templates: a restricted engine with budgets.
 
-Templates written in the admin are compiled by a dedicated template engine, not
-the project's: it has no loaders, no context processors and no ``{% debug %}``
-tag, so an editor's template sees only the context django-vox gives it
-(``object``, ``actor``, ``target``, ``recipient``, ``notification`` ...) and can
-not reach settings or other templates.  Django's template language already
-refuses to call methods marked ``alters_data`` (``save``, ``delete``, related
-manager ``create``...).
+Editors are trusted with the words of a message, not with the server.  What a
+template can *reach* is decided by the context (see :mod:`django_vox.sandbox`:
+plain values and read-only views, never live objects).  This module decides
+what a template can *do*:
+
+* only the tags and filters listed in :data:`ALLOWED_TAGS` and
+  :data:`ALLOWED_FILTERS`; ``{% load %}``, ``{% include %}``, ``{% extends %}``,
+  ``{% debug %}``, ``{% url %}`` and ``{% csrf_token %}`` are refused with a
+  message in plain words;
+* a budget per message (:class:`RenderLimits`): loop iterations in total,
+  characters of output, seconds, and the size arguments of filters such as
+  ``ljust`` or ``wordwrap``;
+* every error names the line of the template it comes from.
 
 Compiled templates are cached by source, so one issue to thousands of
 recipients parses each template once.
 """
 
+import contextlib
+import contextvars
 import functools
 import re
+import time
+from dataclasses import dataclass, fields, replace
 
-from django.template import Context, Engine, Library
+from django.core.exceptions import ImproperlyConfigured
+from django.template import Context, Engine, Library, Node
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
+from django.template import defaultfilters, defaulttags, loader_tags
 from django.template.base import VariableDoesNotExist, VariableNode
-from django.template.defaulttags import register as default_tags
+from django.templatetags import i18n
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
+from django_vox import conf
 from django_vox.exceptions import TemplateRenderError
 
-__all__ = ["compile_template", "render", "check_template", "fold_header"]  # noqa: RUF022
-
-# Built-in tags minus the ones that reveal or reach beyond the context.
-_FORBIDDEN_TAGS = {"debug", "load", "include", "extends", "ssi"}
-_safe_tags = Library()
-_safe_tags.tags = {k: v for k, v in default_tags.tags.items() if k not in _FORBIDDEN_TAGS}
-_safe_tags.filters = dict(default_tags.filters)
-
-_BUILTINS = [
-    "django.template.defaultfilters",
-    "django.template.loader_tags",
-    "django.templatetags.i18n",
-    "django.templatetags.l10n",
-    "django.templatetags.tz",
+__all__ = [  # noqa: RUF022
+    "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
+    "compile_template", "render", "check_template", "message_budget", "current_limits",
+    "fold_header", "parse_key_value_lines",
 ]
 
 
+class TemplateLimitError(TemplateRenderError):
+    """A template went over its budget (loops, output size, time, a filter's size)."""
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """How much one message may cost.  ``DJANGO_VOX_TEMPLATE_LIMITS`` (a dict
+    with any of these keys) overrides the defaults."""
+
+    #: Loop iterations in total, all ``{% for %}`` loops of the message together.
+    iterations: int = 10_000
+    #: Characters of output (and of any single value a filter makes).
+    output: int = 1_000_000
+    #: Seconds of rendering.
+    seconds: float = 5.0
+    #: Largest size argument of a filter (``ljust:"20"``, ``wordwrap:"72"``...).
+    width: int = 1_000
+
+
+def current_limits() -> RenderLimits:
+    """The limits in force: the defaults updated by ``DJANGO_VOX_TEMPLATE_LIMITS``."""
+    overrides = conf.get("DJANGO_VOX_TEMPLATE_LIMITS", None) or {}
+    known = {f.name for f in fields(RenderLimits)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_TEMPLATE_LIMITS has unknown key(s) {sorted(unknown)}; "
+            f"known: {sorted(known)}.")
+    return replace(RenderLimits(), **overrides)
+
+
+# -- the budget ----------------------------------------------------------------
+
+class _Budget:
+    """What one message has spent so far."""
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.iterations = 0
+        self.output = 0
+        self.deadline = time.monotonic() + limits.seconds
+
+    def tick(self):
+        if time.monotonic() > self.deadline:
+            raise TemplateLimitError(
+                f"The template took longer than {self.limits.seconds:g} seconds to render.")
+
+    def loop(self):
+        self.iterations += 1
+        if self.iterations > self.limits.iterations:
+            raise TemplateLimitError(
+                f"The template's loops ran more than {self.limits.iterations} times in all.")
+        self.tick()
+
+    def emit(self, text):
+        self.output += len(text)
+        if self.output > self.limits.output:
+            raise TemplateLimitError(
+                f"The message would be longer than {self.limits.output} characters.")
+        self.tick()
+
+    def check_value(self, value):
+        if isinstance(value, str) and len(value) > self.limits.output:
+            raise TemplateLimitError(
+                f"A value would be longer than {self.limits.output} characters.")
+        self.tick()
+
+
+_budget = contextvars.ContextVar("django_vox_render_budget", default=None)
+
+
+@contextlib.contextmanager
+def message_budget(limits=None):
+    """Share one budget between every render of one message (subject, body...).
+
+    Outside such a block each :func:`render` call gets a budget of its own.
+    """
+    if _budget.get() is not None:
+        yield _budget.get()
+        return
+    budget = _Budget(limits or current_limits())
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+def _spend():
+    budget = _budget.get()
+    if budget is None:  # compiled templates rendered outside render(): a budget of their own
+        raise TemplateRenderError("Editor templates must be rendered through django_vox.rendering.")
+    return budget
+
+
+# -- tags ----------------------------------------------------------------------
+
+#: Tags an editor may use (``else``, ``empty``, ``endif``... belong to them).
+ALLOWED_TAGS = {
+    "if": defaulttags.do_if,
+    "with": defaulttags.do_with,
+    "firstof": defaulttags.firstof,
+    "cycle": defaulttags.cycle,
+    "now": defaulttags.now,
+    "spaceless": defaulttags.spaceless,
+    "autoescape": defaulttags.autoescape,
+    "comment": defaulttags.comment,
+    "block": loader_tags.do_block,  # the parts of a template-block email
+    "translate": i18n.do_translate,
+    "trans": i18n.do_translate,
+    "blocktranslate": i18n.do_block_translate,
+    "blocktrans": i18n.do_block_translate,
+}
+
+#: Tags refused by name, with the reason given to the editor.
+REFUSED_TAGS = {
+    "load": "notification templates cannot load tag libraries",
+    "include": "notification templates cannot use other templates",
+    "extends": "notification templates cannot use other templates",
+    "ssi": "notification templates cannot read files",
+    "debug": "it would show the server's internals",
+    "url": "links are given as variables of the objects (ask a developer to declare one)",
+    "csrf_token": "messages contain no forms",
+}
+
+
+class _BoundedSequence:
+    """Stands in for a ``{% for %}`` loop's sequence: every item costs one
+    iteration of the message's budget."""
+
+    def __init__(self, expression):
+        self.expression = expression
+
+    def __str__(self):
+        return str(self.expression)
+
+    def resolve(self, context, ignore_failures=False):
+        values = self.expression.resolve(context, ignore_failures=ignore_failures)
+        if values is None:
+            return None
+        return _CountedItems(values)
+
+
+class _CountedItems:
+    def __init__(self, values):
+        if not hasattr(values, "__len__"):
+            budget = _spend()
+            items = []
+            for item in values:
+                budget.loop()
+                items.append(item)
+            values = items
+        self.values = values
+
+    def __len__(self):
+        return len(self.values)
+
+    def _counted(self, items):
+        budget = _spend()
+        for item in items:
+            budget.loop()
+            yield item
+
+    def __iter__(self):
+        return self._counted(iter(self.values))
+
+    def __reversed__(self):
+        return self._counted(reversed(self.values))
+
+
+def _for_tag(parser, token):
+    node = defaulttags.do_for(parser, token)
+    node.sequence = _BoundedSequence(node.sequence)
+    return node
+
+
+def _refused_tag(name, reason):
+    def refuse(parser, token):
+        raise DjangoTemplateSyntaxError(f"{{% {name} %}} is not available: {reason}.")
+
+    return refuse
+
+
+# -- filters -------------------------------------------------------------------
+
+_TEXT_FILTERS = (
+    "addslashes", "capfirst", "center", "cut", "default", "default_if_none", "escape",
+    "force_escape", "first", "iriencode", "join", "last", "length", "linebreaks",
+    "linebreaksbr", "linenumbers", "ljust", "lower", "make_list", "rjust", "safe", "slice",
+    "slugify", "striptags", "title", "truncatechars", "truncatechars_html", "truncatewords",
+    "truncatewords_html", "upper", "urlencode", "urlize", "urlizetrunc", "wordcount",
+    "wordwrap", "yesno",
+)
+_NUMBER_FILTERS = ("add", "divisibleby", "filesizeformat", "floatformat", "get_digit",
+                   "pluralize", "stringformat")
+_DATE_FILTERS = ("date", "time", "timesince", "timeuntil")
+
+#: Filters an editor may use.
+ALLOWED_FILTERS = _TEXT_FILTERS + _NUMBER_FILTERS + _DATE_FILTERS
+
+#: Filters whose argument is a size, checked against ``RenderLimits.width``.
+_SIZE_FILTERS = {"center", "ljust", "rjust", "wordwrap", "truncatechars", "truncatechars_html",
+                 "truncatewords", "truncatewords_html", "urlizetrunc", "floatformat",
+                 "stringformat"}
+_NUMBERS = re.compile(r"\d+")
+
+
+def _check_size_argument(name, arg, limit):
+    numbers = [int(n) for n in _NUMBERS.findall(str(arg))]
+    if any(n > limit for n in numbers):
+        raise TemplateLimitError(
+            f'The filter {name}:"{arg}" asks for more than {limit} characters.')
+
+
+def _guarded(name, func):
+    """``func`` with the message's budget checked before and after each call."""
+    sized = name in _SIZE_FILTERS
+
+    @functools.wraps(func)
+    def guarded(value, *args, **kwargs):
+        budget = _spend()
+        budget.tick()
+        if sized and args:
+            _check_size_argument(name, args[0], budget.limits.width)
+        result = func(value, *args, **kwargs)
+        budget.check_value(result)
+        return result
+
+    return guarded
+
+
+def _library():
+    library = Library()
+    for name, compile_function in ALLOWED_TAGS.items():
+        library.tags[name] = compile_function
+    library.tags["for"] = _for_tag
+    for name, reason in REFUSED_TAGS.items():
+        library.tags[name] = _refused_tag(name, reason)
+    for name in ALLOWED_FILTERS:
+        library.filters[name] = _guarded(name, defaultfilters.register.filters[name])
+    return library
+
+
+_LIBRARY = _library()
+
+
 def _make_engine(autoescape):
-    engine = Engine(
-        dirs=[],
-        app_dirs=False,
-        loaders=[("django.template.loaders.locmem.Loader", {})],
-        libraries={},
-        builtins=_BUILTINS,
-        autoescape=autoescape,
-        debug=False,
-        string_if_invalid="",
-    )
-    # Replace the default tag library with the reduced one.
-    engine.template_builtins = [
-        lib for lib in engine.template_builtins if lib is not default_tags
-    ]
-    engine.template_builtins.insert(0, _safe_tags)
-    # ``include``/``extends`` live in loader_tags: keep ``block`` only.
-    for lib in engine.template_builtins:
-        if "extends" in lib.tags or "include" in lib.tags:
-            reduced = Library()
-            reduced.tags = {k: v for k, v in lib.tags.items() if k not in _FORBIDDEN_TAGS}
-            reduced.filters = dict(lib.filters)
-            engine.template_builtins[engine.template_builtins.index(lib)] = reduced
+    engine = Engine(dirs=[], app_dirs=False, libraries={}, builtins=[],
+                    loaders=[("django.template.loaders.locmem.Loader", {})],
+                    autoescape=autoescape, debug=False, string_if_invalid="")
+    engine.template_builtins = [_LIBRARY]
+    engine.template_libraries = {}
     return engine
 
 
 _ENGINES = {True: _make_engine(True), False: _make_engine(False)}
 
 
-#: Attribute names templates may not look up, whatever the object (password
-#: hashes).  The template language has no dynamic attribute lookup, so the name
-#: has to appear literally inside a tag or variable to be reached.
-SENSITIVE_NAMES = frozenset({"password"})
-_TAGS = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# -- line numbers and the output budget -----------------------------------------
+
+def _line_of(node):
+    token = getattr(node, "token", None)
+    return getattr(token, "lineno", None)
 
 
-def _sensitive_name(source):
-    for tag in _TAGS.findall(source or ""):
-        for word in _WORDS.findall(tag):
-            if word.lower() in SENSITIVE_NAMES:
-                return word
-    return None
+def _with_line(message, line):
+    if line is None or message.startswith("Line "):
+        return message
+    return f"Line {line}: {message}"
+
+
+def _watch(node, leaf):
+    """Wrap ``node``'s rendering: errors get its line; a leaf's output is counted."""
+    render_annotated = node.render_annotated
+
+    def watched(context):
+        try:
+            output = render_annotated(context)
+        except TemplateRenderError as err:
+            if not getattr(err, "vox_line_known", False):
+                err.message = _with_line(err.message, _line_of(node))
+                err.args = (err.message,)
+                err.vox_line_known = True
+            raise
+        if leaf:
+            _spend().emit(output)
+        return output
+
+    node.render_annotated = watched
+
+
+def _is_leaf(node):
+    return not any(getattr(node, attr, None) for attr in node.child_nodelists)
+
+
+def _instrument(template):
+    for node in template.nodelist.get_nodes_by_type(Node):
+        _watch(node, _is_leaf(node))
+
+
+_UNKNOWN_TAG = re.compile(r"Invalid block tag on line (\d+): '([^']*)'")
+_UNKNOWN_FILTER = re.compile(r"Invalid filter: '([^']*)'")
+
+
+def _syntax_message(err):
+    """The editor's version of Django's syntax error message, with its line."""
+    message = str(err)
+    line = getattr(getattr(err, "token", None), "lineno", None)
+    match = _UNKNOWN_TAG.match(message)
+    if match:
+        line, name = int(match.group(1)), match.group(2)
+        if name.startswith("end") or name in {"else", "elif", "empty", "plural"}:
+            message = f"{{% {name} %}} has no matching opening tag here."
+        else:
+            message = (f"{{% {name} %}} is not a tag notification templates can use "
+                       f"(they can use: {', '.join(sorted(ALLOWED_TAGS.keys() | {'for'}))}).")
+    match = _UNKNOWN_FILTER.match(message)
+    if match:
+        message = (f"|{match.group(1)} is not a filter notification templates can use "
+                   f"(they can use: {', '.join(sorted(ALLOWED_FILTERS))}).")
+    if "on line" in message:
+        return message
+    return _with_line(message, line)
 
 
 @functools.lru_cache(maxsize=512)
 def compile_template(source, autoescape=True, escape=None):
-    """Compile ``source`` once; raise TemplateRenderError with the reason.
+    """Compile ``source`` once; raise TemplateRenderError saying what is wrong and where.
 
     ``escape`` (a function of one string, hashable) is applied to the output
     of every ``{{ variable }}`` instead of Django's HTML escaping, for markup
     languages (Markdown) that need more than HTML escaping.
     """
-    name = _sensitive_name(source)
-    if name:
-        raise TemplateRenderError(f"\u201c{name}\u201d may not be used in templates.")
     try:
         template = _ENGINES[bool(autoescape)].from_string(source or "")
     except DjangoTemplateSyntaxError as err:
-        raise TemplateRenderError(f"Template syntax error: {err}") from err
+        raise TemplateRenderError(_syntax_message(err)) from err
     if escape is not None:
         value_filter = _escaping_filter(escape)
         for node in template.nodelist.get_nodes_by_type(VariableNode):
             node.filter_expression.filters.append((value_filter, []))
+    _instrument(template)
     return template
 
 
@@ -124,6 +405,17 @@ def _escaping_filter(escape):
     return escape_value
 
 
+def render_compiled(template, context):
+    """Render a template from :func:`compile_template` within the message's budget."""
+    with message_budget():
+        try:
+            return template.render(context)
+        except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
+            raise TemplateRenderError(f"Template error: {err}") from err
+        except RecursionError as err:
+            raise TemplateLimitError("The template's values are nested too deeply.") from err
+
+
 def render(source, parameters, autoescape=True, escape=None):
     """Render editor template ``source`` with ``parameters``.
 
@@ -131,10 +423,7 @@ def render(source, parameters, autoescape=True, escape=None):
     (see :func:`compile_template`).
     """
     template = compile_template(source, autoescape, escape)
-    try:
-        return template.render(Context(parameters, autoescape=autoescape))
-    except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
-        raise TemplateRenderError(f"Template error: {err}") from err
+    return render_compiled(template, Context(parameters, autoescape=autoescape))
 
 
 def check_template(source):
@@ -142,7 +431,7 @@ def check_template(source):
     try:
         compile_template(source, True)
     except TemplateRenderError as err:
-        return str(err.__cause__ or err.message)
+        return str(err.message)
     return None
 
 
@@ -162,7 +451,7 @@ def parse_key_value_lines(body, what="template"):
     are ignored; any other line without a colon, or with an empty key, is an
     error naming its line number.
     """
-    fields = []
+    result = []
     for number, line in enumerate((body or "").splitlines(), start=1):
         if not line.strip():
             continue
@@ -170,5 +459,5 @@ def parse_key_value_lines(body, what="template"):
         if not colon or not key.strip():
             raise TemplateRenderError(
                 f'Line {number} of the {what} must read "key: value", not {line!r}.')
-        fields.append((key.strip(), value.strip()))
-    return fields
+        result.append((key.strip(), value.strip()))
+    return result
