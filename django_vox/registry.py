@@ -26,10 +26,11 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox.messages import MessageAttachment
+from django_vox.sandbox import TemplateVariable
 
 __all__ = [
     "objects", "Registration", "SignalRegistration", "Notification", "Channel",
-    "Contact", "provides_contacts", "Attachment", "backends",
+    "Contact", "provides_contacts", "Attachment", "backends", "TemplateVariable",
 ]
 
 
@@ -233,6 +234,19 @@ class Registration:
     _vox_notifications: dict = {}
     _vox_attachments: dict = {}
     _vox_contact_methods: dict = {}
+
+    # -- what editors' templates can reach (django_vox.sandbox reads these;
+    #    lists and dicts merge with the parent classes' declarations) -----
+    #: None: every concrete field whose name is not secret; or the names offered.
+    template_fields = None
+    #: Field names templates never see, besides the secret-looking ones.
+    private_fields = ()
+    #: Reverse relations (accessor names) offered as bounded lists.
+    template_relations = ()
+    #: Items per list.
+    template_list_limit = 20
+    #: Extra variables: ``{"url": TemplateVariable(_("link"), "get_absolute_url")}``.
+    template_variables: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -26,9 +26,16 @@ import time
 from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import ImproperlyConfigured
-from django.template import Context, Engine, Library, Node
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    Node,
+    defaultfilters,
+    defaulttags,
+    loader_tags,
+)
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
-from django.template import defaultfilters, defaulttags, loader_tags
 from django.template.base import VariableDoesNotExist, VariableNode
 from django.templatetags import i18n
 from django.utils.formats import localize
@@ -365,6 +372,8 @@ def _syntax_message(err):
     if match:
         message = (f"|{match.group(1)} is not a filter notification templates can use "
                    f"(they can use: {', '.join(sorted(ALLOWED_FILTERS))}).")
+    if message == str(err) and "is not available:" not in message:
+        message = f"Template syntax error: {message}"
     if "on line" in message:
         return message
     return _with_line(message, line)

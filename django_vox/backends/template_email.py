@@ -39,7 +39,8 @@ def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> 
         return None
     context = Context(parameters, autoescape=autoescape)
     try:
-        with context.render_context.push_state(template), context.bind_template(template):
+        with rendering.message_budget(), context.render_context.push_state(template), \
+                context.bind_template(template):
             return node.render(context)
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
         raise TemplateRenderError(f"Template error in block {name!r}: {err}") from err
