@@ -39,6 +39,7 @@ from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
 from django.template.base import VariableDoesNotExist, VariableNode
 from django.templatetags import i18n
 from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -48,6 +49,7 @@ from django_vox.exceptions import TemplateRenderError
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
     "compile_template", "render", "check_template", "message_budget", "current_limits",
+    "EscapedText", "wrap_text",
     "fold_header", "parse_key_value_lines",
 ]
 
@@ -278,7 +280,7 @@ def _guarded(name, func):
             _check_size_argument(name, args[0], budget.limits.width)
         result = func(value, *args, **kwargs)
         budget.check_value(result)
-        return result
+        return wrap_text(result)
 
     return guarded
 
@@ -399,6 +401,32 @@ def compile_template(source, autoescape=True, escape=None):
     return template
 
 
+# -- escaping user values for a markup language ----------------------------------
+
+_value_escape = contextvars.ContextVar("django_vox_value_escape", default=None)
+
+
+class EscapedText(str):
+    """Text that came from data (not from the editor): while a template is
+    rendered for a markup language, it escapes itself for that language
+    wherever Django escapes a value (``{{ }}``, ``{% firstof %}``, ``{% cycle %}``,
+    ``{% blocktranslate %}``, filters such as ``linebreaksbr`` or ``join``)."""
+
+    def __html__(self):
+        escape = _value_escape.get()
+        if escape is None:
+            return conditional_escape(str(self))
+        return mark_safe(escape(str(self)))
+
+
+def wrap_text(value):
+    """``value`` as :class:`EscapedText` while a markup escape is active (plain
+    ``str`` only: safe strings are the editor's or the developer's choice)."""
+    if type(value) is str and _value_escape.get() is not None:
+        return EscapedText(value)
+    return value
+
+
 def _escaping_filter(escape):
     """A template filter that formats a value as Django would, then escapes it.
 
@@ -428,11 +456,20 @@ def render_compiled(template, context):
 def render(source, parameters, autoescape=True, escape=None):
     """Render editor template ``source`` with ``parameters``.
 
-    With ``escape``, every ``{{ variable }}`` is escaped by that function
-    (see :func:`compile_template`).
+    With ``escape`` (and ``autoescape``), every value taken from
+    ``parameters`` is escaped by that function wherever the template prints
+    it, instead of Django's HTML escaping: ``{{ variable }}`` (see
+    :func:`compile_template`), values printed by tags, and filters' results.
     """
     template = compile_template(source, autoescape, escape)
-    return render_compiled(template, Context(parameters, autoescape=autoescape))
+    if escape is None or not autoescape:
+        return render_compiled(template, Context(parameters, autoescape=autoescape))
+    token = _value_escape.set(escape)
+    try:
+        parameters = {name: wrap_text(value) for name, value in parameters.items()}
+        return render_compiled(template, Context(parameters, autoescape=True))
+    finally:
+        _value_escape.reset(token)
 
 
 def check_template(source):

@@ -50,6 +50,8 @@ from django.db.models.fields.files import FieldFile
 from django.utils.functional import Promise
 from django.utils.safestring import SafeData, mark_safe
 
+from django_vox.rendering import wrap_text
+
 __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
     "is_sensitive_name", "rules_for", "view_of", "to_template_value", "describe_model",
@@ -275,7 +277,7 @@ class DataView:
             raise KeyError(name)
         if name not in self._vox_cache:
             self._vox_cache[name] = self._vox_compute(name)
-        return self._vox_cache[name]
+        return wrap_text(self._vox_cache[name])
 
     def __contains__(self, name):
         return name in self._vox_names
@@ -341,14 +343,14 @@ class ListView:
             count = self._vox_count
             return count() if callable(count) else len(self._vox_list())
         if isinstance(key, int):
-            return self._vox_list()[key]
+            return wrap_text(self._vox_list()[key])
         raise KeyError(key)
 
     def __iter__(self):
-        return iter(self._vox_list())
+        return map(wrap_text, self._vox_list())
 
     def __reversed__(self):
-        return reversed(self._vox_list())
+        return map(wrap_text, reversed(self._vox_list()))
 
     def __len__(self):
         return len(self._vox_list())
