@@ -1,9 +1,9 @@
-"""Rendering of editor-written templates: a restricted engine with budgets.
+"""Rendering of editor-written templates.
 
 Editors are trusted with the words of a message, not with the server.  What a
 template can *reach* is decided by the context (see :mod:`django_vox.sandbox`:
-plain values and read-only views, never live objects).  This module decides
-what a template can *do*:
+plain values and read-only views, never live objects).  What a template can
+*do* is decided by the engine (:mod:`django_vox.engine`):
 
 * only the tags and filters listed in :data:`ALLOWED_TAGS` and
   :data:`ALLOWED_FILTERS`; ``{% load %}``, ``{% include %}``, ``{% extends %}``,
@@ -18,340 +18,48 @@ Compiled templates are cached by source, so one issue to thousands of
 recipients parses each template once.
 """
 
-import contextlib
-import contextvars
 import functools
 import re
-import time
-from dataclasses import dataclass, fields, replace
 
-from django.core.exceptions import ImproperlyConfigured
-from django.template import (
-    Context,
-    Engine,
-    Library,
-    Node,
-    defaultfilters,
-    defaulttags,
-    loader_tags,
-)
+from django.template import Context
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
-from django.template.base import VariableDoesNotExist, VariableNode
-from django.templatetags import i18n
+from django.template.base import (
+    FilterExpression,
+    Node,
+    NodeList,
+    Variable,
+    VariableDoesNotExist,
+    VariableNode,
+)
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
-from django_vox import conf
+from django_vox.engine import (
+    _ENGINES,
+    ALLOWED_FILTERS,
+    ALLOWED_TAGS,
+    REFUSED_TAGS,
+    EscapedText,
+    RenderLimits,
+    TemplateLimitError,
+    _BoundedSequence,
+    current_limits,
+    escaping,
+    instrument,
+    line_of,
+    message_budget,
+    with_line,
+    wrap_text,
+)
 from django_vox.exceptions import TemplateRenderError
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
-    "compile_template", "render", "check_template", "message_budget", "current_limits",
-    "EscapedText", "wrap_text",
-    "fold_header", "parse_key_value_lines",
+    "compile_template", "render", "render_compiled", "check_template", "message_budget",
+    "current_limits", "EscapedText", "wrap_text", "fold_header", "parse_key_value_lines",
+    "variables_used", "bound_names",
 ]
-
-
-class TemplateLimitError(TemplateRenderError):
-    """A template went over its budget (loops, output size, time, a filter's size)."""
-
-
-@dataclass(frozen=True)
-class RenderLimits:
-    """How much one message may cost.  ``DJANGO_VOX_TEMPLATE_LIMITS`` (a dict
-    with any of these keys) overrides the defaults."""
-
-    #: Loop iterations in total, all ``{% for %}`` loops of the message together.
-    iterations: int = 10_000
-    #: Characters of output (and of any single value a filter makes).
-    output: int = 1_000_000
-    #: Seconds of rendering.
-    seconds: float = 5.0
-    #: Largest size argument of a filter (``ljust:"20"``, ``wordwrap:"72"``...).
-    width: int = 1_000
-
-
-def current_limits() -> RenderLimits:
-    """The limits in force: the defaults updated by ``DJANGO_VOX_TEMPLATE_LIMITS``."""
-    overrides = conf.get("DJANGO_VOX_TEMPLATE_LIMITS", None) or {}
-    known = {f.name for f in fields(RenderLimits)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise ImproperlyConfigured(
-            f"DJANGO_VOX_TEMPLATE_LIMITS has unknown key(s) {sorted(unknown)}; "
-            f"known: {sorted(known)}.")
-    return replace(RenderLimits(), **overrides)
-
-
-# -- the budget ----------------------------------------------------------------
-
-class _Budget:
-    """What one message has spent so far."""
-
-    def __init__(self, limits):
-        self.limits = limits
-        self.iterations = 0
-        self.output = 0
-        self.deadline = time.monotonic() + limits.seconds
-
-    def tick(self):
-        if time.monotonic() > self.deadline:
-            raise TemplateLimitError(
-                f"The template took longer than {self.limits.seconds:g} seconds to render.")
-
-    def loop(self):
-        self.iterations += 1
-        if self.iterations > self.limits.iterations:
-            raise TemplateLimitError(
-                f"The template's loops ran more than {self.limits.iterations} times in all.")
-        self.tick()
-
-    def emit(self, text):
-        self.output += len(text)
-        if self.output > self.limits.output:
-            raise TemplateLimitError(
-                f"The message would be longer than {self.limits.output} characters.")
-        self.tick()
-
-    def check_value(self, value):
-        if isinstance(value, str) and len(value) > self.limits.output:
-            raise TemplateLimitError(
-                f"A value would be longer than {self.limits.output} characters.")
-        self.tick()
-
-
-_budget = contextvars.ContextVar("django_vox_render_budget", default=None)
-
-
-@contextlib.contextmanager
-def message_budget(limits=None):
-    """Share one budget between every render of one message (subject, body...).
-
-    Outside such a block each :func:`render` call gets a budget of its own.
-    """
-    if _budget.get() is not None:
-        yield _budget.get()
-        return
-    budget = _Budget(limits or current_limits())
-    token = _budget.set(budget)
-    try:
-        yield budget
-    finally:
-        _budget.reset(token)
-
-
-def _spend():
-    budget = _budget.get()
-    if budget is None:  # compiled templates rendered outside render(): a budget of their own
-        raise TemplateRenderError("Editor templates must be rendered through django_vox.rendering.")
-    return budget
-
-
-# -- tags ----------------------------------------------------------------------
-
-#: Tags an editor may use (``else``, ``empty``, ``endif``... belong to them).
-ALLOWED_TAGS = {
-    "if": defaulttags.do_if,
-    "with": defaulttags.do_with,
-    "firstof": defaulttags.firstof,
-    "cycle": defaulttags.cycle,
-    "now": defaulttags.now,
-    "spaceless": defaulttags.spaceless,
-    "autoescape": defaulttags.autoescape,
-    "comment": defaulttags.comment,
-    "block": loader_tags.do_block,  # the parts of a template-block email
-    "translate": i18n.do_translate,
-    "trans": i18n.do_translate,
-    "blocktranslate": i18n.do_block_translate,
-    "blocktrans": i18n.do_block_translate,
-}
-
-#: Tags refused by name, with the reason given to the editor.
-REFUSED_TAGS = {
-    "load": "notification templates cannot load tag libraries",
-    "include": "notification templates cannot use other templates",
-    "extends": "notification templates cannot use other templates",
-    "ssi": "notification templates cannot read files",
-    "debug": "it would show the server's internals",
-    "url": "links are given as variables of the objects (ask a developer to declare one)",
-    "csrf_token": "messages contain no forms",
-}
-
-
-class _BoundedSequence:
-    """Stands in for a ``{% for %}`` loop's sequence: every item costs one
-    iteration of the message's budget."""
-
-    def __init__(self, expression):
-        self.expression = expression
-
-    def __str__(self):
-        return str(self.expression)
-
-    def resolve(self, context, ignore_failures=False):
-        values = self.expression.resolve(context, ignore_failures=ignore_failures)
-        if values is None:
-            return None
-        return _CountedItems(values)
-
-
-class _CountedItems:
-    def __init__(self, values):
-        if not hasattr(values, "__len__"):
-            budget = _spend()
-            items = []
-            for item in values:
-                budget.loop()
-                items.append(item)
-            values = items
-        self.values = values
-
-    def __len__(self):
-        return len(self.values)
-
-    def _counted(self, items):
-        budget = _spend()
-        for item in items:
-            budget.loop()
-            yield item
-
-    def __iter__(self):
-        return self._counted(iter(self.values))
-
-    def __reversed__(self):
-        return self._counted(reversed(self.values))
-
-
-def _for_tag(parser, token):
-    node = defaulttags.do_for(parser, token)
-    node.sequence = _BoundedSequence(node.sequence)
-    return node
-
-
-def _refused_tag(name, reason):
-    def refuse(parser, token):
-        raise DjangoTemplateSyntaxError(f"{{% {name} %}} is not available: {reason}.")
-
-    return refuse
-
-
-# -- filters -------------------------------------------------------------------
-
-_TEXT_FILTERS = (
-    "addslashes", "capfirst", "center", "cut", "default", "default_if_none", "escape",
-    "force_escape", "first", "iriencode", "join", "last", "length", "linebreaks",
-    "linebreaksbr", "linenumbers", "ljust", "lower", "make_list", "rjust", "safe", "slice",
-    "slugify", "striptags", "title", "truncatechars", "truncatechars_html", "truncatewords",
-    "truncatewords_html", "upper", "urlencode", "urlize", "urlizetrunc", "wordcount",
-    "wordwrap", "yesno",
-)
-_NUMBER_FILTERS = ("add", "divisibleby", "filesizeformat", "floatformat", "get_digit",
-                   "pluralize", "stringformat")
-_DATE_FILTERS = ("date", "time", "timesince", "timeuntil")
-
-#: Filters an editor may use.
-ALLOWED_FILTERS = _TEXT_FILTERS + _NUMBER_FILTERS + _DATE_FILTERS
-
-#: Filters whose argument is a size, checked against ``RenderLimits.width``.
-_SIZE_FILTERS = {"center", "ljust", "rjust", "wordwrap", "truncatechars", "truncatechars_html",
-                 "truncatewords", "truncatewords_html", "urlizetrunc", "floatformat",
-                 "stringformat"}
-_NUMBERS = re.compile(r"\d+")
-
-
-def _check_size_argument(name, arg, limit):
-    numbers = [int(n) for n in _NUMBERS.findall(str(arg))]
-    if any(n > limit for n in numbers):
-        raise TemplateLimitError(
-            f'The filter {name}:"{arg}" asks for more than {limit} characters.')
-
-
-def _guarded(name, func):
-    """``func`` with the message's budget checked before and after each call."""
-    sized = name in _SIZE_FILTERS
-
-    @functools.wraps(func)
-    def guarded(value, *args, **kwargs):
-        budget = _spend()
-        budget.tick()
-        if sized and args:
-            _check_size_argument(name, args[0], budget.limits.width)
-        result = func(value, *args, **kwargs)
-        budget.check_value(result)
-        return wrap_text(result)
-
-    return guarded
-
-
-def _library():
-    library = Library()
-    for name, compile_function in ALLOWED_TAGS.items():
-        library.tags[name] = compile_function
-    library.tags["for"] = _for_tag
-    for name, reason in REFUSED_TAGS.items():
-        library.tags[name] = _refused_tag(name, reason)
-    for name in ALLOWED_FILTERS:
-        library.filters[name] = _guarded(name, defaultfilters.register.filters[name])
-    return library
-
-
-_LIBRARY = _library()
-
-
-def _make_engine(autoescape):
-    engine = Engine(dirs=[], app_dirs=False, libraries={}, builtins=[],
-                    loaders=[("django.template.loaders.locmem.Loader", {})],
-                    autoescape=autoescape, debug=False, string_if_invalid="")
-    engine.template_builtins = [_LIBRARY]
-    engine.template_libraries = {}
-    return engine
-
-
-_ENGINES = {True: _make_engine(True), False: _make_engine(False)}
-
-
-# -- line numbers and the output budget -----------------------------------------
-
-def _line_of(node):
-    token = getattr(node, "token", None)
-    return getattr(token, "lineno", None)
-
-
-def _with_line(message, line):
-    if line is None or message.startswith("Line "):
-        return message
-    return f"Line {line}: {message}"
-
-
-def _watch(node, leaf):
-    """Wrap ``node``'s rendering: errors get its line; a leaf's output is counted."""
-    render_annotated = node.render_annotated
-
-    def watched(context):
-        try:
-            output = render_annotated(context)
-        except TemplateRenderError as err:
-            if not getattr(err, "vox_line_known", False):
-                err.message = _with_line(err.message, _line_of(node))
-                err.args = (err.message,)
-                err.vox_line_known = True
-            raise
-        if leaf:
-            _spend().emit(output)
-        return output
-
-    node.render_annotated = watched
-
-
-def _is_leaf(node):
-    return not any(getattr(node, attr, None) for attr in node.child_nodelists)
-
-
-def _instrument(template):
-    for node in template.nodelist.get_nodes_by_type(Node):
-        _watch(node, _is_leaf(node))
 
 
 _UNKNOWN_TAG = re.compile(r"Invalid block tag on line (\d+): '([^']*)'")
@@ -378,7 +86,7 @@ def _syntax_message(err):
         message = f"Template syntax error: {message}"
     if "on line" in message:
         return message
-    return _with_line(message, line)
+    return with_line(message, line)
 
 
 @functools.lru_cache(maxsize=512)
@@ -397,34 +105,8 @@ def compile_template(source, autoescape=True, escape=None):
         value_filter = _escaping_filter(escape)
         for node in template.nodelist.get_nodes_by_type(VariableNode):
             node.filter_expression.filters.append((value_filter, []))
-    _instrument(template)
+    instrument(template)
     return template
-
-
-# -- escaping user values for a markup language ----------------------------------
-
-_value_escape = contextvars.ContextVar("django_vox_value_escape", default=None)
-
-
-class EscapedText(str):
-    """Text that came from data (not from the editor): while a template is
-    rendered for a markup language, it escapes itself for that language
-    wherever Django escapes a value (``{{ }}``, ``{% firstof %}``, ``{% cycle %}``,
-    ``{% blocktranslate %}``, filters such as ``linebreaksbr`` or ``join``)."""
-
-    def __html__(self):
-        escape = _value_escape.get()
-        if escape is None:
-            return conditional_escape(str(self))
-        return mark_safe(escape(str(self)))
-
-
-def wrap_text(value):
-    """``value`` as :class:`EscapedText` while a markup escape is active (plain
-    ``str`` only: safe strings are the editor's or the developer's choice)."""
-    if type(value) is str and _value_escape.get() is not None:
-        return EscapedText(value)
-    return value
 
 
 def _escaping_filter(escape):
@@ -464,12 +146,9 @@ def render(source, parameters, autoescape=True, escape=None):
     template = compile_template(source, autoescape, escape)
     if escape is None or not autoescape:
         return render_compiled(template, Context(parameters, autoescape=autoescape))
-    token = _value_escape.set(escape)
-    try:
+    with escaping(escape):
         parameters = {name: wrap_text(value) for name, value in parameters.items()}
         return render_compiled(template, Context(parameters, autoescape=True))
-    finally:
-        _value_escape.reset(token)
 
 
 def check_template(source):
@@ -479,6 +158,87 @@ def check_template(source):
     except TemplateRenderError as err:
         return str(err.message)
     return None
+
+
+# -- the variables a template uses (for the checks of saved templates) -----------
+
+def _parts(obj):
+    """What a template object holding variables is made of."""
+    if isinstance(obj, FilterExpression):
+        return [obj.var] + [arg for _func, args in obj.filters
+                            for is_lookup, arg in args if is_lookup]
+    if isinstance(obj, (list, tuple)):
+        return list(obj)
+    if isinstance(obj, dict):
+        return list(obj.values())
+    if type(obj).__module__.startswith(("django.template", "django_vox.engine")):
+        return list(vars(obj).values())  # if-conditions, loop sequences
+    return []
+
+
+def _variables_in(obj, depth=0):
+    """Yield the ``Variable`` objects held by one node's attributes."""
+    if depth > 8 or obj is None or isinstance(obj, (str, NodeList, Node)):
+        return
+    if isinstance(obj, Variable):
+        if obj.lookups:
+            yield obj
+        return
+    for part in _parts(obj):
+        yield from _variables_in(part, depth + 1)
+
+
+def _nodes(source):
+    return compile_template(source or "", True).nodelist.get_nodes_by_type(Node)
+
+
+def variables_used(source: str) -> list:
+    """``[(line, "object.author.name"), ...]``: every variable ``source`` looks up."""
+    found = []
+    for node in _nodes(source):
+        attributes = {k: v for k, v in vars(node).items()
+                      if k not in node.child_nodelists and k != "conditions_nodelists"}
+        conditions = getattr(node, "conditions_nodelists", ())
+        for variable in _variables_in([attributes, [c for c, _nodes in conditions]]):
+            path = ".".join(str(bit) for bit in variable.lookups)
+            if (line_of(node), path) not in found:
+                found.append((line_of(node), path))
+    return found
+
+
+def _plain_path(expression):
+    """``"a.b"`` for a filter expression that is a bare variable, else None."""
+    if isinstance(expression, _BoundedSequence):
+        expression = expression.expression
+    var = getattr(expression, "var", None)
+    if not isinstance(var, Variable) or not var.lookups or expression.filters:
+        return None
+    return ".".join(str(bit) for bit in var.lookups)
+
+
+def bound_names(source: str):
+    """``(aliases, local)``: names a template binds to a path (``{% for c in
+    object.comments %}``: ``c`` → ``object.comments.0``; ``{% with t=object.title %}``)
+    and names it binds to something else (``as`` names, unpacking, filtered values)."""
+    aliases, local = {}, {"forloop", "block"}
+    for node in _nodes(source):
+        loopvars = getattr(node, "loopvars", None)
+        if loopvars is not None:
+            path = _plain_path(node.sequence)
+            if len(loopvars) == 1 and path:
+                aliases[loopvars[0]] = f"{path}.0"
+            else:
+                local.update(loopvars)
+        for name, expression in (getattr(node, "extra_context", None) or {}).items():
+            path = _plain_path(expression)
+            if path:
+                aliases[name] = path
+            else:
+                local.add(name)
+        for attribute in ("variable_name", "asvar", "countervar"):
+            if getattr(node, attribute, None):
+                local.add(getattr(node, attribute))
+    return aliases, local
 
 
 _NEWLINES = re.compile(r"[\r\n]+\s*")

@@ -50,12 +50,12 @@ from django.db.models.fields.files import FieldFile
 from django.utils.functional import Promise
 from django.utils.safestring import SafeData, mark_safe
 
-from django_vox.rendering import wrap_text
+from django_vox.engine import wrap_text
 
 __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
-    "is_sensitive_name", "rules_for", "view_of", "to_template_value", "describe_model",
-    "describe", "MAX_DEPTH", "SENSITIVE_WORDS",
+    "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
+    "registration_lookup", "MAX_DEPTH", "SENSITIVE_WORDS",
 ]
 
 #: How many relations a template can follow from a context variable
@@ -243,14 +243,16 @@ def rules_for(model, registration=None) -> ModelRules:
 class _Lookup:
     """How views find the registration of a model, and how deep they are."""
 
-    __slots__ = ("depth", "registration_for")
+    __slots__ = ("depth", "registration_for", "sample")
 
-    def __init__(self, registration_for, depth=0):
+    def __init__(self, registration_for, depth=0, sample=False):
         self.registration_for = registration_for
         self.depth = depth
+        #: Views of made-up instances: declared variables show a placeholder.
+        self.sample = sample
 
     def deeper(self):
-        return _Lookup(self.registration_for, self.depth + 1)
+        return _Lookup(self.registration_for, self.depth + 1, self.sample)
 
     def rules(self, model):
         registration = self.registration_for(model) if self.registration_for else None
@@ -391,6 +393,8 @@ def _entry_value(instance, entry, rules, lookup):
         if instance.pk is None:
             return ListView(list)
         return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
+    if lookup.sample:
+        return f"Sample {entry.label}"
     return to_template_value(entry.source.value(instance), lookup)
 
 
@@ -466,50 +470,17 @@ def to_template_value(value, lookup=None):
     return None
 
 
-def view_of(instance, registration_for: Callable | None = None):
+def registration_lookup(registration_for: Callable | None = None, depth=0):
+    """How views find registrations (``registration_for(model)``), at ``depth``."""
+    return _Lookup(registration_for, depth)
+
+
+def view_of(instance, registration_for: Callable | None = None, *, sample=False):
     """The view templates get of ``instance`` (None stays None).
 
     ``registration_for(model)`` returns the registration whose declarations
     apply (``lambda m: django_vox.registry.objects[m].registration``).
+    ``sample``: ``instance`` is made up (see :mod:`django_vox.samples`), so
+    declared variables read "Sample <label>" instead of running.
     """
-    return to_template_value(instance, _Lookup(registration_for))
-
-
-# -- descriptions (the variable picker) ----------------------------------------------
-
-def describe_model(model, registration_for: Callable | None = None, prefix="", depth=0) -> list:
-    """What a template can reach from a view of ``model`` named ``prefix``.
-
-    A list of ``{"path", "label", "type"}``; ``type`` is one of text, number,
-    boolean, date, datetime, time, duration, file, data, object, list.  An
-    object is followed by its own entries (paths ``prefix.relation.name``) up
-    to :data:`MAX_DEPTH`; a list carries ``"items"``, the entries of one item
-    with paths relative to the loop variable (``item.name``).
-    """
-    lookup = _Lookup(registration_for, depth)
-    result = []
-    for entry in lookup.rules(model):
-        path = f"{prefix}.{entry.name}" if prefix else entry.name
-        item = {"path": path, "label": entry.label, "type": entry.type}
-        result.append(item)
-        if entry.related_model is None or depth >= MAX_DEPTH:
-            continue
-        if entry.type == "list":
-            item["items"] = describe_model(entry.related_model, registration_for, "item",
-                                           depth + 1)
-        else:
-            for sub in describe_model(entry.related_model, registration_for, path, depth + 1):
-                result.append(dict(sub, label=f"{entry.label} › {sub['label']}"))
-    return result
-
-
-def describe(view) -> list:
-    """What a template can reach from ``view`` (an ObjectView or DataView), as
-    :func:`describe_model` lists it; for a DataView, its keys as text."""
-    if isinstance(view, ObjectView):
-        lookup = view._vox_lookup
-        return describe_model(view._vox_rules.model, lookup.registration_for, "", lookup.depth)
-    if isinstance(view, DataView):
-        return [{"path": name, "label": name.replace("_", " "), "type": "text"}
-                for name in sorted(view._vox_names)]
-    return []
+    return to_template_value(instance, _Lookup(registration_for, sample=sample))

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering, sandbox
+from django_vox import rendering, sandbox, variables
 from django_vox.models import Delivery, Notification
 from django_vox.registry import Registration, TemplateVariable, objects
 from django_vox.sandbox import DataView, ListView, ObjectView, is_sensitive_name
@@ -94,8 +94,8 @@ def test_password_hashes_and_session_hashes_are_unreachable(article):
                  actor=user, object=article, notification=notification)
     assert out == "||||"
     assert user.password not in out and user.get_session_auth_hash() not in out
-    assert sandbox.describe(sandbox.view_of(user, registration_for))
-    assert "password" not in str(sandbox.describe(sandbox.view_of(user, registration_for)))
+    assert variables.describe(sandbox.view_of(user, registration_for))
+    assert "password" not in str(variables.describe(sandbox.view_of(user, registration_for)))
 
 
 def test_rendering_cannot_send_or_write(article, monkeypatch):
@@ -153,7 +153,7 @@ def test_registration_declarations_decide_what_is_offered(article, monkeypatch):
         "{{ o.bold }}|{{ o.func }}|{% for c in o.comments %}{{ c.name }},{% endfor %}|"
         "{{ o.comments.count }}|{{ o.readers.0.email }}", {"o": view})
     assert out == f"Kept|||/a/{article.pk}/|KEPT|ann|<b>x</b>|None|C,N0,|4|r@example.org"
-    assert [e["path"] for e in sandbox.describe(view) if "." not in e["path"]] == [
+    assert [e["path"] for e in variables.describe(view) if "." not in e["path"]] == [
         "pk", "author", "title", "readers", "comments", "url", "shout", "leader", "bold", "func"]
 
 
@@ -212,13 +212,13 @@ def test_relations_stop_at_the_maximum_depth(article):
     comment = Comment.objects.get(name="D")
     out = render("{{ c.article.author.username }}|{{ c.article.author.groups }}", c=comment)
     assert out == "ann|None"  # two relations deep at most
-    paths = [e["path"] for e in sandbox.describe_model(Comment, registration_for, "c")]
+    paths = [e["path"] for e in variables.describe_model(Comment, registration_for, "c")]
     assert "c.article.author.username" in paths
     assert not [p for p in paths if p.count(".") > 3]
 
 
 def test_picker_description_lists_types_and_labels():
-    entries = {e["path"]: e for e in sandbox.describe_model(Article, registration_for, "object")}
+    entries = {e["path"]: e for e in variables.describe_model(Article, registration_for, "object")}
     assert entries["object.title"] == {"path": "object.title", "label": "title", "type": "text"}
     assert entries["object.author"]["type"] == "object"
     assert entries["object.author.date_joined"]["type"] == "datetime"
