@@ -20,7 +20,7 @@ from django.template import Engine, Library, Node, defaultfilters, defaulttags, 
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
 from django.templatetags import i18n
 from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 from django_vox import conf
 from django_vox.exceptions import TemplateRenderError
@@ -273,9 +273,22 @@ def _check_size_argument(name, arg, limit):
             f'The filter {name}:"{arg}" asks for more than {limit} characters.')
 
 
+#: Filters that HTML-escape their value themselves and add inline markup
+#: (``<br>``): data is escaped for the message's markup before they run.
+_INLINE_MARKUP_FILTERS = {"linebreaksbr", "linenumbers"}
+
+
+def _escaped_in_advance(value):
+    escape = _value_escape.get()
+    if escape is None or not isinstance(value, str) or isinstance(value, SafeData):
+        return value
+    return mark_safe(escape(str(value)))
+
+
 def _guarded(name, func):
     """``func`` with the message's budget checked before and after each call."""
     sized = name in _SIZE_FILTERS
+    inline_markup = name in _INLINE_MARKUP_FILTERS
 
     @functools.wraps(func)
     def guarded(value, *args, **kwargs):
@@ -283,6 +296,8 @@ def _guarded(name, func):
         budget.tick()
         if sized and args:
             _check_size_argument(name, args[0], budget.limits.width)
+        if inline_markup and kwargs.get("autoescape"):
+            value = _escaped_in_advance(value)
         result = func(value, *args, **kwargs)
         budget.check_value(result)
         return wrap_text(result)

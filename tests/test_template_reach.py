@@ -1,0 +1,83 @@
+"""Which variables a template uses, whether it can reach them, made-up samples, escaping."""
+
+import pytest
+
+from django_vox import rendering, samples, sandbox, variables
+from django_vox.registry import objects
+from tests.testapp.models import Article, Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def registration_for(model):
+    return objects[model].registration
+
+
+def article_entries():
+    return ([{"path": "object", "label": "article", "type": "object"}]
+            + variables.describe_model(Article, registration_for, "object"))
+
+
+def test_variables_used_are_found_in_every_tag_with_their_lines():
+    source = ("Hi {{ object.title|default:object.body }}\n"
+              "{% if object.author.username and actor.get_full_name %}x{% endif %}\n"
+              "{% for c in object.editors.all %}{{ c.email }}{% endfor %}\n"
+              "{% with t=object.summary_text %}{{ t }}{% endwith %}"
+              "{% firstof recipient.name 'x' %}{% cycle 'a' object.pk as z %}{{ z }}")
+    assert rendering.variables_used(source) == [
+        (1, "object.title"), (1, "object.body"), (2, "object.author.username"),
+        (2, "actor.get_full_name"), (3, "object.editors.all"), (3, "c.email"),
+        (4, "object.summary_text"), (4, "t"), (4, "recipient.name"), (4, "object.pk"),
+        (4, "z")]
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("object", True), ("object.title", True), ("object.author.email", True),
+    ("object.editors", True), ("object.editors.all", True), ("object.editors.count", True),
+    ("object.editors.0.username", True), ("object.editors.all.0.email", True),
+    ("object.get_absolute_url", False), ("object.summary_text", False),
+    ("object.author.password", False), ("object.editors.all.query", False),
+    ("object.editors.count.real", False), ("object.comments", False), ("settings", False),
+])
+def test_reachable(path, expected):
+    assert variables.reachable(article_entries(), path) is expected
+
+
+def test_unreachable_follows_loops_and_with():
+    source = ("{% for e in object.editors %}{{ e.username }}{{ e.password }}{% endfor %}\n"
+              "{% with a=object.author %}{{ a.email }}{{ a.get_session_auth_hash }}{% endwith %}\n"
+              "{{ object.get_absolute_url }}{{ forloop.counter }}"
+              "{% for k, v in object.items %}{{ v.x }}{% endfor %}")
+    assert variables.unreachable(source, article_entries()) == [
+        (1, "e.password"), (2, "a.get_session_auth_hash"), (3, "object.get_absolute_url"),
+        (3, "object.items")]
+
+
+def test_made_up_samples_are_labelled_and_unsaved():
+    comment = samples.made_up(Comment, depth=2)
+    assert comment.pk is None and comment.article.pk is None
+    view = sandbox.view_of(comment, registration_for, sample=True)
+    out = rendering.render("{{ c }}|{{ c.email }}|{{ c.article.title }}|"
+                           "{{ c.article.author.username }}|{{ c.article.editors.count }}",
+                           {"c": view})
+    assert out == "Sample name on Sample title|sample@example.org|Sample title|" \
+        "Sample username|0"
+    assert not Comment.objects.exists() and not Article.objects.exists()
+
+
+def markdownish(text):
+    return text.replace("*", "\\*").replace("<", "&lt;").replace("=", "&#61;")
+
+
+def test_data_is_escaped_wherever_the_template_prints_it():
+    values = {"name": sandbox.to_template_value("*Ann*"),
+              "data": sandbox.to_template_value({"n": "<b>*x*</b>", "l": ["*a*", "*b*"]})}
+    source = ("{{ name }}|{% firstof missing name %}|{% cycle name 'y' %}|"
+              "{% blocktranslate with n=name %}Hi {{ n }}{% endblocktranslate %}|"
+              "{{ name|upper }}|{{ data.n|linebreaksbr }}|{{ data.l|join:', ' }}|"
+              "{% for x in data.l %}{{ x }}{% endfor %}|{{ name|safe }}|{{ '*lit*' }}")
+    out = rendering.render(source, values, escape=markdownish)
+    assert out == ("\\*Ann\\*|\\*Ann\\*|\\*Ann\\*|Hi \\*Ann\\*|\\*ANN\\*|&lt;b>\\*x\\*&lt;/b>|"
+                   "\\*a\\*, \\*b\\*|\\*a\\*\\*b\\*|*Ann*|*lit*")
+    # without an escape, the same template escapes HTML only
+    assert rendering.render("{{ name }}{% firstof name %}", values) == "*Ann**Ann*"
