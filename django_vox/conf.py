@@ -3,10 +3,13 @@
 Nothing is cached, so ``override_settings`` always applies.
 """
 
+from urllib.parse import urlsplit
+
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["DEFAULTS", "get", "require"]
+__all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url"]
 
 _MISSING = object()
 
@@ -33,7 +36,7 @@ DEFAULTS = {
     "DJANGO_VOX_TWITTER_CONSUMER_SECRET": None,
     "DJANGO_VOX_TWITTER_TOKEN_KEY": None,
     "DJANGO_VOX_TWITTER_TOKEN_SECRET": None,
-    "DJANGO_VOX_TWITTER_API_BASE": "https://api.twitter.com/1.1",
+    "DJANGO_VOX_TWITTER_API_BASE": "https://api.x.com",
     "DJANGO_VOX_XMPP_JID": None,
     "DJANGO_VOX_XMPP_PASSWORD": None,
     "DJANGO_VOX_XMPP_SERVER": None,
@@ -66,3 +69,80 @@ def require(name):
     if value is None or value == "":
         raise ImproperlyConfigured(f"The {name} setting is required but is not set.")
     return value
+
+
+def positive_int(name):
+    """Return setting ``name`` as an int of at least 1; ImproperlyConfigured naming it otherwise."""
+    value = get(name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value!r}.")
+    return number
+
+
+def _split_site_domain(domain):
+    """``(scheme or None, host[:port])`` of a SITE_DOMAIN written with or
+    without a scheme and trailing slash."""
+    text = str(domain).strip()
+    parts = urlsplit(text if "://" in text else f"//{text}")
+    if parts.scheme not in ("", "http", "https"):
+        raise ImproperlyConfigured(
+            f"SITE_DOMAIN must be a host name such as 'example.org' (optionally with a port, "
+            f"or written as 'https://example.org/'), not {domain!r}: only http and https work.")
+    if not parts.netloc or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"SITE_DOMAIN must be a host name such as 'example.org' (optionally with a port, "
+            f"or written as 'https://example.org/'), not {domain!r}.")
+    return parts.scheme or None, parts.netloc
+
+
+def _sites_domain():
+    if not apps.is_installed("django.contrib.sites"):
+        return None
+    from django.contrib.sites.models import Site  # only when the app is installed
+
+    try:
+        return Site.objects.get_current().domain
+    except (Site.DoesNotExist, ImproperlyConfigured):
+        return None
+
+
+def site_base_url(*, required=True):
+    """``scheme://host[:port]`` of this site, without a trailing slash.
+
+    From ``SITE_DOMAIN`` ("example.org", "example.org:8000/" and
+    "https://example.org/" all work; a scheme written there wins over
+    ``SITE_SSL``), else the current ``django.contrib.sites`` site.  With
+    neither: ImproperlyConfigured naming SITE_DOMAIN, or None when not
+    ``required``.
+    """
+    domain = get("SITE_DOMAIN")
+    scheme = None
+    if domain:
+        scheme, host = _split_site_domain(domain)
+    else:
+        host = _sites_domain()
+        if host:
+            host = _split_site_domain(host)[1]
+    if not host:
+        if not required:
+            return None
+        raise ImproperlyConfigured(
+            "django-vox needs SITE_DOMAIN (or django.contrib.sites) to build absolute URLs.")
+    scheme = scheme or ("https" if get("SITE_SSL") else "http")
+    return f"{scheme}://{host}"
+
+
+def site_url(path="", *, required=True):
+    """The absolute URL of ``path`` (relative to the site root) on this site.
+
+    ``path`` is used as given (already quoted, as ``reverse()`` returns it).
+    None when the site is unknown and not ``required``.
+    """
+    base = site_base_url(required=required)
+    if base is None:
+        return None
+    return f"{base}/{path.lstrip('/')}"

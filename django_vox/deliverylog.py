@@ -14,20 +14,33 @@ values, so no model instance is made per message.  Its :class:`LogRow`
 objects carry the attributes the send loop and :func:`mark_sent` /
 :func:`mark_failed` use; :meth:`LogRow.as_delivery` makes the
 :class:`~django_vox.models.Delivery` a signal receiver gets.
+
+Every change of a delivery's state lives here: :func:`claim` (taking rows for
+sending), :func:`mark_sent`, :func:`record_failures` (failed, or queued for a
+retry), :func:`queue_now` (waiting for a retry task now).
 """
 
+import logging
 import operator
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-__all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed"]
+from django_vox import retry as retry_policy
+from django_vox.exceptions import SendError
+from django_vox.models import Delivery
+
+__all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed",
+           "claim", "record_failures", "describe_error", "queue_now", "issue_started",
+           "logged_addresses", "statuses"]
+
+logger = logging.getLogger("django_vox")
 
 
 def _model():
-    from django_vox.models import Delivery
-
     return Delivery
 
 
@@ -235,3 +248,103 @@ def mark_failed(rows, now, fields=("status", "error", "attempts", "next_attempt_
     _batch(connection, sql, params)
     for row in rows:
         row.updated_at = now
+
+
+def describe_error(err: BaseException) -> str:
+    """The text recorded on the log for ``err`` (send errors say it all themselves)."""
+    text = str(err) or repr(err)
+    return text if isinstance(err, SendError) else f"{type(err).__name__}: {text}"
+
+
+def record_failures(failed, now: datetime, *, retry: bool = False) -> list:
+    """Record failed deliveries with their errors (one statement for the batch).
+
+    ``failed`` holds ``(row, error)`` pairs.  With ``retry`` (deliveries sent
+    by a task worker), a transient failure with attempts left stays queued with
+    ``next_attempt_at`` set; anything else is marked failed.  Returns the rows
+    left waiting for a retry.
+    """
+    retrying = []
+    for row, err in failed:
+        row.error = describe_error(err)
+        row.attempts = (row.attempts or 0) + 1
+        row.updated_at = now
+        if retry and retry_policy.should_retry(err, row.attempts):
+            row.status = Delivery.QUEUED
+            row.next_attempt_at = now + retry_policy.backoff_delay(row.attempts)
+            retrying.append(row)
+            logger.info("Delivery %s via %s to %s failed (attempt %d), retrying at %s: %s",
+                        row.pk, row.backend, ", ".join(row.to_addresses), row.attempts,
+                        row.next_attempt_at.isoformat(), row.error)
+            continue
+        row.status = Delivery.FAILED
+        row.next_attempt_at = None
+        logger.warning("Delivery %s via %s to %s failed: %s", row.pk, row.backend,
+                       ", ".join(row.to_addresses), row.error)
+    mark_failed([row for row, _err in failed], now)
+    return retrying
+
+
+def _claim_match(row, status, next_attempt_at, updated_at, stale_before):
+    """The conditional UPDATE's queryset for taking ``row``, or None when it cannot be taken."""
+    match = Delivery.objects.filter(pk=row.pk, status=status, attempts=row.attempts)
+    if status == Delivery.FAILED:
+        return match.filter(next_attempt_at__isnull=True)
+    if status == Delivery.QUEUED and next_attempt_at is not None:
+        return match.filter(next_attempt_at__isnull=False)
+    if status == Delivery.QUEUED and stale_before is not None and updated_at < stale_before:
+        return match.filter(next_attempt_at__isnull=True, updated_at=updated_at)
+    return None  # sent, suppressed, or being sent by someone else
+
+
+def claim(rows: Iterable, *, stale_before: datetime | None = None) -> list:
+    """Take ``rows`` for sending; return those this process may send.
+
+    A row is taken with one conditional UPDATE that only one process can win,
+    so two workers (or a worker and an admin) never both send it.  Failed rows
+    and queued rows waiting for a retry (``next_attempt_at`` set) can be
+    taken; a queued row without one is being sent right now and is left alone
+    unless it was last touched before ``stale_before`` (its worker died).
+    """
+    rows = list(rows)
+    current = {pk: values for pk, *values in Delivery.objects.filter(
+        pk__in=[row.pk for row in rows]).values_list(
+        "pk", "status", "attempts", "next_attempt_at", "updated_at")}
+    taken = []
+    for row in rows:
+        if row.pk not in current:
+            continue
+        status, attempts, next_attempt_at, updated_at = current[row.pk]
+        row.status, row.attempts, row.next_attempt_at = status, attempts, next_attempt_at
+        match = _claim_match(row, status, next_attempt_at, updated_at, stale_before)
+        if match is None:
+            continue
+        now = timezone.now()
+        if match.update(status=Delivery.QUEUED, next_attempt_at=None, updated_at=now):
+            row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
+            taken.append(row)
+    return taken
+
+
+def queue_now(row) -> None:
+    """Let a claimed row wait as a retry due now, so one retry task takes it."""
+    Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
+                            next_attempt_at__isnull=True).update(next_attempt_at=timezone.now())
+
+
+def issue_started(issue_id) -> bool:
+    """Whether the issue ``issue_id`` has logged anything yet."""
+    return Delivery.objects.filter(issue_id=issue_id).exists()
+
+
+def logged_addresses(issue_id, template) -> set:
+    """The addresses the issue ``issue_id`` already logged for ``template``."""
+    return {address for row in Delivery.objects.filter(
+        issue_id=issue_id, template=template).values_list("to_addresses", flat=True)
+        for address in row}
+
+
+def statuses(rows) -> dict:
+    """``{pk: status}`` of ``rows`` as the database has them now."""
+    return dict(Delivery.objects.filter(pk__in=[row.pk for row in rows])
+                .values_list("pk", "status"))

@@ -17,6 +17,10 @@ __all__ = [
     "BackendNotAvailable",
     "MissingDependency",
     "TemplateRenderError",
+    "IssueError",
+    "RequiredNotificationError",
+    "ActivityIRIError",
+    "BadToken",
 ]
 
 
@@ -78,6 +82,26 @@ class InvalidAddress(PermanentSendError):
 
 class TemplateRenderError(PermanentSendError):
     """A template could not be compiled or rendered."""
+
+
+class IssueError(VoxError, ValueError):
+    """A notification was issued with the wrong actor or target."""
+
+
+class RequiredNotificationError(VoxError, RuntimeError):
+    """A required notification was issued but would send nothing.
+
+    A ``RuntimeError`` too, which is what django-vox raised before it had a
+    class of its own.
+    """
+
+
+class ActivityIRIError(VoxError, ValueError):
+    """An object has no IRI: its model has no regex, or its values do not fit it."""
+
+
+class BadToken(VoxError, ValueError):
+    """A link's token is malformed, tampered with, expired or names nothing."""
 
 
 class BackendNotAvailable(ImproperlyConfigured):

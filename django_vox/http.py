@@ -7,11 +7,28 @@ from urllib.parse import urlsplit
 import requests
 
 from django_vox import conf
-from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
 
-__all__ = ["HttpSession", "HttpSessionMixin", "validate_url"]
+__all__ = ["HttpSession", "HttpSessionMixin", "status_error_class", "validate_url"]
 
 logger = logging.getLogger("django_vox")
+
+
+def status_error_class(status: int) -> type[SendError]:
+    """The send error for an HTTP error status: transient for 429 (rate
+    limited) and 5xx (the provider's trouble), permanent for the rest.
+
+    The one place django-vox classifies HTTP statuses; backends whose SDK
+    reports the status in its own exception use it too.
+    """
+    if status == 429 or status >= 500:
+        return TransientSendError
+    return PermanentSendError
 
 
 def validate_url(address, protocol=None):
@@ -60,9 +77,7 @@ class HttpSession:
             if opened_here:
                 self.close()
         if response.status_code >= 400:
-            error = TransientSendError if (response.status_code == 429 or response.status_code >= 500) \
-                else PermanentSendError
-            raise error(f"{what} to {_safe(url)} was refused", status=response.status_code,
+            raise status_error_class(response.status_code)(f"{what} to {_safe(url)} was refused", status=response.status_code,
                         body=response.text[:1000])
         return response
 
@@ -75,8 +90,8 @@ class HttpSessionMixin:
     ``open()`` to ``close()``, reused by every message of an issue.  List it
     before the backend base class."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self.http = HttpSession()
 
     def open(self):

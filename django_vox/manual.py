@@ -11,11 +11,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 
 from django_vox import deliverylog
 from django_vox.backends import backends as backend_registry
-from django_vox.issuing import _send_rows
+from django_vox.issuing import BackendSession, build_context, rendering_without_writes
+from django_vox.issuing.recipients import unique_contacts
+from django_vox.models import Delivery
 from django_vox.registry import objects as registry
 
 __all__ = ["ManualResult", "manual_backends", "send_one_time"]
@@ -48,13 +49,8 @@ def _build(backend, instances, subject, body, from_address):
         if not found:
             unreachable += 1
             continue
-        seen = set()
-        for contact in found:
-            if contact.address in seen:
-                continue
-            seen.add(contact.address)
-            params = {"object": instance, "content": instance, "contact": contact,
-                      "recipient": contact.obj if contact.obj is not None else contact}
+        for contact in unique_contacts(found):
+            params = build_context(instance, contact=contact)
             message = backend.build_message(subject, body, params)
             message.from_address = backend.get_from_address(from_address, params)
             contacts.append((instance, contact))
@@ -69,21 +65,17 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
     Raises KeyError for a backend that is not enabled and TemplateRenderError
     when the message cannot be rendered (nothing is sent then).
     """
-    from django_vox.models import Delivery
-
     backend_class = backend_registry.by_id(backend_id)
     if not backend_class.ALLOW_MANUAL_SENDING:
         raise KeyError(f"Backend {backend_id!r} does not allow one-time messages")
     result = ManualResult(issue_id=uuid.uuid4())
-    backend = backend_class()
-    # Render inside a savepoint that is rolled back: an editor's template
+    session = BackendSession(backend_class)
+    backend = session.backend
+    # Render in a transaction that is rolled back: an editor's template
     # must never change the database, even through a method that writes.
-    with transaction.atomic():
-        try:
-            contacts, messages, result.unreachable = _build(
-                backend, list(instances), subject, body, from_address)
-        finally:
-            transaction.set_rollback(True)
+    with rendering_without_writes():
+        contacts, messages, result.unreachable = _build(
+            backend, list(instances), subject, body, from_address)
     if not messages:
         return result
     rows = []
@@ -94,14 +86,8 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
             backend=backend.ID, protocol=backend.PROTOCOL, from_address=message.from_address,
             to_addresses=[contact.address], message=message.to_dict()))
     rows = deliverylog.insert(rows)
-    try:
-        backend.open()
-    except Exception as err:  # noqa: BLE001 - recorded on every row by _send_rows
-        backend.open_error = err
-    try:
-        sent, failed = _send_rows(backend, rows, messages)
-    finally:
-        backend.close()
+    with session:
+        sent, failed = session.send(rows, messages)
     result.sent, result.failed = sent, len(failed)
     logger.info("One-time message via %s: %d sent, %d failed, %d without contact.",
                 backend.ID, result.sent, result.failed, result.unreachable)

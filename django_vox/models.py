@@ -1,8 +1,17 @@
 """django-vox's models: notifications and their templates, site contacts and
-the delivery log."""
+the delivery log.
+
+The lowest layer of the package: this module imports nothing of django-vox's
+at module level (only the plain ``messages`` dataclasses).  The conveniences
+that reach up (``Notification.issue``, ``issue_now``, ``preview``,
+``Delivery.resend``) import what they need when called.
+"""
+
+from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -10,6 +19,8 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from django_vox.messages import Message
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
@@ -25,7 +36,7 @@ class NotificationManager(models.Manager):
         return self.get(codename=codename, object_type__app_label=app_label,
                         object_type__model=model)
 
-    def get_for_model(self, model, codename):
+    def get_for_model(self, model: type, codename: str) -> Notification:
         ct = ContentType.objects.get_for_model(model, for_concrete_model=False)
         try:
             return self.select_related("object_type", "actor_type", "target_type").get(
@@ -73,21 +84,16 @@ class Notification(models.Model):
 
     natural_key.dependencies = ["contenttypes.contenttype"]
 
-    def get_object_model(self):
+    def get_object_model(self) -> type | None:
         return self.object_type.model_class()
 
-    def get_actor_model(self):
+    def get_actor_model(self) -> type | None:
         return self.actor_type.model_class() if self.actor_type_id else None
 
-    def get_target_model(self):
+    def get_target_model(self) -> type | None:
         return self.target_type.model_class() if self.target_type_id else None
 
-    def get_registration(self):
-        from django_vox.registry import objects
-
-        return objects[self.get_object_model()].registration
-
-    def issue(self, obj, *, actor=None, target=None):
+    def issue(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue through DJANGO_VOX_ISSUE_METHOD (sending now, by default)."""
         from django_vox import issuing
 
@@ -95,13 +101,14 @@ class Notification(models.Model):
         method = issuing.get_issue_method()
         return method(self, obj, actor=actor, target=target)
 
-    def issue_now(self, obj, *, actor=None, target=None):
-        """Issue in this process; sending waits for the transaction to commit."""
+    def issue_now(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
+        """Issue in this process; sending waits for the transaction to commit.
+        Returns the :class:`django_vox.issuing.Issue`."""
         from django_vox import issuing
 
         return issuing.issue_now(self, obj, actor=actor, target=target)
 
-    def preview(self, backend_id, content, subject=""):
+    def preview(self, backend_id: str, content: str, subject: str = "") -> str:
         """HTML of ``content`` rendered by backend ``backend_id`` against a sample object."""
         from django_vox.preview import preview
 
@@ -133,7 +140,7 @@ class Template(models.Model):
     def __str__(self):
         return f"{self.notification} [{self.backend}]"
 
-    def get_recipient_keys(self):
+    def get_recipient_keys(self) -> list[str]:
         return [key.strip() for key in self.recipients.split(",") if key.strip()]
 
 
@@ -239,16 +246,15 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.backend} → {', '.join(self.to_addresses or [])} ({self.status})"
 
-    def get_message(self):
-        from django_vox.messages import Message
-
+    def get_message(self) -> Message:
         return Message.from_dict(self.message or {})
 
-    def resend(self):
-        """Send this message again, exactly as rendered.  Returns True when it was sent."""
-        from django_vox import issuing
+    def resend(self) -> bool:
+        """Send this message again, exactly as rendered.  Returns True when it
+        has been sent (now, or before)."""
+        from django_vox import resending
 
-        return issuing.send_deliveries([self], raise_errors=False)[self.pk]
+        return resending.resend([self]).outcomes[self.pk]
 
 
 class FailedManager(models.Manager):
@@ -298,23 +304,20 @@ class Activity(models.Model):
         return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
 
     def get_iri(self):
-        from django_vox import activities
-
-        return activities.activity_iri(self.key)
+        """The activity's ``id`` (see django_vox.activities.activity_iri)."""
+        return _activity_documents().activity_iri(self.key)
 
     def as_document(self, *, context=True):
         """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
-        from django_vox import activities
+        return _activity_documents().activity_document(self, context=context)
 
-        document = {"@context": activities.AS_CONTEXT} if context else {}
-        document["type"] = self.type
-        document["id"] = self.get_iri()
-        if self.summary:
-            document["summary"] = self.summary
-        document.update((k, v) for k, v in (self.document or {}).items()
-                        if k not in ("@context", "type", "id", "summary", "published"))
-        document["published"] = activities.format_datetime(self.published)
-        return document
+
+def _activity_documents():
+    """django_vox.activities.documents, imported when first needed: it sits
+    above the models in the layer order (it reads the registry)."""
+    from django_vox.activities import documents
+
+    return documents
 
 
 class InboxItemQuerySet(models.QuerySet):

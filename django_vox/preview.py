@@ -4,14 +4,16 @@ Rendering runs in a transaction that is rolled back, so a template cannot
 change the database even through a method that writes.
 """
 
-from django.db import transaction
+from typing import Any
 
 from django_vox.backends import backends as backend_registry
+from django_vox.issuing import build_context, rendering_without_writes
+from django_vox.models import Notification
 
 __all__ = ["preview", "sample_object"]
 
 
-def sample_object(model):
+def sample_object(model: type | None) -> Any:
     """A real row of ``model`` when one exists, else an unsaved made-up instance."""
     if model is None:
         return None
@@ -19,7 +21,7 @@ def sample_object(model):
     return instance if instance is not None else model()
 
 
-def preview(notification, backend_id, content, subject=""):
+def preview(notification: Notification, backend_id: str, content: str, subject: str = "") -> str:
     """Render ``content`` as backend ``backend_id`` would, against sample objects.
 
     Runs in a transaction that is rolled back, so an editor's template cannot
@@ -28,18 +30,13 @@ def preview(notification, backend_id, content, subject=""):
     backend_class = backend_registry.by_id(backend_id)
     backend = backend_class()
     obj = sample_object(notification.get_object_model())
-    params = {
-        "object": obj, "content": obj,
-        "actor": sample_object(notification.get_actor_model()),
-        "target": sample_object(notification.get_target_model()),
-        "notification": notification,
-    }
-    params["source"] = params["actor"]
-    params["recipient"] = obj
+    links = {}
     if not notification.required:  # sample links, so the preview shows where they go
-        params["unsubscribe_url"] = "https://example.org/unsubscribe/sample-token/"
-        params["preferences_url"] = "https://example.org/preferences/sample-token/"
-    with transaction.atomic():
-        html = backend.preview_message(subject, content, params)
-        transaction.set_rollback(True)
-    return html
+        links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
+                 "preferences_url": "https://example.org/preferences/sample-token/"}
+    params = build_context(obj, notification=notification,
+                           actor=sample_object(notification.get_actor_model()),
+                           target=sample_object(notification.get_target_model()),
+                           recipient=obj, **links)
+    with rendering_without_writes():
+        return backend.preview_message(subject, content, params)

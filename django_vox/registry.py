@@ -8,12 +8,17 @@ notification about an instance can reach.  ``objects.add(Model, Registration,
 regex=...)`` ties it to a model.
 """
 
+from __future__ import annotations
+
+import logging
 import mimetypes
 import os
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import signals
 from django.db.models.fields.related_descriptors import (
@@ -24,9 +29,15 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from django_vox import conf
+from django_vox import models as vox_models
+from django_vox.activities import iri as iris
 from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
+from django_vox.exceptions import ActivityIRIError
 from django_vox.messages import MessageAttachment
 from django_vox.sandbox import TemplateVariable
+
+logger = logging.getLogger("django_vox")
 
 __all__ = [
     "objects", "Registration", "SignalRegistration", "Notification", "Channel",
@@ -56,8 +67,9 @@ class Notification:
     be issued without.
     """
 
-    def __init__(self, description, codename="", actor_type="", target_type="",
-                 activity_type="", required=False, default_enabled=True):
+    def __init__(self, description: str, codename: str = "", actor_type: str = "",
+                 target_type: str = "", activity_type: str = "", required: bool = False,
+                 default_enabled: bool = True):
         self.description = description
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
@@ -75,13 +87,12 @@ class Notification:
     def __repr__(self):
         return f"<Notification {self.codename!r}>"
 
-    def get_row(self, model):
+    def get_row(self, model: type) -> vox_models.Notification:
         """The ``django_vox.models.Notification`` row of this declaration for ``model``."""
-        from django_vox.models import Notification as NotificationModel
+        return vox_models.Notification.objects.get_for_model(model, self.codename)
 
-        return NotificationModel.objects.get_for_model(model, self.codename)
-
-    def issue(self, instance, *, actor=None, target=None):
+    def issue(self, instance: Any, *, actor: Any = None, target: Any = None) -> Any:
+        """Issue this notification about ``instance`` (see ``django_vox.notify``)."""
         return objects[type(instance)].notify(instance, self.codename, actor=actor, target=target)
 
 
@@ -93,7 +104,9 @@ class Attachment:
     the value of the attribute/method named by ``mime_attr``.
     """
 
-    def __init__(self, attr=None, *, mime_string=None, mime_attr=None, label=None, filename=None):
+    def __init__(self, attr: str | None = None, *, mime_string: str | None = None,
+                 mime_attr: str | None = None, label: str | None = None,
+                 filename: str | None = None):
         if (mime_string is None) == (mime_attr is None):
             raise ValueError("Attachment needs exactly one of mime_string or mime_attr")
         self.attr = attr
@@ -117,7 +130,7 @@ class Attachment:
         value = getattr(instance, name)
         return value() if callable(value) else value
 
-    def resolve(self, registration, instance):
+    def resolve(self, registration: Registration, instance: Any) -> MessageAttachment | None:
         """Return a MessageAttachment for ``instance``, or None when it has no content."""
         content = self._value(registration, instance, self.attr)
         if content is None:
@@ -140,7 +153,7 @@ class Attachment:
                                  mimetype=mimetype or "application/octet-stream")
 
 
-def provides_contacts(*protocols):
+def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
     """Mark a registration method as yielding the addresses for ``protocols``.
 
     The method is called as ``method(instance, notification)`` and yields
@@ -159,7 +172,7 @@ def provides_contacts(*protocols):
 class Channel:
     """A group of objects (people) a notification about an instance can reach."""
 
-    def __init__(self, label, model, func):
+    def __init__(self, label: str, model: type | None, func: Callable[[Any], Any]):
         self.label = label
         self.model = model
         self.func = func
@@ -167,7 +180,7 @@ class Channel:
     def __call__(self, instance):
         return self.func(instance)
 
-    def resolve(self, instance):
+    def resolve(self, instance: Any) -> Iterable:
         """Iterate the objects reached for ``instance`` (querysets stream)."""
         result = self.func(instance)
         if result is None:
@@ -179,13 +192,13 @@ class Channel:
         return result
 
     @classmethod
-    def self(cls, registration):
+    def self(cls, registration: Registration) -> Channel:
         model = registration.model
         label = model._meta.verbose_name if model is not None else _("object")
         return cls(label, model, lambda instance: (instance,))
 
     @classmethod
-    def field(cls, descriptor):
+    def field(cls, descriptor: Any) -> Channel:
         """A channel following a relation: ``Channel.field(Order.customer)``."""
         if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK and forward O2O
             field = descriptor.field
@@ -264,7 +277,7 @@ class Registration:
         cls._vox_attachments = attachments
         cls._vox_contact_methods = contacts
 
-    def __init__(self, model=None):
+    def __init__(self, model: type | None = None):
         self.model = model
 
     def __repr__(self):
@@ -272,33 +285,35 @@ class Registration:
         return f"<{type(self).__name__} for {model}>"
 
     # -- declarations -----------------------------------------------------
-    def get_notifications(self):
+    def get_notifications(self) -> list[Notification]:
         return list(self._vox_notifications.values())
 
-    def get_notification(self, codename):
+    def get_notification(self, codename: str) -> Notification:
         try:
             return self._vox_notifications[codename]
         except KeyError:
             model = self.model._meta.label if self.model is not None else "?"
             raise LookupError(f"{model} has no notification {codename!r}") from None
 
-    def get_attachments(self):
+    def get_attachments(self) -> dict[str, Attachment]:
         return dict(self._vox_attachments)
 
-    def get_channels(self):
+    def get_channels(self) -> dict[str, Channel]:
         return {"": Channel.self(self)}
 
-    def get_supported_protocols(self):
+    def get_supported_protocols(self) -> list[str]:
         return list(self._vox_contact_methods)
 
-    def get_default_preference(self, instance, notification, protocol):
+    def get_default_preference(self, instance: Any, notification: vox_models.Notification,
+                               protocol: str) -> bool:
         """Whether ``instance`` gets ``notification`` (a models.Notification) on
         ``protocol`` when it has set no preference.  Override per owner, e.g.
         to keep new users off SMS until they opt in."""
         return notification.default_enabled
 
     # -- contacts ---------------------------------------------------------
-    def get_contacts(self, instance, protocol, notification):
+    def get_contacts(self, instance: Any, protocol: str,
+                     notification: vox_models.Notification | None) -> Iterator[Contact]:
         """Yield the Contacts of ``instance`` for ``protocol``."""
         name = self._vox_contact_methods.get(protocol)
         if name is None:
@@ -317,13 +332,12 @@ class Registration:
 
     # -- activity streams -----------------------------------------------------
     @provides_contacts("activity")
-    def activity_address(self, instance, notification):
+    def activity_address(self, instance: Any, notification: Any) -> Iterator[str]:
         """The instance's own IRI: its inbox on the activity backend (needs a regex)."""
-        from django_vox import activities
-
-        address = activities.get_address(instance)
-        if address:
-            yield address
+        try:
+            yield object_iri(instance)
+        except ActivityIRIError as err:
+            logger.debug("No activity address: %s", err)
 
     def has_activity_endpoint(self, instance) -> bool:
         """Whether ``instance`` may read its inbox over HTTP.  Off unless a
@@ -333,12 +347,10 @@ class Registration:
     def get_activity_object(self, instance) -> dict:
         """``instance`` as an Activity Streams object; the model's ``__activity__()``
         when it has one, else type, id, name and url."""
-        from django_vox import activities
-
         method = getattr(instance, "__activity__", None)
         if callable(method):
             return method()
-        return activities.default_activity_object(instance)
+        return default_activity_object(instance)
 
 
 class SignalRegistration(Registration):
@@ -352,16 +364,16 @@ class SignalRegistration(Registration):
 class RegistryEntry:
     """What ``objects[Model]`` returns."""
 
-    def __init__(self, model, registration, regex=None):
+    def __init__(self, model: type, registration: Registration, regex: str | None = None):
         self.model = model
         self.registration = registration
         self.regex = regex
 
-    def notify(self, instance, codename, *, actor=None, target=None):
+    def notify(self, instance: Any, codename: str, *, actor: Any = None,
+               target: Any = None) -> Any:
+        """Issue notification ``codename`` about ``instance``."""
         self.registration.get_notification(codename)  # declared in code?
-        from django_vox.models import Notification as NotificationModel
-
-        row = NotificationModel.objects.get_for_model(self.model, codename)
+        row = vox_models.Notification.objects.get_for_model(self.model, codename)
         return row.issue(instance, actor=actor, target=target)
 
 
@@ -372,13 +384,12 @@ class ObjectRegistry:
         self._entries = {}
         self._lock = threading.Lock()
 
-    def add(self, model, registration_class=Registration, *, regex):
+    def add(self, model: type, registration_class: type[Registration] = Registration, *,
+            regex: str | None) -> RegistryEntry:
         if not (isinstance(registration_class, type) and issubclass(registration_class, Registration)):
             raise TypeError(f"{registration_class!r} is not a Registration subclass")
         if regex is not None:
-            from django_vox.activities import compile_regex
-
-            compile_regex(model, regex)  # a ValueError naming the model if unusable
+            iris.compile_regex(model, regex)  # a ValueError naming the model if unusable
         entry = RegistryEntry(model, registration_class(model), regex)
         with self._lock:
             self._entries[model] = entry
@@ -388,7 +399,7 @@ class ObjectRegistry:
             signals.post_delete.connect(_on_post_delete, sender=model, dispatch_uid=uid + "_delete")
         return entry
 
-    def remove(self, model):
+    def remove(self, model: type) -> None:
         with self._lock:
             self._entries.pop(model, None)
         uid = f"django_vox_{model._meta.label}"
@@ -401,22 +412,22 @@ class ObjectRegistry:
             entry = self._entries.get(model._meta.concrete_model)
         return entry
 
-    def __getitem__(self, model):
+    def __getitem__(self, model: type) -> RegistryEntry:
         entry = self._lookup(model)
         if entry is None:
             return RegistryEntry(model, Registration(model), None)
         return entry
 
-    def __contains__(self, model):
+    def __contains__(self, model: object) -> bool:
         return self._lookup(model) is not None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[RegistryEntry]:
         return iter(list(self._entries.values()))
 
-    def items(self):
+    def items(self) -> list[tuple[type, RegistryEntry]]:
         return list(self._entries.items())
 
-    def models(self):
+    def models(self) -> list[type]:
         return list(self._entries)
 
 
@@ -431,3 +442,50 @@ def _on_post_save(sender, instance, created, raw=False, **kwargs):
 
 def _on_post_delete(sender, instance, **kwargs):
     objects[sender].notify(instance, "deleted")
+
+
+# -- activity IRIs of registered objects ----------------------------------------
+# They live here, below django_vox.activities, because a registration's contact
+# and AS2 defaults need them; django_vox.activities re-exports them.
+
+def object_iri_path(instance: Any) -> str:
+    """The path (relative to the site root) where ``instance`` lives;
+    ActivityIRIError when its model has no regex or the regex does not fit."""
+    model = type(instance)
+    regex = objects[model].regex
+    if not regex:
+        raise ActivityIRIError(
+            f"{model._meta.label} is registered without a regex, so its objects have no IRI.")
+    try:
+        return iris.object_path(instance, regex)
+    except ValueError as err:
+        raise ActivityIRIError(str(err)) from err
+
+
+def site_iri(path: str, *, encoded: bool = False) -> str:
+    """An absolute IRI on this site (``conf.site_base_url``) for ``path``."""
+    return iris.absolute(conf.site_base_url() + "/", path, encoded=encoded)
+
+
+def object_iri(instance: Any) -> str:
+    """The absolute IRI of ``instance``; ActivityIRIError when it has none."""
+    return site_iri(object_iri_path(instance))
+
+
+def default_activity_object(instance: Any) -> dict:
+    """A small AS2 object for ``instance``: type, id (when it has an IRI), name, url."""
+    is_person = isinstance(instance, get_user_model())
+    document = {"type": "Person" if is_person else "Object"}
+    try:
+        document["id"] = object_iri(instance)
+    except ActivityIRIError as err:
+        logger.debug("No activity address: %s", err)
+    name = instance.get_username() if is_person else str(instance)
+    if name:
+        document["name"] = name
+    get_url = getattr(instance, "get_absolute_url", None)
+    if callable(get_url):
+        url = get_url()
+        if url:
+            document["url"] = url if "://" in url else site_iri(url, encoded=True)
+    return document

@@ -1,81 +1,62 @@
-"""Resending logged deliveries, for ``manage.py vox_resend`` and the admin,
-and claiming them so that nobody sends one twice.
+"""Resending logged deliveries: the one path behind ``manage.py vox_resend``,
+the admin's resend action, ``Delivery.resend()`` and ``FailedMessage.resend()``.
 
-Importable without the Tasks framework: only ``in_background=True`` needs it.
+Importable without the Tasks framework; resending in the background is
+:func:`django_vox.tasks.queue_resend`.
 """
 
-from django.db import transaction
-from django.utils import timezone
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from django_vox import issuing
+from django_vox import deliverylog
+from django_vox.deliverylog import claim
+from django_vox.issuing import send_deliveries
+from django_vox.models import Delivery
 
-__all__ = ["claim", "resend"]
+__all__ = ["ResendResult", "claim", "resend"]
 
 
-def resend(deliveries, *, in_background: bool = False) -> dict:
-    """Resend failed (or waiting) deliveries; never one already sent.
+@dataclass(frozen=True, eq=False)
+class ResendResult:
+    """What a resend did.
 
-    Returns counts: ``sent``, ``failed``, ``skipped`` (already sent, or being
-    sent right now) or, with ``in_background``, ``queued`` (retry tasks will
-    send them).  This is what ``manage.py vox_resend`` and the admin action use.
+    ``sent``: sent now; ``failed``: tried and failed again; ``skipped``:
+    already sent, or being sent by someone else right now; ``suppressed``:
+    dropped by the recipient's preferences, never sent.  ``outcomes`` maps
+    each delivery's pk to whether it has been sent (now or before).
     """
-    from django_vox.models import Delivery
 
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    suppressed: int = 0
+    outcomes: dict = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict:
+        """The counts as a dict (``suppressed`` only when there were any)."""
+        counts = {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
+        if self.suppressed:
+            counts["suppressed"] = self.suppressed
+        return counts
+
+    def __eq__(self, other):
+        if isinstance(other, ResendResult):
+            return self.as_dict() == other.as_dict()
+        if isinstance(other, Mapping):  # resend() returned a dict before 5.1
+            return self.as_dict() == dict(other)
+        return NotImplemented
+
+    __hash__ = None
+
+
+def resend(deliveries: Iterable[Delivery]) -> ResendResult:
+    """Resend failed (or waiting) deliveries now, exactly as rendered; never
+    one already sent.  Each is claimed first, so concurrent resends send it once."""
     rows = list(deliveries)
-    if in_background:
-        from django_vox.tasks import enqueue_retry
-
-        pending = {}
-        for row in claim(rows):
-            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
-                                    next_attempt_at__isnull=True).update(
-                next_attempt_at=timezone.now())
-            pending[str(row.pk)] = row.attempts
-        if pending:
-            transaction.on_commit(lambda: enqueue_retry(pending))
-        return {"queued": len(pending), "skipped": len(rows) - len(pending)}
-    # The database's word, not possibly stale instances'.
-    before = dict(Delivery.objects.filter(pk__in=[row.pk for row in rows])
-                  .values_list("pk", "status"))
-    results = issuing.send_deliveries(rows, raise_errors=False)
-    already = sum(1 for pk, ok in results.items() if ok and before.get(pk) == Delivery.SENT)
-    sent = sum(1 for ok in results.values() if ok) - already
-    return {"sent": sent, "failed": len(results) - sent - already, "skipped": already}
-
-
-def claim(rows, *, stale_before=None):
-    """Take ``rows`` for sending; return those this process may send.
-
-    A row is taken with one conditional UPDATE that only one process can win,
-    so two workers (or a worker and an admin) never both send it.  Failed rows
-    and queued rows waiting for a retry (``next_attempt_at`` set) can be
-    taken; a queued row without one is being sent right now and is left alone
-    unless it was last touched before ``stale_before`` (its worker died).
-    """
-    from django_vox.models import Delivery
-
-    rows = list(rows)
-    current = {pk: values for pk, *values in Delivery.objects.filter(
-        pk__in=[row.pk for row in rows]).values_list(
-        "pk", "status", "attempts", "next_attempt_at", "updated_at")}
-    taken = []
-    for row in rows:
-        if row.pk not in current:
-            continue
-        status, attempts, next_attempt_at, updated_at = current[row.pk]
-        row.status, row.attempts, row.next_attempt_at = status, attempts, next_attempt_at
-        match = Delivery.objects.filter(pk=row.pk, status=status, attempts=attempts)
-        if status == Delivery.FAILED:
-            match = match.filter(next_attempt_at__isnull=True)
-        elif status == Delivery.QUEUED and next_attempt_at is not None:
-            match = match.filter(next_attempt_at__isnull=False)
-        elif (status == Delivery.QUEUED and stale_before is not None
-              and updated_at < stale_before):
-            match = match.filter(next_attempt_at__isnull=True, updated_at=updated_at)
-        else:
-            continue  # sent, suppressed, or being sent by someone else
-        now = timezone.now()
-        if match.update(status=Delivery.QUEUED, next_attempt_at=None, updated_at=now):
-            row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
-            taken.append(row)
-    return taken
+    before = deliverylog.statuses(rows)  # the database's word, not possibly stale instances'
+    outcomes = send_deliveries(rows, raise_errors=False)
+    suppressed = sum(1 for pk in outcomes if before.get(pk) == Delivery.SUPPRESSED)
+    already = sum(1 for pk, ok in outcomes.items() if ok and before.get(pk) == Delivery.SENT)
+    sent = sum(1 for ok in outcomes.values() if ok) - already
+    return ResendResult(sent=sent, failed=len(outcomes) - sent - already - suppressed,
+                        skipped=already, suppressed=suppressed, outcomes=outcomes)

@@ -10,7 +10,11 @@ many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
 
 Deliveries that fail transiently are retried by :func:`send_due` tasks (see
 :mod:`django_vox.retry`); :func:`recover` re-sends what a killed worker left
-behind; :func:`django_vox.resending.resend` is what ``vox_resend`` and the admin call.
+behind; :func:`queue_resend` resends through the workers
+(:func:`django_vox.resending.resend` is the same, in this process).
+
+This is the only module that imports the Tasks framework: issuing gets the
+retry callback (:func:`enqueue_retry`) from here as an argument.
 """
 
 import logging
@@ -20,9 +24,12 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from django_vox import conf, issuing, resending
+from django_vox import conf, deliverylog, issuing, resending
+from django_vox.exceptions import MissingDependency
+from django_vox.models import Delivery, Notification
 
 try:  # Django 6.0+ ships the framework; older versions use the backport.
     from django.tasks import task, task_backends
@@ -30,8 +37,6 @@ except ImportError:  # pragma: no cover - depends on the Django version
     try:
         from django_tasks import task, task_backends
     except ImportError as err:
-        from django_vox.exceptions import MissingDependency
-
         raise MissingDependency("django_vox.tasks", "django_tasks", "tasks") from err
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "issue",
     "load_ref",
     "model_ref",
+    "queue_resend",
     "recover",
     "resend",
     "send_due",
@@ -86,8 +92,6 @@ def deliver(notification_id: int, obj: list, actor: list | None = None,
     Run again with the same ``issue_id`` (a worker died and the framework or
     an operator re-ran it), it sends only to the contacts not yet logged.
     """
-    from django_vox.models import Notification
-
     try:
         notification = Notification.objects.select_related(
             "object_type", "actor_type", "target_type").get(pk=notification_id)
@@ -98,7 +102,7 @@ def deliver(notification_id: int, obj: list, actor: list | None = None,
                        notification_id, obj, err)
         return {"skipped": str(err)}
     result = issuing.Issue(notification, instance, actor=actor_obj, target=target_obj,
-                           background=True,
+                           background=True, schedule_retry=enqueue_retry,
                            issue_id=uuid.UUID(issue_id) if issue_id else None).deliver()
     return {"issue_id": str(result.issue_id), "sent": result.sent, "failed": result.failed}
 
@@ -110,11 +114,9 @@ def send_due(deliveries: dict) -> dict:
     A delivery whose attempts changed since (someone resent it) or that is no
     longer waiting is skipped, so a duplicate or late task never sends twice.
     """
-    from django_vox.models import Delivery
-
     rows = [row for row in Delivery.objects.filter(pk__in=list(deliveries))
             if row.attempts == deliveries.get(str(row.pk))]
-    results = issuing.send_deliveries(rows, raise_errors=False, retry=True)
+    results = issuing.send_deliveries(rows, raise_errors=False, schedule_retry=enqueue_retry)
     return {"sent": sum(1 for ok in results.values() if ok),
             "not_sent": sum(1 for ok in results.values() if not ok)}
 
@@ -140,12 +142,7 @@ def issue(notification, obj, *, actor=None, target=None):
     transaction commits, so the worker sees the committed objects.
     """
     issuing.validate_issue(notification, obj, actor, target)
-    if notification.required and not issuing.Issue(
-            notification, obj, actor=actor, target=target).has_anything_to_send():
-        raise RuntimeError(
-            f"Required notification {notification.codename!r} of "
-            f"{notification.object_type.app_label}.{notification.object_type.model} "
-            f"would send nothing: no enabled template reaches any contact.")
+    issuing.check_required(notification, obj, actor=actor, target=target)
     args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target),
             str(uuid.uuid4()))
     transaction.on_commit(lambda: _enqueue(deliver, *args))
@@ -171,10 +168,6 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
     sent here).  Each is claimed before sending, so running this while workers
     run, or twice, never sends one twice.
     """
-    from django.db.models import Q
-
-    from django_vox.models import Delivery
-
     cutoff = (now or timezone.now()) - older_than
     stale = Delivery.objects.filter(status=Delivery.QUEUED).filter(
         Q(next_attempt_at__isnull=True, updated_at__lt=cutoff)
@@ -183,24 +176,37 @@ def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
         results = {}
         rows = list(stale)
         for start in range(0, len(rows), CHUNK):
-            results.update(issuing.send_deliveries(rows[start:start + CHUNK], raise_errors=False,
-                                                   retry=True, stale_before=cutoff))
+            results.update(issuing.send_deliveries(
+                rows[start:start + CHUNK], raise_errors=False, schedule_retry=enqueue_retry,
+                stale_before=cutoff))
         return sum(1 for ok in results.values() if ok)
     count = 0
     for row in stale.iterator():
-        taken = resending.claim([row], stale_before=cutoff)
-        if taken:
+        if deliverylog.claim([row], stale_before=cutoff):
             # Claimed rows wait as retries due now; send_due takes them once.
-            Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
-                                    next_attempt_at__isnull=True).update(
-                next_attempt_at=timezone.now())
+            deliverylog.queue_now(row)
             enqueue_retry({str(row.pk): row.attempts})
             count += 1
     return count
 
 
-def resend(deliveries, *, in_background: bool = False) -> dict:
-    """See :func:`django_vox.resending.resend` (kept here for discoverability)."""
-    from django_vox import resending
+def queue_resend(deliveries) -> dict:
+    """Resend deliveries through the workers: each one claimed here waits as a
+    retry due now, and :func:`send_due` tasks send them once the transaction
+    commits.  Returns ``{"queued": n, "skipped": m}`` (sent, or being sent)."""
+    rows = list(deliveries)
+    pending = {}
+    for row in deliverylog.claim(rows):
+        deliverylog.queue_now(row)
+        pending[str(row.pk)] = row.attempts
+    if pending:
+        transaction.on_commit(lambda: enqueue_retry(pending))
+    return {"queued": len(pending), "skipped": len(rows) - len(pending)}
 
-    return resending.resend(deliveries, in_background=in_background)
+
+def resend(deliveries, *, in_background: bool = False):
+    """:func:`queue_resend` with ``in_background``, else
+    :func:`django_vox.resending.resend` (kept here for discoverability)."""
+    if in_background:
+        return queue_resend(deliveries)
+    return resending.resend(deliveries)

@@ -121,9 +121,10 @@ class EmailBackend(Backend):
     USE_SUBJECT = True
     USE_ATTACHMENTS = True
     USE_FROM_ADDRESS = True
+    TRANSPORT_ERRORS = (smtplib.SMTPException, OSError)
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self.connection = None
 
     # -- lifecycle ------------------------------------------------------------
@@ -198,8 +199,8 @@ class EmailBackend(Backend):
                          attachment.mimetype or "application/octet-stream")
         return email
 
-    def send(self, address, message):
-        self.send_message(message.from_address, [address], message)
+    def deliver(self, address, message):
+        self._send_email(message.from_address, [address], message)
 
     def send_message(self, from_address, to_addresses, message):
         """Send one email to all of ``to_addresses`` over the open connection.
@@ -210,23 +211,25 @@ class EmailBackend(Backend):
         """
         for address in to_addresses:
             self.validate_address(address)
-        keep_open = self.is_open
-        recipients = ", ".join(to_addresses)
+        with self.delivering(", ".join(to_addresses)):
+            self._send_email(from_address or message.from_address, to_addresses, message)
+
+    def _send_email(self, from_address, to_addresses, message):
+        if self.connection is None:
+            self._connect()
         try:
-            if self.connection is None:
-                self._connect()
-            try:
-                email = self.make_email(from_address or message.from_address, to_addresses, message)
-                sent = self.connection.send_messages([email])
-            except ValueError as err:  # Django's refusal of a bad address or header
-                raise PermanentSendError(f"Email to {recipients} refused: {err}") from err
-            except (smtplib.SMTPException, OSError) as err:
-                error = smtp_error(err, f"Sending email to {recipients}")
-                if error.transient:
-                    self._disconnect()
-                raise error from err
-            if sent == 0:
-                raise PermanentSendError(f"The mail backend sent nothing to {recipients}")
-        finally:
-            if not keep_open:
-                self._disconnect()
+            email = self.make_email(from_address, to_addresses, message)
+            sent = self.connection.send_messages([email])
+        except ValueError as err:  # Django's refusal of a bad address or header
+            raise PermanentSendError(f"Email to {', '.join(to_addresses)} refused: {err}") \
+                from err
+        if sent == 0:
+            raise PermanentSendError(f"The mail backend sent nothing to {', '.join(to_addresses)}")
+
+    def map_transport_error(self, err, what):
+        """SMTP and socket errors (see :func:`smtp_error`); a transient one
+        drops the connection so that the next email reconnects."""
+        error = smtp_error(err, f"Sending email to {what}")
+        if error.transient:
+            self._disconnect()
+        return error

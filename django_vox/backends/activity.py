@@ -17,8 +17,6 @@ import hashlib
 import json
 import uuid
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -31,10 +29,6 @@ from django_vox.messages import Message
 __all__ = ["Backend"]
 
 
-def _iri_of(document):
-    return document.get("id", "") if isinstance(document, dict) else ""
-
-
 class Backend(BaseBackend):
     ID = "activity"
     PROTOCOL = "activity"
@@ -43,8 +37,8 @@ class Backend(BaseBackend):
     ESCAPE_HTML = True
     EDITOR_TYPE = "basic"
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self._keys = {}  # content digest -> (key, published)
 
     # -- building (no database writes) -------------------------------------
@@ -82,14 +76,15 @@ class Backend(BaseBackend):
     # -- sending (stores rows) ----------------------------------------------
     def validate_address(self, address):
         if not self._is_iri(address):
-            raise InvalidAddress(address, "an activity address is an http(s) IRI",
+            raise InvalidAddress(address, "not the IRI of a registered object on this site "
+                                 "(an activity address is an http(s) IRI)",
                                  protocol=self.PROTOCOL)
 
     @staticmethod
     def _is_iri(address):
         return isinstance(address, str) and address.startswith(("http://", "https://"))
 
-    def send(self, address, message):
+    def deliver(self, address, message):
         self.send_message("", [address], message)
 
     def send_message(self, from_address, to_addresses, message):
@@ -129,23 +124,5 @@ class Backend(BaseBackend):
         return key, document, parse_datetime(data.get("published") or "") or timezone.now()
 
     def _store(self, data, owners):
-        from django_vox.models import Activity, InboxItem
-
         key, document, published = data
-        with transaction.atomic():
-            activity, _created = Activity.objects.get_or_create(key=key, defaults={
-                "type": document["type"],
-                "summary": document.get("summary", ""),
-                "actor_iri": _iri_of(document.get("actor")),
-                "object_iri": _iri_of(document.get("object")),
-                "target_iri": _iri_of(document.get("target")),
-                "document": document,
-                "published": published,
-            })
-            now = timezone.now()
-            InboxItem.objects.bulk_create([
-                InboxItem(owner_type=ContentType.objects.get_for_model(model),
-                          owner_id=str(pk), owner_iri=address, activity=activity,
-                          created_at=now)
-                for address, (model, pk) in owners
-            ], ignore_conflicts=True)
+        activities.store_activity(key, document, published, owners)

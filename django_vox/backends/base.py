@@ -2,81 +2,112 @@
 
 A backend turns an editor's template into a :class:`~django_vox.messages.Message`
 (``build_message``, which needs no credentials and also drives the admin
-preview) and delivers messages to addresses of its protocol (``send``).
+preview) and delivers messages to addresses of its protocol.
 Connections live between ``open()`` and ``close()``; use the backend as a
 context manager so that one issue reuses one connection for all its messages.
 Backends never touch the database: the issuing pipeline records outcomes.
+
+The base class runs the steps of a send, the same for every backend::
+
+    send(address, message)
+      validate_address(address)        # InvalidAddress before any network I/O
+      open() if not open yet           # closed again afterwards, only then
+      deliver(address, message)        # the one hook a backend must fill in
+      transport errors -> SendError    # transport_errors() / map_transport_error()
+
+so a backend writes ``deliver`` (and usually ``validate_address``,
+``open``/``close``).  ``send_message`` sends to several addresses (one
+``send`` each unless a backend overrides it and runs its own delivery inside
+:meth:`Backend.delivering`).
 """
 
+from __future__ import annotations
+
+import contextlib
 import html
 import importlib.util
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
 
 from django.utils.module_loading import import_string
 
 from django_vox import conf, rendering
-from django_vox.exceptions import MissingDependency
+from django_vox.exceptions import MissingDependency, SendError, TransientSendError
 from django_vox.messages import Message
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "load_backend_class"]
 
 
 class Backend:
-    #: Unique identifier stored on templates.
-    ID = ""
-    #: The form of address this backend accepts ("email", "sms", ...).
-    PROTOCOL = ""
-    VERBOSE_NAME = ""
-    USE_SUBJECT = False
-    USE_ATTACHMENTS = False
-    USE_FROM_ADDRESS = False
-    #: Whether values substituted into the body are HTML-escaped.
-    ESCAPE_HTML = False
-    #: Which editor suits the content: "basic", "html" or "markdown".
-    EDITOR_TYPE = "basic"
-    #: Import names this backend needs; the backend is skipped when one is missing.
-    DEPENDS = ()
-    #: The pip extra that installs DEPENDS.
-    EXTRA = ""
-    #: Settings that must be set before this backend can send (system check W001).
-    REQUIRED_SETTINGS = ()
-    ALLOW_MANUAL_SENDING = True
+    """Subclass this, set the class flags and implement :meth:`deliver`.
 
-    def __init__(self):
-        self.is_open = False
+    ``Backend(**options)`` takes keyword options as Django's mail backends
+    do; they are kept in ``self.options`` for subclasses.  Creating a backend
+    never connects or reads credentials: :meth:`open` (or the first send) does.
+    """
+
+    #: Unique identifier stored on templates.
+    ID: ClassVar[str] = ""
+    #: The form of address this backend accepts ("email", "sms", ...).
+    PROTOCOL: ClassVar[str] = ""
+    VERBOSE_NAME: ClassVar[Any] = ""
+    USE_SUBJECT: ClassVar[bool] = False
+    USE_ATTACHMENTS: ClassVar[bool] = False
+    USE_FROM_ADDRESS: ClassVar[bool] = False
+    #: Whether values substituted into the body are HTML-escaped.
+    ESCAPE_HTML: ClassVar[bool] = False
+    #: Which editor suits the content: "basic", "html" or "markdown".
+    EDITOR_TYPE: ClassVar[str] = "basic"
+    #: Import names this backend needs; the backend is skipped when one is missing.
+    DEPENDS: ClassVar[Sequence[str]] = ()
+    #: The pip extra that installs DEPENDS.
+    EXTRA: ClassVar[str] = ""
+    #: Settings that must be set before this backend can send (system check W001).
+    REQUIRED_SETTINGS: ClassVar[Sequence[str]] = ()
+    ALLOW_MANUAL_SENDING: ClassVar[bool] = True
+    #: Exceptions of the transport that ``send`` turns into send errors with
+    #: :meth:`map_transport_error` (refused or reset connections, timeouts).
+    TRANSPORT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (OSError,)
+
+    def __init__(self, **options: Any) -> None:
+        self.options: dict[str, Any] = options
+        self.is_open: bool = False
 
     # -- class-level information -------------------------------------------
     @classmethod
-    def dotted_path(cls):
+    def dotted_path(cls) -> str:
         return f"{cls.__module__}.{cls.__qualname__}"
 
     @classmethod
-    def missing_dependencies(cls):
+    def missing_dependencies(cls) -> list[str]:
         return [name for name in cls.DEPENDS if importlib.util.find_spec(name.split(".")[0]) is None
                 or _spec_missing(name)]
 
     @classmethod
-    def check_dependencies(cls):
+    def check_dependencies(cls) -> None:
         missing = cls.missing_dependencies()
         if missing:
             raise MissingDependency(cls.dotted_path(), missing[0], cls.EXTRA or None)
 
     @classmethod
-    def missing_settings(cls):
+    def missing_settings(cls) -> list[str]:
         return [name for name in cls.REQUIRED_SETTINGS if conf.get(name, None) in (None, "")]
 
     # -- lifecycle ------------------------------------------------------------
-    def open(self):
-        """Open connections; return True when something was opened."""
+    def open(self) -> bool:
+        """Open connections; return True when something was opened (False
+        when already open).  Raise a SendError saying why when that fails."""
         if self.is_open:
             return False
         self.is_open = True
         return True
 
-    def close(self):
-        """Close connections.  Safe to call more than once."""
+    def close(self) -> None:
+        """Close connections.  Safe to call more than once, and after a
+        failed ``open()``."""
         self.is_open = False
 
-    def __enter__(self):
+    def __enter__(self) -> Backend:
         try:
             self.open()
         except BaseException:
@@ -84,21 +115,22 @@ class Backend:
             raise
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.close()
 
     # -- building -------------------------------------------------------------
-    def render(self, source, parameters, autoescape=None):
+    def render(self, source: str, parameters: dict, autoescape: bool | None = None) -> str:
         if autoescape is None:
             autoescape = self.ESCAPE_HTML
         return rendering.render(source, parameters, autoescape=autoescape)
 
-    def render_subject(self, subject, parameters):
+    def render_subject(self, subject: str, parameters: dict) -> str:
         if not self.USE_SUBJECT:
             return ""
         return rendering.fold_header(self.render(subject, parameters, autoescape=False))
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict,
+                      attachments: Iterable = ()) -> Message:
         """Render ``subject`` and ``body`` with ``parameters`` into a Message."""
         return Message(
             subject=self.render_subject(subject, parameters),
@@ -106,22 +138,22 @@ class Backend:
             attachments=list(attachments) if self.USE_ATTACHMENTS else [],
         )
 
-    def preview_message(self, subject, body, parameters):
+    def preview_message(self, subject: str, body: str, parameters: dict) -> str:
         """HTML showing the message as its recipient would see it."""
         message = self.build_message(subject, body, parameters)
         return self.format_preview(message)
 
-    def format_preview(self, message):
+    def format_preview(self, message: Message) -> str:
         parts = []
         if self.USE_SUBJECT and message.subject:
             parts.append(f'<p class="vox-subject"><strong>{html.escape(message.subject)}</strong></p>')
         parts.append(f'<pre class="vox-text">{html.escape(message.text)}</pre>')
         return "\n".join(parts)
 
-    def get_default_from_address(self):
+    def get_default_from_address(self) -> str:
         return ""
 
-    def get_from_address(self, provided, parameters):
+    def get_from_address(self, provided: str, parameters: dict) -> str:
         """Render the template's from address, or fall back to the default."""
         if self.USE_FROM_ADDRESS and provided:
             rendered = rendering.fold_header(self.render(provided, parameters, autoescape=False))
@@ -130,29 +162,75 @@ class Backend:
         return self.get_default_from_address()
 
     # -- sending --------------------------------------------------------------
-    def validate_address(self, address):
-        """Raise InvalidAddress when ``address`` is not valid for the protocol."""
+    def validate_address(self, address: str) -> None:
+        """Raise InvalidAddress when ``address`` is not valid for the protocol.
 
-    def send(self, address, message):
-        """Deliver ``message`` to one ``address``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement send()")
+        Called before anything is opened or sent, so it must not do I/O.
+        """
 
-    def send_message(self, from_address, to_addresses, message):
-        """Deliver ``message`` to several addresses (one call per address by default)."""
+    def send(self, address: str, message: Message) -> None:
+        """Deliver ``message`` to one ``address``: validate, open if needed,
+        :meth:`deliver`, map transport errors, close what was opened here."""
+        self.validate_address(address)
+        with self.delivering(address):
+            self.deliver(address, message)
+
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
+        """Deliver ``message`` to several addresses (one ``send`` each by default)."""
         if from_address:
             message.from_address = from_address
         for address in to_addresses:
             self.send(address, message)
 
+    def deliver(self, address: str, message: Message) -> None:
+        """Hand ``message`` to the transport for ``address`` (already validated).
 
-def _spec_missing(name):
+        Runs while the backend is open.  Raise a SendError for what the
+        provider refused; exceptions listed in :meth:`transport_errors` are
+        mapped by :meth:`map_transport_error`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement deliver()")
+
+    @contextlib.contextmanager
+    def delivering(self, what: str) -> Iterator[None]:
+        """Open the backend if it is closed (and close it again on the way
+        out), and turn transport errors raised inside into send errors about
+        ``what`` (the address or addresses)."""
+        was_open = self.is_open
+        try:
+            if not was_open:
+                self.open()
+            yield
+        except SendError:
+            raise
+        except self.transport_errors() as err:
+            raise self.map_transport_error(err, what) from err
+        finally:
+            if not was_open:
+                self.close()
+
+    def transport_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions :meth:`delivering` maps (``TRANSPORT_ERRORS``);
+        override to add an SDK's exceptions, imported only when sending."""
+        return self.TRANSPORT_ERRORS
+
+    def map_transport_error(self, err: BaseException, what: str) -> SendError:
+        """The send error for a transport exception: by default a timeout or
+        an OS-level connection failure, which a later try may get past."""
+        verbose = str(self.VERBOSE_NAME or self.ID or type(self).__name__)
+        return TransientSendError(f"{verbose} delivery to {what} failed: "
+                                  f"{type(err).__name__}: {err}")
+
+
+def _spec_missing(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is None
     except ModuleNotFoundError:
         return True
 
 
-def load_backend_class(path):
+def load_backend_class(path: str) -> type[Backend]:
     """Import a backend class, or the ``Backend`` class of a module path."""
     try:
         obj = import_string(path)

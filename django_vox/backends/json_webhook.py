@@ -41,7 +41,6 @@ class Backend(HttpSessionMixin, BaseBackend):
     def validate_address(self, address):
         validate_url(address, protocol=self.PROTOCOL)
 
-    def send(self, address, message):
-        self.validate_address(address)
+    def deliver(self, address, message):
         data = message.data if message.data is not None else {}
         self.http.post_json(address, data, what="JSON webhook")

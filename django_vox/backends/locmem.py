@@ -76,8 +76,7 @@ class Backend(BaseBackend):
         with _lock:
             outbox.append(SentMessage(self.ID, self.PROTOCOL, list(to), copy.deepcopy(message)))
 
-    def send(self, address, message):
-        self.validate_address(address)
+    def deliver(self, address, message):
         self._record([address], message)
 
     def send_message(self, from_address, to_addresses, message):
@@ -85,11 +84,12 @@ class Backend(BaseBackend):
             message.from_address = from_address
         for address in to_addresses:
             self.validate_address(address)
-        if self.PROTOCOL == "email":
-            self._record(to_addresses, message)
-        else:
-            for address in to_addresses:
-                self._record([address], message)
+        with self.delivering(", ".join(to_addresses)):
+            if self.PROTOCOL == "email":
+                self._record(to_addresses, message)
+            else:
+                for address in to_addresses:
+                    self._record([address], message)
 
 
 def _for_protocol(protocol, name):

@@ -61,18 +61,21 @@ class Backend(HttpSessionMixin, BaseBackend):
     def validate_address(self, address):
         validate_email_address(address, self.PROTOCOL)
 
-    def send(self, address, message):
-        self.send_message(message.from_address, [address], message)
+    def deliver(self, address, message):
+        self._post(message.from_address, [address], message)
 
     def send_message(self, from_address, to_addresses, message):
         """One request for all addresses (Postmark takes a comma-separated To)."""
         for address in to_addresses:
             self.validate_address(address)
+        with self.delivering(", ".join(to_addresses)):
+            self._post(from_address or message.from_address, to_addresses, message)
+
+    def _post(self, from_address, to_addresses, message):
         token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
         url = conf.get("DJANGO_VOX_POSTMARK_ENDPOINT").rstrip("/") + "/email/withTemplate"
         payload = {
-            "From": rendering.fold_header(from_address or message.from_address)
-            or self.get_default_from_address(),
+            "From": rendering.fold_header(from_address) or self.get_default_from_address(),
             "To": ", ".join(to_addresses),
             "TemplateAlias": message.subject,
             "TemplateModel": message.data or {},

@@ -21,7 +21,6 @@ class Backend(HttpSessionMixin, BaseBackend):
     def validate_address(self, address):
         validate_url(address, protocol=self.PROTOCOL)
 
-    def send(self, address, message):
+    def deliver(self, address, message):
         """POST ``{"text": ...}``; a non-2xx answer raises with Slack's response body."""
-        self.validate_address(address)
         self.http.post_json(address, {"text": message.text}, what="Slack webhook")

@@ -13,13 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import (
-    InvalidAddress,
-    PermanentSendError,
-    SendError,
-    TransientSendError,
-)
-from django_vox.http import HttpSessionMixin
+from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
+from django_vox.http import HttpSessionMixin, status_error_class
 
 __all__ = ["Backend"]
 
@@ -68,8 +63,8 @@ class Backend(HttpSessionMixin, BaseBackend):
     REQUIRED_SETTINGS = ("DJANGO_VOX_TWILIO_ACCOUNT_SID", "DJANGO_VOX_TWILIO_AUTH_TOKEN",
                          "DJANGO_VOX_TWILIO_FROM_NUMBER")
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self.client = None
 
     def open(self):
@@ -93,6 +88,7 @@ class Backend(HttpSessionMixin, BaseBackend):
 
     def validate_address(self, address):
         """Accept only a valid number written in E.164 form (``+15551234567``)."""
+        self.check_dependencies()
         import phonenumbers
 
         reason = None
@@ -112,26 +108,27 @@ class Backend(HttpSessionMixin, BaseBackend):
         if reason:
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
-    def send(self, address, message):
+    def deliver(self, address, message):
         """One Messages API call for ``address``."""
-        self.check_dependencies()
-        self.validate_address(address)
+        from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
+        self.client.messages.create(to=address, from_=from_number, body=message.text)
+
+    def transport_errors(self):
+        from twilio.base.exceptions import TwilioException
+
+        return (*super().transport_errors(), TwilioException)
+
+    def map_transport_error(self, err, what):
+        """Twilio's error answers by status (:func:`~django_vox.http.status_error_class`)."""
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
-        from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
-        opened_here = self.open()
-        try:
-            self.client.messages.create(to=address, from_=from_number, body=message.text)
-        except TwilioRestException as err:
-            error = TransientSendError if err.status == 429 or err.status >= 500 \
-                else PermanentSendError
-            raise error(f"Twilio refused the SMS to {address}: {err.msg}", status=err.status,
-                        code=err.code, body=_error_body(err)) from err
-        except TwilioException as err:
-            raise PermanentSendError(f"Twilio SMS to {address} failed: {err}") from err
-        finally:
-            if opened_here:
-                self.close()
+        if isinstance(err, TwilioRestException):
+            return status_error_class(err.status)(
+                f"Twilio refused the SMS to {what}: {err.msg}", status=err.status,
+                code=err.code, body=_error_body(err))
+        if isinstance(err, TwilioException):
+            return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
+        return super().map_transport_error(err, what)
 
 
 def _error_body(err):

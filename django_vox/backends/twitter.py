@@ -1,40 +1,43 @@
-"""Twitter status updates and direct messages, with python-twitter.
+"""Posts and direct messages on X (formerly Twitter), through the X API v2.
 
-An empty address posts a status update on the configured account; any other
-address is a handle (without "@") that gets a direct message.  python-twitter's
-requests go through django-vox's HttpSession (timeout, one session per issue);
-``DJANGO_VOX_TWITTER_API_BASE`` moves the API (proxies, tests).
+An empty address posts on the configured account (``POST /2/tweets``); any
+other address is a handle (without "@") that gets a direct message
+(``POST /2/dm_conversations/with/{user id}/messages``), the handle being
+looked up (``GET /2/users/by/username/{handle}``) once per open backend.
+Requests are signed with OAuth 1.0a user context by requests-oauthlib, which
+python-twitter (the ``twitter`` extra) installs, and go through django-vox's
+HttpSession (timeout, one session per issue).  ``DJANGO_VOX_TWITTER_API_BASE``
+moves the API (proxies, tests).
 """
 
 import json
 import re
+import unicodedata
+from datetime import datetime, timezone
+from urllib.parse import quote
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
+from django_vox.backends._x_text import MAX_POST_LENGTH, weighted_length
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TemplateRenderError,
+    TransientSendError,
+)
 from django_vox.http import HttpSessionMixin
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "MAX_DM_LENGTH", "MAX_POST_LENGTH", "weighted_length"]
 
-HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 CREDENTIALS = ("DJANGO_VOX_TWITTER_CONSUMER_KEY", "DJANGO_VOX_TWITTER_CONSUMER_SECRET",
                "DJANGO_VOX_TWITTER_TOKEN_KEY", "DJANGO_VOX_TWITTER_TOKEN_SECRET")
-
-
-class _SessionAdapter:
-    """Stands in for the requests.Session python-twitter keeps in ``Api._session``."""
-
-    def __init__(self, http):
-        self.http = http
-
-    def post(self, url, data=None, json=None, files=None, auth=None, timeout=None, proxies=None):
-        return self.http.request("POST", url, what="Twitter API request", data=data, json=json,
-                                 files=files, auth=auth)
-
-    def get(self, url, auth=None, timeout=None, proxies=None):
-        return self.http.request("GET", url, what="Twitter API request", auth=auth)
+#: The most characters a direct message may have.
+MAX_DM_LENGTH = 10000
 
 
 class Backend(HttpSessionMixin, BaseBackend):
@@ -42,67 +45,210 @@ class Backend(HttpSessionMixin, BaseBackend):
     PROTOCOL = "twitter"
     VERBOSE_NAME = _("Twitter")
     EDITOR_TYPE = "basic"
-    DEPENDS = ("twitter",)
+    DEPENDS = ("requests_oauthlib",)
     EXTRA = "twitter"
     REQUIRED_SETTINGS = CREDENTIALS
 
-    def __init__(self):
-        super().__init__()
-        self.api = None
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.auth = None
+        self.api_base = ""
+        self.user_ids = {}
 
+    # -- lifecycle ------------------------------------------------------------
     def open(self):
-        opened = super().open()
-        if self.api is None:
+        if self.auth is None:  # settings first, so a missing one leaves nothing open
             self.check_dependencies()
-            import twitter
+            from requests_oauthlib import OAuth1
 
             key, secret, token, token_secret = (conf.require(name) for name in CREDENTIALS)
-            self.api = twitter.Api(consumer_key=key, consumer_secret=secret,
-                                   access_token_key=token, access_token_secret=token_secret,
-                                   base_url=conf.get("DJANGO_VOX_TWITTER_API_BASE").rstrip("/"),
-                                   cache=None)
-            self.api._session = _SessionAdapter(self.http)
-        return opened
+            self.api_base = _api_base()
+            self.auth = OAuth1(key, secret, token, token_secret)
+            self.user_ids = {}
+        return super().open()
 
     def close(self):
-        self.api = None
+        self.auth = None
+        self.user_ids = {}
         super().close()
 
+    # -- building -------------------------------------------------------------
+    def build_message(self, subject, body, parameters, attachments=()):
+        """The rendered text, refused here when X would refuse it as too long.
+
+        A message for a contact with a handle is a direct message; anything
+        else (no contact yet, as in the preview, or the account's own
+        address) is checked as a post.
+        """
+        message = super().build_message(subject, body, parameters, attachments)
+        contact = (parameters or {}).get("contact")
+        problem = length_problem(message.text, direct=bool(getattr(contact, "address", "")))
+        if problem:
+            raise TemplateRenderError(problem)
+        return message
+
+    # -- sending --------------------------------------------------------------
     def validate_address(self, address):
-        if address and not HANDLE.match(address):
-            reason = ('write the handle without "@"' if address.startswith("@")
-                      else "a Twitter handle has 1-15 letters, digits or underscores")
+        if address and not (isinstance(address, str) and HANDLE.fullmatch(address)):
+            reason = ('write the handle without "@"' if str(address).startswith("@")
+                      else "an X handle has 1-15 letters, digits or underscores")
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
-    def send(self, address, message):
-        """A status update when ``address`` is empty, else a direct message."""
-        self.validate_address(address)
-        opened_here = self.open()
-        import twitter
+    def deliver(self, address, message):
+        """A post when ``address`` is empty, else a direct message to that handle."""
+        problem = length_problem(message.text, direct=bool(address))
+        if problem:
+            raise PermanentSendError(problem)
+        if address:
+            user_id = self.user_id(address)
+            self.call("POST", f"/2/dm_conversations/with/{quote(user_id, safe='')}/messages",
+                      f"X direct message to @{address}", json={"text": message.text})
+        else:
+            self.call("POST", "/2/tweets", "X post", json={"text": message.text})
 
-        what = f"Twitter direct message to {address}" if address else "Twitter status update"
+    def user_id(self, handle):
+        """The X user id of ``handle``, asked once per open backend."""
+        key = handle.lower()
+        if key not in self.user_ids:
+            answer = _json(self.call("GET", f"/2/users/by/username/{quote(handle, safe='')}",
+                                     f"X user lookup of @{handle}").text)
+            user_id = (answer.get("data") or {}).get("id") if isinstance(answer, dict) else None
+            if not user_id:
+                detail = _reason(answer) or "no such user"
+                raise PermanentSendError(f"X has no user @{handle} to send a direct message to: "
+                                         f"{detail}", body=json.dumps(answer)[:1000])
+            self.user_ids[key] = str(user_id)
+        return self.user_ids[key]
+
+    def call(self, method, path, what, **kwargs):
+        """One signed request; an error answer becomes a SendError in plain words."""
+        responses = []  # the raw answer, for the rate limit headers HttpSession drops
+
+        def keep(response, **_kwargs):
+            responses.append(response)
+
         try:
-            if address:
-                self.api.PostDirectMessage(message.text, screen_name=address)
-            else:
-                self.api.PostUpdate(message.text)
+            return self.http.request(method, self.api_base + path, what=what, auth=self.auth,
+                                     hooks={"response": keep}, **kwargs)
         except SendError as err:
-            code, text = _twitter_error(err.body)
-            if code is not None:
-                err.code = code
-                err.message = f"{what} failed: {text}"
-            raise
-        except twitter.TwitterError as err:
-            raise PermanentSendError(f"{what} failed: {err.message}") from err
-        finally:
-            if opened_here:
-                self.close()
+            if err.status is None:  # no answer: a timeout or refused connection
+                raise
+            headers = responses[-1].headers if responses else {}
+            raise _x_error(what, err, headers) from err
 
 
-def _twitter_error(body):
-    """Twitter's first error ``(code, message)`` from a response body, if any."""
+def length_problem(text, *, direct=False):
+    """Why X would refuse ``text`` as a post (or a direct message), or None."""
+    if not (text or "").strip():
+        return "X refuses an empty message: the template rendered no text."
+    if direct:
+        length = len(unicodedata.normalize("NFC", text))
+        if length > MAX_DM_LENGTH:
+            return (f"The direct message has {length} characters; "
+                    f"X allows at most {MAX_DM_LENGTH}.")
+        return None
+    length = weighted_length(text)
+    if length > MAX_POST_LENGTH:
+        return (f"The post is {length} characters long as X counts them (every link counts "
+                f"23, CJK characters and emoji 2); X allows at most {MAX_POST_LENGTH}.")
+    return None
+
+
+def _api_base():
+    base = str(conf.get("DJANGO_VOX_TWITTER_API_BASE") or "").rstrip("/")
+    if base.endswith("/1.1"):
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_TWITTER_API_BASE is {base!r}, an X API v1.1 address. It is now the "
+            f"API root without a version (default 'https://api.x.com'): the backend adds /2/... "
+            f"itself. Remove the trailing /1.1.")
+    if not base:
+        raise ImproperlyConfigured("The DJANGO_VOX_TWITTER_API_BASE setting is empty.")
+    return base
+
+
+def _json(text):
     try:
-        errors = json.loads(body or "").get("errors")
-        return errors[0].get("code"), errors[0].get("message", "")
-    except (ValueError, AttributeError, IndexError, TypeError):
-        return None, None
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+def _reason(answer):
+    """X's own words from an error answer: v2's ``detail``/``title``, or the
+    first entry of ``errors`` (v2 ``detail`` or v1.1-style ``message``)."""
+    if not isinstance(answer, dict):
+        return ""
+    errors = answer.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) \
+        else {}
+    return str(answer.get("detail") or first.get("detail") or first.get("message")
+               or answer.get("title") or "")
+
+
+def _error_code(answer):
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0].get("code")
+    return None
+
+
+def _not_enrolled(answer):
+    """v2's way of saying the app's access level does not include the endpoint."""
+    if not isinstance(answer, dict):
+        return False
+    return (answer.get("reason") == "client-not-enrolled"
+            or str(answer.get("type", "")).endswith("/client-forbidden"))
+
+
+def _x_error(what, err, headers):
+    """The SendError for an error answer ``err`` (which has status and body)."""
+    answer = _json(err.body)
+    code, reason = _error_code(answer), _reason(answer)
+    status = err.status
+    fields = {"status": status, "code": code, "body": err.body}
+    if status == 403 and (code == 453 or _not_enrolled(answer)):
+        return PermanentSendError(
+            f"{what} failed: the X API access tier of this app does not allow this endpoint "
+            f"(posting needs at least the Free tier; direct messages need a paid tier). "
+            f"X said: {reason}", **fields)
+    if status == 401:
+        return PermanentSendError(
+            f"{what} failed: X did not accept the credentials. Check the four "
+            f"DJANGO_VOX_TWITTER_* settings (API key and secret of the app, access token and "
+            f"secret of the account) and that the token has not been revoked. X said: "
+            f"{reason}", **fields)
+    if status == 429:
+        return _rate_limited(what, headers, fields)
+    if status == 403 and (code == 187 or "duplicate" in reason.lower()):
+        return PermanentSendError(f"{what} failed: X refuses a duplicate post: {reason}", **fields)
+    return type(err)(f"{what} failed: {reason or 'X answered with an error'}", **fields)
+
+
+def _rate_limited(what, headers, fields):
+    """A transient error saying when X's rate limit window resets."""
+    reset = _reset_time(headers)
+    if reset is None:
+        error = TransientSendError(f"{what} failed: X's rate limit is used up; try again later "
+                                   f"(X sent no x-rate-limit-reset).", **fields)
+    else:
+        error = TransientSendError(
+            f"{what} failed: X's rate limit is used up until "
+            f"{reset:%Y-%m-%d %H:%M:%S} UTC (x-rate-limit-reset); try again after that.",
+            **fields)
+    error.retry_at = reset
+    return error
+
+
+def _reset_time(headers):
+    """When the exhausted limit resets: ``x-rate-limit-reset`` (the endpoint's
+    15-minute window), or a 24-hour limit's reset if that one is used up."""
+    resets = []
+    for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
+        reset = headers.get(f"{prefix}-reset")
+        remaining = headers.get(f"{prefix}-remaining")
+        if reset and (prefix == "x-rate-limit" or remaining == "0"):
+            try:
+                resets.append(datetime.fromtimestamp(int(reset), tz=timezone.utc))
+            except (ValueError, OverflowError, OSError):
+                continue
+    return max(resets) if resets else None

@@ -37,9 +37,10 @@ class Backend(BaseBackend):
     REQUIRED_SETTINGS = ("DJANGO_VOX_XMPP_JID", "DJANGO_VOX_XMPP_PASSWORD")
     #: Seconds allowed for connecting and logging in, and for sending one message.
     TIMEOUT = 30
+    TRANSPORT_ERRORS = (OSError, *TIMEOUTS)
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **options):
+        super().__init__(**options)
         self._loop = None
         self._thread = None
         self._client = None
@@ -163,17 +164,11 @@ class Backend(BaseBackend):
                                  protocol=self.PROTOCOL)
         return jid
 
-    def send(self, address, message):
-        recipient = self.validate_address(address)
-        opened_here = self.open()
-        try:
-            self._run(self._send(recipient, message.text), self.TIMEOUT)
-        except (OSError, *TIMEOUTS) as err:
-            raise TransientSendError(f"Sending the XMPP message to {address} failed: "
-                                     f"{_reason(err)}") from err
-        finally:
-            if opened_here:
-                self.close()
+    def deliver(self, address, message):
+        self._run(self._send(self.validate_address(address), message.text), self.TIMEOUT)
+
+    def map_transport_error(self, err, what):
+        return TransientSendError(f"Sending the XMPP message to {what} failed: {_reason(err)}")
 
     async def _send(self, recipient, text):
         import aioxmpp

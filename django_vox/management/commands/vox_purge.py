@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from django_vox.models import Delivery
+
 
 class Command(BaseCommand):
     help = ("Delete delivery log entries older than --older-than days.  Deliveries still "
@@ -23,8 +25,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than, status=(), include_queued=False, dry_run=False,
                **options):
-        from django_vox.models import Delivery
-
         if older_than < 0:
             raise CommandError(f"--older-than must not be negative (got {older_than:g}).")
         known = {value for value, _label in Delivery.STATUS_CHOICES}

@@ -4,6 +4,13 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_vox.exceptions import MissingDependency
+
+try:  # the Tasks framework is optional; without it this command explains what is missing
+    from django_vox import tasks
+except MissingDependency as err:
+    tasks, _missing = None, err
+
 
 class Command(BaseCommand):
     help = ("Send queued deliveries that nobody has touched for --older-than minutes (their "
@@ -18,8 +25,8 @@ class Command(BaseCommand):
                             help="Send from this process instead of enqueueing retry tasks.")
 
     def handle(self, *args, older_than=15, now=False, **options):
-        from django_vox import tasks
-
+        if tasks is None:
+            raise CommandError(str(_missing))
         if older_than < 0:
             raise CommandError(f"--older-than must not be negative (got {older_than:g}).")
         count = tasks.recover(older_than=timedelta(minutes=older_than), in_background=not now)

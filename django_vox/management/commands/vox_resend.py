@@ -7,6 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from django_vox import resending
+from django_vox.exceptions import MissingDependency
+from django_vox.models import Delivery
+
+try:  # the Tasks framework is optional: only --background needs it
+    from django_vox import tasks
+except MissingDependency as err:
+    tasks, _missing = None, err
+
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -49,18 +58,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, failed=False, since=None, backend=(), background=False,
                dry_run=False, **options):
-        from django_vox import resending
-        from django_vox.models import Delivery
-
-        rows = Delivery.objects.filter(status=Delivery.FAILED)
-        if not failed:
-            rows = Delivery.objects.filter(status=Delivery.FAILED) | Delivery.objects.filter(
-                status=Delivery.QUEUED, next_attempt_at__isnull=False)
-        if since:
-            rows = rows.filter(created_at__gte=parse_since(since))
-        if backend:
-            rows = rows.filter(backend__in=backend)
-        rows = rows.order_by("created_at")
+        send = resending.resend
+        if background:
+            if tasks is None:
+                raise CommandError(str(_missing))
+            send = tasks.queue_resend
+        rows = self._rows(failed=failed, since=since, backend=backend)
         if dry_run:
             self.stdout.write(f"Would resend {rows.count()} deliveries.")
             return
@@ -69,10 +72,10 @@ class Command(BaseCommand):
         for row in rows.iterator(chunk_size=500):
             batch.append(row)
             if len(batch) == 500:
-                self._add(total, resending.resend(batch, in_background=background))
+                self._add(total, send(batch))
                 batch = []
         if batch:
-            self._add(total, resending.resend(batch, in_background=background))
+            self._add(total, send(batch))
         if background:
             self.stdout.write(f"Queued {total['queued']} deliveries for resending; "
                               f"{total['skipped']} skipped (sent or being sent).")
@@ -81,6 +84,21 @@ class Command(BaseCommand):
                               f"{total['skipped']} skipped (already sent).")
 
     @staticmethod
+    def _rows(*, failed, since, backend):
+        """The deliveries the options select, oldest first."""
+        rows = Delivery.objects.filter(status=Delivery.FAILED)
+        if not failed:
+            rows = rows | Delivery.objects.filter(status=Delivery.QUEUED,
+                                                  next_attempt_at__isnull=False)
+        if since:
+            rows = rows.filter(created_at__gte=parse_since(since))
+        if backend:
+            rows = rows.filter(backend__in=backend)
+        return rows.order_by("created_at")
+
+    @staticmethod
     def _add(total, counts):
+        if isinstance(counts, resending.ResendResult):
+            counts = counts.as_dict()
         for key, value in counts.items():
             total[key] = total.get(key, 0) + value

@@ -1,0 +1,178 @@
+"""Sending logged rows through a backend and recording what happened.
+
+A :class:`BackendSession` opens one backend once (for an issue, a resend or
+a one-time message), holds the error if opening failed (every row sent
+through it then fails with that error, and is recorded), sends rows and
+records their outcomes on the delivery log.
+
+Retries are the task layer's business: a caller in a task worker passes a
+``schedule_retry(pending, run_after)`` callback, and transient failures are
+handed to it instead of being marked failed.  Issuing never imports the tasks.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from django_vox import conf, deliverylog, signals
+from django_vox.backends import backends as backend_registry
+from django_vox.exceptions import SendError
+from django_vox.models import Delivery
+
+__all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",
+           "describe_error"]
+
+logger = logging.getLogger("django_vox")
+
+#: ``schedule_retry({delivery id: attempts}, run_after)``, given by the task layer.
+RetryScheduler = Callable[[dict, datetime], None]
+
+describe_error = deliverylog.describe_error
+
+
+class BackendSession:
+    """One backend, opened once, sending rows of the delivery log.
+
+    ``schedule_retry`` (only in a task worker) makes each sent row be marked
+    at once, so a worker killed part-way leaves only unsent rows queued, and
+    hands transient failures to the callback instead of marking them failed.
+    """
+
+    def __init__(self, backend_class, *, schedule_retry: RetryScheduler | None = None):
+        self.backend = backend_class()
+        self.schedule_retry = schedule_retry
+        self.open_error: BaseException | None = None
+
+    @property
+    def background(self) -> bool:
+        return self.schedule_retry is not None
+
+    def open(self) -> "BackendSession":
+        try:
+            self.backend.open()
+        except Exception as err:  # noqa: BLE001 - recorded on every row sent, never lost
+            self.open_error = err
+        return self
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # noqa: BLE001 - closing must not lose the report
+            logger.exception("Closing backend %s failed.", self.backend.ID)
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _send_one(self, row, message) -> None:
+        if self.open_error is not None:
+            raise self.open_error
+        to = row.to_addresses
+        if len(to) == 1:
+            self.backend.send(to[0], message)
+        else:
+            self.backend.send_message(message.from_address, to, message)
+
+    def send(self, rows: Iterable, messages: Iterable) -> tuple[int, list]:
+        """Send each row's message; update the log in two statements.
+
+        Returns ``(number sent, [(row, error) ...])``.
+        """
+        sent, failed = [], []
+        for row, message in zip(rows, messages, strict=True):
+            try:
+                self._send_one(row, message)
+            except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
+                if not isinstance(err, SendError):
+                    logger.debug("Backend %s raised %r", self.backend.ID, err)
+                failed.append((row, err))
+            else:
+                sent.append(row)
+                if self.background:
+                    deliverylog.mark_sent([row], timezone.now())
+        now = timezone.now()
+        if not self.background:
+            deliverylog.mark_sent(sent, now)
+        if failed:
+            record_failures(failed, now, schedule_retry=self.schedule_retry)
+        if signals.message_sent.receivers:
+            for row in sent:
+                signals.message_sent.send_robust(Delivery, delivery=deliverylog.as_delivery(row),
+                                                 backend=self.backend.ID)
+        return len(sent), failed
+
+
+def record_failures(failed: list, now: datetime | None = None, *,
+                    schedule_retry: RetryScheduler | None = None) -> None:
+    """Record ``[(row, error)]`` on the log (one statement) and tell the
+    ``message_failed`` receivers.
+
+    With ``schedule_retry`` (deliveries sent by a task worker), a transient
+    failure with attempts left stays queued and the callback is called for
+    them once the transaction commits; anything else is marked failed.
+    """
+    now = now or timezone.now()
+    retrying = deliverylog.record_failures(failed, now, retry=schedule_retry is not None)
+    if retrying:
+        pending = {str(row.pk): row.attempts for row in retrying}
+        run_after = max(row.next_attempt_at for row in retrying)
+        transaction.on_commit(lambda: schedule_retry(pending, run_after))
+    if signals.message_failed.receivers:
+        for row, err in failed:
+            if row.status == Delivery.FAILED:
+                signals.message_failed.send_robust(
+                    Delivery, delivery=deliverylog.as_delivery(row), backend=row.backend,
+                    error=err)
+
+
+def _send_backend_rows(backend_id, rows, schedule_retry):
+    """Send claimed ``rows`` of one backend; returns the [(row, error)] that failed."""
+    backend_class = backend_registry.get(backend_id)
+    if backend_class is None:
+        err = SendError(f"Backend {backend_id!r} is not enabled")
+        failed = [(row, err) for row in rows]
+        record_failures(failed)
+        return failed
+    with BackendSession(backend_class, schedule_retry=schedule_retry) as session:
+        _sent, failed = session.send(rows, [row.get_message() for row in rows])
+    return failed
+
+
+def send_deliveries(deliveries: Iterable, *, raise_errors: bool | None = None,
+                    schedule_retry: RetryScheduler | None = None,
+                    stale_before: datetime | None = None) -> dict:
+    """(Re)send logged deliveries exactly as rendered; never one already sent.
+
+    Returns ``{pk: sent?}`` (True for those sent before).  Each row is claimed
+    first (see :func:`django_vox.deliverylog.claim`), so concurrent resends
+    send it once; a row that someone else is sending right now counts as not
+    sent here.  With ``schedule_retry`` (a task worker), transient failures are
+    scheduled for another attempt.  Each backend is opened once for all of them.
+    """
+    if raise_errors is None:
+        raise_errors = conf.get("DJANGO_VOX_THROW_EXCEPTIONS")
+    deliveries = list(deliveries)
+    taken = {row.pk for row in deliverylog.claim(deliveries, stale_before=stale_before)}
+    results, by_backend = {}, {}
+    for row in deliveries:
+        if row.pk in taken:
+            by_backend.setdefault(row.backend, []).append(row)
+        else:
+            results[row.pk] = row.status == Delivery.SENT
+    errors = []
+    for backend_id, rows in by_backend.items():
+        failed = _send_backend_rows(backend_id, rows, schedule_retry)
+        failed_pks = {row.pk for row, _err in failed}
+        errors.extend(err for _row, err in failed)
+        for row in rows:
+            results[row.pk] = row.pk not in failed_pks
+            if row.pk not in failed_pks:
+                row.status = Delivery.SENT
+    if errors and raise_errors:
+        raise errors[0]
+    return results

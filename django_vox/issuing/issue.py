@@ -1,0 +1,325 @@
+"""Issuing one notification about one object: templates → recipients →
+contacts → messages → delivery log → backends.
+
+One issue opens each backend it uses once, renders each template source once
+(compiled templates are cached), streams recipients in batches, writes the
+delivery log in batches *before* sending (so nothing is lost if the process
+dies) and updates it in batches afterwards.
+"""
+
+import contextlib
+import itertools
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from django_vox import conf, deliverylog
+from django_vox.backends import backends as backend_registry
+from django_vox.exceptions import IssueError, RequiredNotificationError
+from django_vox.issuing import policy
+from django_vox.issuing.context import build_context
+from django_vox.issuing.dispatch import BackendSession, RetryScheduler
+from django_vox.issuing.recipients import role_by_name, template_contacts
+from django_vox.messages import MessageAttachment
+from django_vox.models import Notification, Template
+from django_vox.registry import objects
+
+__all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
+           "resolve_dotted", "rendering_without_writes"]
+
+logger = logging.getLogger("django_vox")
+
+
+def resolve_dotted(path: str) -> Any:
+    """Import ``path``, which may name an attribute of a class (``mod.Class.method``)."""
+    try:
+        return import_string(path)
+    except ImportError:
+        module_path, _dot, attr = path.rpartition(".")
+        if not module_path:
+            raise
+        return getattr(resolve_dotted(module_path), attr)
+
+
+def get_issue_method() -> Callable:
+    """The function ``DJANGO_VOX_ISSUE_METHOD`` names (ImproperlyConfigured naming it if none)."""
+    path = conf.get("DJANGO_VOX_ISSUE_METHOD")
+    if callable(path):
+        return path
+    try:
+        return resolve_dotted(path)
+    except (ImportError, AttributeError) as err:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_ISSUE_METHOD {path!r} could not be imported: {err}") from err
+
+
+def _model_label(ct) -> str:
+    return f"{ct.app_label}.{ct.model}"
+
+
+def _type_name(value) -> str:
+    return value._meta.label_lower if hasattr(value, "_meta") else type(value).__name__
+
+
+def validate_issue(notification: Notification, obj: Any, actor: Any, target: Any) -> None:
+    """Raise IssueError when actor/target do not match the declaration."""
+    for role, value, ct in (("actor", actor, notification.actor_type),
+                            ("target", target, notification.target_type)):
+        name = f"notification {notification.codename!r} of {_model_label(notification.object_type)}"
+        if ct is None and value is not None:
+            raise IssueError(f"The {name} declares no {role}, but one was given ({value!r}).")
+        if ct is not None:
+            if value is None:
+                raise IssueError(f"The {name} needs a {role} of type {_model_label(ct)}.")
+            model = ct.model_class()
+            if model is not None and not isinstance(value, model):
+                raise IssueError(f"The {name} needs a {role} of type {_model_label(ct)}, "
+                                 f"not {_type_name(value)}.")
+
+
+def check_required(notification: Notification, obj: Any, *, actor: Any = None,
+                   target: Any = None) -> "Issue":
+    """The Issue of ``obj``; RequiredNotificationError when a required one would send nothing."""
+    issue = Issue(notification, obj, actor=actor, target=target)
+    if notification.required and not issue.has_anything_to_send():
+        raise RequiredNotificationError(
+            f"Required notification {notification.codename!r} of "
+            f"{_model_label(notification.object_type)} would send nothing: "
+            f"no enabled template reaches any contact.")
+    return issue
+
+
+def issue_now(notification: Notification, obj: Any, *, actor: Any = None,
+              target: Any = None) -> "Issue":
+    """Issue ``notification`` about ``obj`` in this process.
+
+    Sending happens when the current transaction commits (at once outside a
+    transaction).  For a required notification, RequiredNotificationError (a
+    RuntimeError) is raised here, at issue time, when nothing would be sent.
+    """
+    validate_issue(notification, obj, actor, target)
+    issue = check_required(notification, obj, actor=actor, target=target)
+    transaction.on_commit(issue.deliver)
+    return issue
+
+
+@contextlib.contextmanager
+def rendering_without_writes():
+    """Render editors' templates in a transaction that is always rolled back.
+
+    The template language already refuses methods marked ``alters_data``; this
+    also undoes any write a template reaches through a method that is not
+    marked.  One transaction per batch of messages, not per message.
+    """
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+class Issue:
+    """One notification about one object, ready to be delivered."""
+
+    def __init__(self, notification: Notification, obj: Any, *, actor: Any = None,
+                 target: Any = None, templates: list | None = None, background: bool = False,
+                 issue_id: uuid.UUID | None = None,
+                 schedule_retry: RetryScheduler | None = None):
+        if background and schedule_retry is None:
+            raise ValueError("A background issue needs schedule_retry (see django_vox.tasks).")
+        self.notification = notification
+        #: True in a task worker: transient failures are retried later (through
+        #: ``schedule_retry``), and each message is marked sent as soon as it
+        #: is, so a killed worker doubles none.
+        self.background = background
+        self.schedule_retry = schedule_retry if background else None
+        self.obj = obj
+        self.actor = actor
+        self.target = target
+        #: A task that runs again (its worker died) passes the same id: the
+        #: contacts it already logged are skipped, so nobody gets it twice.
+        self.issue_id = issue_id or uuid.uuid4()
+        self.resuming = issue_id is not None and deliverylog.issue_started(issue_id)
+        if templates is None:
+            templates = list(notification.templates.filter(enabled=True)
+                             .prefetch_related("attachments"))
+        self.templates = templates
+        self.errors: list = []
+        self.sent = 0
+        self.failed = 0
+
+    # -- what to send -------------------------------------------------------
+    def usable_templates(self) -> Iterator[tuple]:
+        """``(template, backend class)`` for each template whose backend is enabled."""
+        for template in self.templates:
+            backend_class = backend_registry.get(template.backend)
+            if backend_class is None:
+                logger.warning("Template %s uses backend %r, which is not enabled; skipped.",
+                               template.pk, template.backend)
+                continue
+            yield template, backend_class
+
+    def context(self) -> dict:
+        """The template context every message of this issue shares."""
+        return build_context(self.obj, notification=self.notification, actor=self.actor,
+                             target=self.target)
+
+    def instances(self) -> dict:
+        return {"obj": self.obj, "actor": self.actor, "target": self.target}
+
+    def contacts(self, template: Template, protocol: str):
+        """Yield each Contact of ``template`` once (de-duplicated by address)."""
+        return template_contacts(template, self.notification, protocol, self.instances())
+
+    def has_anything_to_send(self) -> bool:
+        for template, backend_class in self.usable_templates():
+            for _contact in self.contacts(template, backend_class.PROTOCOL):
+                return True
+        return False
+
+    def attachments(self, template: Template) -> list[MessageAttachment]:
+        """The files ``template`` attaches, resolved for this issue's instances."""
+        result = []
+        instances = self.instances()
+        for attachment in template.attachments.all():
+            role_name, _dot, name = attachment.key.partition(".")
+            role = role_by_name(role_name)
+            instance = instances.get(role.attr) if role is not None else None
+            if instance is None:
+                continue
+            registration = objects[type(instance)].registration
+            declared = registration.get_attachments().get(name)
+            if declared is None:
+                logger.warning("Template %s names attachment %r, which %s does not declare.",
+                               template.pk, attachment.key, type(instance)._meta.label)
+                continue
+            resolved = declared.resolve(registration, instance)
+            if resolved is not None:
+                result.append(resolved)
+        return result
+
+    # -- delivering ---------------------------------------------------------
+    def deliver(self) -> "Issue":
+        """Build, log and send every message.  Returns self."""
+        sessions = {}
+        try:
+            for template, backend_class in self.usable_templates():
+                session = sessions.get(template.backend)
+                if session is None:
+                    session = sessions[template.backend] = BackendSession(
+                        backend_class, schedule_retry=self.schedule_retry).open()
+                try:
+                    deliver_template(self, template, session)
+                except Exception as err:  # noqa: BLE001 - rendering or contact errors
+                    logger.exception("Notification %s, template %s failed.",
+                                     self.notification, template.pk)
+                    self.errors.append(err)
+        finally:
+            for session in sessions.values():
+                session.close()
+        if self.errors:
+            if conf.get("DJANGO_VOX_THROW_EXCEPTIONS"):
+                raise self.errors[0]
+            logger.warning("Notification %s: %d message(s) failed; see the delivery log.",
+                           self.notification, self.failed or len(self.errors))
+        return self
+
+    def log_writer(self, template: Template, backend) -> deliverylog.LogWriter:
+        obj = self.obj
+        return deliverylog.LogWriter(
+            issue_id=self.issue_id, notification=self.notification, template=template,
+            object_type=(ContentType.objects.get_for_model(type(obj))
+                         if hasattr(obj, "_meta") else None),
+            object_id=str(obj.pk) if getattr(obj, "pk", None) is not None else "",
+            backend=backend.ID, protocol=backend.PROTOCOL)
+
+    def record(self, session: BackendSession, rows: list, messages: list) -> None:
+        """Send written ``rows`` through ``session`` and count the outcome."""
+        sent, failed = session.send(rows, messages)
+        self.sent += sent
+        self.failed += len(failed)
+        self.errors.extend(err for _row, err in failed)
+
+
+# -- one template of an issue ----------------------------------------------------
+def _log_suppressed(suppressed, log):
+    """Log contacts dropped by a preference, so editors can see why (one statement)."""
+    if suppressed:
+        log.write([log.row([contact.address], status=log.model.SUPPRESSED, error=reason)
+                   for contact, reason in suppressed])
+
+
+def _allowed_batches(issue, template, protocol, log):
+    """Batches of ``[(contact, owner)]`` the contact policy allows; the rest is logged."""
+    contacts = issue.contacts(template, protocol)
+    if issue.resuming:
+        logged = deliverylog.logged_addresses(issue.issue_id, template)
+        contacts = (contact for contact in contacts if contact.address not in logged)
+    batch_size = conf.positive_int("DJANGO_VOX_BATCH_SIZE")
+    contact_filter = policy.contact_filter(issue.notification, protocol)
+    while chunk := list(itertools.islice(contacts, batch_size)):
+        allowed, suppressed = contact_filter.split(chunk)
+        _log_suppressed(suppressed, log)
+        if allowed:
+            yield allowed
+
+
+def deliver_template(issue: Issue, template: Template, session: BackendSession) -> None:
+    """Send ``template`` of ``issue`` to everyone it reaches."""
+    backend = session.backend
+    attachments = issue.attachments(template) if backend.USE_ATTACHMENTS else []
+    log = issue.log_writer(template, backend)
+    batches = _allowed_batches(issue, template, backend.PROTOCOL, log)
+    if template.bulk:
+        deliver_bulk(issue, template, session, batches, attachments, log)
+    else:
+        deliver_individually(issue, template, session, batches, attachments, log)
+
+
+def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
+    """One message to all the allowed contacts (a bulk template)."""
+    addresses = [contact.address for batch in batches for contact, _owner in batch]
+    if not addresses:
+        return
+    backend = session.backend
+    base = issue.context()
+    with rendering_without_writes():
+        message = backend.build_message(template.subject, template.content, base, attachments)
+        message.from_address = backend.get_from_address(template.from_address, base)
+    rows = [log.row(addresses, from_address=message.from_address, message=message.to_dict())]
+    issue.record(session, log.write(rows), [message])
+
+
+def _build_one(issue, template, backend, attachments, links, contact, owner):
+    """The message of ``template`` to one contact (inside rendering_without_writes)."""
+    urls = {}
+    if links:
+        urls = {"unsubscribe_url": links.unsubscribe_url(owner),
+                "preferences_url": links.preferences_url(owner)}
+    params = build_context(issue.obj, notification=issue.notification, actor=issue.actor,
+                           target=issue.target, contact=contact, **urls)
+    message = backend.build_message(template.subject, template.content, params, attachments)
+    message.from_address = backend.get_from_address(template.from_address, params)
+    if links and backend.PROTOCOL == "email":
+        for name, value in links.headers(urls["unsubscribe_url"]).items():
+            message.headers.setdefault(name, value)
+    return message
+
+
+def deliver_individually(issue, template, session, batches, attachments, log) -> None:
+    """One message per allowed contact, logged and sent a batch at a time."""
+    backend = session.backend
+    links = policy.links_for(issue.notification, backend.PROTOCOL)
+    for batch in batches:
+        rows, built = [], []
+        with rendering_without_writes():
+            for contact, owner in batch:
+                message = _build_one(issue, template, backend, attachments, links, contact, owner)
+                built.append(message)
+                rows.append(log.row([contact.address], from_address=message.from_address,
+                                    message=message.to_dict()))
+        issue.record(session, log.write(rows), built)
