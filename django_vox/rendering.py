@@ -53,12 +53,13 @@ from django_vox.engine import (
     wrap_text,
 )
 from django_vox.exceptions import TemplateRenderError
+from django_vox.sandbox import to_template_value
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
     "compile_template", "render", "render_compiled", "check_template", "message_budget",
     "current_limits", "EscapedText", "wrap_text", "fold_header", "parse_key_value_lines",
-    "variables_used", "bound_names",
+    "variables_used", "bound_names", "template_data",
 ]
 
 
@@ -144,11 +145,22 @@ def render(source, parameters, autoescape=True, escape=None):
     :func:`compile_template`), values printed by tags, and filters' results.
     """
     template = compile_template(source, autoescape, escape)
+    values = template_data(parameters)
     if escape is None or not autoescape:
-        return render_compiled(template, Context(parameters, autoescape=autoescape))
+        return render_compiled(template, Context(values, autoescape=autoescape))
     with escaping(escape):
-        parameters = {name: wrap_text(value) for name, value in parameters.items()}
-        return render_compiled(template, Context(parameters, autoescape=True))
+        values = {name: wrap_text(value) for name, value in values.items()}
+        return render_compiled(template, Context(values, autoescape=True))
+
+
+def template_data(parameters) -> dict:
+    """``parameters`` with every value made template data (:mod:`django_vox.sandbox`).
+
+    The context builder already gives views (with the registrations'
+    declarations); this is the safety net for parameters built by hand: a
+    model instance becomes a view with the default rules, a function nothing.
+    """
+    return {name: to_template_value(value) for name, value in (parameters or {}).items()}
 
 
 def check_template(source):

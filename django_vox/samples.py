@@ -14,7 +14,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["made_up", "sample_value"]
+__all__ = ["made_up", "sample_value", "is_made_up"]
 
 _BY_TYPE = [
     (models.EmailField, lambda field: "sample@example.org"),
@@ -55,6 +55,7 @@ def made_up(model, depth=1):
     if model is None:
         return None
     instance = model()
+    instance._vox_made_up = True
     for field in model._meta.concrete_fields:
         if field.primary_key or field.auto_created:
             continue
@@ -65,3 +66,9 @@ def made_up(model, depth=1):
             continue
         setattr(instance, field.attname, sample_value(field))
     return instance
+
+
+def is_made_up(instance) -> bool:
+    """Whether ``instance`` came from :func:`made_up`."""
+    return getattr(instance, "_vox_made_up", False) is True
+

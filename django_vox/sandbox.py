@@ -19,18 +19,9 @@ Fields that hold secrets are never offered: names such as ``password``,
 and the registration's ``private_fields``.  A developer who wants a template
 to print such a value declares it as a :class:`TemplateVariable`.
 
-What a registration may declare (class attributes, inherited)::
-
-    class OrderRegistration(Registration):
-        template_fields = None          # None: every field that is not secret;
-                                        # or a list of the field names offered
-        private_fields = ["internal_note"]
-        template_relations = ["lines"]  # reverse relations, as bounded lists
-        template_list_limit = 20        # items per list
-        template_variables = {
-            "url": TemplateVariable(_("link"), "get_absolute_url"),
-            "total": TemplateVariable(_("total"), lambda order: f"{order.total:.2f} €"),
-        }
+What a registration may declare (``template_fields``, ``private_fields``,
+``template_relations``, ``template_list_limit``, ``template_variables``) is
+described in docs/registrations.rst.
 
 This module sits low in the package: it takes registrations through a
 ``registration_for(model)`` function passed in by the caller.
@@ -55,7 +46,7 @@ from django_vox.engine import wrap_text
 __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
     "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
-    "registration_lookup", "MAX_DEPTH", "SENSITIVE_WORDS",
+    "registration_lookup", "TemplateContext", "live_values", "MAX_DEPTH", "SENSITIVE_WORDS",
 ]
 
 #: How many relations a template can follow from a context variable
@@ -304,7 +295,7 @@ class ObjectView(DataView):
     __slots__ = ("_vox_identity", "_vox_lookup", "_vox_rules")
 
     def __init__(self, instance, lookup: _Lookup):
-        rules = lookup.rules(type(instance))
+        rules = lookup.rules(instance.__class__)  # a lazy object proxies __class__
         super().__init__(names=rules.entries, text=lambda: str(instance),
                          compute=lambda name: _entry_value(instance, rules.entries[name], rules,
                                                            lookup))
@@ -438,7 +429,7 @@ _NOT_PLAIN = object()
 
 def _model_data(value, lookup):
     if isinstance(value, models.Model):
-        if _model_label(type(value)) in SENSITIVE_MODELS:
+        if _model_label(value.__class__) in SENSITIVE_MODELS:
             return None
         return ObjectView(value, lookup)
     if isinstance(value, FieldFile):
@@ -484,3 +475,22 @@ def view_of(instance, registration_for: Callable | None = None, *, sample=False)
     declared variables read "Sample <label>" instead of running.
     """
     return to_template_value(instance, _Lookup(registration_for, sample=sample))
+
+
+class TemplateContext(dict):
+    """The variables of one message: template data (views and plain values)
+    as the items, and in :attr:`live` the objects they were made from, for the
+    backends that need them (the activity backend describes the real object;
+    a backend reads the contact's address).  Templates only see the items."""
+
+    def __init__(self, values, live):
+        super().__init__(values)
+        self.live = dict(live)
+
+
+def live_values(parameters) -> dict:
+    """The live objects behind a backend's ``parameters``: ``parameters.live``
+    for a :class:`TemplateContext`, else ``parameters`` itself (a dict built by
+    hand, as in tests)."""
+    return getattr(parameters, "live", None) or parameters or {}
+

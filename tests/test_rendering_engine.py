@@ -100,8 +100,12 @@ def test_loops_over_iterators_are_bounded_too():
         while True:
             yield 1
 
-    with pytest.raises(TemplateLimitError):
-        rendering.render("{% for a in s %}{% endfor %}", {"s": endless()})
+    # an iterator in the context becomes a list of at most 1000 items...
+    assert rendering.render("{% for a in s %}{{ a }}{% endfor %}", {"s": endless()}) == "1" * 1000
+    # ...and its loop spends the budget like any other
+    with override_settings(DJANGO_VOX_TEMPLATE_LIMITS={"iterations": 10}):
+        with pytest.raises(TemplateLimitError):
+            rendering.render("{% for a in s %}{% endfor %}", {"s": endless()})
 
 
 @pytest.mark.parametrize("source", [

@@ -37,7 +37,7 @@ def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> 
     node = blocks.get(name)
     if node is None:
         return None
-    context = Context(parameters, autoescape=autoescape)
+    context = Context(rendering.template_data(parameters), autoescape=autoescape)
     try:
         with rendering.message_budget(), context.render_context.push_state(template), \
                 context.bind_template(template):
