@@ -94,6 +94,7 @@ class Notification:
     def issue(self, instance: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue this notification about ``instance`` (see ``django_vox.notify``)."""
         return objects[type(instance)].notify(instance, self.codename, actor=actor, target=target)
+    issue.alters_data = True  # sends: never from a template
 
 
 class Attachment:
@@ -375,6 +376,7 @@ class RegistryEntry:
         self.registration.get_notification(codename)  # declared in code?
         row = vox_models.Notification.objects.get_for_model(self.model, codename)
         return row.issue(instance, actor=actor, target=target)
+    notify.alters_data = True  # sends: never from a template
 
 
 class ObjectRegistry:

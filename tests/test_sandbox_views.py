@@ -5,13 +5,17 @@ import os
 
 import pytest
 from django.conf import settings
+from django.template import Context as DjangoContext
+from django.template import Template as DjangoTemplate
 from django.contrib.auth import get_user_model
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import rendering, sandbox, variables
-from django_vox.models import Delivery, Notification
-from django_vox.registry import Registration, TemplateVariable, objects
+from django_vox.backends import locmem
+from django_vox.models import Delivery, FailedMessage, InboxItem, Notification
+from django_vox.registry import Notification as DeclaredNotification
+from django_vox.registry import Registration, RegistryEntry, TemplateVariable, objects
 from django_vox.sandbox import DataView, ListView, ObjectView, is_sensitive_name
 from tests.testapp.models import Article, Comment, Subscriber
 
@@ -226,3 +230,23 @@ def test_picker_description_lists_types_and_labels():
     assert {"path": "item.username", "label": "username", "type": "text"} in \
         entries["object.editors"]["items"]
     assert not [p for p in entries if "password" in p]
+
+
+@pytest.mark.parametrize("method", [
+    Notification.issue, Notification.issue_now, Notification.preview, Delivery.resend,
+    FailedMessage.resend, InboxItem.mark_read, RegistryEntry.notify, DeclaredNotification.issue,
+])
+def test_methods_that_send_or_write_are_marked_alters_data(method):
+    assert method.alters_data is True
+
+
+def test_django_itself_refuses_to_call_them(article):
+    # Defence in depth for objects that reach a template some other way (a
+    # project's own engine rendering a Delivery, say).
+    delivery = Delivery.objects.create(backend="locmem", protocol="email",
+                                       message={"subject": "s", "text": "t"},
+                                       to_addresses=["a@example.org"], status=Delivery.FAILED)
+    assert DjangoTemplate("{{ d.resend }}").render(DjangoContext({"d": delivery})) == ""
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.FAILED and locmem.outbox == []
+    assert delivery.resend() is not None and locmem.outbox  # called directly, it does resend
