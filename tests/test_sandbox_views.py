@@ -5,9 +5,9 @@ import os
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.template import Context as DjangoContext
 from django.template import Template as DjangoTemplate
-from django.contrib.auth import get_user_model
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 

@@ -20,17 +20,17 @@ pytestmark = pytest.mark.django_db
 
 ROOT = "object.editors.all.query.get_meta.app_config"
 SECRET_WALKS = [
-    "{{ %s.apps.app_configs.auth.module.settings.SECRET_KEY }}" % ROOT,
-    "{{ %s.module.settings.DATABASES.default.PASSWORD }}" % ROOT,
-    "{{ %s.apps.app_configs.django_vox.module.registry.os.environ }}" % ROOT,
-    "{{ object.author.articles.all.query.model.objects.model._meta }}".replace("._meta", ""),
+    "{{ " + ROOT + ".apps.app_configs.auth.module.settings.SECRET_KEY }}",
+    "{{ " + ROOT + ".module.settings.DATABASES.default.PASSWORD }}",
+    "{{ " + ROOT + ".apps.app_configs.django_vox.module.registry.os.environ }}",
+    "{{ object.author.articles.all.query.model.objects.model }}",
     "{{ recipient.articles.all.query.get_meta.app_config.module.settings.SECRET_KEY }}",
     "{{ object.readers.all.0.articles.all.query }}",
     "{{ settings.SECRET_KEY }}{{ request.META }}{{ user.password }}{{ perms }}",
 ]
-CALLS = ("{{ %s.apps.app_configs.django_vox.module.registry.os.abort }}"
-         "{{ %s.apps.app_configs.django_vox.module.registry.os.fork }}"
-         "{{ object.author.articles.all.query.model.objects.model.check }}") % (ROOT, ROOT)
+CALLS = ("{{ " + ROOT + ".apps.app_configs.django_vox.module.registry.os.abort }}"
+         "{{ " + ROOT + ".apps.app_configs.django_vox.module.registry.os.fork }}"
+         "{{ object.author.articles.all.query.model.objects.model.check }}")
 HASHES = ("{{ notification.actor_type.get_all_objects_for_this_type.values }}"
           "{{ object.author.password }}{{ object.author.get_session_auth_hash }}"
           "{{ recipient.password }}{{ actor.password }}"

@@ -3,6 +3,7 @@
 import pytest
 
 from django_vox import rendering, samples, sandbox, variables
+from django_vox.backends.slack import Backend as SlackBackend
 from django_vox.registry import objects
 from tests.testapp.models import Article, Comment
 
@@ -81,3 +82,14 @@ def test_data_is_escaped_wherever_the_template_prints_it():
                    "\\*a\\*, \\*b\\*|\\*a\\*\\*b\\*|*Ann*|*lit*")
     # without an escape, the same template escapes HTML only
     assert rendering.render("{{ name }}{% firstof name %}", values) == "*Ann**Ann*"
+
+
+def test_slack_values_cannot_mention_the_channel_or_disguise_links():
+    name = "<!channel> & <https://evil.example|your invoice>"
+    message = SlackBackend().build_message(
+        "", "*New:* {{ name }} | {% firstof name %} | {{ name|upper }} | "
+            "<https://example.org/|our site> & more", {"name": name})
+    escaped = "&lt;!channel&gt; &amp; &lt;https://evil.example|your invoice&gt;"
+    upper = "&lt;!CHANNEL&gt; &amp; &lt;HTTPS://EVIL.EXAMPLE|YOUR INVOICE&gt;"
+    assert message.text == (f"*New:* {escaped} | {escaped} | {upper} | "
+                            "<https://example.org/|our site> & more")
