@@ -93,3 +93,17 @@ def test_slack_values_cannot_mention_the_channel_or_disguise_links():
     upper = "&lt;!CHANNEL&gt; &amp; &lt;HTTPS://EVIL.EXAMPLE|YOUR INVOICE&gt;"
     assert message.text == (f"*New:* {escaped} | {escaped} | {upper} | "
                             "<https://example.org/|our site> & more")
+
+
+def test_markdown_email_escapes_data_in_tags_filters_and_setext_headings():
+    from django_vox.backends.markdown_email import Backend as MarkdownBackend
+
+    values = {"name": "Name\n====\n*x* [l](javascript:alert(1))"}
+    body = ("Hi\n{{ name }}\n\n{% firstof name %}\n\n{% cycle name 'y' %}\n\n"
+            "{% blocktranslate with n=name %}Dear {{ n }}{% endblocktranslate %}\n\n"
+            "{{ name|linebreaksbr }}\n\n{{ name|lower }}")
+    html = MarkdownBackend().build_message("", body, values).html
+    assert "<h1>" not in html and "<em>" not in html and "<a " not in html
+    assert html.count("&#61;===") == 6  # the reader sees "====", Markdown sees no heading
+    text = MarkdownBackend().build_message("", "{{ name }}", values).text
+    assert text == values["name"]  # the text part is the data as typed
