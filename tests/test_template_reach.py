@@ -107,3 +107,55 @@ def test_markdown_email_escapes_data_in_tags_filters_and_setext_headings():
     assert html.count("&#61;===") == 6  # the reader sees "====", Markdown sees no heading
     text = MarkdownBackend().build_message("", "{{ name }}", values).text
     assert text == values["name"]  # the text part is the data as typed
+
+
+def test_describe_context_lists_what_the_context_holds(make_template):
+    from django_vox.issuing.context import describe_context
+    from django_vox.models import Notification
+
+    notification = Notification.objects.get_for_model(Article, "moved")
+    template = make_template(Article, "moved", recipients="c:author,si")
+    described = describe_context(notification, template)
+    assert [g["name"] for g in described["groups"]] == [
+        "object", "actor", "target", "notification", "contact", "links"]
+    paths = {f["path"]: f for g in described["groups"] for f in g["fields"]}
+    assert paths["object.title"]["type"] == "text" and paths["actor.username"]
+    assert paths["target.name"] and paths["notification.description"]
+    assert not [p for p in paths if "password" in p]
+    assert described["recipients"] == {"c:author": "auth.user", "si": "contact"}
+    assert set(described["models"]) == {"auth.user", "contact"}
+    assert {"path": "recipient.address", "label": "address", "type": "text"} in \
+        described["models"]["contact"]
+    template.bulk = True
+    bulk = describe_context(notification, template)
+    assert [g["name"] for g in bulk["groups"]] == ["object", "actor", "target", "notification"]
+    assert bulk["recipients"] == {} and bulk["models"] == {}
+
+
+def test_every_described_path_renders_and_nothing_else_does(article):
+    from django_vox.issuing.context import build_context, describe_context
+    from django_vox.models import Notification
+
+    notification = Notification.objects.get_for_model(Article, "published")
+    context = build_context(article, notification=notification)
+    described = describe_context(notification)
+    paths = [f["path"] for g in described["groups"] if g["name"] in ("object", "notification")
+             for f in g["fields"]]
+    rendered = rendering.render("|".join("{{ " + p + " }}" for p in paths), context)
+    assert len(rendered.split("|")) == len(paths)
+    assert "Summary of" not in rendering.render("{{ object.summary_text }}", context)
+
+
+def test_w010_names_saved_templates_using_unreachable_variables(make_template):
+    from django.core import checks
+
+    bad = make_template(Article, "published", content="Read\n{{ object.get_absolute_url }}",
+                        subject="{{ object.title }}")
+    make_template(Article, "published", content="{{ object.title }} {{ recipient.email }}",
+                  recipients="c:author")
+    assert checks.run_checks(tags=["django_vox"]) == []  # a database check: only when asked
+    messages = [m for m in checks.run_checks(tags=["django_vox"], databases=["default"])
+                if m.id == "django_vox.W010"]
+    assert len(messages) == 1 and messages[0].obj == bad
+    assert "{{ object.get_absolute_url }} in its content (line 2)" in messages[0].msg
+    assert "template_variables" in messages[0].hint
