@@ -23,6 +23,8 @@ DEFAULTS = {
     "DJANGO_VOX_RETRY_BACKOFF": 30,  # seconds before the first retry
     "DJANGO_VOX_TASK_BACKEND": "default",
     "DJANGO_VOX_HTTP_TIMEOUT": 10,
+    # keys of django_vox.engine.RenderLimits: iterations, output, seconds, width
+    "DJANGO_VOX_TEMPLATE_LIMITS": {},
     "DJANGO_VOX_BATCH_SIZE": 1000,
     "DJANGO_VOX_EMAIL_MAILER": "default",
     "DJANGO_VOX_MARKDOWN_EXTRAS": [],

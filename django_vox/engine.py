@@ -80,7 +80,7 @@ class RenderLimits:
 
 def current_limits() -> RenderLimits:
     """The limits in force: the defaults updated by ``DJANGO_VOX_TEMPLATE_LIMITS``."""
-    overrides = conf.get("DJANGO_VOX_TEMPLATE_LIMITS", None) or {}
+    overrides = conf.get("DJANGO_VOX_TEMPLATE_LIMITS") or {}
     known = {f.name for f in fields(RenderLimits)}
     unknown = set(overrides) - known
     if unknown:
