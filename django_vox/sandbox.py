@@ -16,15 +16,9 @@ a model instance, manager, queryset or function.  The context holds only:
 
 Fields that hold secrets are never offered: names such as ``password``,
 ``token``, ``secret``, ``api_key``, ``hash`` (see :func:`is_sensitive_name`),
-and the registration's ``private_fields``.  A developer who wants a template
-to print such a value declares it as a :class:`TemplateVariable`.
-
-What a registration may declare (``template_fields``, ``private_fields``,
-``template_relations``, ``template_list_limit``, ``template_variables``) is
-described in docs/registrations.rst.
-
-This module sits low in the package: it takes registrations through a
-``registration_for(model)`` function passed in by the caller.
+and the registration's ``private_fields`` (its declarations: see
+docs/registrations.rst).  This module sits low in the package: it takes
+registrations through a ``registration_for(model)`` function.
 """
 
 import datetime
@@ -208,6 +202,10 @@ def _rules(model, registration_class):
     registration = registration_class
     allowed = getattr(registration, "template_fields", None)
     allowed = set(allowed) if allowed is not None else None
+    unknown = (allowed or set()) - {field.name for field in model._meta.get_fields()}
+    if unknown:
+        raise LookupError(f"{registration_class.__name__}.template_fields names "
+                          f"{sorted(unknown)}, which {model._meta.label} does not have.")
     private = set(_merged(registration, "private_fields", []))
     entries = {"pk": Entry("pk", "ID", "text", "field", model._meta.pk)}
     for entry in _field_entries(model, allowed, private):

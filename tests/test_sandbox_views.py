@@ -169,6 +169,14 @@ def test_declarations_merge_with_the_parent_class(article):
     assert "url" in view and "readers" not in view
 
 
+def test_unknown_field_in_template_fields_names_it():
+    class Typo(Registration):
+        template_fields = ["title", "tilte"]
+
+    with pytest.raises(LookupError, match=r"Typo.template_fields names \['tilte'\]"):
+        sandbox.rules_for(Article, Typo(Article))
+
+
 def test_unknown_relation_in_template_relations_names_it():
     class Bad(Registration):
         template_relations = ["nope"]
