@@ -1,8 +1,10 @@
-"""System checks for the backend configuration and the saved templates."""
+"""System checks for the backend configuration, the rate limits and the saved templates."""
 
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
+from django_vox import conf, ratelimit
 from django_vox.backends import inspect_backends
 from django_vox.issuing.context import unreachable_variables
 from django_vox.models import Template
@@ -33,6 +35,51 @@ def check_backends(app_configs=None, **kwargs):
                 id="django_vox.W001",
             ))
     return messages
+
+
+_UNSHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache":
+        "is per process: each worker process keeps its own count, so the limits are not "
+        "shared between processes",
+    "django.core.cache.backends.dummy.DummyCache":
+        "keeps nothing: the limits are not enforced at all",
+}
+
+
+@checks.register("django_vox")
+def check_rate_limits(app_configs=None, **kwargs):
+    """DJANGO_VOX_RATE_LIMITS: readable rates (E020), known backends (W020),
+    a cache shared by every sender (E021, W021)."""
+    try:
+        limits = ratelimit.rate_limits()
+    except ImproperlyConfigured as err:
+        return [checks.Error(str(err), obj="DJANGO_VOX_RATE_LIMITS", id="django_vox.E020")]
+    if not limits:
+        return []
+    classes, _problems = inspect_backends()
+    enabled = {cls.ID for cls in classes}
+    messages = [checks.Warning(
+        f"DJANGO_VOX_RATE_LIMITS limits backend {backend_id!r}, which is not enabled.",
+        hint=f"Enabled backend IDs: {', '.join(sorted(enabled)) or 'none'}.",
+        obj="DJANGO_VOX_RATE_LIMITS", id="django_vox.W020")
+        for backend_id in limits if backend_id not in enabled]
+    try:
+        cache = ratelimit.limit_cache()
+    except ImproperlyConfigured as err:
+        return [*messages, checks.Error(str(err), obj="DJANGO_VOX_RATE_LIMIT_CACHE",
+                                        id="django_vox.E021")]
+    path = f"{type(cache).__module__}.{type(cache).__qualname__}"
+    if path in _UNSHARED_CACHES:
+        messages.append(checks.Warning(
+            f"The rate limits are held in the cache {cache_alias()!r} ({path}), which "
+            f"{_UNSHARED_CACHES[path]}.",
+            hint="Point DJANGO_VOX_RATE_LIMIT_CACHE at a Redis, memcached or database cache.",
+            obj="DJANGO_VOX_RATE_LIMIT_CACHE", id="django_vox.W021"))
+    return messages
+
+
+def cache_alias():
+    return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
 
 
 @checks.register("django_vox", checks.Tags.database)

@@ -25,7 +25,7 @@ from django_vox.messages import Message
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
-    "Preference",
+    "Preference", "OneTimeNotification",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -275,6 +275,45 @@ class FailedMessage(Delivery):
         proxy = True
         verbose_name = _("failed message")
         verbose_name_plural = _("failed messages")
+
+    def __str__(self):
+        return f"{','.join(self.to_addresses or [])} @ {self.created_at}"
+
+    def resend(self) -> bool:
+        """Send this message again; as in 4.x, the send error is raised when it
+        fails again (``Delivery.resend()`` answers False instead)."""
+        from django_vox import resending
+
+        return resending.resend([self], raise_errors=True).outcomes[self.pk]
+
+
+class _OneTimeNotification:
+    """What contact methods get as ``notification`` for a one-time message
+    (the admin's ``notify`` action), where no Notification row is involved."""
+
+    pk = id = None
+    codename = description = activity_type = ""
+    object_type = actor_type = target_type = None
+    required = True
+    from_code = False
+    default_enabled = True
+
+    def __str__(self):
+        return "<OneTimeNotification>"
+
+    __repr__ = __str__
+
+    def natural_key(self):
+        return "", "", ""
+
+    def get_object_model(self):
+        return None
+
+    get_actor_model = get_target_model = get_object_model
+
+
+#: The one-time notification (django-vox 4.x name).
+OneTimeNotification = _OneTimeNotification()
 
 
 # -- Activity Streams (the activity backend) ------------------------------------

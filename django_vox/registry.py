@@ -74,7 +74,7 @@ class Notification:
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
         self.target_type = (target_type or "").lower()
-        self.activity_type = activity_type
+        self.activity_type = iris.activity_type_name(activity_type)
         self.required = bool(required)
         self.default_enabled = bool(default_enabled)
         self.registration_class = None
@@ -339,6 +339,19 @@ class Registration:
             yield object_iri(instance)
         except ActivityIRIError as err:
             logger.debug("No activity address: %s", err)
+
+    def get_object_address(self, instance: Any) -> str | None:
+        """The IRI of ``instance``, or None when its model has none (no regex)."""
+        return self._get_object_address(instance)
+
+    @staticmethod
+    def _get_object_address(obj: Any) -> str | None:
+        """django-vox 4.x name of :meth:`get_object_address`, used by its docs."""
+        try:
+            return object_iri(obj)
+        except ActivityIRIError as err:
+            logger.debug("No activity address: %s", err)
+            return None
 
     def has_activity_endpoint(self, instance) -> bool:
         """Whether ``instance`` may read its inbox over HTTP.  Off unless a

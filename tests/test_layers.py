@@ -268,6 +268,9 @@ def _module_level_imports(relative):
       for name in ("__init__.py", "recipients.py", "context.py", "issue.py", "dispatch.py",
                    "policy.py")],
     ("resending.py", ("django_vox.tasks", "django_vox.preferences")),
+    # Rate limits sit beside retry: settings and the cache only.
+    ("ratelimit.py", ("django_vox.models", "django_vox.registry", "django_vox.deliverylog",
+                      "django_vox.issuing", "django_vox.backends", "django_vox.tasks")),
 ])
 def test_lower_layers_never_import_higher_ones(module, forbidden):
     # django_vox.activities.iri imports nothing of the package: any layer may use it.

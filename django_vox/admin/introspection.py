@@ -75,12 +75,25 @@ def variables(notification) -> dict:
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
-    """``[(key, label)]`` of the attachments declared for the object, actor and target."""
+    """``[(key, label)]`` of the attachments declared for the object, actor and
+    target, and for what their relations reach (``object.author.vcard``)."""
     choices = []
     for prefix, model in _role_models(notification):
         if model is None:
             continue
         name, role = ROLE_LABELS[prefix]
-        for key, attachment in objects[model].registration.get_attachments().items():
-            choices.append((f"{name}.{key}", f"{role}: {attachment.label}"))
+        choices.extend(_attachments_of(model, name, str(role), 0, {model}))
     return choices
+
+
+def _attachments_of(model, path, label, depth, seen):
+    for key, attachment in objects[model].registration.get_attachments().items():
+        yield f"{path}.{key}", f"{label}: {attachment.label}"
+    if depth >= MAX_DEPTH:
+        return
+    for field in model._meta.fields:  # forward relations: one object each
+        related = field.related_model if field.is_relation else None
+        if not isinstance(related, type) or related in seen or field.name in HIDDEN_FIELDS:
+            continue
+        yield from _attachments_of(related, f"{path}.{field.name}",
+                                   f"{label} / {field.verbose_name}", depth + 1, seen | {related})

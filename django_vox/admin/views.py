@@ -37,6 +37,8 @@ def notify(modeladmin, request, queryset):
     Needs the change permission on the model and django_vox.add_delivery
     (sending writes the delivery log).
     """
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied  # as in 4.x (the action is also hidden from such users)
     if not request.user.has_perm("django_vox.add_delivery"):
         modeladmin.message_user(request, _("You may not send messages (the “Can add delivery” "
                                            "permission is needed)."), messages.ERROR)

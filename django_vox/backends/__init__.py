@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
+from django_vox.backends.compat import adapt as adapt_vox4_backend
 from django_vox.exceptions import BackendNotAvailable, MissingDependency
 
 __all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend"]
@@ -55,7 +56,7 @@ def inspect_backends(paths=None):
     classes, problems, seen = [], [], {}
     for path in paths:
         try:
-            cls = load_backend_class(path)
+            cls = adapt_vox4_backend(load_backend_class(path))  # 4.x classes: compat.py
         except ImportError as err:
             if explicit:
                 problems.append(LoadProblem(

@@ -15,8 +15,10 @@ an inbox item twice.
 
 import hashlib
 import json
+import re
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +30,9 @@ from django_vox.messages import Message
 from django_vox.sandbox import live_values
 
 __all__ = ["Backend"]
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class Backend(BaseBackend):
@@ -84,7 +89,8 @@ class Backend(BaseBackend):
 
     @staticmethod
     def _is_iri(address):
-        return isinstance(address, str) and address.startswith(("http://", "https://"))
+        return (isinstance(address, str) and address.startswith(("http://", "https://"))
+                and not _CONTROL.search(address))
 
     def deliver(self, address, message):
         self.send_message("", [address], message)
@@ -123,7 +129,10 @@ class Backend(BaseBackend):
             raise PermanentSendError(
                 f"{activity_type!r} is not an Activity Streams activity type; set the "
                 f"notification's activity_type to one such as Create, Update or Announce.")
-        return key, document, parse_datetime(data.get("published") or "") or timezone.now()
+        published = parse_datetime(data.get("published") or "") or timezone.now()
+        if not settings.USE_TZ and timezone.is_aware(published):
+            published = timezone.make_naive(published)  # what a naive DateTimeField holds
+        return key, document, published
 
     def _store(self, data, owners):
         key, document, published = data

@@ -67,7 +67,8 @@ class Backend(EmailBackend):
         return Message(
             subject=(rendering.fold_header(block_subject) if block_subject is not None
                      else self.render_subject(subject, parameters)),
-            text=text.strip("\n") + "\n" if text.strip() else "",
-            html=html,
+            # Blocks are stripped as in 4.x; a text body ends with one newline.
+            text=text.strip() + "\n" if text.strip() else "",
+            html=html.strip() if html is not None else None,
             attachments=list(attachments),
         )
