@@ -1,9 +1,10 @@
 """Preview of editor templates, as the admin shows them.
 
 The objects in a preview are the newest rows of the notification's models
-only for an editor allowed to view those models; anyone else (and a preview
-asked for without a user) sees a made-up sample built from the field types
-("Sample title"), so a preview never shows data its reader may not see.
+only for an editor allowed to view those models (or for code previewing
+without a user, as ``Notification.preview()`` does); any other editor sees a
+made-up sample built from the field types ("Sample title"), so a preview
+never shows data its reader may not see.
 Rendering runs in a transaction that is rolled back, so a template cannot
 change the database either.
 """
@@ -19,9 +20,10 @@ __all__ = ["preview", "sample_object", "may_view"]
 
 
 def may_view(user: Any, model: type) -> bool:
-    """Whether ``user`` has the view (or change) permission on ``model``."""
+    """Whether ``user`` has the view (or change) permission on ``model``; code
+    previewing without a user (``Notification.preview()``) may."""
     if user is None:
-        return False
+        return True
     opts = model._meta
     return any(user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
                for action in ("view", "change"))
@@ -41,8 +43,9 @@ def sample_object(model: type | None, user: Any = None) -> Any:
 
 def preview(notification: Notification, backend_id: str, content: str, subject: str = "",
             *, user: Any = None) -> str:
-    """Render ``content`` as backend ``backend_id`` would, against sample objects
-    (real ones only for a ``user`` allowed to view them; see the module)."""
+    """Render ``content`` as backend ``backend_id`` would, against sample objects:
+    real ones only for a ``user`` allowed to view them (the admin always passes
+    the editor), or for code calling without a user; see the module."""
     backend_class = backend_registry.by_id(backend_id)
     backend = backend_class()
     obj = sample_object(notification.get_object_model(), user)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox.issuing.context import describe_context
 from django_vox.registry import objects
+from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
 
 __all__ = ["recipient_choices", "recipient_models", "variables",
            "attachment_choices", "ROLE_LABELS"]
@@ -93,7 +94,7 @@ def _attachments_of(model, path, label, depth, seen):
         return
     for field in model._meta.fields:  # forward relations: one object each
         related = field.related_model if field.is_relation else None
-        if not isinstance(related, type) or related in seen or field.name in HIDDEN_FIELDS:
+        if not isinstance(related, type) or related in seen or is_sensitive_name(field.name):
             continue
         yield from _attachments_of(related, f"{path}.{field.name}",
                                    f"{label} / {field.verbose_name}", depth + 1, seen | {related})
