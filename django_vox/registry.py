@@ -249,18 +249,12 @@ class Registration:
     _vox_attachments: dict = {}
     _vox_contact_methods: dict = {}
 
-    # -- what editors' templates can reach (django_vox.sandbox reads these;
-    #    lists and dicts merge with the parent classes' declarations) -----
-    #: None: every concrete field whose name is not secret; or the names offered.
-    template_fields = None
-    #: Field names templates never see, besides the secret-looking ones.
+    # What templates can reach (django_vox.sandbox; docs/registrations.rst); merged.
+    template_fields = None  # None: every field whose name does not look secret
     private_fields = ()
-    #: Reverse relations (accessor names) offered as bounded lists.
-    template_relations = ()
-    #: Items per list.
+    template_relations = ()  # reverse relations, as lists of template_list_limit
     template_list_limit = 20
-    #: Extra variables: ``{"url": TemplateVariable(_("link"), "get_absolute_url")}``.
-    template_variables: dict = {}
+    template_variables: dict = {}  # name -> TemplateVariable(label, source)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
