@@ -34,6 +34,7 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.utils.functional import Promise
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.text import format_lazy
 
 from django_vox.engine import wrap_text
 
@@ -104,7 +105,7 @@ class Entry:
     """One name a view of a model offers."""
 
     name: str
-    label: str
+    label: Any  # a string or a lazy translation
     type: str
     #: "field", "choice" (the label of a field's choice), "relation" (forward,
     #: one object), "many" (a bounded list) or "variable".
@@ -168,7 +169,7 @@ def _field_entries(model, allowed, private):
         name = field.name
         if name in private or is_sensitive_name(name) or (allowed is not None and name not in allowed):
             continue
-        label = str(field.verbose_name)
+        label = field.verbose_name  # lazy: translated when described
         if field.is_relation:
             related = field.related_model
             if related is None or _model_label(related) in SENSITIVE_MODELS:
@@ -178,7 +179,8 @@ def _field_entries(model, allowed, private):
             continue
         yield Entry(name, label, field_type(field), "field", field)
         if field.choices:
-            yield Entry(f"get_{name}_display", f"{label} (as shown)", "text", "choice", field)
+            yield Entry(f"get_{name}_display", format_lazy("{} (as shown)", label), "text",
+                        "choice", field)
 
 
 def _relation_entries(model, names, private):
@@ -192,7 +194,7 @@ def _relation_entries(model, names, private):
         if name in private or _model_label(related) in SENSITIVE_MODELS:
             continue
         many = rel.one_to_many or rel.many_to_many
-        label = str(related._meta.verbose_name_plural if many else related._meta.verbose_name)
+        label = related._meta.verbose_name_plural if many else related._meta.verbose_name
         yield Entry(name, label, "list" if many else "object", "many" if many else "reverse",
                     rel, related)
 
@@ -207,7 +209,7 @@ def _rules(model, registration_class):
         raise LookupError(f"{registration_class.__name__}.template_fields names "
                           f"{sorted(unknown)}, which {model._meta.label} does not have.")
     private = set(_merged(registration, "private_fields", []))
-    entries = {"pk": Entry("pk", "ID", "text", "field", model._meta.pk)}
+    entries = {"pk": Entry("pk", model._meta.pk.verbose_name, "text", "field", model._meta.pk)}
     for entry in _field_entries(model, allowed, private):
         entries[entry.name] = entry
     relations = _merged(registration, "template_relations", [])
@@ -217,7 +219,7 @@ def _rules(model, registration_class):
         if not isinstance(variable, TemplateVariable):
             raise TypeError(f"{registration_class.__name__}.template_variables[{name!r}] must be "
                             f"a TemplateVariable, not {variable!r}.")
-        entries[name] = Entry(name, str(variable.label), variable.type, "variable", variable)
+        entries[name] = Entry(name, variable.label, variable.type, "variable", variable)
     limit = int(getattr(registration, "template_list_limit", 20) or 20)
     return ModelRules(model, entries, limit)
 
@@ -335,6 +337,9 @@ class ListView:
             return count() if callable(count) else len(self._vox_list())
         if isinstance(key, int):
             return wrap_text(self._vox_list()[key])
+        if isinstance(key, slice):  # the |slice filter
+            items = self._vox_list()[key]
+            return ListView(lambda: items)
         raise KeyError(key)
 
     def __iter__(self):

@@ -33,7 +33,7 @@ def describe_model(model, registration_for: Callable | None = None, prefix="", d
     result = []
     for entry in lookup.rules(model):
         path = f"{prefix}.{entry.name}" if prefix else entry.name
-        item = {"path": path, "label": entry.label, "type": entry.type}
+        item = {"path": path, "label": str(entry.label), "type": entry.type}
         result.append(item)
         if entry.related_model is None or depth >= MAX_DEPTH:
             continue
@@ -42,7 +42,7 @@ def describe_model(model, registration_for: Callable | None = None, prefix="", d
                                            depth + 1)
         else:
             for sub in describe_model(entry.related_model, registration_for, path, depth + 1):
-                result.append(dict(sub, label=f"{entry.label} › {sub['label']}"))
+                result.append(dict(sub, label=f"{item['label']} › {sub['label']}"))
     return result
 
 

@@ -212,6 +212,15 @@ def test_views_have_no_public_attributes(article):
     assert not callable(view) and not callable(listing)
 
 
+def test_list_filters_work_on_lists(article):
+    for index in range(3):
+        article.readers.add(Subscriber.objects.create(name=f"S{index}", email=f"s{index}@e.org"))
+    out = render("{{ o.readers|slice:':2'|join:', ' }}|{{ o.readers|first }}|"
+                 "{{ o.readers|last }}|{{ o.readers|length }}|"
+                 "{% for r in o.readers|slice:'1:' %}{{ r.name }}{% endfor %}", o=article)
+    assert out == "R, S0|R|S2|4|S0S1S2"
+
+
 def test_lists_are_bounded(article):
     for index in range(30):
         article.readers.add(Subscriber.objects.create(name=f"S{index}", email=f"s{index}@e.org"))
