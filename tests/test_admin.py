@@ -172,8 +172,9 @@ def test_change_page_needs_permission(client, django_user_model, published):
 
 def test_preview_renders_unsaved_content_with_a_real_row(client, django_user_model, published,
                                                          article):
-    client.force_login(make_user(django_user_model, "viewer", *CHANGE_PERMS,
-                                 "testapp.view_article"))
+    # Real rows only for an editor who may view the models (issue 17, item 5).
+    client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS,
+                                 "testapp.view_article", "auth.view_user"))
     response = client.post(preview_url(published), {
         "backend": "locmem", "subject": "New: {{ object.title }}", "recipients": "c:author",
         "content": "Dear {{ recipient.first_name }}, {{ object.title }} by "
@@ -189,11 +190,22 @@ def test_preview_renders_unsaved_content_with_a_real_row(client, django_user_mod
                                                "text": "Ann <ann@example.org>"}]
 
 
+def test_preview_shows_real_recipients_only_to_who_may_view_them(client, django_user_model,
+                                                                 published, article):
+    client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS,
+                                 "testapp.view_article"))
+    answer = client.post(preview_url(published), {
+        "backend": "locmem", "recipients": "c:author",
+        "content": "Dear {{ recipient.email }}"}).json()
+    assert "ann@example.org" not in str(answer)
+    assert "may not view the people" in answer["sample"]["note"]
+
+
 def test_preview_without_view_permission_uses_a_made_up_sample(editor, published, article):
     response = editor.post(preview_url(published), {
         "backend": "locmem", "recipients": "c:author", "content": "[{{ object.title }}]"})
     answer = response.json()
-    assert "Spring news" not in answer["html"] and "[]" in answer["html"]
+    assert "Spring news" not in answer["html"] and "[Sample title]" in answer["html"]
     assert answer["sample"]["object"]["made_up"] is True
     assert "made-up article" in answer["sample"]["object"]["text"]
     assert answer["sample"]["note"] == "The recipient is made up too."
@@ -226,12 +238,12 @@ def test_preview_of_a_bulk_template_has_no_single_recipient(admin_client, publis
     assert "one message goes to all recipients" in answer["sample"]["note"]
 
 
-def test_preview_uses_a_made_up_instance_without_rows(editor):
+def test_preview_uses_a_labelled_made_up_instance_without_rows(editor):
     notification = Notification.objects.get_for_model(Comment, "posted")
     response = editor.post(preview_url(notification), {
         "backend": "locmem-sms", "content": "[{{ object.name }}] {{ object.text|default:'empty' }}"})
     assert response.status_code == 200
-    assert "[] empty" in response.json()["html"]
+    assert "[Sample name] Sample text" in response.json()["html"]
     assert not Comment.objects.exists()
 
 

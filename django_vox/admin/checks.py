@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from django_vox.exceptions import VoxError
 from django_vox.issuing import build_context, rendering_without_writes
+from django_vox.issuing.context import unreachable_variables
+from django_vox.samples import made_up
 
 __all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables", "overlapping_templates",
            "BACKEND_HELP", "backend_help"]
@@ -49,9 +51,6 @@ BACKEND_HELP = {
 }
 
 
-def made_up(model):
-    """An unsaved instance of ``model`` for previews and checks: no real row."""
-    return model()
 
 
 def backend_help(backend_class) -> str:
@@ -109,37 +108,11 @@ def build_problem(notification, backend_class, subject: str, content: str,
     return None
 
 
-_VARIABLE = re.compile(r"{{\s*([A-Za-z_][\w.]*)")
-_LOOP = re.compile(r"{%\s*(?:for\s+([\w,\s]+?)\s+in|with\b(.*?)%})")
-
-
-def _bound(source):
-    """Names the template binds itself ({% for x in %}, {% with x=... %})."""
-    names = set()
-    for loop, with_part in _LOOP.findall(source):
-        names.update(n.strip() for n in loop.split(",") if n.strip())
-        names.update(part.split("=")[0].strip() for part in with_part.split() if "=" in part)
-    return names | {"forloop", "block"}
-
-
-def unknown_variables(source: str, paths) -> list[str]:
-    """``["line 2: recipient.nmae", ...]``: variables ``source`` prints that the
-    picker does not offer.  ``paths`` are the picker's paths (``object.title``);
-    a variable is known when it is one of them or leads into one."""
-    source = source or ""
-    known = set(paths)
-    prefixes = {path.rsplit(".", n)[0] for path in known for n in range(path.count(".") + 1)}
-    bound = _bound(source)
-    found = []
-    for match in _VARIABLE.finditer(source):
-        path = match.group(1)
-        if path.split(".")[0] in bound or path in known or path in prefixes:
-            continue
-        line = source.count("\n", 0, match.start()) + 1
-        text = _("line %(line)d: %(path)s") % {"line": line, "path": path}
-        if text not in found:
-            found.append(text)
-    return found
+def unknown_variables(notification, sources: dict, template=None) -> list[str]:
+    """``["Content, line 2: recipient.nmae", ...]``: variables of ``sources``
+    (``{part: template source}``) that templates cannot reach (they print nothing)."""
+    return [_("%(part)s, line %(line)s: %(path)s") % {"part": part, "line": line, "path": path}
+            for part, line, path in unreachable_variables(notification, sources, template)]
 
 
 def overlapping_templates(templates) -> list[tuple]:

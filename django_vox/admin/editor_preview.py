@@ -25,6 +25,7 @@ from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import PreviewError, VoxError
 from django_vox.issuing import build_context, rendering_without_writes
+from django_vox.issuing.context import unreachable_variables
 from django_vox.issuing.recipients import (
     SITE,
     contacts_of,
@@ -32,6 +33,7 @@ from django_vox.issuing.recipients import (
     site_contacts,
 )
 from django_vox.manual import manual_backends
+from django_vox.models import Template
 from django_vox.registry import Contact
 from django_vox.rendering import check_template
 
@@ -175,7 +177,14 @@ def _body_html(backend, message) -> str:
     return backend.format_preview(message)
 
 
-def _recipient(notification, wanted, instances, protocol, sample):
+def _may_view_contacts(user, contacts) -> bool:
+    """Whether ``user`` may view the records behind ``contacts`` (an address
+    with no record is shown to whoever may view the object)."""
+    models = {type(c.obj) for c in contacts if c.obj is not None}
+    return all(may_view(user, model) for model in models)
+
+
+def _recipient(user, notification, wanted, instances, protocol, sample):
     """(contact or None, choices, note) for the recipient the preview uses."""
     if wanted.bulk:
         return None, [], _("Bulk: one message goes to all recipients at once, so there is "
@@ -188,6 +197,9 @@ def _recipient(notification, wanted, instances, protocol, sample):
     if not contacts:
         return None, [], _("The first group ticked has nobody to write to for this sample; "
                            "choose another sample.")
+    if not _may_view_contacts(user, contacts):
+        return None, [], _("You may not view the people this group reaches: the recipient "
+                           "is made up.")
     chosen = next((c for c in contacts if c.address == wanted.recipient_id), contacts[0])
     return chosen, contacts, ""
 
@@ -257,7 +269,7 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
     target = choose_sample(user, notification.get_target_model())
     instances = {"obj": sample.obj if sample else None, "actor": actor.obj if actor else None,
                  "target": target.obj if target else None}
-    contact, choices, note = _recipient(notification, wanted, instances,
+    contact, choices, note = _recipient(user, notification, wanted, instances,
                                         backend_class.PROTOCOL, sample)
     extra = {} if notification.required else dict(SAMPLE_LINKS)
     if contact is None and not wanted.bulk:  # nobody real: a made-up recipient, or none
@@ -267,7 +279,25 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
     params = build_context(instances["obj"], notification=notification,
                            actor=instances["actor"], target=instances["target"],
                            contact=contact, **extra)
-    return answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+    result = answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+    result["warnings"] = unreachable_warnings(
+        notification, wanted.subject if backend_class.USE_SUBJECT else "", wanted.content,
+        template=unsaved_template(notification, wanted.recipients, wanted.bulk))
+    return result
+
+
+def unsaved_template(notification, keys, bulk) -> Template:
+    """The template as the form has it (what the picker and the checks describe)."""
+    return Template(notification=notification, recipients=",".join(keys), bulk=bool(bulk))
+
+
+def unreachable_warnings(notification, subject, content, template=None) -> list:
+    """Sentences naming the variables of a template that templates cannot reach
+    (they render as nothing), for the preview to show."""
+    sources = {str(_("Subject")): subject, str(_("Content")): content}
+    return [_("%(part)s, line %(line)s: %(path)s is not something templates can reach.") % {
+        "part": part, "line": line, "path": path}
+        for part, line, path in unreachable_variables(notification, sources, template)]
 
 
 def _made_up_recipient(notification, keys):

@@ -36,8 +36,8 @@ def backend_info() -> dict:
 
 
 def editor_template_problem(source: str) -> str | None:
-    """Why ``source`` may not be used by an editor (syntax error, unknown tag or
-    filter, a sensitive attribute), or None."""
+    """Why ``source`` may not be used by an editor (a syntax error, an unknown or
+    refused tag or filter, with its line), or None."""
     return check_template(source or "")
 
 
@@ -181,15 +181,16 @@ class TemplateForm(forms.ModelForm):
         return apps.get_model(label)
 
     def _unknown_variables(self, notification, backend_class, cleaned, keys):
-        """Warnings (not errors) for variables the picker does not offer."""
-        paths = introspection.variable_paths(notification, keys, bool(cleaned.get("bulk")))
-        found = []
-        for name, flag in (("subject", "USE_SUBJECT"), ("content", None),
-                           ("from_address", "USE_FROM_ADDRESS")):
-            if flag and not getattr(backend_class, flag):
-                continue
-            found += unknown_variables(cleaned.get(name, ""), paths)
-        return found
+        """Warnings (not errors) for variables templates cannot reach."""
+        sources = {}
+        for name, label, flag in (("subject", _("Subject"), "USE_SUBJECT"),
+                                  ("content", _("Content"), None),
+                                  ("from_address", _("From address"), "USE_FROM_ADDRESS")):
+            if not flag or getattr(backend_class, flag):
+                sources[str(label)] = cleaned.get(name, "")
+        template = Template(notification=notification, recipients=",".join(keys),
+                            bulk=bool(cleaned.get("bulk")))
+        return unknown_variables(notification, sources, template)
 
     def _save_m2m(self):
         super()._save_m2m()

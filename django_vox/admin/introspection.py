@@ -6,13 +6,14 @@ chose for channels and the fields of the models involved, never raw keys.
 """
 
 from django.apps import apps
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.issuing.context import describe_context
 from django_vox.registry import objects
+from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
 
-__all__ = ["recipient_choices", "recipient_models", "variable_fields", "variables",
-           "variable_paths", "attachment_choices", "is_secret", "ROLE_LABELS"]
+__all__ = ["recipient_choices", "recipient_models", "variables",
+           "attachment_choices", "ROLE_LABELS"]
 
 #: Recipient key prefix → (context variable, words shown to editors).
 ROLE_LABELS = {
@@ -20,25 +21,6 @@ ROLE_LABELS = {
     "se": ("actor", _("The actor")),
     "re": ("target", _("The target")),
 }
-
-#: Field names never offered to editors, whatever the model.
-HIDDEN_FIELDS = {"password"}
-
-#: Words that mark a field name as a secret (a token, a key, a hash...): such
-#: fields are neither offered by the picker nor searched by the choosers.
-SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "hash", "salt", "otp")
-
-
-def is_secret(name: str) -> bool:
-    """Whether a field called ``name`` may hold a secret."""
-    lowered = name.lower()
-    return name in HIDDEN_FIELDS or any(word in lowered for word in SECRET_WORDS)
-
-#: How many relations deep the picker follows (object.author.profile.phone).
-MAX_DEPTH = 2
-
-#: A site contact (``si``) is not a model instance but a Contact.
-CONTACT_FIELDS = [("name", _("name")), ("address", _("address")), ("protocol", _("protocol"))]
 
 
 def _role_models(notification):
@@ -88,90 +70,16 @@ def recipient_models(notification) -> dict[str, str]:
     return result
 
 
-def variable_fields(model, prefix, depth=MAX_DEPTH, _seen=None) -> list[dict]:
-    """Flat list of ``{"path", "label"}`` for the fields of ``model``, following
-    forward relations ``depth`` levels."""
-    if model is None:
-        return []
-    seen = (_seen or set()) | {model}
-    fields = []
-    for field in model._meta.get_fields():
-        if not field.concrete or field.many_to_many or is_secret(field.name):
-            continue
-        path = f"{prefix}.{field.name}"
-        label = str(getattr(field, "verbose_name", field.name))
-        if field.is_relation:
-            related = field.related_model
-            fields.append({"path": path, "label": label})
-            if depth > 0 and related is not None and related not in seen:
-                for sub in variable_fields(related, path, depth - 1, seen):
-                    fields.append({"path": sub["path"], "label": f"{label} › {sub['label']}"})
-            continue
-        if isinstance(field, models.Field):
-            fields.append({"path": path, "label": label})
-    return fields
-
-
-def variables(notification) -> dict:
-    """Everything the variable picker needs, as JSON-ready data.
-
-    ``groups`` lists object/actor/target with their fields; ``recipients`` maps
-    each recipient key to a model label and ``models`` holds those models'
-    fields, so the picker offers ``recipient.*`` for the channels ticked.
-    """
-    groups = []
-    for prefix, model in _role_models(notification):
-        name, role = ROLE_LABELS[prefix]
-        label = f"{role} ({model._meta.verbose_name})" if model is not None else str(role)
-        groups.append({"name": name, "label": str(label),
-                       "fields": [{"path": name, "label": str(role)}] + variable_fields(model, name)})
-    if notification is not None:
-        groups.append({"name": "notification", "label": str(_("The notification")), "fields": [
-            {"path": "notification.codename", "label": str(_("codename"))},
-            {"path": "notification.description", "label": str(_("description"))},
-        ]})
-        if not notification.required:
-            groups.append({"name": "links", "label": str(_("Links for the recipient")), "fields": [
-                {"path": "unsubscribe_url", "label": str(_("unsubscribe link"))},
-                {"path": "preferences_url", "label": str(_("preferences link"))},
-            ]})
-    rec_models = recipient_models(notification)
-    model_fields = {"contact": [{"path": f"recipient.{name}", "label": str(label)}
-                                for name, label in CONTACT_FIELDS]}
-    for _prefix, model in _role_models(notification):
-        for channel in _channels(model).values():
-            if channel.model is not None:
-                label = channel.model._meta.label_lower
-                if label not in model_fields:
-                    model_fields[label] = [{"path": "recipient", "label": str(_("recipient"))}] + \
-                        variable_fields(channel.model, "recipient")
-    model_names = {"contact": str(_("site contact"))}
-    for label in model_fields:
+def variables(notification, template=None) -> dict:
+    """Everything the variable picker needs, as JSON-ready data: exactly what
+    templates can reach (see django_vox.issuing.context.describe_context), and
+    ``model_names``, the words for the recipients' models."""
+    described = describe_context(notification, template)
+    names = {"contact": str(_("site contact"))}
+    for label in described["models"]:
         if label != "contact":
-            model_names[label] = str(apps.get_model(label)._meta.verbose_name)
-    return {"groups": groups, "recipients": rec_models, "models": model_fields,
-            "model_names": model_names}
-
-
-#: Names a template may also use for the object and the actor.
-_ALIASES = {"object": "content", "actor": "source"}
-
-
-def variable_paths(notification, keys=(), bulk=False) -> list[str]:
-    """Every path the picker offers for a template with recipient ``keys``
-    (and the aliases ``content``/``source``, and ``contact``)."""
-    data = variables(notification)
-    paths = [field["path"] for group in data["groups"] for field in group["fields"]]
-    if not bulk:
-        for key in keys:
-            paths += [field["path"] for field in
-                      data["models"].get(data["recipients"].get(key), [])]
-        paths += ["contact"] + [f"contact.{name}" for name, _label in CONTACT_FIELDS]
-    for path in list(paths):
-        root, dot, rest = path.partition(".")
-        if root in _ALIASES:
-            paths.append(_ALIASES[root] + dot + rest)
-    return paths
+            names[label] = str(apps.get_model(label)._meta.verbose_name)
+    return dict(described, model_names=names)
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
@@ -197,7 +105,7 @@ def _attachments_of(model, path, where, depth, seen):
         return
     for field in model._meta.fields:  # forward relations: one object each
         related = field.related_model if field.is_relation else None
-        if not isinstance(related, type) or related in seen or is_secret(field.name):
+        if not isinstance(related, type) or related in seen or is_sensitive_name(field.name):
             continue
         yield from _attachments_of(related, f"{path}.{field.name}",
                                    str(_("%(field)s of the %(where)s")) % {

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import JsonResponse
 
-from django_vox.admin.introspection import is_secret
+from django_vox.sandbox import is_sensitive_name
 
 __all__ = ["may_view", "search_objects", "search_response", "PAGE_SIZE"]
 
@@ -34,7 +34,7 @@ def may_view(user, model) -> bool:
 def _text_fields(model):
     return [field.name for field in model._meta.get_fields()
             if isinstance(field, (models.CharField, models.TextField))
-            and field.concrete and not is_secret(field.name)]
+            and field.concrete and not is_sensitive_name(field.name)]
 
 
 def _pk_lookup(model, term):

@@ -22,16 +22,17 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from django_vox import issuing
 from django_vox.admin import editor_preview, words
-from django_vox.admin.editor_preview import PreviewError, PreviewRequest
+from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
 from django_vox.admin.forms import NotifyForm, backend_info
-from django_vox.admin.introspection import CONTACT_FIELDS, variable_fields
 from django_vox.admin.issuing import IssueForm, needs_text
 from django_vox.admin.search import may_view, search_response
-from django_vox.exceptions import VoxError
+from django_vox.exceptions import TemplateRenderError, VoxError
+from django_vox.issuing.context import CONTACT_FIELDS, registration_for
 from django_vox.manual import send_one_time
+from django_vox.variables import describe_model
 
 __all__ = ["notify", "preview_view", "search_view", "issue_view", "notify_action_view",
-           "one_time_preview_view", "can_issue", "ONE_TIME_SAMPLES"]
+           "one_time_preview_view", "can_issue", "unreachable_warnings", "ONE_TIME_SAMPLES"]
 
 logger = logging.getLogger("django_vox")
 
@@ -183,8 +184,11 @@ def _one_time_editor(site_name, queryset, reachable):
     content_type = ContentType.objects.get_for_model(model)
     ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:ONE_TIME_SAMPLES]]
     name = str(model._meta.verbose_name)
-    fields = [{"path": "object", "label": name}] + variable_fields(model, "object")
-    contact = [{"path": f"recipient.{key}", "label": str(label)} for key, label in CONTACT_FIELDS]
+    fields = [{"path": "object", "label": name, "type": "object"}] + [
+        dict(entry, label=str(entry["label"]))
+        for entry in describe_model(model, registration_for, "object")]
+    contact = [{"path": f"recipient.{key}", "label": str(label), "type": kind}
+               for key, label, kind in CONTACT_FIELDS]
     return {
         "backends": {key: value for key, value in backend_info().items()
                      if key in {cls.ID for cls in reachable}},
@@ -204,8 +208,13 @@ def notify_action_view(model_admin, request, queryset):
     form = NotifyForm(request.POST if "apply" in request.POST else None, backends=reachable)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data
-        result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
-                               data["from_address"])
+        try:
+            result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
+                                   data["from_address"])
+        except TemplateRenderError as err:  # over its budget: nothing was sent
+            model_admin.message_user(request, _("Nothing was sent: %(error)s") % {
+                "error": err}, messages.ERROR)
+            return None
         text = _("One-time message: %(sent)d sent, %(failed)d failed.") % {
             "sent": result.sent, "failed": result.failed}
         if result.unreachable:
