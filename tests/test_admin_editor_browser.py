@@ -222,3 +222,20 @@ def test_backends_that_need_a_form_say_so_under_the_content(page, published, set
     expect(help_text).to_contain_text("key: value")
     expect(row.locator("textarea[name=templates-0-content]")).to_have_attribute(
         "aria-describedby", re.compile("backend-help"))
+
+
+def test_the_picker_inserts_a_loop_for_a_list(page, published):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-1")
+    content = row.locator("textarea[name=templates-1-content]")
+    content.fill("")
+    picker = row.get_by_role("combobox", name="Insert a variable")
+    expect(picker.locator("option[value='object.editors']")).to_contain_text("(a list)")
+    picker.select_option("object.editors")
+    expect(content).to_have_value("{% for item in object.editors %}{{ item }}{% endfor %}")
+    # No secret is offered: the users' password (hash) is not in the list.
+    expect(picker.locator("option[value$='.password']")).to_have_count(0)

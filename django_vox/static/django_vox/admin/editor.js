@@ -179,6 +179,10 @@
     fields.forEach(function (item) {
       var option = element("option", "", item.label + "  {{ " + item.path + " }}");
       option.value = item.path;
+      if (item.type === "list") {  // inserted as a loop over its items
+        option.setAttribute("data-list", "1");
+        option.textContent = format(_("%(label)s (a list)"), {label: item.label});
+      }
       group.appendChild(option);
     });
     select.appendChild(group);
@@ -230,10 +234,13 @@
       }
     });
     picker.addEventListener("change", function () {
-      if (picker.value) {
+      var option = picker.options[picker.selectedIndex];
+      if (option && option.getAttribute("data-list")) {
+        insertAt(lastTarget, "{% for item in " + picker.value + " %}{{ item }}", "{% endfor %}");
+      } else if (picker.value) {
         insertAt(lastTarget, "{{ " + picker.value + " }}", "");
-        picker.value = "";
       }
+      picker.value = "";
     });
     fillPicker(row);
   }
