@@ -69,3 +69,9 @@ def test_resend_needs_the_change_permission_and_csrf(django_user_model, failed):
                                  "django_vox.change_delivery"))
     assert client.post(resend).status_code == 403  # no CSRF token
     assert not locmem.outbox
+
+
+def test_the_log_is_searched_by_subject(admin_client, failed):
+    url = reverse("admin:django_vox_delivery_changelist")
+    assert list(admin_client.get(url, {"q": "spring"}).context["cl"].result_list) == [failed]
+    assert list(admin_client.get(url, {"q": "autumn"}).context["cl"].result_list) == []
