@@ -163,3 +163,11 @@ def test_flags_of_code_notifications_read_in_words(admin_client, published):
     assert "Yes: the developers keep it in step with the code" in html
     assert "icon-no.svg" not in html and "icon-yes.svg" not in html
     assert "<title>An article was published | Change notification" in html
+
+
+def test_adding_a_notification_offers_registered_models_by_name(admin_client, published):
+    form = admin_client.get(reverse("admin:django_vox_notification_add")).context[
+        "adminform"].form
+    labels = [label for _value, label in form.fields["object_type"].choices]
+    assert "Article" in labels and "Subscriber" in labels
+    assert not any("session" in label.lower() or "|" in label for label in labels)

@@ -3,6 +3,7 @@ issue page) and of site contacts."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.text import capfirst
@@ -17,6 +18,7 @@ from django_vox.admin.forms import TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
+from django_vox.registry import objects
 
 __all__ = ["NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
            "SiteContactSettingInline", "TemplateInline"]
@@ -95,6 +97,17 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("recipients may turn it off"), ordering="required")
     def who_can_turn_off(self, obj):
         return gettext("No, always sent") if obj.required else gettext("Yes")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Object, actor and target types: the registered models, by name."""
+        if db_field.name in ("object_type", "actor_type", "target_type"):
+            models = objects.models()
+            types = ContentType.objects.get_for_models(*models).values() if models else []
+            kwargs["queryset"] = ContentType.objects.filter(pk__in=[ct.pk for ct in types])
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda ct: capfirst(ct.name)
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
         # Templates are written once the notification exists (its object,
