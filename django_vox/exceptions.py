@@ -21,6 +21,7 @@ __all__ = [
     "RequiredNotificationError",
     "ActivityIRIError",
     "BadToken",
+    "PreviewError",
 ]
 
 
@@ -109,6 +110,10 @@ class ActivityIRIError(VoxError, ValueError):
 
 class BadToken(VoxError, ValueError):
     """A link's token is malformed, tampered with, expired or names nothing."""
+
+
+class PreviewError(VoxError):
+    """The admin cannot preview a template; the message is for the editor."""
 
 
 class BackendNotAvailable(ImproperlyConfigured):

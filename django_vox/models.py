@@ -243,7 +243,7 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name = _("delivery")
-        verbose_name_plural = _("delivery log")
+        verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):

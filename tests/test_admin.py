@@ -1,5 +1,7 @@
 """The notification admin: list, change page with templates, preview, issue page."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -7,7 +9,7 @@ from django.urls import reverse
 from django_vox.backends import locmem
 from django_vox.models import Delivery, Notification, Template
 from tests.test_admin_helpers import inline_post, make_user
-from tests.testapp.models import Article, Comment
+from tests.testapp.models import Article, Comment, Subscriber
 
 pytestmark = [pytest.mark.django_db, pytest.mark.article(title="Spring news")]
 
@@ -47,9 +49,10 @@ def test_changelist_shows_columns_and_template_count(admin_client, published, ma
     response = admin_client.get(reverse("admin:django_vox_notification_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
-    for header in ("Codename", "Object type", "Description", "Required", "Templates",
+    for header in ("Notification", "About", "Recipients may turn it off", "Templates",
                    "Last updated"):
         assert header in html
+    assert "No, always sent" in html  # the required "urgent", in words
     row = next(r for r in response.context["cl"].result_list if r.pk == published.pk)
     assert row.template_count == 2
     assert "An article was published" in html
@@ -92,9 +95,9 @@ def test_change_page_offers_recipients_in_words_and_editor_data(editor, publishe
     response = editor.get(change_url(Notification.objects.get_for_model(Article, "moved")))
     html = response.content.decode()
     assert response.status_code == 200
-    for key, words in (("c", "The object itself (article)"), ("c:author", "The object&#x27;s author"),
-                       ("c:subs", "The object&#x27;s All active subscribers"),
-                       ("se", "The actor itself (user)"), ("re", "The target itself (depot)"),
+    for key, words in (("c", "The article"), ("c:author", "Author of the article"),
+                       ("c:subs", "All active subscribers of the article"),
+                       ("se", "The actor (user)"), ("re", "The target (depot)"),
                        ("si", "Site contacts")):
         assert f'value="{key}"' in html
         assert words in html
@@ -173,12 +176,66 @@ def test_preview_renders_unsaved_content_with_a_real_row(client, django_user_mod
     client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS,
                                  "testapp.view_article", "auth.view_user"))
     response = client.post(preview_url(published), {
-        "backend": "locmem", "subject": "New: {{ object.title }}",
-        "content": "Dear reader, {{ object.title }} by {{ object.author.first_name }} <b>"})
+        "backend": "locmem", "subject": "New: {{ object.title }}", "recipients": "c:author",
+        "content": "Dear {{ recipient.first_name }}, {{ object.title }} by "
+                   "{{ object.author.first_name }} <b>"})
     assert response.status_code == 200
-    html = response.json()["html"]
-    assert "New: Spring news" in html
-    assert "Dear reader, Spring news by Ann &lt;b&gt;" in html  # text shown as text
+    answer = response.json()
+    assert "Dear Ann, Spring news by Ann &lt;b&gt;" in answer["html"]  # text shown as text
+    assert answer["header"] == {"from": "webmaster@localhost", "to": "Ann <ann@example.org>",
+                                "subject": "New: Spring news"}
+    assert answer["sample"]["object"] == {"id": str(article.pk), "text": "Spring news",
+                                          "made_up": False}
+    assert answer["sample"]["recipients"] == [{"id": "ann@example.org",
+                                               "text": "Ann <ann@example.org>"}]
+
+
+def test_preview_shows_real_recipients_only_to_who_may_view_them(client, django_user_model,
+                                                                 published, article):
+    client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS,
+                                 "testapp.view_article"))
+    answer = client.post(preview_url(published), {
+        "backend": "locmem", "recipients": "c:author",
+        "content": "Dear {{ recipient.email }}"}).json()
+    assert "ann@example.org" not in str(answer)
+    assert "may not view the people" in answer["sample"]["note"]
+
+
+def test_preview_without_view_permission_uses_a_made_up_sample(editor, published, article):
+    response = editor.post(preview_url(published), {
+        "backend": "locmem", "recipients": "c:author", "content": "[{{ object.title }}]"})
+    answer = response.json()
+    assert "Spring news" not in answer["html"] and "[Sample title]" in answer["html"]
+    assert answer["sample"]["object"]["made_up"] is True
+    assert "made-up article" in answer["sample"]["object"]["text"]
+    assert answer["sample"]["note"] == "The recipient is made up too."
+    assert "ann@example.org" not in str(answer)  # the real author is not shown
+
+
+def test_preview_lets_the_editor_choose_object_and_recipient(admin_client, published, article):
+    other = Article.objects.create(author=article.author, title="Older news")
+    ada = Subscriber.objects.create(name="Ada", email="ada@example.org")
+    Subscriber.objects.create(name="Bob", email="bob@example.org")
+    data = {"backend": "locmem", "recipients": ["c:subs", "c:author"],
+            "content": "Hi {{ recipient.name }}: {{ object.title }}"}
+    answer = admin_client.post(preview_url(published), data).json()
+    assert answer["sample"]["object"]["text"] == "Older news"  # the newest
+    assert [r["text"] for r in answer["sample"]["recipients"]] == [
+        "Ada <ada@example.org>", "Bob <bob@example.org>"]  # the first group ticked
+    answer = admin_client.post(preview_url(published), dict(
+        data, object=str(article.pk), recipient="bob@example.org")).json()
+    assert "Hi Bob: Spring news" in answer["html"]
+    assert answer["header"]["to"] == "Bob <bob@example.org>"
+    assert ada.pk and other.pk
+
+
+def test_preview_of_a_bulk_template_has_no_single_recipient(admin_client, published, article):
+    answer = admin_client.post(preview_url(published), {
+        "backend": "locmem", "recipients": "c:author", "bulk": "1",
+        "content": "[{{ recipient }}]"}).json()
+    assert "[]" in answer["html"]
+    assert answer["sample"]["recipients"] == []
+    assert "one message goes to all recipients" in answer["sample"]["note"]
 
 
 def test_preview_uses_a_labelled_made_up_instance_without_rows(editor):
@@ -237,7 +294,9 @@ def test_issue_page_sends_to_chosen_objects(client, django_user_model, published
     assert issue_url(published) in page.content.decode()
     response = client.get(issue_url(published))
     assert response.status_code == 200
-    assert "Spring news" in response.content.decode()
+    html = response.content.decode()
+    assert "Author of the article" in html and "c:author" not in html  # templates in words
+    assert "admin-autocomplete" in html  # a search box, not a list of the newest rows
     response = client.post(issue_url(published), {"objects": [str(article.pk)]}, follow=True)
     assert [m.subject for m in locmem.outbox] == ["Spring news"]
     assert locmem.outbox[0].to == ["ann@example.org"]
@@ -255,11 +314,22 @@ def test_issue_page_reports_required_notification_sending_nothing(admin_client, 
     assert not locmem.outbox
 
 
-def test_issue_page_refuses_notifications_with_actor(admin_client, article):
+@pytest.mark.django_db(transaction=True)
+def test_issue_page_asks_for_the_actor_of_notifications_that_need_one(admin_client, article,
+                                                                     make_template):
     edited = Notification.objects.get_for_model(Article, "edited")
-    response = admin_client.get(issue_url(edited), follow=True)
-    assert "only be issued from code" in " ".join(str(m) for m in response.context["messages"])
-    assert issue_url(edited) not in admin_client.get(change_url(edited)).content.decode()
+    make_template(Article, "edited", recipients="c:author", subject="{{ actor.username }}")
+    assert issue_url(edited) in admin_client.get(change_url(edited)).content.decode()
+    page = admin_client.get(issue_url(edited))
+    html = page.content.decode()
+    assert "also needs who did it (the actor: a user)" in html
+    assert set(page.context["form"].fields) == {"objects", "actor"}
+    # Without an actor, the form says so; with one, it is issued with it.
+    response = admin_client.post(issue_url(edited), {"objects": [str(article.pk)]})
+    assert response.status_code == 200 and "actor" in response.context["form"].errors
+    admin_client.post(issue_url(edited), {"objects": [str(article.pk)],
+                                          "actor": str(article.author.pk)})
+    assert [m.subject for m in locmem.outbox] == ["ann"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -293,8 +363,10 @@ def test_view_only_user_sees_templates_read_only(client, django_user_model, publ
     response = client.get(change_url(published))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "c:author,si" in html and 'name="templates-0-content"' not in html
-    assert "object.summary" in html
+    assert 'name="templates-0-content"' not in html
+    shown = re.sub(r"<script.*?</script>", "", html, flags=re.S)  # not the editor's data
+    assert "Author of the article, Site contacts" in shown and "c:author" not in shown
+    assert "In-memory (tests)" in html and "Summary, from the article" in html
     response = client.post(change_url(published), inline_post([]))
     assert response.status_code == 403
 
@@ -305,17 +377,26 @@ def test_add_page_for_a_hand_made_notification(admin_client):
     assert 'name="codename"' in response.content.decode()
 
 
-def test_issue_page_lists_recent_objects_but_accepts_any(admin_client, published, article,
-                                                         monkeypatch, committed):
-    from django_vox.forms import IssueForm
-
-    monkeypatch.setattr(IssueForm, "LIMIT", 1)
-    newer = Article.objects.create(author=article.author, title="Newer")
-    html = admin_client.get(issue_url(published)).content.decode()
-    assert "Newer" in html and "Spring news" not in html
-    Template.objects.create(notification=published, backend="locmem", recipients="c:author",
-                            content="x")
-    with committed():
-        response = admin_client.post(issue_url(published), {"objects": [str(article.pk)]})
-    assert response.status_code == 302
-    assert len(locmem.outbox) == 1 and newer.pk != article.pk
+def test_issue_search_finds_any_object_the_editor_may_view(client, django_user_model,
+                                                           published, article):
+    for number in range(30):
+        Article.objects.create(author=article.author, title=f"Filler {number}")
+    url = reverse("admin:django_vox_notification_search", args=[published.pk, "object"])
+    client.force_login(make_user(django_user_model, "issuer", *ISSUE_PERMS))
+    answer = client.get(url, {"term": "spring"}).json()
+    assert answer == {"results": [{"id": str(article.pk), "text": "Spring news"}],
+                      "pagination": {"more": False}}
+    first = client.get(url).json()
+    assert len(first["results"]) == 20 and first["pagination"]["more"] is True
+    assert client.get(url, {"page": "2"}).json()["results"][-1]["text"] == "Spring news"
+    # Searching by a secret field is never offered (the user's password hash).
+    users = reverse("admin:django_vox_notification_search", args=[
+        Notification.objects.get_for_model(Article, "edited").pk, "actor"])
+    client.force_login(make_user(django_user_model, "boss", *ISSUE_PERMS, "auth.view_user"))
+    assert client.get(users, {"term": "pbkdf2"}).json()["results"] == []
+    assert client.get(users, {"term": "ann"}).json()["results"][0]["text"] == "ann"
+    # Without view permission on the model: refused.
+    client.force_login(make_user(django_user_model, "half", *CHANGE_PERMS))
+    assert client.get(url, {"term": "spring"}).status_code == 403
+    assert client.get(reverse("admin:django_vox_notification_search",
+                              args=[published.pk, "nothing"])).status_code == 404

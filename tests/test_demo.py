@@ -193,6 +193,10 @@ def test_subscribe_post_comment_flow(demo, enabled_backends):
     link = re.search(r'href="(http://[^"]+)"', html).group(1)
     assert link.startswith(demo.url("/articles/"))
     assert "?subscriber=" in link
+    # The seeded mail carries the recipient's own unsubscribe link, and it works.
+    unsubscribe = re.search(r'href="(http://[^"]+)">Stop these mails', html).group(1)
+    assert unsubscribe.startswith(demo.url("/vox/"))
+    assert demo.session.get(unsubscribe).status_code == 200
 
     # The link opens the article with a comment form for this subscriber.
     page = demo.session.get(link)

@@ -307,11 +307,11 @@ def test_admin_lists_and_filters_preferences(admin_client, sub):
                                None, "sms", True)
     url = reverse("admin:django_vox_preference_changelist")
     html = admin_client.get(url).content.decode()
-    assert "testapp.subscriber #" in html and "sms: +15550009999" in html
+    assert "Subscriber: Sam" in html and "Text message (SMS): +15550009999" in html
     html = admin_client.get(url + "?enabled__exact=0").content.decode()
-    assert "testapp.subscriber #" in html and "+15550009999" not in html
+    assert "Subscriber: Sam" in html and "+15550009999" not in html
     html = admin_client.get(url + "?owner_kind=address").content.decode()
-    assert "+15550009999" in html and "testapp.subscriber #" not in html
+    assert "+15550009999" in html and "Subscriber: Sam" not in html
     pref = Preference.objects.get(address="")
     html = admin_client.get(reverse("admin:django_vox_preference_change", args=[pref.pk])
                             ).content.decode()

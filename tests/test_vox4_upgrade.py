@@ -165,8 +165,8 @@ def test_nested_attachment_keys_are_offered_in_the_admin():
 
     call_command("make_notifications", verbosity=0)
     choices = dict(attachment_choices(Notification.objects.get_for_model(Page2, "edited")))
-    assert choices["object.pdf"] == "The object: PDF Copy"
-    assert choices["object.author.vcard"] == "The object / author: Contact Info"
+    assert choices["object.pdf"] == "PDF Copy, from the page2"
+    assert choices["object.author.vcard"] == "Contact Info, from the author of the page2"
 
 
 @pytest.mark.django_db

@@ -1,66 +1,209 @@
 """Admin of the delivery log (and of its failed messages), with a resend action
-(through :func:`django_vox.resending.resend`, the one resend path)."""
+and a Resend button (through :func:`django_vox.resending.resend`, the one
+resend path).
+
+The log is shown in words: the subject, the notification's name, the backend's
+name, the addresses as text and the status; each delivery's page shows the
+message as its recipient sees it (the HTML in a frame that runs nothing).
+"""
+
+import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from django_vox import resending
+from django_vox.admin import words
 from django_vox.models import Delivery, FailedMessage
 
-__all__ = ["DeliveryAdmin", "FailedMessageAdmin"]
+__all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]
+
+
+def resend_text(result) -> str:
+    """What a resend did, in words."""
+    text = ngettext("%(sent)d message resent, %(failed)d failed",
+                    "%(sent)d messages resent, %(failed)d failed", result.sent) % {
+        "sent": result.sent, "failed": result.failed}
+    if result.skipped:
+        text += gettext(", %(count)d already sent (skipped)") % {"count": result.skipped}
+    if result.suppressed:
+        text += gettext(", %(count)d suppressed by the recipient's preferences (skipped)") % {
+            "count": result.suppressed}
+    return text + "."
+
+
+class BackendFilter(admin.SimpleListFilter):
+    title = _("backend")
+    parameter_name = "backend"
+
+    def lookups(self, request, model_admin):
+        used = model_admin.get_queryset(request).values_list("backend", flat=True).distinct()
+        return sorted(((key, words.backend_name(key)) for key in used), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(backend=self.value()) if self.value() else queryset
+
+
+class ProtocolFilter(admin.SimpleListFilter):
+    title = _("protocol")
+    parameter_name = "protocol"
+
+    def lookups(self, request, model_admin):
+        used = model_admin.get_queryset(request).values_list("protocol", flat=True).distinct()
+        return sorted(((key, words.protocol_name(key)) for key in used if key),
+                      key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(protocol=self.value()) if self.value() else queryset
 
 
 class DeliveryAdmin(admin.ModelAdmin):
-    """The delivery log: read-only, with a resend action."""
+    """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "backend", "recipients", "status", "attempts", "notification",
-                    "short_error"]
-    list_filter = ["status", "backend", "protocol", "created_at"]
-    search_fields = ["to_addresses", "error", "from_address"]
+    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
+    list_display_links = ["created_at", "message_line"]
+    list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
+    search_fields = ["to_addresses", "error", "from_address", "message__subject"]
     date_hierarchy = "created_at"
     actions = ["resend"]
-    readonly_fields = ["issue_id", "notification", "template", "object_type", "object_id",
-                       "backend", "protocol", "from_address", "to_addresses", "status",
-                       "attempts", "error", "created_at", "updated_at", "sent_at",
-                       "next_attempt_at", "message_subject", "message_text"]
+    readonly_fields = ["subject", "notification_name", "recipients", "from_address",
+                       "backend_name", "protocol_name", "status_words", "attempts", "error",
+                       "created_at", "sent_at", "next_attempt_at", "about", "issue_id"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
+    change_form_template = "django_vox/admin/delivery_change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    # -- the columns, in words ---------------------------------------------------
+
+    @admin.display(description=_("subject"))
+    def subject(self, obj):
+        return (obj.message or {}).get("subject") or "—"
+
+    @admin.display(description=_("message"))
+    def message_line(self, obj):
+        """The subject, and under it the notification (one column, to fit a laptop)."""
+        return format_html('{}<br><span class="quiet">{}</span>', self.subject(obj),
+                           self.notification_name(obj))
+
+    @admin.display(description=_("notification"), ordering="notification")
+    def notification_name(self, obj):
+        if obj.notification_id is None:
+            return gettext("One-time message")
+        return words.notification_name(obj.notification)
 
     @admin.display(description=_("to"))
     def recipients(self, obj):
         return ", ".join(obj.to_addresses or [])
 
+    @admin.display(description=_("backend"), ordering="backend")
+    def backend_name(self, obj):
+        return words.backend_name(obj.backend)
+
+    @admin.display(description=_("protocol"), ordering="protocol")
+    def protocol_name(self, obj):
+        return words.protocol_name(obj.protocol)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_words(self, obj):
+        status = obj.get_status_display()
+        if obj.attempts > 1:
+            return gettext("%(status)s after %(count)d attempts") % {
+                "status": status, "count": obj.attempts}
+        return status
+
+    @admin.display(description=_("about"))
+    def about(self, obj):
+        if obj.object_type_id is None:
+            return "—"
+        model = obj.object_type.model_class()
+        instance = model._default_manager.filter(pk=obj.object_id).first() if model else None
+        name = capfirst(obj.object_type.name)
+        return f"{name}: {instance}" if instance is not None else f"{name} #{obj.object_id}"
+
     @admin.display(description=_("error"))
     def short_error(self, obj):
-        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+        return (obj.error[:60] + "…") if len(obj.error) > 60 else obj.error
 
-    @admin.display(description=_("subject"))
-    def message_subject(self, obj):
-        return (obj.message or {}).get("subject", "")
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, obj):
+        """The status in words, with the error of a failure (one column, so it
+        fits a laptop's screen)."""
+        status = self.status_words(obj)
+        return f"{status}: {self.short_error(obj)}" if obj.error and \
+            obj.status == Delivery.FAILED else status
 
-    @admin.display(description=_("text"))
-    def message_text(self, obj):
-        return format_html("<pre>{}</pre>", (obj.message or {}).get("text", ""))
+    # -- the page of one delivery ------------------------------------------------
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path("<path:object_id>/resend/", self.admin_site.admin_view(self.resend_view),
+                 name=f"{opts.app_label}_{opts.model_name}_resend"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        row = self.get_object(request, object_id)
+        if row is not None:
+            extra_context["vox_message"] = self._message(row)
+            extra_context["title"] = gettext("Delivery to %(to)s") % {"to": self.recipients(row)}
+            extra_context["subtitle"] = self.subject(row)  # not str(row): it shows codes
+            if row.status in (Delivery.QUEUED, Delivery.FAILED) and \
+                    self.has_change_permission(request, row):
+                opts = self.model._meta
+                extra_context["vox_resend_url"] = reverse(
+                    f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_resend",
+                    args=[row.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        title = gettext("Delivery log") if self.model is Delivery else \
+            self.model._meta.verbose_name_plural.capitalize()
+        extra_context = {"title": title, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @staticmethod
+    def _message(row):
+        message = row.message or {}
+        data = message.get("data")
+        return {
+            "subject": message.get("subject") or "",
+            "html": message.get("html") or "",
+            "text": message.get("text") or "",
+            "data": data,
+            "data_json": json.dumps(data, indent=2, ensure_ascii=False) if data else "",
+            "attachments": [a.get("filename", "") for a in message.get("attachments") or []],
+        }
+
+    def resend_view(self, request, object_id):
+        """POST: resend one delivery, then back to its page with the outcome."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        row = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_change_permission(request, row):
+            raise PermissionDenied
+        result = resending.resend([row])
+        self.message_user(request, resend_text(result),
+                          messages.WARNING if result.failed else messages.SUCCESS)
+        opts = self.model._meta
+        return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                        row.pk)
 
     @admin.action(description=_("Resend the selected messages"), permissions=["change"])
     def resend(self, request, queryset):
         result = resending.resend(queryset)
-        sent, failed = result.sent, result.failed
-        already, suppressed = result.skipped, result.suppressed
-        text = ngettext("%(sent)d message resent, %(failed)d failed",
-                        "%(sent)d messages resent, %(failed)d failed", sent) % {
-            "sent": sent, "failed": failed}
-        if already:
-            text += _(", %(count)d already sent (skipped)") % {"count": already}
-        if suppressed:
-            text += _(", %(count)d suppressed by the recipient's preferences (skipped)") % {
-                "count": suppressed}
-        self.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
+        self.message_user(request, resend_text(result),
+                          messages.WARNING if result.failed else messages.SUCCESS)
 
 
 admin.site.register(Delivery, DeliveryAdmin)
@@ -68,4 +211,4 @@ admin.site.register(Delivery, DeliveryAdmin)
 
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
-    list_filter = ["backend", "protocol", "created_at"]
+    list_filter = [BackendFilter, ProtocolFilter, "created_at"]

@@ -1,9 +1,17 @@
 """Admin forms: the template editor, the one-time message and the issue page."""
 
 from django import forms
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.admin import introspection
+from django_vox.admin import introspection, words
+from django_vox.admin.checks import (
+    backend_help,
+    build_problem,
+    unclosed_tag,
+    unknown_variables,
+)
+from django_vox.admin.issuing import IssueForm
 from django_vox.backends import backends as backend_registry
 from django_vox.manual import manual_backends
 from django_vox.models import Template
@@ -23,6 +31,7 @@ def backend_info() -> dict:
         "use_attachments": bool(cls.USE_ATTACHMENTS),
         "editor_type": cls.EDITOR_TYPE or "basic",
         "escape_html": bool(cls.ESCAPE_HTML),
+        "help": backend_help(cls),
     } for cls in backend_registry.all()}
 
 
@@ -34,7 +43,7 @@ def editor_template_problem(source: str) -> str | None:
 
 def template_error(source):
     """A ValidationError for an editor template that may not be saved, else None."""
-    problem = editor_template_problem(source)
+    problem = editor_template_problem(source) or unclosed_tag(source)
     if problem:
         return forms.ValidationError(_("This template has an error: %(problem)s"),
                                      code="template", params={"problem": problem})
@@ -47,6 +56,15 @@ def _with_unknown(choices, current):
     extra = [(key, _("%(key)s (no longer defined)") % {"key": key})
              for key in current if key not in known]
     return list(choices) + extra
+
+
+def _recipient_keys(value, default):
+    """The recipient keys an initial value stands for, as a list."""
+    if value is None:
+        return list(default)
+    if isinstance(value, str):
+        return [key.strip() for key in value.split(",") if key.strip()]
+    return list(value)
 
 
 class TemplateForm(forms.ModelForm):
@@ -81,13 +99,17 @@ class TemplateForm(forms.ModelForm):
         saved = bool(self.instance.pk)
         current_recipients = self.instance.get_recipient_keys() if saved else []
         self.fields["recipients"].choices = _with_unknown(
-            introspection.recipient_choices(notification), current_recipients)
+            words.recipient_choices(notification), current_recipients)
         self.fields["recipients"].widget.attrs["class"] = "vox-recipients"
         current_attachments = [a.key for a in self.instance.attachments.all()] if saved else []
         self.fields["attachments"].choices = _with_unknown(
             introspection.attachment_choices(notification), current_attachments)
         if saved:
-            self.initial.setdefault("recipients", current_recipients)
+            # model_to_dict() gave the stored string ("c:director,c:screenwriter"),
+            # which ticks no box: offer the keys as the list the checkboxes expect,
+            # or saving the unchanged form would erase them.
+            self.initial["recipients"] = _recipient_keys(self.initial.get("recipients"),
+                                                         current_recipients)
             self.initial.setdefault("attachments", current_attachments)
 
     def _set_backend_choices(self):
@@ -122,6 +144,54 @@ class TemplateForm(forms.ModelForm):
     def clean_recipients(self):
         return ",".join(self.cleaned_data.get("recipients") or [])
 
+    def clean(self):
+        """Build the message with the backend for a made-up sample, so content
+        the backend refuses is reported now, not when the first message fails."""
+        cleaned = super().clean()
+        backend_class = backend_registry.get(cleaned.get("backend", ""))
+        self.warnings = []
+        if backend_class is None or self.errors:
+            return cleaned
+        notification = self._notification()
+        if notification is None:
+            return cleaned
+        keys = [key for key in cleaned.get("recipients", "").split(",") if key]
+        problem = build_problem(notification, backend_class, cleaned.get("subject", ""),
+                                cleaned.get("content", ""), self._recipient_model(keys))
+        if problem:
+            self.add_error("content", forms.ValidationError(
+                _("%(backend)s cannot build this message: %(problem)s"), code="build",
+                params={"backend": backend_class.VERBOSE_NAME or backend_class.ID,
+                        "problem": problem}))
+            return cleaned
+        self.warnings = self._unknown_variables(notification, backend_class, cleaned, keys)
+        return cleaned
+
+    def _notification(self):
+        if self.notification is not None:
+            return self.notification
+        return self.instance.notification if self.instance.notification_id else None
+
+    def _recipient_model(self, keys):
+        if not keys or self.cleaned_data.get("bulk"):
+            return None
+        label = introspection.recipient_models(self._notification()).get(keys[0])
+        if not label or label == "contact":
+            return None
+        return apps.get_model(label)
+
+    def _unknown_variables(self, notification, backend_class, cleaned, keys):
+        """Warnings (not errors) for variables templates cannot reach."""
+        sources = {}
+        for name, label, flag in (("subject", _("Subject"), "USE_SUBJECT"),
+                                  ("content", _("Content"), None),
+                                  ("from_address", _("From address"), "USE_FROM_ADDRESS")):
+            if not flag or getattr(backend_class, flag):
+                sources[str(label)] = cleaned.get(name, "")
+        template = Template(notification=notification, recipients=",".join(keys),
+                            bulk=bool(cleaned.get("bulk")))
+        return unknown_variables(notification, sources, template)
+
     def _save_m2m(self):
         super()._save_m2m()
         wanted = list(self.cleaned_data.get("attachments") or [])
@@ -135,26 +205,33 @@ class TemplateForm(forms.ModelForm):
 
 
 class NotifyForm(forms.Form):
-    """The intermediate page of the ``notify`` admin action."""
+    """The intermediate page of the ``notify`` action: a one-time message.
+
+    ``backends`` are the backend classes offered (those the selected objects
+    can be reached with; 4.x passed them as the first argument).  The editor
+    script finds the fields by their ``data-vox-field``."""
 
     backend = forms.ChoiceField(label=_("backend"))
     subject = forms.CharField(label=_("subject"), required=False, max_length=500,
-                              widget=forms.TextInput(attrs={"class": "vTextField"}))
-    body = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 8}),
+                              widget=forms.TextInput(attrs={"class": "vTextField",
+                                                            "data-vox-field": "subject"}))
+    body = forms.CharField(label=_("message"),
+                           widget=forms.Textarea(attrs={"rows": 8, "data-vox-field": "content"}),
                            help_text=_("A template: {{ object }} is the selected object, "
                                        "{{ recipient }} the person it goes to."))
     from_address = forms.CharField(label=_("from address"), required=False, max_length=500,
-                                   widget=forms.TextInput(attrs={"class": "vTextField"}),
+                                   widget=forms.TextInput(attrs={"class": "vTextField",
+                                                                 "data-vox-field": "from_address"}),
                                    help_text=_("Blank uses the backend's default."))
 
-    def __init__(self, *args, **kwargs):
-        choices = None
+    def __init__(self, *args, backends=None, **kwargs):
         if args and isinstance(args[0], (list, tuple)):  # 4.x: NotifyForm(backends, ...)
-            choices, args = list(args[0]), args[1:]
+            backends, args = list(args[0]), args[1:]
         super().__init__(*args, **kwargs)
-        self.fields["backend"].choices = [
-            (cls.ID, str(cls.VERBOSE_NAME or cls.ID))
-            for cls in (manual_backends() if choices is None else choices)]
+        classes = manual_backends() if backends is None else backends
+        self.fields["backend"].choices = words.backend_choices(classes)
+        self.fields["backend"].widget.attrs.update({"class": "vox-backend",
+                                                    "data-vox-field": "backend"})
 
     def _clean_template(self, name):
         value = self.cleaned_data.get(name, "")
@@ -171,25 +248,3 @@ class NotifyForm(forms.Form):
 
     def clean_from_address(self):
         return self._clean_template("from_address")
-
-
-class IssueForm(forms.Form):
-    """Choose the objects to issue a notification about."""
-
-    objects = forms.ModelMultipleChoiceField(
-        label=_("objects"), queryset=None,
-        widget=forms.SelectMultiple(attrs={"size": 12, "class": "vox-issue-objects"}),
-        help_text=_("The notification is issued once for each object chosen."))
-
-    #: How many objects the list offers (the most recent): enough to choose
-    #: from, few enough for the page to load on big tables.
-    LIMIT = 500
-
-    def __init__(self, notification, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        model = notification.get_object_model()
-        field = self.fields["objects"]
-        field.queryset = model._default_manager.all()
-        field.label = model._meta.verbose_name_plural
-        recent = field.queryset.order_by("-pk")[:self.LIMIT]
-        field.widget.choices = [(obj.pk, str(obj)) for obj in recent]

@@ -5,6 +5,7 @@ Both come from the registrations in code, so editors see the words developers
 chose for channels and the fields of the models involved, never raw keys.
 """
 
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.issuing.context import describe_context
@@ -69,10 +70,16 @@ def recipient_models(notification) -> dict[str, str]:
     return result
 
 
-def variables(notification) -> dict:
+def variables(notification, template=None) -> dict:
     """Everything the variable picker needs, as JSON-ready data: exactly what
-    templates can reach (see django_vox.issuing.context.describe_context)."""
-    return describe_context(notification)
+    templates can reach (see django_vox.issuing.context.describe_context), and
+    ``model_names``, the words for the recipients' models."""
+    described = describe_context(notification, template)
+    names = {"contact": str(_("site contact"))}
+    for label in described["models"]:
+        if label != "contact":
+            names[label] = str(apps.get_model(label)._meta.verbose_name)
+    return dict(described, model_names=names)
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
@@ -82,14 +89,18 @@ def attachment_choices(notification) -> list[tuple[str, str]]:
     for prefix, model in _role_models(notification):
         if model is None:
             continue
-        name, role = ROLE_LABELS[prefix]
-        choices.extend(_attachments_of(model, name, str(role), 0, {model}))
+        choices.extend(_attachments_of(model, ROLE_LABELS[prefix][0],
+                                       str(model._meta.verbose_name), 0, {model}))
     return choices
 
 
-def _attachments_of(model, path, label, depth, seen):
+def _attachments_of(model, path, where, depth, seen):
+    """The attachments of ``model`` (and of its forward relations), named by
+    where they come from: "Summary, from the article", "Card, from the author
+    of the article"."""
     for key, attachment in objects[model].registration.get_attachments().items():
-        yield f"{path}.{key}", f"{label}: {attachment.label}"
+        yield f"{path}.{key}", str(_("%(attachment)s, from the %(where)s")) % {
+            "attachment": attachment.label or key, "where": where}
     if depth >= MAX_DEPTH:
         return
     for field in model._meta.fields:  # forward relations: one object each
@@ -97,4 +108,6 @@ def _attachments_of(model, path, label, depth, seen):
         if not isinstance(related, type) or related in seen or is_sensitive_name(field.name):
             continue
         yield from _attachments_of(related, f"{path}.{field.name}",
-                                   f"{label} / {field.verbose_name}", depth + 1, seen | {related})
+                                   str(_("%(field)s of the %(where)s")) % {
+                                       "field": field.verbose_name, "where": where},
+                                   depth + 1, seen | {related})

@@ -2,36 +2,65 @@
 issue page) and of site contacts."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
 from django.urls import path, reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
-from django_vox.admin import introspection, views, vox4
+from django_vox.admin import introspection, views, vox4, words
+from django_vox.admin.checks import overlapping_templates
+from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
+from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
+from django_vox.registry import objects
 
-__all__ = ["EDITOR_MEDIA", "NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
+__all__ = ["NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
            "SiteContactSettingInline", "TemplateInline"]
-
-EDITOR_MEDIA = forms.Media(
-    css={"all": ["django_vox/admin/editor.css"]},
-    js=["django_vox/admin/editor.js"],
-)
 
 
 class TemplateInline(admin.StackedInline):
     model = Template
     form = TemplateForm
     extra = 0
-    fields = ["backend", "recipients", "subject", "content", "attachments", "from_address",
+    fields = ["backend", "recipients", "from_address", "subject", "content", "attachments",
               "bulk", "enabled"]
+
+    #: What users who may only view see instead of the stored codes.
+    READ_ONLY_WORDS = {"backend": "backend_name", "recipients": "recipient_words"}
 
     @admin.display(description=_("attachments"))
     def attachments(self, template):
-        """Read-only display (users who may only view): the attachment keys."""
-        return ", ".join(a.key for a in template.attachments.all()) if template.pk else "-"
+        """Read-only display (users who may only view): the attachments by name."""
+        if not template.pk:
+            return "-"
+        names = dict(introspection.attachment_choices(template.notification))
+        return ", ".join(names.get(a.key, a.key) for a in template.attachments.all()) or "-"
+
+    @admin.display(description=_("backend"))
+    def backend_name(self, template):
+        return words.backend_name(template.backend)
+
+    @admin.display(description=_("recipients"))
+    def recipient_words(self, template):
+        return words.recipient_words(template.notification, template.get_recipient_keys())
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [self.READ_ONLY_WORDS.get(name, name) for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += list(self.READ_ONLY_WORDS.values())
+        return readonly
 
     def get_formset(self, request, obj=None, **kwargs):
         # Give each form the notification, so recipients and attachments are its own.
@@ -41,8 +70,7 @@ class TemplateInline(admin.StackedInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["codename", "object_type", "description", "required", "template_count",
-                    "last_updated"]
+    list_display = ["name", "about", "who_can_turn_off", "template_count", "last_updated"]
     list_filter = [("object_type", admin.RelatedOnlyFieldListFilter), "required", "from_code"]
     search_fields = ["codename", "description"]
     fields = ["codename", "object_type", "description", "actor_type", "target_type", "required",
@@ -56,7 +84,68 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @property
     def media(self):
-        return super().media + EDITOR_MEDIA
+        return super().media + editor_media()
+
+    @admin.display(description=_("notification"), ordering="description")
+    def name(self, obj):
+        return words.notification_name(obj)
+
+    @admin.display(description=_("about"), ordering="object_type__model")
+    def about(self, obj):
+        return capfirst(obj.object_type.name) if obj.object_type_id else "—"
+
+    @admin.display(description=_("recipients may turn it off"), ordering="required")
+    def who_can_turn_off(self, obj):
+        return gettext("No, always sent") if obj.required else gettext("Yes")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Object, actor and target types: the registered models, by name."""
+        if db_field.name in ("object_type", "actor_type", "target_type"):
+            models = objects.models()
+            types = ContentType.objects.get_for_models(*models).values() if models else []
+            kwargs["queryset"] = ContentType.objects.filter(pk__in=[ct.pk for ct in types])
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda ct: capfirst(ct.name)
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_inlines(self, request, obj):
+        # Templates are written once the notification exists (its object,
+        # actor and target decide the recipients and variables offered).
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.from_code:
+            return False  # make_notifications would bring it back
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # some are declared in code
+        return actions
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for template_form in formset.forms:
+                for warning in getattr(template_form, "warnings", ()):
+                    self.message_user(request, gettext(
+                        "%(template)s uses a variable the picker does not offer (it prints "
+                        "nothing): %(where)s") % {
+                        "template": words.template_heading(template_form.instance),
+                        "where": warning}, messages.WARNING)
+        self._warn_overlaps(request, form.instance)
+
+    def _warn_overlaps(self, request, notification):
+        templates = list(notification.templates.all())
+        for first, second, shared in overlapping_templates(templates):
+            self.message_user(request, ngettext(
+                "Two enabled templates (%(first)s; %(second)s) send the same backend to "
+                "%(shared)s: everybody there gets two messages.",
+                "Two enabled templates (%(first)s; %(second)s) send the same backend to "
+                "%(shared)s: everybody there gets two messages.", len(shared)) % {
+                "first": words.template_heading(first), "second": words.template_heading(second),
+                "shared": words.recipient_words(notification, shared)}, messages.WARNING)
 
     def get_queryset(self, request):
         return (super().get_queryset(request)
@@ -67,10 +156,37 @@ class NotificationAdmin(admin.ModelAdmin):
     def template_count(self, obj):
         return obj.template_count
 
+    #: Flags shown in words where they cannot be changed (not ✔/✖).
+    FLAG_WORDS = {"required": "required_words", "default_enabled": "default_enabled_words",
+                  "from_code": "from_code_words"}
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.from_code:
-            return self.CODE_FIELDS + ["from_code"]
-        return ["from_code"]
+            return [self.FLAG_WORDS.get(name, name) for name in self.CODE_FIELDS + ["from_code"]]
+        return ["from_code_words"]
+
+    def get_fields(self, request, obj=None):
+        read_only = set(self.get_readonly_fields(request, obj))
+        return [self.FLAG_WORDS[name] if self.FLAG_WORDS.get(name) in read_only else name
+                for name in self.fields]
+
+    @admin.display(description=_("required"))
+    def required_words(self, obj):
+        if obj.required:
+            return gettext("Yes: always sent, recipients cannot turn it off")
+        return gettext("No: recipients may turn it off")
+
+    @admin.display(description=_("enabled by default"))
+    def default_enabled_words(self, obj):
+        if obj.default_enabled:
+            return gettext("Yes: sent unless a recipient turns it off")
+        return gettext("No: sent only to recipients who turn it on")
+
+    @admin.display(description=_("declared in code"))
+    def from_code_words(self, obj):
+        if obj is not None and obj.from_code:
+            return gettext("Yes: the developers keep it in step with the code")
+        return gettext("No: made by hand in the admin")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -79,6 +195,12 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_preview"),
             path("<path:object_id>/issue/", wrap(self.issue_view),
                  name="django_vox_notification_issue"),
+            path("<path:object_id>/search/<str:role>/", wrap(self.search_view),
+                 name="django_vox_notification_search"),
+            path("one-time-preview/", wrap(views.one_time_preview_view),
+                 name="django_vox_one_time_preview"),
+            path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
+                 name="django_vox_jsi18n"),
             # The 4.x URL names (django_vox_issue is the page above).
             path("<path:object_id>/issue/", wrap(self.issue_view), name="django_vox_issue"),
             path("<path:object_id>/variables/", wrap(self.variables_view),
@@ -99,6 +221,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def issue_view(self, request, object_id):
         return views.issue_view(self, request, object_id)
 
+    def search_view(self, request, object_id, role):
+        return views.search_view(self, request, object_id, role)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         notification = self.get_object(request, object_id)
@@ -110,16 +235,25 @@ class NotificationAdmin(admin.ModelAdmin):
         """Data the editor script reads: backends, variables, the preview URL."""
         name = self.admin_site.name
         return {
+            "vox_notification_name": words.notification_name(notification),
+            "subtitle": words.notification_name(notification),  # not str(): codes
             "vox_editor": {
                 "backends": backend_info(),
                 "variables": introspection.variables(notification),
                 "preview_url": reverse(f"{name}:django_vox_notification_preview",
                                        args=[notification.pk]),
+                "search_url": views.search_urls(name, notification)["object"],
             },
             "vox_can_issue": views.can_issue(notification),
             "vox_issue_url": reverse(f"{name}:django_vox_notification_issue",
                                      args=[notification.pk]),
         }
+
+
+def _reason(error) -> str:
+    """The reason of an InvalidAddress, without the address and protocol code."""
+    text = str(error)
+    return text.split(": ", 1)[1] if text.startswith("Invalid address") and ": " in text else text
 
 
 class SiteContactForm(forms.ModelForm):
@@ -131,11 +265,23 @@ class SiteContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        protocols = backend_registry.protocols()
-        current = self.instance.protocol
-        if current and current not in protocols:
-            protocols.append(current)
-        self.fields["protocol"].choices = [(p, p) for p in protocols]
+        self.fields["protocol"].choices = words.protocol_choices(self.instance.protocol)
+
+    def clean(self):
+        """The address must be one the protocol's backends can send to."""
+        cleaned = super().clean()
+        protocol, address = cleaned.get("protocol"), cleaned.get("address")
+        backends = backend_registry.by_protocol(protocol) if protocol and address else []
+        for backend_class in backends:  # every backend of the protocol must take it
+            try:
+                backend_class().validate_address(address)
+            except (VoxError, ValueError) as err:
+                self.add_error("address", gettext("This is not an address for %(protocol)s: "
+                                                  "%(reason)s") % {
+                    "protocol": words.protocol_name(protocol),
+                    "reason": _reason(err)})
+                break
+        return cleaned
 
 
 class SiteContactSettingInline(admin.TabularInline):
@@ -149,7 +295,11 @@ class SiteContactSettingInline(admin.TabularInline):
 @admin.register(SiteContact)
 class SiteContactAdmin(admin.ModelAdmin):
     form = SiteContactForm
-    list_display = ["name", "protocol", "address", "enable_filter"]
+    list_display = ["name", "protocol_name", "address", "enable_filter"]
     list_filter = ["protocol", "enable_filter"]
+
+    @admin.display(description=_("protocol"), ordering="protocol")
+    def protocol_name(self, obj):
+        return words.protocol_name(obj.protocol)
     search_fields = ["name", "address"]
     inlines = [SiteContactSettingInline]

@@ -1,5 +1,6 @@
-"""The admin's extra pages: template preview, issuing a notification, and the
-``notify`` action with its intermediate page (the one-time message).
+"""The admin's extra pages: template preview, the object search of the
+choosers, issuing a notification by hand, and the ``notify`` action with its
+intermediate page (the one-time message).
 
 Each view is reached through ``AdminSite.admin_view`` (staff only, CSRF
 protected) and checks the model permission it needs itself.
@@ -9,25 +10,34 @@ import logging
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_vox import issuing, preview
-from django_vox.admin.forms import IssueForm, NotifyForm, editor_template_problem
-from django_vox.backends import backends as backend_registry
+from django_vox import issuing
+from django_vox.admin import editor_preview, words
+from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
+from django_vox.admin.forms import NotifyForm, backend_info
+from django_vox.admin.issuing import IssueForm, needs_text
+from django_vox.admin.search import may_view, search_response
 from django_vox.exceptions import TemplateRenderError, VoxError
-from django_vox.issuing.context import unreachable_variables
+from django_vox.issuing.context import CONTACT_FIELDS, registration_for
 from django_vox.manual import send_one_time
+from django_vox.variables import describe_model
 
-__all__ = ["notify", "preview_view", "issue_view", "notify_action_view", "can_issue"]
+__all__ = ["notify", "preview_view", "search_view", "issue_view", "notify_action_view",
+           "one_time_preview_view", "can_issue", "unreachable_warnings", "ONE_TIME_SAMPLES"]
 
 logger = logging.getLogger("django_vox")
+
+#: Selected objects the one-time message's preview may choose its sample among.
+ONE_TIME_SAMPLES = 100
 
 
 @admin.action(description=gettext_lazy("Send a one-time message"), permissions=["change"])
@@ -46,97 +56,98 @@ def notify(modeladmin, request, queryset):
     return notify_action_view(modeladmin, request, queryset)
 
 
-def _object_permission(user, model, action):
-    opts = model._meta
-    return user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+def _preview_json(build):
+    """Run ``build()`` and answer with its JSON, or with the editor's error."""
+    try:
+        return JsonResponse(build())
+    except PreviewError as err:
+        return JsonResponse({"error": str(err)}, status=400)
+    except Exception as err:  # noqa: BLE001 - an editor's template may reach any model code
+        logger.info("Preview failed: %r", err)
+        return JsonResponse({"error": _("The preview failed: %(error)s") % {"error": err}},
+                            status=400)
 
 
 def preview_view(model_admin, request, object_id):
-    """POST backend/subject/content → JSON ``{"html": ...}`` or ``{"error": ...}``.
-
-    Renders the unsaved template against a sample object in a transaction
-    that is rolled back (see django_vox.preview.preview).
-    """
+    """POST the unsaved template (and the samples chosen) → JSON for the editor:
+    ``{"html", "header", "sample"}`` or ``{"error"}`` (see admin.editor_preview)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
     if not model_admin.has_change_permission(request, notification):
         raise PermissionDenied
-    backend_id = request.POST.get("backend", "")
-    subject = request.POST.get("subject", "")
-    content = request.POST.get("content", "")
-    backend_class = backend_registry.get(backend_id)
-    if backend_class is None:
-        return JsonResponse({"error": _("Choose an enabled backend first.")}, status=400)
-    for label, source in ((_("Subject"), subject), (_("Content"), content)):
-        problem = editor_template_problem(source)
-        if problem:
-            return JsonResponse({"error": f"{label}: {problem}"}, status=400)
-    if not backend_class.USE_SUBJECT:
-        subject = ""
-    try:
-        html = preview.preview(notification, backend_id, content, subject, user=request.user)
-    except Exception as err:  # noqa: BLE001 - an editor's template may call any model code
-        logger.info("Preview of %s with %s failed: %r", notification, backend_id, err)
-        return JsonResponse({"error": _("The preview failed: %(error)s") % {
-            "error": f"{type(err).__name__}: {err}"}}, status=400)
-    return JsonResponse({"html": html, "backend": backend_id,
-                         "warnings": unreachable_warnings(notification, subject, content),
-                         "editor_type": backend_class.EDITOR_TYPE})
+    wanted = PreviewRequest.from_post(request.POST)
+    return _preview_json(lambda: editor_preview.preview_answer(request.user, notification,
+                                                               wanted))
 
 
-def unreachable_warnings(notification, subject, content) -> list:
-    """Sentences naming the variables of a template that templates cannot reach
-    (they render as nothing), for the preview to show."""
-    sources = {str(_("Subject")): subject, str(_("Content")): content}
-    return [_("%(part)s, line %(line)s: %(path)s is not something templates can reach.") % {
-        "part": part, "line": line, "path": path}
-        for part, line, path in unreachable_variables(notification, sources)]
+#: Search roles → the notification's model getter.
+_ROLE_MODELS = {"object": "get_object_model", "actor": "get_actor_model",
+                "target": "get_target_model"}
+
+
+def search_view(model_admin, request, object_id, role):
+    """``GET ?term=`` → the objects (of the notification's object, actor or
+    target model) the editor may view, for the choosers."""
+    notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
+    if role not in _ROLE_MODELS or not model_admin.has_view_permission(request, notification):
+        raise Http404
+    model = getattr(notification, _ROLE_MODELS[role])()
+    if model is None:
+        raise Http404
+    return search_response(request, model_admin.admin_site, model)
+
+
+def search_urls(admin_site_name, notification) -> dict:
+    return {role: reverse(f"{admin_site_name}:django_vox_notification_search",
+                          args=[notification.pk, role]) for role in _ROLE_MODELS}
 
 
 def can_issue(notification) -> bool:
-    """Only notifications without actor and target can be issued from the admin:
-    there is no sensible way to choose an actor for each object."""
-    return not notification.actor_type_id and not notification.target_type_id
+    """Whether the notification can be issued by hand (it is about a model)."""
+    return notification.object_type_id is not None and notification.get_object_model() is not None
 
 
 def issue_view(model_admin, request, object_id):
-    """Choose objects and issue the notification for each of them."""
+    """Choose objects (and the actor and target) and issue the notification for each."""
     notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
     model = notification.get_object_model()
     if (model is None or not model_admin.has_change_permission(request, notification)
-            or not _object_permission(request.user, model, "view")):
+            or not may_view(request.user, model)):
         raise PermissionDenied
-    change_url = reverse(f"{model_admin.admin_site.name}:django_vox_notification_change",
-                         args=[notification.pk])
-    if not can_issue(notification):
-        messages.error(request, _("This notification needs an actor or a target, so it can "
-                                  "only be issued from code."))
-        return redirect(change_url)
-    form = IssueForm(notification, request.POST if request.method == "POST" else None)
+    site = model_admin.admin_site
+    change_url = reverse(f"{site.name}:django_vox_notification_change", args=[notification.pk])
+    form = IssueForm(notification, search_urls(site.name, notification),
+                     request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        _issue_and_report(request, notification, form.cleaned_data["objects"])
+        data = form.cleaned_data
+        _issue_and_report(request, notification, data["objects"], data.get("actor"),
+                          data.get("target"))
         return redirect(change_url)
+    name = words.notification_name(notification)
     context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Issue %(notification)s") % {"notification": notification},
+        **site.each_context(request),
+        "title": _("Issue “%(notification)s”") % {"notification": name},
         "opts": model_admin.model._meta,
         "original": notification,
         "notification": notification,
+        "notification_name": name,
+        "needs": needs_text(notification),
         "form": form,
-        "templates": notification.templates.filter(enabled=True),
+        "templates": [words.template_heading(t) for t in
+                      notification.templates.filter(enabled=True)],
         "change_url": change_url,
     }
     return TemplateResponse(request, "django_vox/admin/issue.html", context)
 
 
-def _issue_and_report(request, notification, chosen):
+def _issue_and_report(request, notification, chosen, actor=None, target=None):
     sent = failed = queued = 0
     problems = []
     deferred = transaction.get_connection().in_atomic_block
     for obj in chosen:
         try:
-            result = notification.issue(obj)
+            result = notification.issue(obj, actor=actor, target=target)
         except (RuntimeError, VoxError, ValueError) as err:
             problems.append(f"{obj}: {err}")
             continue
@@ -158,9 +169,43 @@ def _issue_and_report(request, notification, chosen):
     messages.add_message(request, messages.WARNING if failed else messages.SUCCESS, text + ".")
 
 
+# -- the one-time message ----------------------------------------------------------
+
+def _one_time_preview_url(site_name):
+    try:
+        return reverse(f"{site_name}:django_vox_one_time_preview")
+    except NoReverseMatch:  # notifications are not in this admin site: no preview
+        return None
+
+
+def _one_time_editor(site_name, queryset, reachable):
+    """Data the editor script reads on the one-time message page."""
+    model = queryset.model
+    content_type = ContentType.objects.get_for_model(model)
+    ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:ONE_TIME_SAMPLES]]
+    name = str(model._meta.verbose_name)
+    fields = [{"path": "object", "label": name, "type": "object"}] + [
+        dict(entry, label=str(entry["label"]))
+        for entry in describe_model(model, registration_for, "object")]
+    contact = [{"path": f"recipient.{key}", "label": str(label), "type": kind}
+               for key, label, kind in CONTACT_FIELDS]
+    return {
+        "backends": {key: value for key, value in backend_info().items()
+                     if key in {cls.ID for cls in reachable}},
+        "variables": {"groups": [
+            {"name": "object", "label": _("The selected %(model)s") % {"model": name},
+             "fields": fields},
+            {"name": "recipient", "label": _("The person it goes to"), "fields": contact},
+        ], "recipients": {}, "models": {}, "model_names": {}},
+        "preview_url": _one_time_preview_url(site_name),
+        "preview_fields": {"content_type": str(content_type.pk), "ids": ids},
+    }
+
+
 def notify_action_view(model_admin, request, queryset):
     """The ``notify`` action: show the message form, then send and report."""
-    form = NotifyForm(request.POST if "apply" in request.POST else None)
+    reachable = editor_preview.reachable_backends(queryset)
+    form = NotifyForm(request.POST if "apply" in request.POST else None, backends=reachable)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data
         try:
@@ -190,5 +235,23 @@ def notify_action_view(model_admin, request, queryset):
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "vox_editor": _one_time_editor(model_admin.admin_site.name, queryset, reachable),
+        "vox_media": form.media + editor_preview.editor_media(),
+        "no_backend": not reachable,
     }
     return TemplateResponse(request, "django_vox/admin/notify.html", context)
+
+
+def one_time_preview_view(request):
+    """POST the one-time message and the selected objects → JSON for the editor."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    content_type = get_object_or_404(ContentType, pk=request.POST.get("content_type") or 0)
+    model = content_type.model_class()
+    opts = model._meta if model is not None else None
+    if opts is None or not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        raise PermissionDenied
+    ids = request.POST.getlist("ids")[:ONE_TIME_SAMPLES]
+    instances = list(model._default_manager.filter(pk__in=ids))
+    wanted = PreviewRequest.from_post(request.POST)
+    return _preview_json(lambda: editor_preview.one_time_answer(instances, wanted))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from django_vox.admin import notify
 from tests.demo.blog.models import Article, Comment, Subscriber
 from tests.demo.blog.registrations import ArticleRegistration
 
@@ -8,6 +9,7 @@ from tests.demo.blog.registrations import ArticleRegistration
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "author", "created_at"]
     fields = ["title", "body"]
+    search_fields = ["title", "body"]
 
     def save_model(self, request, obj, form, change):
         """Posting an article (adding it) notifies the subscribers."""
@@ -23,6 +25,8 @@ class ArticleAdmin(admin.ModelAdmin):
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "created_at"]
     search_fields = ["name", "email"]
+    # Select subscribers, then "Send a one-time message".
+    actions = [notify]
 
 
 @admin.register(Comment)

@@ -33,7 +33,7 @@ SITE_CONTACTS = [
     ("email", "Editors", "editors@example.org"),
     ("slack-webhook", "Slack #blog", "http://127.0.0.1:9/slack/blog"),
     ("json-webhook", "Webhook receiver", "http://127.0.0.1:9/hooks/blog"),
-    ("sms", "Editor on call", "+15555550100"),
+    ("sms", "Editor on call", "+12015550123"),  # a valid number from the fictional 555-01xx range
 ]
 
 # (model label, codename): (recipients, subject, HTML content) for the email templates.
@@ -50,7 +50,9 @@ EMAIL_TEMPLATES = {
         "<p>{{ actor.get_username }} has posted <strong>{{ object.title }}</strong>:</p>\n"
         "<blockquote>{{ object.body|truncatewords:40 }}</blockquote>\n"
         '<p><a href="{{ object.url }}?subscriber={{ recipient.token }}">'
-        "Read it and leave a comment</a></p>",
+        "Read it and leave a comment</a></p>\n"
+        '<p><small><a href="{{ unsubscribe_url }}">Stop these mails</a> · '
+        '<a href="{{ preferences_url }}">Choose which mails you get</a></small></p>',
     ),
     ("blog.comment", "posted"): (
         "c:author",
@@ -72,7 +74,8 @@ MARKDOWN_ARTICLE = (
     "Hello {{ recipient.name }},\n\n"
     "**{{ object.title }}** is out:\n\n"
     "> {{ object.body|truncatewords:40 }}\n\n"
-    "[Read it and comment]({{ object.url }}?subscriber={{ recipient.token }})\n"
+    "[Read it and comment]({{ object.url }}?subscriber={{ recipient.token }})\n\n"
+    "[Stop these mails]({{ unsubscribe_url }})\n"
 )
 
 

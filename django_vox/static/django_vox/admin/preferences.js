@@ -1,0 +1,39 @@
+/* django-vox preferences admin: the owner's search box searches the kind of
+ * record chosen above it (the admin's autocomplete script sends the box's
+ * data-app-label and data-model-name with each search). */
+(function () {
+  "use strict";
+
+  function setUp() {
+    var kind = document.querySelector("select.vox-owner-type");
+    var owner = document.querySelector("select.vox-owner");
+    if (!kind || !owner) {
+      return;
+    }
+    var names = JSON.parse(kind.getAttribute("data-types") || "{}");
+    function apply(clear) {
+      var type = names[kind.value];
+      var row = owner.closest(".form-row");
+      if (type) {
+        owner.dataset.appLabel = type[0];
+        owner.dataset.modelName = type[1];
+      }
+      if (row) {
+        row.style.display = type ? "" : "none";
+      }
+      if (clear && window.django && window.django.jQuery) {
+        window.django.jQuery(owner).val(null).trigger("change");
+      }
+    }
+    kind.addEventListener("change", function () {
+      apply(true);
+    });
+    apply(false);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+}());
