@@ -217,7 +217,7 @@ def test_backends_that_need_a_form_say_so_under_the_content(page, published, set
     row = page.locator("#templates-0")
     help_text = row.locator(".vox-backend-help")
     expect(help_text).to_be_hidden()  # HTML email needs no help
-    row.get_by_label("backend").select_option(label="JSON webhook")
+    row.get_by_label("Delivery method").select_option(label="JSON webhook")
     expect(help_text).to_be_visible()
     expect(help_text).to_contain_text("key: value")
     expect(row.locator("textarea[name=templates-0-content]")).to_have_attribute(

@@ -79,7 +79,7 @@ def test_an_editor_does_the_whole_job_at_1280(page, site, tmp_path, settings):
     expect(row.locator("h3")).to_contain_text("In-memory (tests) → Author of the article")
 
     # Switch the backend, insert a variable, type.
-    row.get_by_label("backend").select_option(label="HTML email (test)")
+    row.get_by_label("Delivery method").select_option(label="HTML email (test)")
     row.locator("input[name=templates-0-subject]").fill("News: ")
     row.locator("input[name=templates-0-subject]").press("End")
     picker = row.get_by_role("combobox", name="Insert a variable")

@@ -74,8 +74,8 @@ class TemplateForm(forms.ModelForm):
 
     notification = None
 
-    backend = forms.ChoiceField(label=_("backend"))
-    recipients = forms.MultipleChoiceField(label=_("recipients"), required=False,
+    backend = forms.ChoiceField(label=_("Delivery method"))
+    recipients = forms.MultipleChoiceField(label=_("Recipients"), required=False,
                                            widget=forms.CheckboxSelectMultiple)
     attachments = forms.MultipleChoiceField(label=_("attachments"), required=False,
                                             widget=forms.CheckboxSelectMultiple)
@@ -211,7 +211,7 @@ class NotifyForm(forms.Form):
     can be reached with; 4.x passed them as the first argument).  The editor
     script finds the fields by their ``data-vox-field``."""
 
-    backend = forms.ChoiceField(label=_("backend"))
+    backend = forms.ChoiceField(label=_("Delivery method"))
     subject = forms.CharField(label=_("subject"), required=False, max_length=500,
                               widget=forms.TextInput(attrs={"class": "vTextField",
                                                             "data-vox-field": "subject"}))
