@@ -21,6 +21,7 @@ __all__ = [
     "RequiredNotificationError",
     "ActivityIRIError",
     "BadToken",
+    "PlanningTakenOver",
 ]
 
 
@@ -102,6 +103,11 @@ class ActivityIRIError(VoxError, ValueError):
 
 class BadToken(VoxError, ValueError):
     """A link's token is malformed, tampered with, expired or names nothing."""
+
+
+class PlanningTakenOver(VoxError):
+    """A background issue's planner was thought dead and another took the issue
+    over; this one stops (the other plans the rest)."""
 
 
 class BackendNotAvailable(ImproperlyConfigured):

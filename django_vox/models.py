@@ -1,15 +1,11 @@
-"""django-vox's models: notifications and their templates, site contacts and
-the delivery log.
-
-The lowest layer of the package: this module imports nothing of django-vox's
-at module level (only the plain ``messages`` dataclasses).  The conveniences
-that reach up (``Notification.issue``, ``issue_now``, ``preview``,
-``get_registration``, ``Delivery.resend``) import what they need when called.
-"""
+"""django-vox's models: notifications, templates, site contacts, the delivery
+log and background issues.  The lowest layer: only ``messages`` is imported at
+module level; the conveniences that reach up (``Notification.issue``,
+``issue_now``, ``preview``, ``get_registration``, ``Delivery.resend``) import
+what they need when called."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -24,11 +20,9 @@ from django_vox.messages import Message
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
-    "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
-    "Preference",
+    "SiteContactSetting", "Delivery", "FailedMessage", "BackgroundIssue", "IssueChunk",
+    "Activity", "InboxItem", "Preference",
 ]
-
-logger = logging.getLogger("django_vox")
 
 
 class NotificationManager(models.Manager):
@@ -243,6 +237,9 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
+                                       related_name="+", verbose_name=_("recipient type"))
+    recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -277,6 +274,72 @@ class FailedMessage(Delivery):
         proxy = True
         verbose_name = _("failed message")
         verbose_name_plural = _("failed messages")
+
+
+# -- background issues: written before they fan out (see django_vox.issuing.chunks) ------
+
+
+class BackgroundIssue(models.Model):
+    """An issue sent by task workers; ``id`` is its deliveries' ``issue_id``."""
+
+    PLANNING, RUNNING, DONE, SKIPPED = "planning", "running", "done", "skipped"
+    STATE_CHOICES = [(PLANNING, _("planning")), (RUNNING, _("sending")), (DONE, _("done")),
+                     (SKIPPED, _("skipped"))]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    notification = models.ForeignKey(Notification, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("notification"))
+    object_ref = models.JSONField(_("object"), default=list)
+    actor_ref = models.JSONField(_("actor"), null=True, blank=True)
+    target_ref = models.JSONField(_("target"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=STATE_CHOICES, default=PLANNING,
+                             db_index=True)
+    chunks_planned = models.PositiveIntegerField(_("chunks"), default=0)
+    plan_attempts = models.PositiveIntegerField(_("planning attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background issue")
+        verbose_name_plural = _("background issues")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.notification or '-'} #{str(self.id)[:8]}"
+
+
+class IssueChunk(models.Model):
+    """Up to ``DJANGO_VOX_BATCH_SIZE`` contacts of one template of a background
+    issue, fixed when planned (``[name, address, [content type id, pk] or null]``)."""
+
+    PENDING, RUNNING, DONE = "pending", "running", "done"
+    STATE_CHOICES = [(PENDING, _("pending")), (RUNNING, _("running")), (DONE, _("done"))]
+
+    issue = models.ForeignKey(BackgroundIssue, models.CASCADE, related_name="chunks",
+                              verbose_name=_("issue"))
+    number = models.PositiveIntegerField(_("number"))
+    template = models.ForeignKey(Template, models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("template"))
+    contacts = models.JSONField(_("contacts"), default=list)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    state = models.CharField(_("state"), max_length=10, choices=STATE_CHOICES, default=PENDING,
+                             db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    suppressed = models.PositiveIntegerField(_("suppressed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issue chunk")
+        verbose_name_plural = _("issue chunks")
+        ordering = ["issue", "number"]
+        constraints = [models.UniqueConstraint(fields=["issue", "number"],
+                                               name="django_vox_chunk_number")]
 
 
 # -- Activity Streams (the activity backend) ------------------------------------
