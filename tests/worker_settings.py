@@ -41,6 +41,7 @@ DJANGO_VOX_BACKENDS = [
     "tests.worker_backends.WebhookBackend",
     "tests.worker_backends.SmsBackend",
     "tests.worker_backends.PausingWebhookBackend",
+    "tests.worker_backends.PausingSmsBackend",
 ]
 if importlib.util.find_spec("aioxmpp") is not None:  # the XMPP test says so when it is missing
     DJANGO_VOX_BACKENDS.append("tests.worker_backends.PausingXmppBackend")
