@@ -221,7 +221,8 @@ def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server
     (article,) = make_articles(1)
     template("pausing-sms", recipients="c:subs")
     marker = workers.tmp_path / "paused"
-    doomed = workers.start("db", name="doomed", VOX_PAUSE_AFTER=150, VOX_PAUSE_FILE=marker)
+    doomed = workers.start("db", name="killed-in-batch", VOX_PAUSE_AFTER=150,
+                           VOX_PAUSE_FILE=marker)
     workers.start("db", name="healthy")
     workers.issue("published", [article.pk], threads=1)
     wait_until(marker.exists, what="the doomed worker to be part-way through its first batch")
@@ -233,7 +234,7 @@ def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server
     assert sum(peer.accepted.values()) == 1150
     with connection.cursor() as cursor:
         cursor.execute("SELECT status FROM django_tasks_database_dbtaskresult "
-                       "WHERE worker_ids::text LIKE %s", ["%doomed%"])
+                       "WHERE worker_ids::text LIKE %s", ["%killed-in-batch%"])
         assert [status for (status,) in cursor.fetchall()] == ["RUNNING"]
 
     out = workers.manage("vox_recover", "--older-than", "0")
