@@ -17,7 +17,8 @@ help:
 	@echo "make demo           run the demo site (admin login is printed)"
 	@echo "make test           run the test suite on SQLite"
 	@echo "make test-postgres  run the test suite on PostgreSQL (127.0.0.1:5432)"
-	@echo "make tox            run every Django/Python combination, docs and lint"
+	@echo "make tox            run every Django/Python combination, no-extras, docs and lint"
+	@echo "make lint           ruff and the import layers (configured in pyproject.toml)"
 	@echo "make bench          run the benchmarks"
 
 $(BIN)/python:
@@ -56,8 +57,10 @@ test: system-deps $(VENV)/.installed-test
 test-postgres: system-deps $(VENV)/.installed-test
 	VOX_TEST_DATABASE=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Quiet until the login banner demo_setup prints, so it is the last thing above
+# the server's own start-up lines.
 demo: $(VENV)/.installed-all
-	$(BIN)/python -m django migrate --settings=tests.demo.settings --noinput
+	$(BIN)/python -m django migrate --settings=tests.demo.settings --noinput --verbosity 0
 	$(BIN)/python -m django demo_setup --settings=tests.demo.settings
 	$(BIN)/python -m django runserver --settings=tests.demo.settings $(or $(DEMO_ADDR),127.0.0.1:8000)
 

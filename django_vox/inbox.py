@@ -27,7 +27,12 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_protect
 
-from django_vox import activities, conf
+from django_vox import conf
+from django_vox.activities.addresses import activity_key_from_iri
+from django_vox.activities.documents import AS_CONTEXT, AS_MEDIA_TYPE, activity_document
+from django_vox.activities.owners import is_registered_path, resolve_path
+from django_vox.models import InboxItem
+from django_vox.registry import objects
 
 __all__ = ["ActivityInboxMiddleware", "activity_detail", "inbox", "inbox_limit", "outbox"]
 
@@ -63,7 +68,7 @@ def _reply(data, status=200):
     if data is None:
         response = HttpResponse(status=status)
     else:
-        response = JsonResponse(data, status=status, content_type=activities.AS_MEDIA_TYPE)
+        response = JsonResponse(data, status=status, content_type=AS_MEDIA_TYPE)
     patch_vary_headers(response, ("Accept", "Cookie", "Authorization"))
     patch_cache_control(response, private=True, no_store=True)
     return response
@@ -84,8 +89,6 @@ def _is_user(user, actor) -> bool:
 
 def _actor_or_error(request, actor_path):
     """``(actor, None)`` when the request may use the actor's boxes, else ``(None, response)``."""
-    from django_vox.registry import objects
-
     user = getattr(request, "user", None)
     if user is None:
         raise ImproperlyConfigured(
@@ -93,7 +96,7 @@ def _actor_or_error(request, actor_path):
             "AuthenticationMiddleware before it in MIDDLEWARE.")
     if not user.is_authenticated:
         return None, _error(403, "Authentication required.")
-    actor = activities.resolve_path(actor_path)
+    actor = resolve_path(actor_path)
     if (actor is None or not objects[type(actor)].registration.has_activity_endpoint(actor)
             or not _is_user(user, actor)):
         return None, _error(404, "No such inbox.")
@@ -103,21 +106,19 @@ def _actor_or_error(request, actor_path):
 def inbox(request, actor_path):
     """GET: the newest DJANGO_VOX_INBOX_LIMIT activities addressed to the actor,
     as an OrderedCollection (``?unread`` keeps only those not yet read)."""
-    from django_vox.models import InboxItem
-
     if request.method not in ("GET", "HEAD"):
         return _error(405, "Use GET to read an inbox.", allow="GET, HEAD")
     if not wants_activity(request):
-        return _error(406, f"Ask for {activities.AS_MEDIA_TYPE} in the Accept header.")
+        return _error(406, f"Ask for {AS_MEDIA_TYPE} in the Accept header.")
     actor, error = _actor_or_error(request, actor_path)
     if error:
         return error
     items = InboxItem.objects.for_owner(actor).select_related("activity")
     if "unread" in request.GET:
         items = items.unread()
-    ordered = [item.activity.as_document(context=False) for item in items[:inbox_limit()]]
+    ordered = [activity_document(item.activity, context=False) for item in items[:inbox_limit()]]
     return _reply({
-        "@context": activities.AS_CONTEXT,
+        "@context": AS_CONTEXT,
         "id": request.build_absolute_uri(),
         "type": "OrderedCollection",
         "totalItems": len(ordered),
@@ -135,15 +136,13 @@ def _object_iris(value):
 def outbox(request, actor_path):
     """POST a Read activity whose object is (or lists) activity ids from the
     actor's inbox to mark them read."""
-    from django_vox.models import InboxItem
-
     if request.method != "POST":
         return _error(405, "POST a Read activity to the outbox.", allow="POST")
     actor, error = _actor_or_error(request, actor_path)
     if error:
         return error
     if not sends_activity(request):
-        return _error(415, f"Send the activity as {activities.AS_MEDIA_TYPE}.")
+        return _error(415, f"Send the activity as {AS_MEDIA_TYPE}.")
     try:
         document = json.loads(request.body)
     except RequestDataTooBig:
@@ -152,7 +151,7 @@ def outbox(request, actor_path):
         return _error(400, "The body is not JSON.")
     if not isinstance(document, dict) or document.get("type") != "Read":
         return _error(400, "Only Read activities are accepted here.")
-    keys = [activities.activity_key_from_iri(iri) for iri in _object_iris(document.get("object"))]
+    keys = [activity_key_from_iri(iri) for iri in _object_iris(document.get("object"))]
     if not keys or None in keys:
         return _error(400, "The object of the Read must be ids of activities in this inbox.")
     items = list(InboxItem.objects.for_owner(actor).filter(activity__key__in=keys))
@@ -166,9 +165,6 @@ def outbox(request, actor_path):
 
 def activity_detail(request, key):
     """GET one activity, for an authenticated user who has it in their inbox."""
-    from django_vox.models import InboxItem
-    from django_vox.registry import objects
-
     if request.method not in ("GET", "HEAD"):
         return _error(405, "Use GET to read an activity.", allow="GET, HEAD")
     user = getattr(request, "user", None)
@@ -178,7 +174,7 @@ def activity_detail(request, key):
             .select_related("activity").first())
     if item is None or not objects[user.__class__].registration.has_activity_endpoint(user):
         return _error(404, "No such activity.")
-    return _reply(item.activity.as_document())
+    return _reply(activity_document(item.activity))
 
 
 def _box_regex():
@@ -212,7 +208,7 @@ class ActivityInboxMiddleware:
 
     def __call__(self, request):
         match = _box_regex().fullmatch(request.path_info.lstrip("/"))
-        if match is not None and activities.is_registered_path(match.group("path")):
+        if match is not None and is_registered_path(match.group("path")):
             box = match.group("box")
             if box == "inbox" and request.method in ("GET", "HEAD") and wants_activity(request):
                 return inbox(request, match.group("path"))

@@ -1,8 +1,8 @@
 """django-vox's models: notifications, templates, site contacts, the delivery
 log and background issues.  The lowest layer: only ``messages`` is imported at
 module level; the conveniences that reach up (``Notification.issue``,
-``issue_now``, ``preview``, ``get_registration``, ``Delivery.resend``) import
-what they need when called."""
+``issue_now``, ``preview``, ``Delivery.resend``) import what they need when
+called."""
 
 from __future__ import annotations
 
@@ -86,12 +86,6 @@ class Notification(models.Model):
 
     def get_target_model(self) -> type | None:
         return self.target_type.model_class() if self.target_type_id else None
-
-    def get_registration(self) -> Any:
-        """The :class:`~django_vox.registry.Registration` of this notification's model."""
-        from django_vox.registry import objects
-
-        return objects[self.get_object_model()].registration
 
     def issue(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue through DJANGO_VOX_ISSUE_METHOD (sending now, by default)."""
@@ -373,23 +367,20 @@ class Activity(models.Model):
         return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
 
     def get_iri(self):
-        from django_vox import activities
-
-        return activities.activity_iri(self.key)
+        """The activity's ``id`` (see django_vox.activities.activity_iri)."""
+        return _activity_documents().activity_iri(self.key)
 
     def as_document(self, *, context=True):
         """The activity as AS2 JSON-LD (``context=False`` when embedded in a collection)."""
-        from django_vox import activities
+        return _activity_documents().activity_document(self, context=context)
 
-        document = {"@context": activities.AS_CONTEXT} if context else {}
-        document["type"] = self.type
-        document["id"] = self.get_iri()
-        if self.summary:
-            document["summary"] = self.summary
-        document.update((k, v) for k, v in (self.document or {}).items()
-                        if k not in ("@context", "type", "id", "summary", "published"))
-        document["published"] = activities.format_datetime(self.published)
-        return document
+
+def _activity_documents():
+    """django_vox.activities.documents, imported when first needed: it sits
+    above the models in the layer order (it reads the registry)."""
+    from django_vox.activities import documents
+
+    return documents
 
 
 class InboxItemQuerySet(models.QuerySet):

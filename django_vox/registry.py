@@ -10,6 +10,7 @@ regex=...)`` ties it to a model.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import signals
 from django.db.models.fields.related_descriptors import (
@@ -27,9 +29,14 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from django_vox import conf
 from django_vox import models as vox_models
+from django_vox.activities import iri as iris
 from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
+from django_vox.exceptions import ActivityIRIError
 from django_vox.messages import MessageAttachment
+
+logger = logging.getLogger("django_vox")
 
 __all__ = [
     "objects", "Registration", "SignalRegistration", "Notification", "Channel",
@@ -313,11 +320,10 @@ class Registration:
     @provides_contacts("activity")
     def activity_address(self, instance: Any, notification: Any) -> Iterator[str]:
         """The instance's own IRI: its inbox on the activity backend (needs a regex)."""
-        from django_vox import activities
-
-        address = activities.get_address(instance)
-        if address:
-            yield address
+        try:
+            yield object_iri(instance)
+        except ActivityIRIError as err:
+            logger.debug("No activity address: %s", err)
 
     def has_activity_endpoint(self, instance) -> bool:
         """Whether ``instance`` may read its inbox over HTTP.  Off unless a
@@ -327,12 +333,10 @@ class Registration:
     def get_activity_object(self, instance) -> dict:
         """``instance`` as an Activity Streams object; the model's ``__activity__()``
         when it has one, else type, id, name and url."""
-        from django_vox import activities
-
         method = getattr(instance, "__activity__", None)
         if callable(method):
             return method()
-        return activities.default_activity_object(instance)
+        return default_activity_object(instance)
 
 
 class SignalRegistration(Registration):
@@ -371,9 +375,7 @@ class ObjectRegistry:
         if not (isinstance(registration_class, type) and issubclass(registration_class, Registration)):
             raise TypeError(f"{registration_class!r} is not a Registration subclass")
         if regex is not None:
-            from django_vox.activities import compile_regex
-
-            compile_regex(model, regex)  # a ValueError naming the model if unusable
+            iris.compile_regex(model, regex)  # a ValueError naming the model if unusable
         entry = RegistryEntry(model, registration_class(model), regex)
         with self._lock:
             self._entries[model] = entry
@@ -426,3 +428,50 @@ def _on_post_save(sender, instance, created, raw=False, **kwargs):
 
 def _on_post_delete(sender, instance, **kwargs):
     objects[sender].notify(instance, "deleted")
+
+
+# -- activity IRIs of registered objects ----------------------------------------
+# They live here, below django_vox.activities, because a registration's contact
+# and AS2 defaults need them; django_vox.activities re-exports them.
+
+def object_iri_path(instance: Any) -> str:
+    """The path (relative to the site root) where ``instance`` lives;
+    ActivityIRIError when its model has no regex or the regex does not fit."""
+    model = type(instance)
+    regex = objects[model].regex
+    if not regex:
+        raise ActivityIRIError(
+            f"{model._meta.label} is registered without a regex, so its objects have no IRI.")
+    try:
+        return iris.object_path(instance, regex)
+    except ValueError as err:
+        raise ActivityIRIError(str(err)) from err
+
+
+def site_iri(path: str, *, encoded: bool = False) -> str:
+    """An absolute IRI on this site (``conf.site_base_url``) for ``path``."""
+    return iris.absolute(conf.site_base_url() + "/", path, encoded=encoded)
+
+
+def object_iri(instance: Any) -> str:
+    """The absolute IRI of ``instance``; ActivityIRIError when it has none."""
+    return site_iri(object_iri_path(instance))
+
+
+def default_activity_object(instance: Any) -> dict:
+    """A small AS2 object for ``instance``: type, id (when it has an IRI), name, url."""
+    is_person = isinstance(instance, get_user_model())
+    document = {"type": "Person" if is_person else "Object"}
+    try:
+        document["id"] = object_iri(instance)
+    except ActivityIRIError as err:
+        logger.debug("No activity address: %s", err)
+    name = instance.get_username() if is_person else str(instance)
+    if name:
+        document["name"] = name
+    get_url = getattr(instance, "get_absolute_url", None)
+    if callable(get_url):
+        url = get_url()
+        if url:
+            document["url"] = url if "://" in url else site_iri(url, encoded=True)
+    return document

@@ -11,6 +11,7 @@ import logging
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -63,8 +64,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _preferences_path(owner):
-    from django.urls import reverse
-
     return reverse("django_vox:preferences-signed", args=[prefs.make_preferences_token(owner)])
 
 

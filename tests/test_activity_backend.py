@@ -7,19 +7,12 @@ from django_vox.backends import DEFAULT_BACKENDS, backends
 from django_vox.backends.activity import Backend
 from django_vox.models import Activity, Delivery, InboxItem, Notification, SiteContact
 from django_vox.registry import objects
-from tests import as2
+from tests.support import as2
 from tests.testapp.models import Article, Depot
 from tests.testapp.registrations import ArticleRegistration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.article(title="Tea & <cake>", editors=["bob"])]
 User = get_user_model()
-
-
-@pytest.fixture
-def article(ann, bob):
-    article = Article.objects.create(author=ann, title="Tea & <cake>")
-    article.editors.add(bob)
-    return article
 
 
 def inbox_of(user):

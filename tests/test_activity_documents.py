@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from tests import as2
+from tests.support import as2
 
 GOOD = {
     "@context": "https://www.w3.org/ns/activitystreams",

@@ -12,7 +12,7 @@ from django_vox.backends.activity import Backend
 from django_vox.inbox import inbox_limit
 from django_vox.models import Activity, InboxItem
 from django_vox.registry import objects
-from tests import as2
+from tests.support import as2
 from tests.testapp.models import Article
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,6 @@ User = get_user_model()
 urlpatterns = []  # a URLconf without django_vox.urls, for the urn:uuid fallback
 
 
-@pytest.fixture
-def ann(db):
-    return User.objects.create(username="ann", email="ann@example.org")
-
-
 def test_reverse_uses_site_domain_with_https_by_default(settings, ann):
     settings.SITE_DOMAIN = "example.org"
     assert activities.reverse_iri(ann) == "https://example.org/users/ann/"
@@ -49,8 +44,11 @@ def test_without_domain_or_sites_the_error_names_the_setting(settings, ann):
         activities.reverse_iri(ann)
 
 
-def test_site_domain_must_be_a_host(settings, ann):
-    settings.SITE_DOMAIN = "https://example.org"
+def test_site_domain_may_carry_its_scheme_but_not_a_path(settings, ann):
+    settings.SITE_DOMAIN, settings.SITE_SSL = "http://example.org/", True  # the scheme wins
+    assert activities.reverse_iri(ann) == "http://example.org/users/ann/"
+    assert activities.resolve_iri("http://example.org/users/ann/") == ann
+    settings.SITE_DOMAIN = "example.org/blog"
     with pytest.raises(ImproperlyConfigured, match="SITE_DOMAIN"):
         activities.reverse_iri(ann)
 

@@ -1,7 +1,6 @@
 """The notification admin: list, change page with templates, preview, issue page."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -10,18 +9,11 @@ from django_vox.models import Delivery, Notification, Template
 from tests.test_admin_helpers import inline_post, make_user
 from tests.testapp.models import Article, Comment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.article(title="Spring news")]
 
 CHANGE_PERMS = ("django_vox.view_notification", "django_vox.change_notification",
                 "django_vox.add_template", "django_vox.change_template",
                 "django_vox.delete_template", "django_vox.view_template")
-
-
-@pytest.fixture
-def article():
-    user = get_user_model().objects.create(username="ann", email="ann@example.org",
-                                           first_name="Ann")
-    return Article.objects.create(author=user, title="Spring news")
 
 
 @pytest.fixture

@@ -20,21 +20,12 @@ from django_vox.models import Notification
 from tests.testapp.models import Article, Comment, Depot, Subscriber
 from tests.testapp.registrations import ArticleRegistration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.article(title="Kept", editors=["ann"], readers=["R"], comments=["first"])]
 
 WRITES = ("{{ object.delete }}{{ object.save }}{{ object.editors.clear }}"
           "{{ object.comments.all.delete }}{{ object.comments.create }}"
           "{{ object.author.delete }}{{ object.readers.clear }}")
-
-
-@pytest.fixture
-def article():
-    user = get_user_model().objects.create(username="ann", email="ann@example.org")
-    article = Article.objects.create(author=user, title="Kept")
-    article.editors.add(user)
-    article.readers.add(Subscriber.objects.create(name="R", email="r@example.org"))
-    Comment.objects.create(article=article, name="C", text="first")
-    return article
 
 
 def assert_untouched(article):

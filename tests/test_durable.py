@@ -305,7 +305,7 @@ def test_transient_failures_retried_are_not_warned_about(settings, article, make
 
     settings.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
     settings.TASKS = IMMEDIATE
-    settings.DJANGO_VOX_BACKENDS = ["tests.worker_backends.WebhookBackend"]
+    settings.DJANGO_VOX_BACKENDS = ["tests.support.worker_backends.WebhookBackend"]
     answers = iter([500, 200])
     httpserver.expect_request("/hook", method="POST").respond_with_handler(
         lambda request: Response("{}", status=next(answers)))

@@ -29,18 +29,6 @@ WITH_FLAKY = [
 ]
 
 
-@pytest.fixture
-def article(db):
-    ann = User.objects.create(username="ann", email="ann@example.org", first_name="Ann")
-    return Article.objects.create(author=ann, title="Hello")
-
-
-@pytest.fixture
-def subscribers(db):
-    return [Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org",
-                                      phone=f"+1555000000{i}") for i in range(3)]
-
-
 def addresses():
     return sorted(a for m in locmem.outbox for a in m.to)
 

@@ -28,19 +28,8 @@ def _site_domain(settings):
 
 
 @pytest.fixture
-def ann(db):
-    return User.objects.create(username="ann", email="ann@example.org")
-
-
-@pytest.fixture
-def article(ann):
-    return Article.objects.create(author=ann, title="Hello")
-
-
-@pytest.fixture
-def subs(db):
-    return [Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org",
-                                      phone=f"+1555000000{i}") for i in range(3)]
+def subs(subscribers):
+    return subscribers
 
 
 def row(codename):
@@ -289,6 +278,17 @@ def test_domain_from_the_sites_framework(article, subs, make_template, committed
     finally:
         Site.objects.clear_cache()
     assert locmem.outbox[0].body.startswith("https://sites.example.net/vox/unsubscribe/")
+
+
+def test_site_domain_written_with_its_scheme_gives_working_links(article, subs, make_template,
+                                                                committed, settings):
+    settings.SITE_DOMAIN, settings.SITE_SSL = "https://news.example.org/", False
+    make_template(Article, "published", recipients="c:subs", content="{{ unsubscribe_url }}")
+    with committed():
+        ArticleRegistration.published.issue(article)
+    url = locmem.outbox[0].body
+    assert url.startswith("https://news.example.org/vox/unsubscribe/")
+    assert resolve(urlsplit(url).path).url_name == "unsubscribe"
 
 
 def test_no_domain_means_no_links_but_delivery_goes_on(article, subs, make_template,

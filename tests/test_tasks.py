@@ -21,15 +21,16 @@ from django_vox.models import Delivery, SiteContact
 from tests.testapp.models import Article, Depot, Subscriber, Ticket
 from tests.testapp.registrations import ArticleRegistration, TicketRegistration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.article(with_fixtures=["subscribers"])]
 User = get_user_model()
 
 # The framework django_vox.tasks uses: django.tasks on Django 6, else the backport.
 FRAMEWORK = "django.tasks" if tasks.task.__module__.startswith("django.tasks") else "django_tasks"
 IMMEDIATE = {"default": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"}}
 DUMMY = {"default": {"BACKEND": f"{FRAMEWORK}.backends.dummy.DummyBackend"}}
-HTTP_BACKENDS = ["django_vox.backends.locmem.Backend", "tests.worker_backends.WebhookBackend",
-                 "tests.worker_backends.SmsBackend"]
+HTTP_BACKENDS = ["django_vox.backends.locmem.Backend",
+                 "tests.support.worker_backends.WebhookBackend",
+                 "tests.support.worker_backends.SmsBackend"]
 EMAIL_BACKENDS = ["django_vox.backends.html_email.Backend"]
 
 
@@ -47,14 +48,6 @@ def dummy(background):
     background.TASKS = DUMMY
     tasks.task_backends["default"].clear()
     return lambda: list(tasks.task_backends["default"].results)
-
-
-@pytest.fixture
-def article(db):
-    ann = User.objects.create(username="ann", email="ann@example.org")
-    for i in range(3):
-        Subscriber.objects.create(name=f"S{i}", email=f"s{i}@example.org", phone=f"+1555000000{i}")
-    return Article.objects.create(author=ann, title="Hello")
 
 
 def run(result):

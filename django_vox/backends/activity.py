@@ -17,8 +17,6 @@ import hashlib
 import json
 import uuid
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -29,10 +27,6 @@ from django_vox.exceptions import InvalidAddress, PermanentSendError
 from django_vox.messages import Message
 
 __all__ = ["Backend"]
-
-
-def _iri_of(document):
-    return document.get("id", "") if isinstance(document, dict) else ""
 
 
 class Backend(BaseBackend):
@@ -130,23 +124,5 @@ class Backend(BaseBackend):
         return key, document, parse_datetime(data.get("published") or "") or timezone.now()
 
     def _store(self, data, owners):
-        from django_vox.models import Activity, InboxItem
-
         key, document, published = data
-        with transaction.atomic():
-            activity, _created = Activity.objects.get_or_create(key=key, defaults={
-                "type": document["type"],
-                "summary": document.get("summary", ""),
-                "actor_iri": _iri_of(document.get("actor")),
-                "object_iri": _iri_of(document.get("object")),
-                "target_iri": _iri_of(document.get("target")),
-                "document": document,
-                "published": published,
-            })
-            now = timezone.now()
-            InboxItem.objects.bulk_create([
-                InboxItem(owner_type=ContentType.objects.get_for_model(model),
-                          owner_id=str(pk), owner_iri=address, activity=activity,
-                          created_at=now)
-                for address, (model, pk) in owners
-            ], ignore_conflicts=True)
+        activities.store_activity(key, document, published, owners)

@@ -1,9 +1,7 @@
 """The XMPP backend against a real Prosody (tests/fixtures/xmpp.py)."""
 
-import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from django_vox.backends.xmpp import Backend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
@@ -13,7 +11,8 @@ from tests.fixtures.xmpp import free_port
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 
-pytestmark = pytest.mark.django_db
+# Prosody keeps messages between tests: each article's title is the marker its test looks for.
+pytestmark = [pytest.mark.django_db, pytest.mark.article(title="T", unique=True)]
 
 
 @pytest.fixture
@@ -24,12 +23,6 @@ def xmpp(prosody_server, settings):
     settings.DJANGO_VOX_XMPP_SERVER = prosody_server.address
     settings.DJANGO_VOX_XMPP_VERIFY_TLS = False
     return prosody_server
-
-
-@pytest.fixture
-def article(db):
-    user = get_user_model().objects.create(username=f"u{uuid.uuid4().hex[:8]}")
-    return Article.objects.create(author=user, title=f"T-{uuid.uuid4().hex[:8]}")
 
 
 def contacts(server, *users):

@@ -1,8 +1,8 @@
 """Issue notifications from several threads, as a web process would.
 
-    python -m tests.worker_issue CODENAME THREADS PK [PK ...]
+    python -m tests.support.worker_issue CODENAME THREADS PK [PK ...]
 
-Runs with ``DJANGO_SETTINGS_MODULE=tests.worker_settings``: every issue goes
+Runs with ``DJANGO_SETTINGS_MODULE=tests.support.worker_settings``: every issue goes
 through ``django_vox.tasks.issue`` onto the configured task backend.
 """
 

@@ -38,13 +38,13 @@ DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
 DJANGO_VOX_BACKENDS = [
     "django_vox.backends.locmem.Backend",
     "django_vox.backends.html_email.Backend",
-    "tests.worker_backends.WebhookBackend",
-    "tests.worker_backends.SmsBackend",
-    "tests.worker_backends.PausingWebhookBackend",
-    "tests.worker_backends.PausingSmsBackend",
+    "tests.support.worker_backends.WebhookBackend",
+    "tests.support.worker_backends.SmsBackend",
+    "tests.support.worker_backends.PausingWebhookBackend",
+    "tests.support.worker_backends.PausingSmsBackend",
 ]
 if importlib.util.find_spec("aioxmpp") is not None:  # the XMPP test says so when it is missing
-    DJANGO_VOX_BACKENDS.append("tests.worker_backends.PausingXmppBackend")
+    DJANGO_VOX_BACKENDS.append("tests.support.worker_backends.PausingXmppBackend")
 DJANGO_VOX_XMPP_JID = os.environ.get("VOX_WORKER_XMPP_JID")
 DJANGO_VOX_XMPP_PASSWORD = os.environ.get("VOX_WORKER_XMPP_PASSWORD")
 DJANGO_VOX_XMPP_SERVER = os.environ.get("VOX_WORKER_XMPP_SERVER")

@@ -1,4 +1,4 @@
-"""Admin for recipients' preferences (imported at the end of django_vox.admin)."""
+"""Admin of recipients' preferences."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _

@@ -1,5 +1,5 @@
-"""The admin's extra pages: template preview, issuing a notification and the
-intermediate page of the one-time message action.
+"""The admin's extra pages: template preview, issuing a notification, and the
+``notify`` action with its intermediate page (the one-time message).
 
 Each view is reached through ``AdminSite.admin_view`` (staff only, CSRF
 protected) and checks the model permission it needs itself.
@@ -7,7 +7,7 @@ protected) and checks the model permission it needs itself.
 
 import logging
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,16 +16,31 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from django_vox import issuing, preview
+from django_vox.admin.forms import IssueForm, NotifyForm, editor_template_problem
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
-from django_vox.forms import IssueForm, NotifyForm, editor_template_problem
+from django_vox.manual import send_one_time
 
-__all__ = ["preview_view", "issue_view", "notify_action_view", "can_issue"]
+__all__ = ["notify", "preview_view", "issue_view", "notify_action_view", "can_issue"]
 
 logger = logging.getLogger("django_vox")
+
+
+@admin.action(description=gettext_lazy("Send a one-time message"), permissions=["change"])
+def notify(modeladmin, request, queryset):
+    """Admin action: write a message and send it to the selected objects' contacts.
+
+    Needs the change permission on the model and django_vox.add_delivery
+    (sending writes the delivery log).
+    """
+    if not request.user.has_perm("django_vox.add_delivery"):
+        modeladmin.message_user(request, _("You may not send messages (the “Can add delivery” "
+                                           "permission is needed)."), messages.ERROR)
+        return None
+    return notify_action_view(modeladmin, request, queryset)
 
 
 def _object_permission(user, model, action):
@@ -132,8 +147,6 @@ def _issue_and_report(request, notification, chosen):
 
 def notify_action_view(model_admin, request, queryset):
     """The ``notify`` action: show the message form, then send and report."""
-    from django_vox.manual import send_one_time
-
     form = NotifyForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data

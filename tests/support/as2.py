@@ -96,6 +96,63 @@ def _check_reference(value, path):
             _fail(where, f"expected an IRI or an object, got {type(item).__name__}")
 
 
+def _is_non_negative_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_language_map(value):
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _is_datetime(value):
+    return isinstance(value, str) and bool(_DATETIME.match(value))
+
+
+def _is_string(value):
+    return isinstance(value, str)
+
+
+# (properties, test of a value, message when it fails; {value!r} is filled in)
+_VALUE_RULES = [
+    (STRING_PROPERTIES, _is_string, "must be a string"),
+    (MAP_PROPERTIES, _is_language_map, "must map language tags to strings"),
+    (DATETIME_PROPERTIES, _is_datetime, "{value!r} is not an RFC 3339 date-time with a time offset"),
+    (INTEGER_PROPERTIES, _is_non_negative_integer, "must be a non-negative integer"),
+    (NUMBER_PROPERTIES, _is_number, "must be a number"),
+]
+
+
+def _check_key(key, where):
+    if key.startswith("@"):
+        _fail(where, "JSON-LD keywords are written through their AS2 aliases (id, type)")
+    if key not in TERMS:
+        _fail(where, "not a term of the Activity Streams context (a JSON-LD processor drops it)")
+
+
+def _check_value(key, value, where):
+    if value is None:
+        _fail(where, "null values are not allowed")
+    if key == "id":
+        if not is_absolute_iri(value):
+            _fail(where, f"{value!r} is not an absolute IRI")
+        return
+    if key == "type":
+        _check_type(value, where)
+        return
+    if key in OBJECT_PROPERTIES:
+        _check_reference(value, where)
+        return
+    for properties, test, message in _VALUE_RULES:
+        if key in properties:
+            if not test(value):
+                _fail(where, message.format(value=value))
+            return
+
+
 def check_node(node, path=""):
     """Check every key and value of an AS2 object (recursively)."""
     if not isinstance(node, dict):
@@ -106,33 +163,8 @@ def check_node(node, path=""):
             if path:
                 _fail(where, "a nested @context is not expected")
             continue
-        if key.startswith("@"):
-            _fail(where, "JSON-LD keywords are written through their AS2 aliases (id, type)")
-        if key not in TERMS:
-            _fail(where, "not a term of the Activity Streams context (a JSON-LD processor drops it)")
-        if value is None:
-            _fail(where, "null values are not allowed")
-        if key == "id":
-            if not is_absolute_iri(value):
-                _fail(where, f"{value!r} is not an absolute IRI")
-        elif key == "type":
-            _check_type(value, where)
-        elif key in OBJECT_PROPERTIES:
-            _check_reference(value, where)
-        elif key in STRING_PROPERTIES and not isinstance(value, str):
-            _fail(where, "must be a string")
-        elif key in MAP_PROPERTIES and not (
-                isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
-            _fail(where, "must map language tags to strings")
-        elif key in DATETIME_PROPERTIES and not (isinstance(value, str) and _DATETIME.match(value)):
-            _fail(where, f"{value!r} is not an RFC 3339 date-time with a time offset")
-        elif key in INTEGER_PROPERTIES and not (
-                isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            _fail(where, "must be a non-negative integer")
-        elif key in NUMBER_PROPERTIES and not (
-                isinstance(value, (int, float)) and not isinstance(value, bool)
-                and math.isfinite(value)):
-            _fail(where, "must be a number")
+        _check_key(key, where)
+        _check_value(key, value, where)
     if "type" not in node:
         _fail(path, "every object here carries a type")
 

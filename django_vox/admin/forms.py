@@ -1,0 +1,191 @@
+"""Admin forms: the template editor, the one-time message and the issue page."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from django_vox.admin import introspection
+from django_vox.backends import backends as backend_registry
+from django_vox.manual import manual_backends
+from django_vox.models import Template
+from django_vox.rendering import check_template
+
+__all__ = ["TemplateForm", "NotifyForm", "IssueForm", "backend_info", "template_error",
+           "editor_template_problem"]
+
+
+def backend_info() -> dict:
+    """What the editor needs to know about each enabled backend, for the page's script."""
+    return {cls.ID: {
+        "label": str(cls.VERBOSE_NAME or cls.ID),
+        "protocol": cls.PROTOCOL,
+        "use_subject": bool(cls.USE_SUBJECT),
+        "use_from_address": bool(cls.USE_FROM_ADDRESS),
+        "use_attachments": bool(cls.USE_ATTACHMENTS),
+        "editor_type": cls.EDITOR_TYPE or "basic",
+        "escape_html": bool(cls.ESCAPE_HTML),
+    } for cls in backend_registry.all()}
+
+
+def editor_template_problem(source: str) -> str | None:
+    """Why ``source`` may not be used by an editor (syntax error, unknown tag or
+    filter, a sensitive attribute), or None."""
+    return check_template(source or "")
+
+
+def template_error(source):
+    """A ValidationError for an editor template that may not be saved, else None."""
+    problem = editor_template_problem(source)
+    if problem:
+        return forms.ValidationError(_("This template has an error: %(problem)s"),
+                                     code="template", params={"problem": problem})
+    return None
+
+
+def _with_unknown(choices, current):
+    """Keep stored keys that no longer exist visible, so an editor can untick them."""
+    known = {key for key, _label in choices}
+    extra = [(key, _("%(key)s (no longer defined)") % {"key": key})
+             for key in current if key not in known]
+    return list(choices) + extra
+
+
+class TemplateForm(forms.ModelForm):
+    """One template of a notification.  ``notification`` is set per change page
+    (see TemplateInline.get_formset) so recipients and attachments are that
+    notification's."""
+
+    notification = None
+
+    backend = forms.ChoiceField(label=_("backend"))
+    recipients = forms.MultipleChoiceField(label=_("recipients"), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    attachments = forms.MultipleChoiceField(label=_("attachments"), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Template
+        fields = ["backend", "recipients", "subject", "content", "attachments",
+                  "from_address", "bulk", "enabled"]
+        widgets = {
+            "content": forms.Textarea(attrs={"rows": 10, "class": "vox-content"}),
+            "subject": forms.TextInput(attrs={"class": "vox-subject vTextField"}),
+            "from_address": forms.TextInput(attrs={"class": "vox-from vTextField"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        notification = self.notification
+        if notification is None and self.instance.notification_id:
+            notification = self.instance.notification
+        self._set_backend_choices()
+        saved = bool(self.instance.pk)
+        current_recipients = self.instance.get_recipient_keys() if saved else []
+        self.fields["recipients"].choices = _with_unknown(
+            introspection.recipient_choices(notification), current_recipients)
+        self.fields["recipients"].widget.attrs["class"] = "vox-recipients"
+        current_attachments = [a.key for a in self.instance.attachments.all()] if saved else []
+        self.fields["attachments"].choices = _with_unknown(
+            introspection.attachment_choices(notification), current_attachments)
+        if saved:
+            self.initial.setdefault("recipients", current_recipients)
+            self.initial.setdefault("attachments", current_attachments)
+
+    def _set_backend_choices(self):
+        current_backend = self.instance.backend
+        choices = backend_registry.as_choices()
+        if current_backend and current_backend not in backend_registry:
+            choices.append((current_backend, _("%(id)s (not enabled)") % {"id": current_backend}))
+        self.fields["backend"].choices = [("", "---------")] + choices
+        self.fields["backend"].widget.attrs["class"] = "vox-backend"
+
+    def _clean_template(self, name, flag=None):
+        value = self.cleaned_data.get(name, "")
+        backend_class = backend_registry.get(self.cleaned_data.get("backend", ""))
+        if flag and backend_class is not None and not getattr(backend_class, flag):
+            # The field is hidden for this backend and never rendered by it:
+            # an error there would be one the editor cannot see.
+            return value
+        error = template_error(value)
+        if error:
+            raise error
+        return value
+
+    def clean_subject(self):
+        return self._clean_template("subject", "USE_SUBJECT")
+
+    def clean_content(self):
+        return self._clean_template("content")
+
+    def clean_from_address(self):
+        return self._clean_template("from_address", "USE_FROM_ADDRESS")
+
+    def clean_recipients(self):
+        return ",".join(self.cleaned_data.get("recipients") or [])
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        wanted = list(self.cleaned_data.get("attachments") or [])
+        existing = {a.key: a for a in self.instance.attachments.all()}
+        for key, attachment in existing.items():
+            if key not in wanted:
+                attachment.delete()
+        for key in wanted:
+            if key not in existing:
+                self.instance.attachments.create(key=key)
+
+
+class NotifyForm(forms.Form):
+    """The intermediate page of the ``notify`` admin action."""
+
+    backend = forms.ChoiceField(label=_("backend"))
+    subject = forms.CharField(label=_("subject"), required=False, max_length=500,
+                              widget=forms.TextInput(attrs={"class": "vTextField"}))
+    body = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("A template: {{ object }} is the selected object, "
+                                       "{{ recipient }} the person it goes to."))
+    from_address = forms.CharField(label=_("from address"), required=False, max_length=500,
+                                   widget=forms.TextInput(attrs={"class": "vTextField"}),
+                                   help_text=_("Blank uses the backend's default."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["backend"].choices = [(cls.ID, str(cls.VERBOSE_NAME or cls.ID))
+                                          for cls in manual_backends()]
+
+    def _clean_template(self, name):
+        value = self.cleaned_data.get(name, "")
+        error = template_error(value)
+        if error:
+            raise error
+        return value
+
+    def clean_subject(self):
+        return self._clean_template("subject")
+
+    def clean_body(self):
+        return self._clean_template("body")
+
+    def clean_from_address(self):
+        return self._clean_template("from_address")
+
+
+class IssueForm(forms.Form):
+    """Choose the objects to issue a notification about."""
+
+    objects = forms.ModelMultipleChoiceField(
+        label=_("objects"), queryset=None,
+        widget=forms.SelectMultiple(attrs={"size": 12, "class": "vox-issue-objects"}),
+        help_text=_("The notification is issued once for each object chosen."))
+
+    #: How many objects the list offers (the most recent): enough to choose
+    #: from, few enough for the page to load on big tables.
+    LIMIT = 500
+
+    def __init__(self, notification, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model = notification.get_object_model()
+        field = self.fields["objects"]
+        field.queryset = model._default_manager.all()
+        field.label = model._meta.verbose_name_plural
+        recent = field.queryset.order_by("-pk")[:self.LIMIT]
+        field.widget.choices = [(obj.pk, str(obj)) for obj in recent]
