@@ -149,6 +149,8 @@ def outbox(request, actor_path):
         return _error(413, "The activity is too large.")
     except (ValueError, UnicodeDecodeError):
         return _error(400, "The body is not JSON.")
+    except RecursionError:  # e.g. 200,000 nested "[": valid JSON prefix, too deep to parse
+        return _error(400, "The body is nested too deeply.")
     if not isinstance(document, dict) or document.get("type") != "Read":
         return _error(400, "Only Read activities are accepted here.")
     keys = [activity_key_from_iri(iri) for iri in _object_iris(document.get("object"))]

@@ -11,8 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -48,6 +48,15 @@ def _object_permission(user, model, action):
     return user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
 
 
+def _notification_or_404(model_admin, request, object_id):
+    """The notification ``object_id`` names; 404 for one that does not exist or
+    is not a valid key at all (``/abc/preview/``), as the change page does."""
+    notification = model_admin.get_object(request, object_id)
+    if notification is None:
+        raise Http404(_("No notification with the key %(key)r.") % {"key": object_id})
+    return notification
+
+
 def preview_view(model_admin, request, object_id):
     """POST backend/subject/content → JSON ``{"html": ...}`` or ``{"error": ...}``.
 
@@ -56,7 +65,7 @@ def preview_view(model_admin, request, object_id):
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
+    notification = _notification_or_404(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, notification):
         raise PermissionDenied
     backend_id = request.POST.get("backend", "")
@@ -89,7 +98,7 @@ def can_issue(notification) -> bool:
 
 def issue_view(model_admin, request, object_id):
     """Choose objects and issue the notification for each of them."""
-    notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
+    notification = _notification_or_404(model_admin, request, object_id)
     model = notification.get_object_model()
     if (model is None or not model_admin.has_change_permission(request, notification)
             or not _object_permission(request.user, model, "view")):
