@@ -31,6 +31,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # ?issue_id=… lists one issue's deliveries (linked from background issues).
+        return lookup == "issue_id" or super().lookup_allowed(lookup, value, request)
+
     @admin.display(description=_("to"))
     def recipients(self, obj):
         return ", ".join(obj.to_addresses or [])
