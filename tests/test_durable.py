@@ -380,3 +380,25 @@ def test_bulk_resend_drops_only_the_addresses_that_opted_out(article, make_templ
     assert Delivery.objects.get().to_addresses == ["bob@example.org"]
     assert deliverylog.statuses(Delivery.objects.all()) == {
         Delivery.objects.get().pk: Delivery.SENT}
+
+
+def test_a_template_whose_recipients_raise_is_recorded_and_the_others_go_on(
+        dummy, work, drain, article, make_template, committed, monkeypatch):
+    subscribers("A a")
+    broken = make_template(Article, "published", recipients="c:subs", backend="locmem-sms")
+    make_template(Article, "published", recipients="c:subs")
+    real = chunks.template_contacts
+
+    def contacts(template, *args):
+        if template.pk == broken.pk:
+            raise ZeroDivisionError("a channel's callable failed")
+        return real(template, *args)
+
+    monkeypatch.setattr(chunks, "template_contacts", contacts)
+    with committed():
+        ArticleRegistration.published.issue(article)
+    drain()
+    assert outbox_addresses() == ["a@example.org"]
+    record = BackgroundIssue.objects.get()
+    assert record.state == BackgroundIssue.DONE
+    assert record.error == f"Template {broken.pk}: ZeroDivisionError: a channel's callable failed"

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
@@ -162,19 +162,27 @@ def plan(record: BackgroundIssue, attempt: int, issue: Issue,
     planned = _planned_addresses(record) if record.chunks_planned else {}
     number = IssueChunk.objects.filter(issue=record).count()
     batch_size = conf.positive_int("DJANGO_VOX_BATCH_SIZE")
-    refs, last = RecipientRefs(), None
+    refs, last, errors = RecipientRefs(), None, []
     for template, backend_class in issue.usable_templates():
-        contacts = template_contacts(template, issue.notification, backend_class.PROTOCOL,
-                                     issue.instances(), set(planned.get(template.pk, ())))
-        for group in _groups(contacts, None if template.bulk else batch_size):
-            chunk = _write_chunk(record, attempt, number, template, group, refs)
-            number += 1
-            if last is not None:
-                transaction.on_commit(lambda pk=last: enqueue_chunk(pk))
-            last = chunk.pk
+        try:
+            contacts = template_contacts(template, issue.notification, backend_class.PROTOCOL,
+                                         issue.instances(), set(planned.get(template.pk, ())))
+            for group in _groups(contacts, None if template.bulk else batch_size):
+                chunk = _write_chunk(record, attempt, number, template, group, refs)
+                number += 1
+                if last is not None:
+                    transaction.on_commit(lambda pk=last: enqueue_chunk(pk))
+                last = chunk.pk
+        except (ImproperlyConfigured, PlanningTakenOver):
+            raise
+        except Exception as err:  # noqa: BLE001 - a channel or contact method that raises
+            logger.exception("Background issue %s, template %s: finding its recipients failed.",
+                             record.pk, template.pk)
+            errors.append(f"Template {template.pk}: {deliverylog.describe_error(err)}")
     done = BackgroundIssue.objects.filter(pk=record.pk, plan_attempts=attempt,
                                           state=BackgroundIssue.PLANNING).update(
-        state=BackgroundIssue.RUNNING, chunks_planned=number, updated_at=timezone.now())
+        state=BackgroundIssue.RUNNING, chunks_planned=number, updated_at=timezone.now(),
+        error="\n".join(errors))
     if not done:
         raise PlanningTakenOver(f"Background issue {record.pk}: planned by another worker.")
     if last is None:
