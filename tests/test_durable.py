@@ -402,3 +402,22 @@ def test_a_template_whose_recipients_raise_is_recorded_and_the_others_go_on(
     record = BackgroundIssue.objects.get()
     assert record.state == BackgroundIssue.DONE
     assert record.error == f"Template {broken.pk}: ZeroDivisionError: a channel's callable failed"
+
+
+def test_a_planner_taken_over_stops_before_writing_a_chunk(article, make_template, settings):
+    from django_vox.exceptions import PlanningTakenOver
+
+    subscribers("A a", "B b")
+    make_template(Article, "published", recipients="c:subs")
+    published = Notification.objects.get_for_model(Article, "published")
+    ref = chunks.model_ref(article)
+    record, first = chunks.start_issue(None, published.pk, ref, None, None)
+    _same, second = chunks.start_issue(str(record.pk), published.pk, ref, None, None)
+    assert (first, second) == (1, 2)
+    issue = chunks.load_issue(record, background=True, schedule_retry=tasks.enqueue_retry,
+                              resuming=False)
+    with pytest.raises(PlanningTakenOver):
+        chunks.plan(record, first, issue, lambda pk: None)
+    assert not IssueChunk.objects.exists()
+    assert chunks.plan(record, second, issue, lambda pk: None) is not None
+    assert IssueChunk.objects.get().size == 2
