@@ -37,15 +37,22 @@ def table_rows(results):
         if not summary.get("available", True):
             rows.append([summary["case"], *[""] * (len(HEADER) - 2), summary["reason"]])
             continue
+        if summary["case"] == "rate-limit":
+            rows.append(rate_limit_row(summary))
+            continue
         medians = result["medians"]
         ours, floor = medians["ours"], medians.get("floor") or {}
-        if summary["case"] == "memory":
+        if summary["case"] == "postmark-batch":
+            note = (f"HTTP requests floor / ours: {summary['requests'][0]} / "
+                    f"{summary['requests'][1]}; target ≤ {summary['target_requests']}: "
+                    f"{'met' if summary['target_met'] else 'MISSED'}")
+        elif summary["case"] == "memory":
             note = f"RSS +{_mb(ours['rss_delta'])} MB (limit {_mb(summary['rss_limit'])} MB)"
         elif summary["case"] == "enqueue":
             note = f"issue() returns in {ours['seconds'] * 1000:.1f} ms"
         else:
             note = ""
-        if "target" in summary:
+        if "target" in summary and summary["case"] != "postmark-batch":
             note = (note + "; " if note else "") + \
                 f"target ≤ {summary['target']}: {'met' if summary['target_met'] else 'MISSED'}"
         elif summary["case"] == "memory":
@@ -63,6 +70,18 @@ def table_rows(results):
             note,
         ])
     return rows
+
+
+def rate_limit_row(summary):
+    """The rate-limit case in the table: the measured rate and its spread in the notes."""
+    spread = summary.get("spread") or {}
+    note = (f"{summary['processes']} processes, limit {summary['limit']}/s in "
+            f"{summary['cache']}: {summary['rate']}/s ({summary['rate_error'] * 100:+.1f} %) over "
+            f"{summary['span_seconds']} s, per second {spread.get('min')}–{spread.get('max')} "
+            f"(σ {spread.get('stdev')}); lost {summary['lost']}, doubled {summary['doubled']}; "
+            f"target ±5 %: {'met' if summary['target_met'] else 'MISSED'}")
+    cells = [summary["case"], summary["db"], f"{summary['n']:,}"]
+    return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
 
 
 HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
@@ -86,7 +105,8 @@ def panels(results):
     found = {}
     for result in results:
         summary = result["summary"]
-        if not summary.get("available", True) or summary["case"] in ("memory", "enqueue"):
+        if not summary.get("available", True) or summary["case"] in ("memory", "enqueue",
+                                                                          "rate-limit"):
             continue
         key = (summary["case"], summary["db"])
         for impl, median in result["medians"].items():

@@ -19,9 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import scale
+
 ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
-             "background-email"]
+             "background-email", "postmark-batch", "rate-limit"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -30,9 +32,14 @@ DEFAULT_N = {
     "memory": [10000],
     "enqueue": [10, 10000],
     "background-email": [1000],
+    "postmark-batch": [1000],
+    "rate-limit": [],  # N = --rate-limit × --rate-duration
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
-           "memory": [2000], "enqueue": [10], "background-email": [100]}
+           "memory": [2000], "enqueue": [10], "background-email": [100],
+           "postmark-batch": [1000], "rate-limit": []}
+#: Postmark's batch endpoint takes up to this many messages per request.
+POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
 PER_DATABASE = {"fanout-email", "enqueue", "background-email"}
 TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
@@ -46,6 +53,8 @@ REQUIREMENTS = {
     "xmpp": ("django_vox.backends.xmpp", "the xmpp backend"),
     "enqueue": ("django_vox.tasks", "the background issue method django_vox.tasks.issue"),
     "background-email": ("django_vox.tasks", "the task django_vox.tasks.deliver"),
+    "postmark-batch": ("django_vox.backends.postmark_email", "the postmark_email backend"),
+    "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
 }
 
 
@@ -66,6 +75,7 @@ class Sink:
             raise BenchFailure(f"The {kind} receiver did not start")
         info = json.loads(line)
         self.host, self.port = info["host"], info["port"]
+        self.delay_ms = info.get("delay_ms", 0)
 
     def command(self, name):
         self.process.stdin.write(name + "\n")
@@ -131,6 +141,7 @@ class Runner:
         self.xmpp = None
         self.results = []
         self.failures = []
+        self.rate_cache = ""
 
     # -- infrastructure -----------------------------------------------------
     def env(self, db):
@@ -140,6 +151,8 @@ class Runner:
             env["BENCH_BATCH_SIZE"] = str(self.options.batch_size)
         if "smtp" in self.sinks:
             env["BENCH_SMTP_PORT"] = str(self.sinks["smtp"].port)
+        if "http" in self.sinks:
+            env["BENCH_HTTP_PORT"] = str(self.sinks["http"].port)
         if self.xmpp is not None:
             env.update(self.xmpp.environment())
         return env
@@ -153,9 +166,9 @@ class Runner:
         return subprocess.run([sys.executable, "-m", "bench.worker", *map(str, args)], cwd=ROOT,
                               env=self.env(db), check=True)
 
-    def worker(self, db, *args):
+    def worker(self, db, *args, env=None):
         result = subprocess.run([sys.executable, "-m", "bench.worker", *map(str, args)], cwd=ROOT,
-                                env=self.env(db), capture_output=True, text=True)
+                                env=env or self.env(db), capture_output=True, text=True)
         if result.returncode != 0:
             raise BenchFailure(f"bench.worker {' '.join(map(str, args))} failed "
                                f"(exit {result.returncode}):\n{result.stderr[-4000:]}")
@@ -165,8 +178,10 @@ class Runner:
 
     def start(self, cases):
         self.sinks["smtp"] = Sink("smtp")
-        if "webhook" in cases:
+        if "webhook" in cases or "postmark-batch" in cases:
             self.sinks["http"] = Sink("http")
+        if "rate-limit" in cases:
+            self.rate_cache = scale.shared_cache()
         if "xmpp" in cases:
             from bench.xmpp import Prosody
 
@@ -192,7 +207,7 @@ class Runner:
 
     # -- one case -------------------------------------------------------------
     def receiver(self, case):
-        if case == "webhook":
+        if case in ("webhook", "postmark-batch"):
             return self.sinks["http"]
         if case == "xmpp":
             return self.xmpp
@@ -213,7 +228,7 @@ class Runner:
         stats = receiver.stats(n) if case == "xmpp" else receiver.stats()
         result.update(db=db, connections=stats["connections"],
                       messages_delivered=stats["recipients"],
-                      messages=stats["messages"])
+                      messages=stats["messages"], requests=stats.get("requests"))
         if case == "enqueue" and result.get("enqueued") != 1:
             raise BenchFailure(f"enqueue N={n} on {db}: expected 1 queued task, "
                                f"found {result.get('enqueued')}")
@@ -226,6 +241,13 @@ class Runner:
         return result
 
     def run_case(self, case, n, db):
+        if case == "rate-limit":
+            summary = scale.run(self, db, limit=self.options.rate_limit,
+                                duration=self.options.rate_duration,
+                                processes=self.options.rate_processes)
+            self.emit(summary)
+            self.results.append({"summary": summary, "medians": {}, "runs": {}})
+            return
         impls = ["ours"] if case == "enqueue" else ["floor", "ours"]
         runs = {impl: [] for impl in impls}
         for repeat in range(self.options.repeats):
@@ -247,6 +269,10 @@ class Runner:
         if case == "memory":
             summary["rss_limit"] = MEMORY_LIMIT
             summary["target_met"] = ours["rss_delta"] <= MEMORY_LIMIT
+        if case == "postmark-batch":
+            summary["requests"] = [floor["requests"], ours["requests"]]
+            summary["target_requests"] = -(-n // POSTMARK_BATCH)
+            summary["target_met"] = ours["requests"] <= summary["target_requests"]
         if case == "enqueue":
             summary["latency_seconds"] = ours["seconds"]
             summary["queries"] = ours["queries"]
@@ -278,6 +304,10 @@ class Runner:
         plan = []
         for case in cases:
             for db in (dbs if case in PER_DATABASE else dbs[:1]):
+                if case == "rate-limit":  # its N follows from the limit and the duration
+                    plan.append((case, int(self.options.rate_limit * self.options.rate_duration),
+                                 db))
+                    continue
                 for n in self.options.n or (QUICK_N if self.options.quick else DEFAULT_N)[case]:
                     plan.append((case, n, db))
         return plan
@@ -328,7 +358,7 @@ def paired_ratios(floor_runs, ours_runs):
 def median_result(results):
     first = dict(results[0])
     for key in ("seconds", "cpu_seconds", "gc_seconds", "gc_collections", "queries", "peak_rss",
-                "rss_delta", "connections", "messages_delivered"):
+                "rss_delta", "connections", "messages_delivered", "requests"):
         values = [r[key] for r in results if r.get(key) is not None]
         if values:
             value = statistics.median(values)
@@ -356,6 +386,13 @@ def parse_args(argv):
     parser.add_argument("--batch-size", type=int, default=0,
                         help="DJANGO_VOX_BATCH_SIZE for our side (default: the setting's 1000)")
     parser.add_argument("--pg-name", default="django_vox_bench")
+    parser.add_argument("--rate-limit", type=int, default=50,
+                        help="rate-limit case: messages per second allowed (default 50)")
+    parser.add_argument("--rate-duration", type=float, default=60,
+                        help="rate-limit case: seconds the run should last at that rate "
+                             "(default 60; --quick: 5)")
+    parser.add_argument("--rate-processes", type=int, default=4,
+                        help="rate-limit case: sender processes sharing the limit (default 4)")
     parser.add_argument("--profile", default="",
                         help="CASE:IMPL:N - profile one run with pyinstrument and print it")
     options = parser.parse_args(argv)
@@ -369,6 +406,8 @@ def parse_args(argv):
         options.repeats = 1 if "--repeats" not in " ".join(argv) else options.repeats
         if "--db" not in " ".join(argv):
             options.db = ["sqlite"]
+        if "--rate-duration" not in " ".join(argv):
+            options.rate_duration = 5
     if options.docs and not options.save:
         options.save = str(ROOT / "docs" / "benchmarks.json")
     return options

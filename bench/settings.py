@@ -7,9 +7,15 @@ environment variables:
     ``sqlite:/path/to/file.sqlite3`` or ``postgres:DBNAME``.
 ``BENCH_SMTP_PORT``, ``BENCH_XMPP_SERVER``, ``BENCH_XMPP_JID``, ``BENCH_XMPP_PASSWORD``
     Where the email and XMPP backends deliver.
+``BENCH_HTTP_PORT``
+    The HTTP receiver, which also answers as Postmark's API (postmark-batch).
+``BENCH_CACHE``, ``BENCH_RATE_LIMITS``
+    The cache the rate limits are held in (``redis:URL`` or ``db``; default
+    local memory) and ``DJANGO_VOX_RATE_LIMITS`` as JSON (rate-limit case).
 """
 
 import importlib.util
+import json
 import os
 
 SECRET_KEY = "django-vox-bench-not-secret"
@@ -86,7 +92,24 @@ DJANGO_VOX_BACKENDS = _available(
     "django_vox.backends.html_email.Backend",
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
+    "django_vox.backends.postmark_email.Backend",
 )
+DJANGO_VOX_POSTMARK_TOKEN = "bench-server-token"
+DJANGO_VOX_POSTMARK_ENDPOINT = f"http://127.0.0.1:{os.environ.get('BENCH_HTTP_PORT', '9')}/pm"
+
+
+def _cache(spec):
+    if spec.startswith("redis:"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": spec.partition(":")[2]}
+    if spec == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "bench_cache", "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+CACHES = {"default": _cache(os.environ.get("BENCH_CACHE", ""))}
+DJANGO_VOX_RATE_LIMITS = json.loads(os.environ.get("BENCH_RATE_LIMITS") or "{}")
 DJANGO_VOX_THROW_EXCEPTIONS = True
 # The enqueue case issues through the background method (set by the worker).
 DJANGO_VOX_ISSUE_METHOD = os.environ.get("BENCH_ISSUE_METHOD",

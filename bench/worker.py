@@ -180,6 +180,11 @@ def main(argv):
         return
     if argv[0] == "--profile":
         return profile(argv[1], argv[2], int(argv[3]), argv[4])
+    if argv[0].startswith("--rate-limit-"):
+        from bench import scale
+
+        print(json.dumps(scale.worker_main(argv)), flush=True)
+        return
     case, impl, n = argv[0], argv[1], int(argv[2])
     print(json.dumps(measure(case, impl, n)), flush=True)
 

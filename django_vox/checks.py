@@ -1,12 +1,13 @@
 """System checks: the backend configuration, every setting that can be wrong,
-templates whose backend is not enabled."""
+the rate limits, and the saved templates (their backend, their variables)."""
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from django_vox import conf
+from django_vox import conf, ratelimit
 from django_vox.backends import inspect_backends
+from django_vox.issuing.context import unreachable_variables
 from django_vox.models import Template
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
@@ -82,3 +83,75 @@ def check_templates(app_configs=None, **kwargs):
         f"which is not enabled: it sends nothing.",
         hint="Add the backend to DJANGO_VOX_BACKENDS, or disable or delete the template.",
         obj=template, id="django_vox.W002") for template in orphans]
+
+
+_UNSHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache":
+        "is per process: each worker process keeps its own count, so the limits are not "
+        "shared between processes",
+    "django.core.cache.backends.dummy.DummyCache":
+        "keeps nothing: the limits are not enforced at all",
+}
+
+
+@checks.register("django_vox")
+def check_rate_limits(app_configs=None, **kwargs):
+    """DJANGO_VOX_RATE_LIMITS: readable rates (E020), known backends (W020),
+    a cache shared by every sender (E021, W021)."""
+    try:
+        limits = ratelimit.rate_limits()
+    except ImproperlyConfigured as err:
+        return [checks.Error(str(err), obj="DJANGO_VOX_RATE_LIMITS", id="django_vox.E020")]
+    if not limits:
+        return []
+    classes, _problems = inspect_backends()
+    enabled = {cls.ID for cls in classes}
+    messages = [checks.Warning(
+        f"DJANGO_VOX_RATE_LIMITS limits backend {backend_id!r}, which is not enabled.",
+        hint=f"Enabled backend IDs: {', '.join(sorted(enabled)) or 'none'}.",
+        obj="DJANGO_VOX_RATE_LIMITS", id="django_vox.W020")
+        for backend_id in limits if backend_id not in enabled]
+    try:
+        cache = ratelimit.limit_cache()
+    except ImproperlyConfigured as err:
+        return [*messages, checks.Error(str(err), obj="DJANGO_VOX_RATE_LIMIT_CACHE",
+                                        id="django_vox.E021")]
+    path = f"{type(cache).__module__}.{type(cache).__qualname__}"
+    if path in _UNSHARED_CACHES:
+        messages.append(checks.Warning(
+            f"The rate limits are held in the cache {cache_alias()!r} ({path}), which "
+            f"{_UNSHARED_CACHES[path]}.",
+            hint="Point DJANGO_VOX_RATE_LIMIT_CACHE at a Redis, memcached or database cache.",
+            obj="DJANGO_VOX_RATE_LIMIT_CACHE", id="django_vox.W021"))
+    return messages
+
+
+def cache_alias():
+    return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
+
+
+@checks.register("django_vox", checks.Tags.database)
+def check_saved_templates(app_configs=None, databases=None, **kwargs):
+    """W010: saved templates that use a variable templates can no longer reach
+    (a 4.x template calling a method, a field made private...).  They still
+    render, with nothing in its place.  A database check, as Django runs them:
+    ``manage.py check --database default``, and before ``migrate``."""
+    templates = []
+    for alias in databases or ():
+        try:
+            templates += Template.objects.using(alias).select_related("notification")
+        except DatabaseError:  # not migrated yet
+            continue
+    messages = []
+    for template in templates:
+        sources = {"subject": template.subject, "content": template.content,
+                   "from address": template.from_address}
+        for part, line, path in unreachable_variables(template.notification, sources, template):
+            messages.append(checks.Warning(
+                f"Template {template.pk} ({template.notification}, {template.backend}) uses "
+                f"{{{{ {path} }}}} in its {part} (line {line}), which templates cannot reach: "
+                f"it renders as nothing.",
+                hint="Declare it on the registration (template_variables, see "
+                     "docs/registrations.rst) or change the template.",
+                obj=template, id="django_vox.W010"))
+    return messages

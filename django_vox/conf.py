@@ -25,11 +25,20 @@ DEFAULTS = {
     "DJANGO_VOX_BACKENDS": None,  # None: the default backend list
     "DJANGO_VOX_ISSUE_METHOD": "django_vox.models.Notification.issue_now",
     "DJANGO_VOX_THROW_EXCEPTIONS": _MISSING,  # defaults to DEBUG, see get()
+    "DJANGO_VOX_SEND_ON_COMMIT": True,  # False: send at issue time, as 4.x did
+    "DJANGO_VOX_SYNC_ON_MIGRATE": True,  # False: notification rows only from make_notifications
     "DJANGO_VOX_MAX_ATTEMPTS": 5,
     "DJANGO_VOX_RETRY_BACKOFF": 30,  # seconds before the first retry
     "DJANGO_VOX_TASK_BACKEND": "default",
-    "DJANGO_VOX_HTTP_TIMEOUT": 10,
+    "DJANGO_VOX_HTTP_TIMEOUT": 10,  # seconds for a whole request
+    "DJANGO_VOX_HTTP_ALLOWED_NETWORKS": [],
+    "DJANGO_VOX_HTTP_ALLOWED_HOSTS": [],
+    "DJANGO_VOX_SMS_STRICT_VALIDATION": False,
+    # keys of django_vox.engine.RenderLimits: iterations, output, seconds, width
+    "DJANGO_VOX_TEMPLATE_LIMITS": {},
     "DJANGO_VOX_BATCH_SIZE": 1000,
+    "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
+    "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
     "DJANGO_VOX_EMAIL_MAILER": "default",
     "DJANGO_VOX_MARKDOWN_EXTRAS": [],
     "DJANGO_VOX_POSTMARK_TOKEN": None,

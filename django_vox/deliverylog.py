@@ -34,7 +34,7 @@ from django_vox.exceptions import SendError
 from django_vox.models import Delivery
 
 __all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed",
-           "claim", "record_failures", "describe_error", "queue_now", "issue_started",
+           "claim", "record_failures", "describe_error", "queue_now", "touch", "issue_started",
            "logged_addresses", "statuses"]
 
 logger = logging.getLogger("django_vox")
@@ -328,6 +328,16 @@ def claim(rows: Iterable, *, stale_before: datetime | None = None) -> list:
             row.status, row.next_attempt_at, row.updated_at = Delivery.QUEUED, None, now
             taken.append(row)
     return taken
+
+
+def touch(rows, now: datetime) -> int:
+    """Renew ``updated_at`` of rows still queued for sending (one statement),
+    so that recovery does not take rows a live process is waiting to send
+    (for a rate limit) for abandoned ones."""
+    if not rows:
+        return 0
+    return Delivery.objects.filter(pk__in=[row.pk for row in rows], status=Delivery.QUEUED,
+                                   next_attempt_at__isnull=True).update(updated_at=now)
 
 
 def queue_now(row) -> None:

@@ -34,17 +34,21 @@ class SendError(VoxError):
 
     ``transient`` says whether trying again later may succeed (a timeout, a
     refused connection, HTTP 429/5xx, SMTP 4xx).  ``status`` and ``body``
-    carry what the provider answered, when it answered.
+    carry what the provider answered, when it answered; ``retry_after`` the
+    seconds it asked to wait (its ``Retry-After``), which slows down the
+    backend's rate limit for every sender.
     """
 
     transient = False
 
-    def __init__(self, message, *, status=None, code=None, body=None, transient=None):
+    def __init__(self, message, *, status=None, code=None, body=None, transient=None,
+                 retry_after=None):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.body = body
+        self.retry_after = retry_after
         if transient is not None:
             self.transient = transient
 
@@ -85,8 +89,11 @@ class TemplateRenderError(PermanentSendError):
     """A template could not be compiled or rendered."""
 
 
-class IssueError(VoxError, ValueError):
-    """A notification was issued with the wrong actor or target."""
+class IssueError(VoxError, ValueError, RuntimeError):
+    """A notification was issued with the wrong actor or target.
+
+    A ``RuntimeError`` too, which is what django-vox 4.x raised for it.
+    """
 
 
 class RequiredNotificationError(VoxError, RuntimeError):

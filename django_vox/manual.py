@@ -16,7 +16,7 @@ from django_vox import deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import BackendSession, build_context, rendering_without_writes
 from django_vox.issuing.recipients import unique_contacts
-from django_vox.models import Delivery
+from django_vox.models import Delivery, OneTimeNotification
 from django_vox.registry import objects as registry
 
 __all__ = ["ManualResult", "manual_backends", "send_one_time"]
@@ -45,7 +45,7 @@ def _build(backend, instances, subject, body, from_address):
     contacts, messages, unreachable = [], [], 0
     for instance in instances:
         registration = registry[type(instance)].registration
-        found = list(registration.get_contacts(instance, backend.PROTOCOL, None))
+        found = list(registration.get_contacts(instance, backend.PROTOCOL, OneTimeNotification))
         if not found:
             unreachable += 1
             continue

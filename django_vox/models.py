@@ -1,11 +1,16 @@
-"""django-vox's models: notifications, templates, site contacts, the delivery
-log and background issues.  The lowest layer: only ``messages`` is imported at
-module level; the conveniences that reach up (``Notification.issue``,
-``issue_now``, ``preview``, ``Delivery.resend``) import what they need when
-called."""
+"""django-vox's models: notifications and their templates, site contacts and
+the delivery log (the background issues are in :mod:`django_vox.background_models`,
+imported at the end).
+
+The lowest layer of the package: this module imports nothing of django-vox's
+at module level (only the plain ``messages`` dataclasses).  The conveniences
+that reach up (``Notification.issue``, ``issue_now``, ``preview``,
+``Delivery.resend``) import what they need when called.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -20,9 +25,11 @@ from django_vox.messages import Message
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
-    "SiteContactSetting", "Delivery", "FailedMessage", "BackgroundIssue", "IssueChunk",
-    "Activity", "InboxItem", "Preference",
+    "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
+    "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
 ]
+
+logger = logging.getLogger("django_vox")
 
 
 class NotificationManager(models.Manager):
@@ -94,6 +101,7 @@ class Notification(models.Model):
         issuing.validate_issue(self, obj, actor, target)
         method = issuing.get_issue_method()
         return method(self, obj, actor=actor, target=target)
+    issue.alters_data = True  # sends or writes: never from a template
 
     def issue_now(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue in this process; sending waits for the transaction to commit.
@@ -101,12 +109,14 @@ class Notification(models.Model):
         from django_vox import issuing
 
         return issuing.issue_now(self, obj, actor=actor, target=target)
+    issue_now.alters_data = True  # sends or writes: never from a template
 
     def preview(self, backend_id: str, content: str, subject: str = "") -> str:
         """HTML of ``content`` rendered by backend ``backend_id`` against a sample object."""
         from django_vox.preview import preview
 
         return preview(self, backend_id, content, subject)
+    preview.alters_data = True  # renders editor templates itself: never from a template
 
 
 class Template(models.Model):
@@ -252,6 +262,7 @@ class Delivery(models.Model):
         from django_vox import resending
 
         return resending.resend([self]).outcomes[self.pk]
+    resend.alters_data = True  # sends or writes: never from a template
 
 
 class FailedManager(models.Manager):
@@ -269,71 +280,44 @@ class FailedMessage(Delivery):
         verbose_name = _("failed message")
         verbose_name_plural = _("failed messages")
 
+    def __str__(self):
+        return f"{','.join(self.to_addresses or [])} @ {self.created_at}"
 
-# -- background issues: written before they fan out (see django_vox.issuing.chunks) ------
+    def resend(self) -> bool:
+        """Send this message again; as in 4.x, the send error is raised when it
+        fails again (``Delivery.resend()`` answers False instead)."""
+        from django_vox import resending
+
+        return resending.resend([self], raise_errors=True).outcomes[self.pk]
 
 
-class BackgroundIssue(models.Model):
-    """An issue sent by task workers; ``id`` is its deliveries' ``issue_id``."""
+class _OneTimeNotification:
+    """What contact methods get as ``notification`` for a one-time message
+    (the admin's ``notify`` action), where no Notification row is involved."""
 
-    PLANNING, RUNNING, DONE, SKIPPED = "planning", "running", "done", "skipped"
-    STATE_CHOICES = [(PLANNING, _("planning")), (RUNNING, _("sending")), (DONE, _("done")),
-                     (SKIPPED, _("skipped"))]
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    notification = models.ForeignKey(Notification, models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("notification"))
-    object_ref = models.JSONField(_("object"), default=list)
-    actor_ref = models.JSONField(_("actor"), null=True, blank=True)
-    target_ref = models.JSONField(_("target"), null=True, blank=True)
-    state = models.CharField(_("state"), max_length=10, choices=STATE_CHOICES, default=PLANNING,
-                             db_index=True)
-    chunks_planned = models.PositiveIntegerField(_("chunks"), default=0)
-    plan_attempts = models.PositiveIntegerField(_("planning attempts"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("background issue")
-        verbose_name_plural = _("background issues")
-        ordering = ["-created_at"]
+    pk = id = None
+    codename = description = activity_type = ""
+    object_type = actor_type = target_type = None
+    required = True
+    from_code = False
+    default_enabled = True
 
     def __str__(self):
-        return f"{self.notification or '-'} #{str(self.id)[:8]}"
+        return "<OneTimeNotification>"
+
+    __repr__ = __str__
+
+    def natural_key(self):
+        return "", "", ""
+
+    def get_object_model(self):
+        return None
+
+    get_actor_model = get_target_model = get_object_model
 
 
-class IssueChunk(models.Model):
-    """Up to ``DJANGO_VOX_BATCH_SIZE`` contacts of one template of a background
-    issue, fixed when planned (``[name, address, [content type id, pk] or null]``)."""
-
-    PENDING, RUNNING, DONE = "pending", "running", "done"
-    STATE_CHOICES = [(PENDING, _("pending")), (RUNNING, _("running")), (DONE, _("done"))]
-
-    issue = models.ForeignKey(BackgroundIssue, models.CASCADE, related_name="chunks",
-                              verbose_name=_("issue"))
-    number = models.PositiveIntegerField(_("number"))
-    template = models.ForeignKey(Template, models.SET_NULL, null=True, blank=True,
-                                 related_name="+", verbose_name=_("template"))
-    contacts = models.JSONField(_("contacts"), default=list)
-    size = models.PositiveIntegerField(_("size"), default=0)
-    state = models.CharField(_("state"), max_length=10, choices=STATE_CHOICES, default=PENDING,
-                             db_index=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    sent = models.PositiveIntegerField(_("sent"), default=0)
-    failed = models.PositiveIntegerField(_("failed"), default=0)
-    suppressed = models.PositiveIntegerField(_("suppressed"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("issue chunk")
-        verbose_name_plural = _("issue chunks")
-        ordering = ["issue", "number"]
-        constraints = [models.UniqueConstraint(fields=["issue", "number"],
-                                               name="django_vox_chunk_number")]
+#: The one-time notification (django-vox 4.x name).
+OneTimeNotification = _OneTimeNotification()
 
 
 # -- Activity Streams (the activity backend) ------------------------------------
@@ -426,6 +410,7 @@ class InboxItem(models.Model):
         if self.read_at is None:
             self.read_at = when or timezone.now()
             InboxItem.objects.filter(pk=self.pk, read_at__isnull=True).update(read_at=self.read_at)
+    mark_read.alters_data = True  # sends or writes: never from a template
 
 
 class Preference(models.Model):
@@ -487,3 +472,7 @@ class Preference(models.Model):
         if model is None:
             return None
         return model._default_manager.filter(pk=self.owner_id).first()
+
+
+# Background issues live in a module of their own (this one is long enough).
+from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402

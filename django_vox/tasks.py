@@ -139,7 +139,7 @@ def issue(notification, obj, *, actor=None, target=None):
     issuing.check_required(notification, obj, actor=actor, target=target)
     args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target),
             str(uuid4()))
-    transaction.on_commit(lambda: _enqueue(deliver, *args))
+    issuing.when_committed(lambda: _enqueue(deliver, *args))
 
 
 def enqueue_retry(pending: dict, run_after: datetime | None = None) -> None:

@@ -9,7 +9,7 @@ import logging
 from django.core.signals import setting_changed
 from django.db.models.signals import post_migrate
 
-from django_vox import checks  # noqa: F401  (registers the system checks)
+from django_vox import checks, conf, legacy_settings  # noqa: F401  (these register checks)
 from django_vox.backends import _on_setting_changed
 from django_vox.issuing import install_contact_policy
 from django_vox.preferences import PreferenceFilter, unsubscribe_links
@@ -27,6 +27,8 @@ def install(app_config) -> None:
 
 
 def _sync_after_migrate(using="default", verbosity=1, **kwargs):
+    if not conf.get("DJANGO_VOX_SYNC_ON_MIGRATE"):
+        return  # rows come from fixtures and make_notifications, as in 4.x
     report = sync_notifications(using=using)
     if verbosity >= 2:
         for line in report.lines():

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django_vox",
     "tests.testapp.apps.TestAppConfig",
+    "tests.vox4app.apps.Vox4AppConfig",  # the 4.x docs' examples (test_vox4_compat)
 ]
 SITE_ID = 1
 
@@ -71,3 +72,8 @@ DJANGO_VOX_BACKENDS = [
 DJANGO_VOX_THROW_EXCEPTIONS = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The backend tests run their HTTP peers on this machine: let data-sourced
+# URLs (webhook, Slack) reach them.  The security tests empty these.
+DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]
+DJANGO_VOX_HTTP_ALLOWED_HOSTS = ["localhost"]

@@ -5,6 +5,7 @@ not enabled."""
 import io
 
 import pytest
+from django.core import checks as django_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -68,17 +69,19 @@ def test_values_that_work_pass(settings, name, value):
     conf.validate(name)
 
 
-def test_checks_call_the_validator_in_conf_so_it_can_be_extended(settings, monkeypatch):
-    settings.DJANGO_VOX_ACTIVITY_REGEX = r"^/(?P<id>\d+)$"  # e.g. a 4.x form another module accepts
-    assert ids_of(checks.check_settings()) == [("django_vox.E014", "DJANGO_VOX_ACTIVITY_REGEX")]
-    original = conf.VALIDATORS["DJANGO_VOX_ACTIVITY_REGEX"]
+def test_4x_forms_are_accepted_through_the_validators_in_conf(settings):
+    from django.core.exceptions import ImproperlyConfigured
 
-    def accepting_the_old_form(value):
-        if "(?P<id>" not in value:
-            original(value)
-
-    monkeypatch.setitem(conf.VALIDATORS, "DJANGO_VOX_ACTIVITY_REGEX", accepting_the_old_form)
-    assert setting_errors() == []
+    settings.DJANGO_VOX_ACTIVITY_REGEX = r"^/activities/(?P<id>\d+)/$"  # the 4.x meaning
+    pytest.importorskip("markdown")
+    settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["fenced-code-blocks", "tables", "latex"]  # markdown2
+    assert setting_errors() == []  # django_vox.legacy_settings extends conf.VALIDATORS
+    found = {m.id for m in django_checks.run_checks(tags=["django_vox"])}
+    assert {"django_vox.W030", "django_vox.W031"} <= found
+    with pytest.raises(ImproperlyConfigured, match="named groups"):
+        conf.validate_activity_regex(settings.DJANGO_VOX_ACTIVITY_REGEX)
+    settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["fenced-code-blocks", "no_such_extension"]
+    assert ids_of(checks.check_settings()) == [("django_vox.E013", "DJANGO_VOX_MARKDOWN_EXTRAS")]
 
 
 class NotABackend:

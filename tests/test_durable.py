@@ -245,7 +245,7 @@ def test_one_contacts_render_failure_is_theirs_alone(article, make_template, com
     assert failed.to_addresses == ["plato@example.org"]
     assert failed.template == template
     assert (f"Rendering template {template.pk} (locmem) for plato@example.org failed: "
-            "IndexError") in failed.error
+            "RuntimeError: 'Plato' has no surname") in failed.error
     assert Delivery.objects.filter(status=Delivery.SENT).count() == 2
 
 

@@ -204,8 +204,9 @@ def test_failure_is_recorded_then_resent(article, subscribers, make_template, co
         assert "refused s1@example.org" in failed.error and failed.attempts == 1
         assert failed.backend == "flaky"
         assert Delivery.objects.filter(status=Delivery.SENT).count() == 2
-        # Still failing: resend reports it and keeps the record.
-        assert failed.resend() is False
+        # Still failing: resend raises the error (as in 4.x) and keeps the record.
+        with pytest.raises(Exception, match="refused s1@example.org"):
+            failed.resend()
         failed.refresh_from_db()
         assert failed.attempts == 2 and failed.status == Delivery.FAILED
         FlakyBackend.failing = set()

@@ -14,12 +14,14 @@ class Member(models.Model):
 
 
 class Post(models.Model):
-    """``audience``: how many members (the first by pk) the post reaches."""
+    """``audience``: how many members (by pk, from the ``offset``-th) the post reaches."""
 
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=200, blank=True)
     audience = models.PositiveIntegerField(default=0)
+    #: Members skipped first: posts of the rate-limit case reach disjoint slices.
+    offset = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return self.title
@@ -27,4 +29,4 @@ class Post(models.Model):
 
 def audience_of(post):
     """The members a post reaches: the same query for our pipeline and the floor."""
-    return Member.objects.order_by("pk")[:post.audience]
+    return Member.objects.order_by("pk")[post.offset:post.offset + post.audience]

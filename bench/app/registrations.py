@@ -34,6 +34,10 @@ class PostRegistration(Registration):
     hooked = Notification("Webhook for a post")
     #: One XMPP message per member (xmpp).
     pinged = Notification("XMPP message for a post")
+    #: One Postmark template email per member, sent in batches (postmark-batch).
+    mailed = Notification("Postmark email for a post")
+    #: One HTML email per member under a rate limit, from several processes (rate-limit).
+    paced = Notification("Rate-limited email for a post")
 
     def get_channels(self):
         return {"": Channel.self(self),

@@ -37,8 +37,8 @@ _OWN_PROPERTIES = ("@context", "type", "id", "summary", "published")
 
 def format_datetime(value: datetime.datetime) -> str:
     """An xsd:dateTime with a time zone, as AS2 wants for ``published``."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, _UTC)
+    if timezone.is_naive(value):  # USE_TZ = False: local time of TIME_ZONE
+        value = timezone.make_aware(value, timezone.get_default_timezone())
     value = value.astimezone(_UTC).replace(microsecond=0)
     return value.isoformat().replace("+00:00", "Z")
 
@@ -53,6 +53,8 @@ def get_activity_object(instance) -> dict | None:
     if instance is None:
         return None
     document = objects[type(instance)].registration.get_activity_object(instance)
+    if not isinstance(document, dict) and callable(getattr(document, "to_dict", None)):
+        document = document.to_dict()  # an aspy object, as 4.x's docs had them returned
     if not isinstance(document, dict):
         raise TypeError(
             f"get_activity_object()/__activity__() for {type(instance).__name__} must "

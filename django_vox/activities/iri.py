@@ -15,7 +15,7 @@ from django.utils.regex_helper import normalize
 
 __all__ = [
     "UUID_PATTERN", "absolute", "attribute", "compile_regex", "fill_regex", "key_from_path",
-    "key_from_urn", "object_path", "relative_path",
+    "key_from_urn", "object_path", "relative_path", "AS_NAMESPACE", "activity_type_name",
 ]
 
 #: The canonical text form of a UUID, as activity keys are written.
@@ -122,3 +122,16 @@ def key_from_path(path: str, template: str, placeholder: str) -> str | None:
         if UUID_PATTERN.fullmatch(key):
             return key.lower()
     return None
+
+
+AS_NAMESPACE = "https://www.w3.org/ns/activitystreams#"
+
+
+def activity_type_name(value) -> str:
+    """An activity type as a name (``"Update"``): 4.x took an aspy class, whose
+    ``get_type()`` is the type's IRI in the Activity Streams namespace."""
+    get_type = getattr(value, "get_type", None)
+    if callable(get_type):
+        value = get_type()
+    value = str(value or "")
+    return value[len(AS_NAMESPACE):] if value.startswith(AS_NAMESPACE) else value

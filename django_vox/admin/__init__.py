@@ -16,6 +16,7 @@ one module per group of ModelAdmins (``notifications``, ``deliveries``,
 
 from django_vox.admin.activity import ActivityAdmin, InboxItemAdmin
 from django_vox.admin.deliveries import DeliveryAdmin, FailedMessageAdmin
+from django_vox.admin.forms import NotifyForm, TemplateForm
 from django_vox.admin.issues import BackgroundIssueAdmin
 from django_vox.admin.notifications import NotificationAdmin, SiteContactAdmin, TemplateInline
 from django_vox.admin.preferences import PreferenceAdmin
@@ -23,4 +24,4 @@ from django_vox.admin.views import notify
 
 __all__ = ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
            "DeliveryAdmin", "FailedMessageAdmin", "ActivityAdmin", "InboxItemAdmin",
-           "PreferenceAdmin", "BackgroundIssueAdmin"]
+           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin"]

@@ -27,8 +27,8 @@ def backend_info() -> dict:
 
 
 def editor_template_problem(source: str) -> str | None:
-    """Why ``source`` may not be used by an editor (syntax error, unknown tag or
-    filter, a sensitive attribute), or None."""
+    """Why ``source`` may not be used by an editor (a syntax error, an unknown or
+    refused tag or filter, with its line), or None."""
     return check_template(source or "")
 
 
@@ -148,9 +148,13 @@ class NotifyForm(forms.Form):
                                    help_text=_("Blank uses the backend's default."))
 
     def __init__(self, *args, **kwargs):
+        choices = None
+        if args and isinstance(args[0], (list, tuple)):  # 4.x: NotifyForm(backends, ...)
+            choices, args = list(args[0]), args[1:]
         super().__init__(*args, **kwargs)
-        self.fields["backend"].choices = [(cls.ID, str(cls.VERBOSE_NAME or cls.ID))
-                                          for cls in manual_backends()]
+        self.fields["backend"].choices = [
+            (cls.ID, str(cls.VERBOSE_NAME or cls.ID))
+            for cls in (manual_backends() if choices is None else choices)]
 
     def _clean_template(self, name):
         value = self.cleaned_data.get(name, "")

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.admin import introspection, views
+from django_vox.admin import introspection, views, vox4
 from django_vox.admin.forms import TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
@@ -79,7 +79,19 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_preview"),
             path("<path:object_id>/issue/", wrap(self.issue_view),
                  name="django_vox_notification_issue"),
+            # The 4.x URL names (django_vox_issue is the page above).
+            path("<path:object_id>/issue/", wrap(self.issue_view), name="django_vox_issue"),
+            path("<path:object_id>/variables/", wrap(self.variables_view),
+                 name="django_vox_variables"),
+            path("preview/<str:backend_id>/", wrap(self.backend_preview_view),
+                 name="django_vox_preview"),
         ] + super().get_urls()
+
+    def variables_view(self, request, object_id):
+        return vox4.variables_view(self, request, object_id)
+
+    def backend_preview_view(self, request, backend_id):
+        return vox4.backend_preview_view(self, request, backend_id)
 
     def preview_view(self, request, object_id):
         return views.preview_view(self, request, object_id)

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_vox import issuing, preview
 from django_vox.admin.forms import IssueForm, NotifyForm, editor_template_problem
 from django_vox.backends import backends as backend_registry
-from django_vox.exceptions import VoxError
+from django_vox.exceptions import TemplateRenderError, VoxError
+from django_vox.issuing.context import unreachable_variables
 from django_vox.manual import send_one_time
 
 __all__ = ["notify", "preview_view", "issue_view", "notify_action_view", "can_issue"]
@@ -36,6 +37,8 @@ def notify(modeladmin, request, queryset):
     Needs the change permission on the model and django_vox.add_delivery
     (sending writes the delivery log).
     """
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied  # as in 4.x (the action is also hidden from such users)
     if not request.user.has_perm("django_vox.add_delivery"):
         modeladmin.message_user(request, _("You may not send messages (the “Can add delivery” "
                                            "permission is needed)."), messages.ERROR)
@@ -81,13 +84,23 @@ def preview_view(model_admin, request, object_id):
     if not backend_class.USE_SUBJECT:
         subject = ""
     try:
-        html = preview.preview(notification, backend_id, content, subject)
+        html = preview.preview(notification, backend_id, content, subject, user=request.user)
     except Exception as err:  # noqa: BLE001 - an editor's template may call any model code
         logger.info("Preview of %s with %s failed: %r", notification, backend_id, err)
         return JsonResponse({"error": _("The preview failed: %(error)s") % {
             "error": f"{type(err).__name__}: {err}"}}, status=400)
     return JsonResponse({"html": html, "backend": backend_id,
+                         "warnings": unreachable_warnings(notification, subject, content),
                          "editor_type": backend_class.EDITOR_TYPE})
+
+
+def unreachable_warnings(notification, subject, content) -> list:
+    """Sentences naming the variables of a template that templates cannot reach
+    (they render as nothing), for the preview to show."""
+    sources = {str(_("Subject")): subject, str(_("Content")): content}
+    return [_("%(part)s, line %(line)s: %(path)s is not something templates can reach.") % {
+        "part": part, "line": line, "path": path}
+        for part, line, path in unreachable_variables(notification, sources)]
 
 
 def can_issue(notification) -> bool:
@@ -159,8 +172,13 @@ def notify_action_view(model_admin, request, queryset):
     form = NotifyForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data
-        result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
-                               data["from_address"])
+        try:
+            result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
+                                   data["from_address"])
+        except TemplateRenderError as err:  # over its budget: nothing was sent
+            model_admin.message_user(request, _("Nothing was sent: %(error)s") % {
+                "error": err}, messages.ERROR)
+            return None
         text = _("One-time message: %(sent)d sent, %(failed)d failed.") % {
             "sent": result.sent, "failed": result.failed}
         if result.unreachable:

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
+from django_vox.backends.compat import adapt as adapt_vox4_backend
 from django_vox.exceptions import BackendNotAvailable, MissingDependency
 
 __all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend"]
@@ -47,7 +48,7 @@ def _load(path):
             "type", f"DJANGO_VOX_BACKENDS entries must be dotted paths (strings), not {path!r}.",
             repr(path))
     try:
-        return load_backend_class(path), None
+        return adapt_vox4_backend(load_backend_class(path)), None  # 4.x classes: compat.py
     except Exception as err:  # noqa: BLE001 - a module raising anything on import is reported
         text = str(err) if isinstance(err, ImportError) else f"{type(err).__name__}: {err}"
         return None, LoadProblem(

@@ -33,6 +33,7 @@ __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_
 
 logger = logging.getLogger("django_vox")
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
 # A bare dot-atom address (user@example.org): parseaddr() returns it unchanged,
 # so validating one skips the parser (half the cost of validating a fan-out).
@@ -85,8 +86,9 @@ def smtp_error(err: BaseException, what: str) -> SendError:
 
 def validate_email_address(address: str, protocol: str = "email") -> None:
     """Raise InvalidAddress unless ``address`` is one email address (optionally with a name)."""
-    if not isinstance(address, str) or "\r" in address or "\n" in address:
-        raise InvalidAddress(address, "line breaks are not allowed", protocol=protocol)
+    if not isinstance(address, str) or _CONTROL.search(address):
+        raise InvalidAddress(address, "line breaks are not allowed (nor other control characters)",
+                             protocol=protocol)
     addr = address if _BARE_ADDRESS.fullmatch(address) else parseaddr(address)[1]
     try:
         validate_email(addr)
@@ -192,8 +194,10 @@ class EmailBackend(Backend):
             to=list(to_addresses),
             headers=headers,
         )
-        if message.html:
+        if message.html and message.text:
             email.attach_alternative(message.html, "text/html")
+        elif message.html:  # HTML only: one text/html body, no empty text part (as 4.x)
+            email.body, email.content_subtype = message.html, "html"
         for attachment in message.attachments:
             email.attach(_clean_filename(attachment.filename), attachment.content,
                          attachment.mimetype or "application/octet-stream")

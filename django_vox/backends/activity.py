@@ -15,8 +15,10 @@ an inbox item twice.
 
 import hashlib
 import json
+import re
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +27,12 @@ from django_vox import activities
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError
 from django_vox.messages import Message
+from django_vox.sandbox import live_values
 
 __all__ = ["Backend"]
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class Backend(BaseBackend):
@@ -45,8 +51,9 @@ class Backend(BaseBackend):
     def build_message(self, subject, body, parameters, attachments=()):
         """Render the summary and describe the activity; stored only when sent."""
         summary = self.render(body, parameters).strip()
-        notification = parameters.get("notification")
-        obj, actor, target = (parameters.get(k) for k in ("object", "actor", "target"))
+        live = live_values(parameters)  # the real objects, not the template's views
+        notification = live.get("notification")
+        obj, actor, target = (live.get(k) for k in ("object", "actor", "target"))
         document = {
             "type": getattr(notification, "activity_type", "") or "Create",
             "summary": summary,
@@ -82,7 +89,8 @@ class Backend(BaseBackend):
 
     @staticmethod
     def _is_iri(address):
-        return isinstance(address, str) and address.startswith(("http://", "https://"))
+        return (isinstance(address, str) and address.startswith(("http://", "https://"))
+                and not _CONTROL.search(address))
 
     def deliver(self, address, message):
         self.send_message("", [address], message)
@@ -121,7 +129,10 @@ class Backend(BaseBackend):
             raise PermanentSendError(
                 f"{activity_type!r} is not an Activity Streams activity type; set the "
                 f"notification's activity_type to one such as Create, Update or Announce.")
-        return key, document, parse_datetime(data.get("published") or "") or timezone.now()
+        published = parse_datetime(data.get("published") or "") or timezone.now()
+        if not settings.USE_TZ and timezone.is_aware(published):
+            published = timezone.make_naive(published)  # what a naive DateTimeField holds
+        return key, document, published
 
     def _store(self, data, owners):
         key, document, published = data

@@ -32,6 +32,11 @@ from typing import Any, ClassVar
 from django.utils.module_loading import import_string
 
 from django_vox import conf, rendering
+from django_vox.backends.vox4calls import (  # noqa: F401  (4.x names used by backends)
+    AttachmentData,
+    template_from_string,
+)
+from django_vox.backends.vox4calls import install as install_vox4_calls
 from django_vox.exceptions import MissingDependency, SendError, TransientSendError
 from django_vox.messages import Message
 
@@ -72,6 +77,10 @@ class Backend:
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = options
         self.is_open: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        install_vox4_calls(cls)  # Backend.build_message(...) on the class: the 4.x string
 
     # -- class-level information -------------------------------------------
     @classmethod
@@ -221,6 +230,9 @@ class Backend:
         verbose = str(self.VERBOSE_NAME or self.ID or type(self).__name__)
         return TransientSendError(f"{verbose} delivery to {what} failed: "
                                   f"{type(err).__name__}: {err}")
+
+
+install_vox4_calls(Backend)
 
 
 def _spec_missing(name: str) -> bool:

@@ -7,6 +7,7 @@ so data such as a user's name cannot add links, emphasis or markup; see
 """
 
 import functools
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape as html_escape
@@ -14,9 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf, rendering
 from django_vox.backends._email import EmailBackend
+from django_vox.legacy_settings import markdown_extensions
 from django_vox.messages import Message
 
 __all__ = ["Backend", "markdown_escaper"]
+
+
+_LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
+
+
+def _entity(match):
+    return f"{match.group(1)}{match.group(2)}&#{ord(match.group(3))};"
 
 
 @functools.lru_cache(maxsize=32)
@@ -28,12 +37,15 @@ def markdown_escaper(escaped_chars: tuple):
     backslash, which Markdown removes again: the reader sees the value as
     typed.  HTML special characters become entities instead (an entity is
     never Markdown syntax, and a backslash before one would stay visible).
-    The function is cached per character set so compiled templates are reused.
+    An ``=`` or ``~`` starting a line (a line of them underlines a setext
+    heading or opens a fence, and Markdown has no backslash escape for them)
+    becomes a numeric entity.  The function is cached per character set so compiled
+    templates are reused.
     """
     table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
 
     def escape(text):
-        return str(html_escape(text.translate(table)))
+        return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
     return escape
 
@@ -51,8 +63,10 @@ class Backend(EmailBackend):
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
+        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W030).
+        extensions, _unsupported = markdown_extensions(extras)
         try:
-            return markdown.Markdown(extensions=list(extras))
+            return markdown.Markdown(extensions=extensions)
         except (ImportError, AttributeError, TypeError) as err:
             raise ImproperlyConfigured(
                 f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err

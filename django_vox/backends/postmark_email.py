@@ -1,5 +1,9 @@
 """Email through a Postmark template (``POST /email/withTemplate``).
 
+Individual messages of an issue go out up to 500 per request through the
+batch endpoint (``POST /email/batchWithTemplates``, :meth:`Backend.send_many`),
+each result mapped back to its delivery.
+
 The template's subject field is Postmark's template alias; its body is one
 ``key: value`` line per template-model field, each value a Django template.
 """
@@ -14,13 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf, rendering
 from django_vox.backends._email import validate_email_address
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import PermanentSendError, SendError
-from django_vox.http import HttpSessionMixin
+from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
+from django_vox.http import HttpSessionMixin, clean_body
 from django_vox.messages import Message
+from django_vox.ratelimit import retry_after_seconds
 
-__all__ = ["Backend", "parse_model_lines"]
+__all__ = ["Backend", "SEND_MANY_LIMIT", "parse_model_lines"]
 
 logger = logging.getLogger("django_vox")
+
+#: The most messages Postmark's batch endpoint takes in one request.
+SEND_MANY_LIMIT = 500
 
 
 def parse_model_lines(body: str) -> list:
@@ -38,6 +46,9 @@ class Backend(HttpSessionMixin, BaseBackend):
     USE_FROM_ADDRESS = True
     EDITOR_TYPE = "basic"
     REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_POSTMARK_ENDPOINT",)
+    #: Individual messages go to Postmark's batch endpoint this many at a time.
+    SEND_MANY_LIMIT = SEND_MANY_LIMIT
 
     def get_default_from_address(self):
         return settings.DEFAULT_FROM_EMAIL
@@ -71,9 +82,57 @@ class Backend(HttpSessionMixin, BaseBackend):
         with self.delivering(", ".join(to_addresses)):
             self._post(from_address or message.from_address, to_addresses, message)
 
-    def _post(self, from_address, to_addresses, message):
-        token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
-        url = conf.get("DJANGO_VOX_POSTMARK_ENDPOINT").rstrip("/") + "/email/withTemplate"
+    def send_many(self, items):
+        """Individual messages, up to ``SEND_MANY_LIMIT`` (500) per request to
+        Postmark's batch endpoint (``POST /email/batchWithTemplates``).
+
+        Returns one entry per ``(address, message)``: None when Postmark
+        accepted it, else the send error (an invalid address, Postmark's
+        ErrorCode and Message, or the failure of the whole request).
+        """
+        results = [None] * len(items)
+        valid = []
+        for index, (address, _message) in enumerate(items):
+            try:
+                self.validate_address(address)
+            except InvalidAddress as err:
+                results[index] = err
+            else:
+                valid.append(index)
+        size = self.SEND_MANY_LIMIT
+        for start in range(0, len(valid), size):
+            chunk = valid[start:start + size]
+            for index, error in zip(chunk, self._send_batch([items[i] for i in chunk])):
+                results[index] = error
+        return results
+
+    def _send_batch(self, items):
+        """Send validated ``(address, message)`` items in one request; their errors."""
+        if len(items) == 1:  # one message: the single endpoint, same request count
+            address, message = items[0]
+            try:
+                with self.delivering(address):
+                    self._post(message.from_address, [address], message)
+            except SendError as err:
+                return [err]
+            return [None]
+        payload = {"Messages": [self._payload(message.from_address, [address], message)
+                                for address, message in items]}
+        try:
+            with self.delivering(f"{len(items)} addresses"):
+                response = self._request("/email/batchWithTemplates", payload)
+        except SendError as err:
+            return [err] * len(items)
+        answers = _json(response.text, list)
+        if len(answers) != len(items):
+            err = PermanentSendError(
+                f"Postmark answered the batch of {len(items)} messages with "
+                f"{len(answers)} results; which were sent is unknown",
+                status=response.status_code, body=response.text)
+            return [err] * len(items)
+        return [_answer_error(answer, response.status_code) for answer in answers]
+
+    def _payload(self, from_address, to_addresses, message):
         payload = {
             "From": rendering.fold_header(from_address) or self.get_default_from_address(),
             "To": ", ".join(to_addresses),
@@ -84,33 +143,61 @@ class Backend(HttpSessionMixin, BaseBackend):
             payload["Headers"] = [{"Name": rendering.fold_header(name),
                                    "Value": rendering.fold_header(value)}
                                   for name, value in message.headers.items()]
+        return payload
+
+    def _request(self, path, payload):
+        """POST ``payload`` to Postmark; the response, or a send error with
+        Postmark's ErrorCode, Message and Retry-After."""
+        token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
+        url = conf.get("DJANGO_VOX_POSTMARK_ENDPOINT").rstrip("/") + path
         headers = {"Accept": "application/json", "X-Postmark-Server-Token": token}
+        seen = {}
+
+        def remember_retry_after(response, *args, **kwargs):
+            seen["retry_after"] = response.headers.get("Retry-After")
+
         try:
             response = self.http.post_json(url, payload, headers=headers,
-                                              what="Postmark request")
+                                           what="Postmark request",
+                                           hooks={"response": remember_retry_after})
         except SendError as err:
             if err.status is None:
                 raise
-            raise _postmark_error(type(err), err.status, err.body) from err
+            raise _postmark_error(type(err), err.status, err.body,
+                                  retry_after=retry_after_seconds(seen.get("retry_after"))
+                                  ) from err
         if not 200 <= response.status_code < 300:
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
+        return response
+
+    def _post(self, from_address, to_addresses, message):
+        payload = self._payload(from_address, to_addresses, message)
+        response = self._request("/email/withTemplate", payload)
         answer = _json(response.text)
         if answer.get("ErrorCode"):
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         logger.debug("Postmark accepted the email to %s: %s", payload["To"], answer.get("MessageID"))
 
 
-def _json(text):
+def _json(text, kind=dict):
     try:
-        answer = json.loads(text or "{}")
+        answer = json.loads(text or "null")
     except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
+        return kind()
+    return answer if isinstance(answer, kind) else kind()
 
 
-def _postmark_error(error_class, status, body):
+def _answer_error(answer, status):
+    """None for a batch result Postmark accepted, else its send error."""
+    if isinstance(answer, dict) and answer.get("ErrorCode") == 0:
+        return None
+    return _postmark_error(PermanentSendError, status, json.dumps(answer))
+
+
+def _postmark_error(error_class, status, body, retry_after=None):
     """A send error with Postmark's ErrorCode and Message."""
     answer = _json(body)
-    detail = answer.get("Message") or (body or "")[:500]
+    detail = clean_body(str(answer.get("Message") or body or ""))
     return error_class(f"Postmark refused the email: {detail}", status=status,
-                       code=answer.get("ErrorCode"), body=body)
+                       code=answer.get("ErrorCode"), body=clean_body(body),
+                       retry_after=retry_after)

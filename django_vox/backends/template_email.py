@@ -37,9 +37,10 @@ def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> 
     node = blocks.get(name)
     if node is None:
         return None
-    context = Context(parameters, autoescape=autoescape)
+    context = Context(rendering.template_data(parameters), autoescape=autoescape)
     try:
-        with context.render_context.push_state(template), context.bind_template(template):
+        with rendering.message_budget(), context.render_context.push_state(template), \
+                context.bind_template(template):
             return node.render(context)
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
         raise TemplateRenderError(f"Template error in block {name!r}: {err}") from err
@@ -66,7 +67,8 @@ class Backend(EmailBackend):
         return Message(
             subject=(rendering.fold_header(block_subject) if block_subject is not None
                      else self.render_subject(subject, parameters)),
-            text=text.strip("\n") + "\n" if text.strip() else "",
-            html=html,
+            # Blocks are stripped as in 4.x; a text body ends with one newline.
+            text=text.strip() + "\n" if text.strip() else "",
+            html=html.strip() if html is not None else None,
             attachments=list(attachments),
         )

@@ -8,6 +8,7 @@ numbers; anything else is refused before a request is made.
 
 import json
 import logging
+import re
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,9 @@ from django_vox.http import HttpSessionMixin, status_error_class
 __all__ = ["Backend"]
 
 logger = logging.getLogger("django_vox")
+
+#: E.164: "+", a country code not starting with 0, at most 15 digits in all.
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 def _http_client_class():
@@ -62,6 +66,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     EXTRA = "twilio"
     REQUIRED_SETTINGS = ("DJANGO_VOX_TWILIO_ACCOUNT_SID", "DJANGO_VOX_TWILIO_AUTH_TOKEN",
                          "DJANGO_VOX_TWILIO_FROM_NUMBER")
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_TWILIO_API_BASE",)
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -87,24 +92,12 @@ class Backend(HttpSessionMixin, BaseBackend):
         return conf.get("DJANGO_VOX_TWILIO_FROM_NUMBER") or ""
 
     def validate_address(self, address):
-        """Accept only a valid number written in E.164 form (``+15551234567``)."""
+        """Accept a number written in E.164 form (``+15551234567``) that is
+        possible (its length fits its country code).  With
+        ``DJANGO_VOX_SMS_STRICT_VALIDATION`` it must also lie in a range
+        phonenumbers knows to be allocated."""
         self.check_dependencies()
-        import phonenumbers
-
-        reason = None
-        if not (address or "").startswith("+"):
-            reason = 'an SMS address must be an E.164 number starting with "+"'
-        else:
-            try:
-                number = phonenumbers.parse(address, None)
-            except phonenumbers.NumberParseException as err:
-                reason = f"not a phone number ({err})"
-            else:
-                if not phonenumbers.is_valid_number(number):
-                    reason = "not a valid phone number"
-                elif phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
-                        != address:
-                    reason = "not in E.164 form (digits only after the +, no spaces)"
+        reason = _e164_problem(address, strict=conf.get("DJANGO_VOX_SMS_STRICT_VALIDATION"))
         if reason:
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
@@ -129,6 +122,26 @@ class Backend(HttpSessionMixin, BaseBackend):
         if isinstance(err, TwilioException):
             return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
         return super().map_transport_error(err, what)
+
+
+def _e164_problem(address, strict):
+    """Why ``address`` is not an acceptable E.164 number, or None."""
+    import phonenumbers
+
+    if not isinstance(address, str) or not address.startswith("+"):
+        return 'an SMS address must be an E.164 number starting with "+"'
+    if not E164.fullmatch(address):
+        return "not in E.164 form (a + and 2 to 15 digits, the first not 0; no spaces)"
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException as err:
+        return f"not a phone number ({err})"
+    if not phonenumbers.is_possible_number(number):
+        return "not a possible phone number (wrong length for its country code)"
+    if strict and not phonenumbers.is_valid_number(number):
+        return ("not in a range phonenumbers knows to be allocated "
+                "(DJANGO_VOX_SMS_STRICT_VALIDATION is on)")
+    return None
 
 
 def _error_body(err):

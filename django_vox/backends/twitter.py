@@ -30,6 +30,7 @@ from django_vox.exceptions import (
     TransientSendError,
 )
 from django_vox.http import HttpSessionMixin
+from django_vox.sandbox import live_values
 
 __all__ = ["Backend", "MAX_DM_LENGTH", "MAX_POST_LENGTH", "weighted_length"]
 
@@ -48,6 +49,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     DEPENDS = ("requests_oauthlib",)
     EXTRA = "twitter"
     REQUIRED_SETTINGS = CREDENTIALS
+    HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_TWITTER_API_BASE",)
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -81,7 +83,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         address) is checked as a post.
         """
         message = super().build_message(subject, body, parameters, attachments)
-        contact = (parameters or {}).get("contact")
+        contact = live_values(parameters).get("contact")
         problem = length_problem(message.text, direct=bool(getattr(contact, "address", "")))
         if problem:
             raise TemplateRenderError(problem)
@@ -93,6 +95,10 @@ class Backend(HttpSessionMixin, BaseBackend):
             reason = ('write the handle without "@"' if str(address).startswith("@")
                       else "an X handle has 1-15 letters, digits or underscores")
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
+
+    def send_message(self, from_address, to_addresses, message):
+        """As in 4.x, no address at all is a post on the configured account."""
+        super().send_message(from_address, list(to_addresses) or [""], message)
 
     def deliver(self, address, message):
         """A post when ``address`` is empty, else a direct message to that handle."""

@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import datetime
 import logging
+import re
 import threading
 
 from django.core.exceptions import ImproperlyConfigured
@@ -25,6 +26,7 @@ logger = logging.getLogger("django_vox")
 
 #: Before Python 3.11 the asyncio and concurrent.futures timeouts were not TimeoutError.
 TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class Backend(BaseBackend):
@@ -154,6 +156,9 @@ class Backend(BaseBackend):
     def validate_address(self, address):
         import aioxmpp
 
+        if not isinstance(address, str) or _CONTROL.search(address):
+            raise InvalidAddress(address, "spaces, line breaks and control characters are not "
+                                 "allowed in a JID", protocol=self.PROTOCOL)
         try:
             jid = aioxmpp.JID.fromstr(address or "")
         except ValueError as err:

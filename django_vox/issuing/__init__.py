@@ -29,6 +29,7 @@ from django_vox.issuing.issue import (
     rendering_without_writes,
     resolve_dotted,
     validate_issue,
+    when_committed,
 )
 from django_vox.issuing.policy import install_contact_policy
 
@@ -48,4 +49,5 @@ __all__ = [
     "resolve_dotted",
     "send_deliveries",
     "validate_issue",
+    "when_committed",
 ]

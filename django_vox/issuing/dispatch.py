@@ -3,7 +3,9 @@
 A :class:`BackendSession` opens one backend once (for an issue, a resend or
 a one-time message), holds the error if opening failed (every row sent
 through it then fails with that error, and is recorded), sends rows and
-records their outcomes on the delivery log.
+records their outcomes on the delivery log.  It waits for the backend's rate
+limit (:mod:`django_vox.ratelimit`) before each message, and sends one-address
+rows through the backend's ``send_many()`` batch call when it has one.
 
 Retries are the task layer's business: a caller in a task worker passes a
 ``schedule_retry(pending, run_after)`` callback, and transient failures are
@@ -11,7 +13,8 @@ handed to it instead of being marked failed.  Issuing never imports the tasks.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -19,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, signals
+from django_vox import conf, deliverylog, ratelimit, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
@@ -36,6 +39,9 @@ RetryScheduler = Callable[[dict, datetime], None]
 
 describe_error = deliverylog.describe_error
 
+#: How often rows waiting for a rate limit are touched (seconds).
+FRESH_SECONDS = 60
+
 
 class BackendSession:
     """One backend, opened once, sending rows of the delivery log.
@@ -47,7 +53,12 @@ class BackendSession:
 
     def __init__(self, backend_class, *, schedule_retry: RetryScheduler | None = None):
         self.backend = backend_class()
+        #: The backend's DJANGO_VOX_RATE_LIMITS entry, shared by every process.
+        self.limiter = ratelimit.limiter_for(self.backend.ID)
         self.schedule_retry = schedule_retry
+        #: Rows of the current send() not yet sent, and when they were last touched.
+        self._waiting: dict = {}
+        self._touched_at = 0.0
         self.open_error: BaseException | None = None
 
     @property
@@ -81,22 +92,76 @@ class BackendSession:
         if self.open_error is not None:
             raise self.open_error
         to = row.to_addresses
+        if self.limiter is not None:
+            self.limiter.acquire(len(to), on_wait=self._keep_fresh)
         if len(to) == 1:
             self.backend.send(to[0], message)
         else:
             self.backend.send_message(message.from_address, to, message)
 
-    def _try_send(self, row, message) -> BaseException | None:
-        """Send one row's message; the error if it failed (configuration errors raise)."""
+    def _attempt(self, row, message) -> BaseException | None:
+        """Send one row; return the error, or None when it was sent.  A
+        configuration error is raised (the rows not sent stay queued in the log)."""
         try:
             self._send_one(row, message)
         except ImproperlyConfigured:
-            raise  # the operator's to fix; the rows not sent stay queued in the log
+            raise
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
             if not isinstance(err, SendError):
                 logger.debug("Backend %s raised %r", self.backend.ID, err)
+            self._note_throttling(err)
             return err
         return None
+
+    def _attempt_many(self, pairs: list) -> list:
+        """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
+        if self.limiter is not None:
+            self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
+        items = [(row.to_addresses[0], message) for row, message in pairs]
+        try:
+            results = list(self.backend.send_many(items))
+        except ImproperlyConfigured:
+            raise
+        except Exception as err:  # noqa: BLE001 - the whole request failed: every row did
+            self._note_throttling(err)
+            return [(row, err) for row, _message in pairs]
+        if len(results) != len(pairs):
+            err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "
+                            f"{len(results)} results for {len(pairs)} messages.")
+            return [(row, err) for row, _message in pairs]
+        for error in results:
+            self._note_throttling(error)
+        return [(row, error) for (row, _message), error in zip(pairs, results)]
+
+    def _keep_fresh(self) -> None:
+        """While waiting for the rate limit, renew the rows still to be sent
+        once a minute: recovery takes queued rows untouched for longer than
+        ``django_vox.tasks.STALE_AFTER`` for abandoned ones."""
+        now = time.time()
+        if now - self._touched_at >= FRESH_SECONDS:
+            deliverylog.touch(list(self._waiting.values()), timezone.now())
+            self._touched_at = now
+
+    def _note_throttling(self, err) -> None:
+        """A 429 from the provider slows the backend's rate limit down."""
+        if self.limiter is not None and getattr(err, "status", None) == 429:
+            self.limiter.throttled(getattr(err, "retry_after", None))
+
+    def _outcomes(self, pairs: list) -> Iterator[list]:
+        """Send ``[(row, message)]``, yielding ``[(row, error or None)]`` as
+        each request is answered: one row, or one ``send_many`` batch."""
+        send_many = getattr(self.backend, "send_many", None)
+        if send_many is None or self.open_error is not None:
+            for row, message in pairs:
+                yield [(row, self._attempt(row, message))]
+            return
+        single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
+        size = max(1, int(getattr(self.backend, "SEND_MANY_LIMIT", 100)))
+        for start in range(0, len(single), size):
+            yield self._attempt_many(single[start:start + size])
+        for row, message in pairs:
+            if len(row.to_addresses) != 1:
+                yield [(row, self._attempt(row, message))]
 
     def send(self, rows: Iterable, messages: Iterable) -> tuple[int, list]:
         """Send each row's message; update the log in two statements.
@@ -104,14 +169,17 @@ class BackendSession:
         Returns ``(number sent, [(row, error) ...])``.
         """
         sent, failed = [], []
-        for row, message in zip(rows, messages, strict=True):
-            err = self._try_send(row, message)
-            if err is not None:
-                failed.append((row, err))
-                continue
-            sent.append(row)
-            if self.background:
-                deliverylog.mark_sent([row], timezone.now())
+        pairs = list(zip(rows, messages, strict=True))
+        self._waiting = {row.pk: row for row, _message in pairs}
+        self._touched_at = time.time()  # written or claimed just now
+        for outcomes in self._outcomes(pairs):
+            for row, _error in outcomes:
+                self._waiting.pop(row.pk, None)
+            done = [row for row, error in outcomes if error is None]
+            failed.extend((row, error) for row, error in outcomes if error is not None)
+            sent.extend(done)
+            if self.background and done:
+                deliverylog.mark_sent(done, timezone.now())
         now = timezone.now()
         if not self.background:
             deliverylog.mark_sent(sent, now)

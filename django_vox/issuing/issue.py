@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
@@ -31,7 +31,7 @@ from django_vox.models import Delivery, Notification, Template
 from django_vox.registry import objects
 
 __all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
-           "resolve_dotted", "rendering_without_writes"]
+           "resolve_dotted", "rendering_without_writes", "when_committed", "attachment_owner"]
 
 logger = logging.getLogger("django_vox")
 _QUEUED = Delivery.QUEUED
@@ -96,18 +96,44 @@ def check_required(notification: Notification, obj: Any, *, actor: Any = None,
     return issue
 
 
+def when_committed(callback: Callable[[], Any]) -> None:
+    """Run ``callback`` once the current transaction commits (at once outside
+    one), or right now when DJANGO_VOX_SEND_ON_COMMIT is False (as 4.x did)."""
+    if conf.get("DJANGO_VOX_SEND_ON_COMMIT"):
+        transaction.on_commit(callback)
+    else:
+        callback()
+
+
 def issue_now(notification: Notification, obj: Any, *, actor: Any = None,
               target: Any = None) -> "Issue":
     """Issue ``notification`` about ``obj`` in this process.
 
     Sending happens when the current transaction commits (at once outside a
-    transaction).  For a required notification, RequiredNotificationError (a
-    RuntimeError) is raised here, at issue time, when nothing would be sent.
+    transaction; at once anyway with DJANGO_VOX_SEND_ON_COMMIT = False).  For a
+    required notification, RequiredNotificationError (a RuntimeError) is
+    raised here, at issue time, when nothing would be sent.
     """
     validate_issue(notification, obj, actor, target)
     issue = check_required(notification, obj, actor=actor, target=target)
-    transaction.on_commit(issue.deliver)
+    when_committed(issue.deliver)
     return issue
+
+
+def attachment_owner(key: str, instances: dict) -> tuple[Any, str]:
+    """``(instance, attachment name)`` for an attachment key; the instance is
+    None when the role is unknown or a relation on the way is empty."""
+    role_name, *path, name = key.split(".") if "." in key else (key, "")
+    role = role_by_name(role_name)
+    instance = instances.get(role.attr) if role is not None else None
+    for attr in path:
+        if instance is None:
+            break
+        try:
+            instance = getattr(instance, attr, None)
+        except ObjectDoesNotExist:  # an empty reverse one-to-one
+            instance = None
+    return instance, name
 
 
 @contextlib.contextmanager
@@ -189,13 +215,15 @@ class Issue:
         return False
 
     def attachments(self, template: Template) -> list[MessageAttachment]:
-        """The files ``template`` attaches, resolved for this issue's instances."""
+        """The files ``template`` attaches, resolved for this issue's instances.
+
+        A key is ``role.name`` (``object.invoice``) or walks relations first
+        (``object.author.vcard``: the ``vcard`` attachment of the object's author).
+        """
         result = []
         instances = self.instances()
         for attachment in template.attachments.all():
-            role_name, _dot, name = attachment.key.partition(".")
-            role = role_by_name(role_name)
-            instance = instances.get(role.attr) if role is not None else None
+            instance, name = attachment_owner(attachment.key, instances)
             if instance is None:
                 continue
             registration = objects[type(instance)].registration

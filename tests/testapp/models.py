@@ -24,9 +24,12 @@ class Subscriber(models.Model):
 
     @property
     def surname(self):
-        """The second word of the name: an IndexError for a one-word name (the
-        kind of model property that used to stop a whole issue)."""
-        return self.name.split()[1]
+        """The second word of the name; raises for a one-word name (the kind of
+        model property that used to stop a whole issue)."""
+        words = self.name.split()
+        if len(words) < 2:
+            raise RuntimeError(f"{self.name!r} has no surname")
+        return words[1]
 
 
 class Article(models.Model):

@@ -1,0 +1,183 @@
+"""The rate-limit case: several processes share one backend's limit.
+
+``processes`` sender processes (default 4) each issue one post to their own
+slice of the members, all starting at the same moment, with
+``DJANGO_VOX_RATE_LIMITS = {"email-html": "LIMIT/s"}`` held in a shared cache
+(Redis at 127.0.0.1:6379 when it answers, else the database cache).  N is
+``limit × duration``, so the run should last ``duration`` seconds.  The SMTP
+receiver notes when each message arrives and to whom; from that the runner
+reports the measured rate (messages after the first, over the time from the
+first to the last arrival), its spread (the number of messages in each whole
+second from the first arrival: min, max, standard deviation) and checks that
+every member got exactly one message and every delivery is marked sent.
+
+The processes are ``python -m bench.worker --rate-limit-part POST START_AT``;
+``--rate-limit-prepare N PARTS`` and ``--rate-limit-deliveries`` are their
+set-up and check.  Nothing here is timed by the worker: the receiver's clock
+decides.
+"""
+
+import json
+import math
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+CASE = "rate-limit"
+#: The rate must land within this share of the limit (the issue's target).
+TOLERANCE = 0.05
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+# -- in the worker processes ------------------------------------------------------
+def prepare(n, parts):
+    """Empty the log and the limit's cache; one post per part over disjoint slices."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import cases
+    from bench.app.models import Post
+    from bench.worker import clear_log, clear_tasks
+
+    clear_log()
+    clear_tasks()
+    if connection.settings_dict["ENGINE"].endswith("sqlite3"):
+        with connection.cursor() as cursor:  # four writers: wait for each other's commits
+            cursor.execute("PRAGMA journal_mode=WAL")
+    if "DatabaseCache" in type(cache).__name__:
+        call_command("createcachetable", verbosity=0)
+    cache.clear()
+    Post.objects.all().delete()
+    share = math.ceil(n / parts)
+    posts = []
+    for part in range(parts):
+        post = cases.make_post(min(share, n - part * share))
+        post.offset = part * share
+        post.save(update_fields=["offset"])
+        posts.append(post.pk)
+    return {"posts": posts}
+
+
+def run_part(post_id, start_at):
+    """Issue the ``paced`` notification of one post, starting at ``start_at``."""
+    from bench.app.models import Post
+    from bench.app.registrations import PostRegistration
+    from bench.worker import warm_up
+
+    warm_up()
+    post = Post.objects.get(pk=post_id)
+    time.sleep(max(0.0, start_at - time.time()))
+    started = time.perf_counter()
+    PostRegistration.paced.issue(post)
+    return {"post": post_id, "n": post.audience, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def delivery_counts():
+    from django.db.models import Count
+
+    from django_vox.models import Delivery
+
+    return {row["status"]: row["total"]
+            for row in Delivery.objects.values("status").annotate(total=Count("pk"))}
+
+
+def worker_main(argv):
+    """The worker's entry for this case (after django.setup())."""
+    if argv[0] == "--rate-limit-prepare":
+        return prepare(int(argv[1]), int(argv[2]))
+    if argv[0] == "--rate-limit-part":
+        return run_part(int(argv[1]), float(argv[2]))
+    return delivery_counts()
+
+
+# -- in the runner --------------------------------------------------------------
+def shared_cache():
+    """``redis:URL`` when Redis answers on 127.0.0.1:6379, else the database cache."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return f"redis:{REDIS_URL}"
+    except OSError:
+        return "db"
+
+
+def measure(times, limit):
+    """Rate and spread of the arrival ``times`` against ``limit`` per second."""
+    times = sorted(times)
+    if len(times) < 2:
+        return {"rate": None, "per_second": [], "target_met": False}
+    span = times[-1] - times[0]
+    rate = (len(times) - 1) / span if span > 0 else math.inf
+    seconds = int(span)  # whole seconds from the first arrival; the partial last one is left out
+    per_second = [0] * seconds
+    for moment in times:
+        index = int(moment - times[0])
+        if index < seconds:
+            per_second[index] += 1
+    spread = {"min": min(per_second), "max": max(per_second),
+              "stdev": round(statistics.pstdev(per_second), 2)} if per_second else {}
+    error = rate / limit - 1
+    return {"rate": round(rate, 3), "rate_error": round(error, 4), "span_seconds": round(span, 3),
+            "per_second": per_second, "spread": spread,
+            "target_met": abs(error) <= TOLERANCE}
+
+
+def part_timeline(arrivals, parts):
+    """For each sender: its first and last arrival (seconds after the very first)."""
+    when = arrivals["when"]
+    origin = min(when.values(), default=0.0)
+    timeline, offset = [], 0
+    for part in parts:
+        mine = [when[f"member{i}@bench.example"] for i in range(offset, offset + part["n"])
+                if f"member{i}@bench.example" in when]
+        offset += part["n"]
+        if mine:
+            timeline.append([round(min(mine) - origin, 3), round(max(mine) - origin, 3)])
+    return timeline
+
+
+def check_arrivals(arrivals, n):
+    """``(lost, doubled)`` addresses among the ``n`` members' emails."""
+    got = arrivals["recipients"]
+    expected = {f"member{i}@bench.example" for i in range(n)}
+    lost = sorted(expected - set(got))
+    doubled = sorted(address for address, count in got.items() if count > 1)
+    unexpected = sorted(set(got) - expected)
+    return lost, doubled + unexpected
+
+
+def run(runner, db, *, limit, duration, processes):
+    """Run the case; return its summary (also emitted by the caller)."""
+    from bench.runner import ROOT, BenchFailure
+
+    n = int(limit * duration)
+    env = dict(runner.env(db), BENCH_CACHE=runner.rate_cache,
+               BENCH_RATE_LIMITS=json.dumps({"email-html": f"{limit}/s"}))
+    posts = runner.worker(db, "--rate-limit-prepare", n, processes, env=env)["posts"]
+    sink = runner.sinks["smtp"]
+    sink.reset()
+    start_at = time.time() + 3.0  # time for every process to start and warm up
+    children = [subprocess.Popen(
+        [sys.executable, "-m", "bench.worker", "--rate-limit-part", str(post), str(start_at)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for post in posts]
+    parts = []
+    for child in children:
+        out, err = child.communicate(timeout=duration * 4 + 120)
+        if child.returncode != 0:
+            raise BenchFailure(f"rate-limit sender failed (exit {child.returncode}):\n{err[-4000:]}")
+        parts.append(json.loads(out.strip().splitlines()[-1]))
+    arrivals = sink.command("arrivals")
+    lost, doubled = check_arrivals(arrivals, n)
+    deliveries = runner.worker(db, "--rate-limit-deliveries", env=env)
+    summary = {"case": CASE, "n": n, "db": db, "limit": limit, "processes": processes,
+               "duration": duration, "cache": runner.rate_cache.partition(":")[0],
+               "lost": len(lost), "doubled": len(doubled), "deliveries": deliveries,
+               "parts": parts, "part_arrivals": part_timeline(arrivals, parts),
+               **measure(arrivals["times"], limit)}
+    if lost or doubled or deliveries != {"sent": n}:
+        raise BenchFailure(f"rate-limit: {len(lost)} lost (e.g. {lost[:3]}), {len(doubled)} "
+                           f"doubled (e.g. {doubled[:3]}), deliveries {deliveries}")
+    return summary

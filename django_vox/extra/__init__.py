@@ -1,0 +1,1 @@
+"""Integrations kept at their 4.x import paths (see docs/upgrading.rst)."""

@@ -1,0 +1,119 @@
+"""The scale-out benchmark cases (bench/scale.py, issue 22) at tiny sizes.
+
+No timing is asserted (beyond the receiver's delay being a lower bound): the
+cases must deliver every message exactly once, count the HTTP requests, and
+report the rate and its spread.
+"""
+
+import io
+import json
+import smtplib
+import time
+import urllib.request
+
+import pytest
+
+from bench import report, runner, scale
+
+pytestmark = pytest.mark.skipif(runner.missing_requirement("rate-limit") is not None,
+                                reason="the rate limits are not in this checkout")
+
+
+def run(argv):
+    out, log = io.StringIO(), io.StringIO()
+    bench = runner.Runner(runner.parse_args(argv), out=out, log=log)
+    status = bench.run()
+    table = report.table_rst(bench.results) if status == 0 else ""
+    return status, [json.loads(line) for line in out.getvalue().splitlines()], log.getvalue() + (
+        "\n" + table if table else "")
+
+
+def test_postmark_batch_counts_requests():
+    status, lines, log = run(["--cases", "postmark-batch", "--n", "600", "--repeats", "1",
+                              "--db", "sqlite"])
+    assert status == 0, log
+    medians = {line["impl"]: line for line in lines if "impl" in line}
+    assert medians["ours"]["messages_delivered"] == medians["floor"]["messages_delivered"] == 600
+    [summary] = [line for line in lines if "ratio" in line]
+    # 600 individual messages: one request of 500 and one of 100, on both sides.
+    assert summary["requests"] == [2, 2]
+    assert summary["target_requests"] == 2 and summary["target_met"] is True
+    assert "HTTP requests floor / ours: 2 / 2; target ≤ 2: met" in log  # the docs table
+
+
+def test_rate_limit_case_delivers_each_message_once():
+    status, lines, log = run(["--cases", "rate-limit", "--rate-limit", "40", "--rate-duration",
+                              "1", "--rate-processes", "2", "--db", "sqlite"])
+    assert status == 0, log
+    [summary] = lines
+    assert (summary["n"], summary["processes"], summary["limit"]) == (40, 2, 40)
+    assert (summary["lost"], summary["doubled"]) == (0, 0)
+    assert summary["deliveries"] == {"sent": 40}
+    assert [part["n"] for part in summary["parts"]] == [20, 20]
+    assert summary["rate"] > 0 and "rate_error" in summary and "spread" in summary
+    assert len(summary["part_arrivals"]) == 2
+    assert "2 processes, limit 40/s in " in log and "lost 0, doubled 0" in log  # the docs table
+
+
+def test_measure_rate_and_spread():
+    # 11 arrivals 0.1 s apart, then one more a second later: 11 messages after the first in 2 s.
+    times = [100 + i / 10 for i in range(11)] + [102.0]
+    measured = scale.measure(times, limit=5)
+    assert measured["rate"] == pytest.approx(11 / 2)
+    assert measured["rate_error"] == pytest.approx(0.1)
+    assert measured["per_second"] == [10, 1]
+    assert measured["spread"] == {"min": 1, "max": 10, "stdev": 4.5}
+    assert measured["target_met"] is False
+    assert scale.measure([100 + i / 5 for i in range(51)], limit=5)["target_met"] is True
+
+
+def test_check_arrivals_finds_lost_doubled_and_strangers():
+    got = {"member0@bench.example": 1, "member1@bench.example": 2, "x@bench.example": 1}
+    lost, doubled = scale.check_arrivals({"recipients": got}, 3)
+    assert lost == ["member2@bench.example"]
+    assert doubled == ["member1@bench.example", "x@bench.example"]
+
+
+@pytest.fixture
+def sink():
+    started = []
+
+    def start(*args):
+        started.append(runner.Sink(*args))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+def test_receivers_answer_after_the_configured_delay(sink):
+    http = sink("http", "--delay-ms", "60")
+    smtp = sink("smtp", "--delay-ms")  # the default delay: a provider 20 ms away
+    assert (http.delay_ms, smtp.delay_ms, sink("http").delay_ms) == (60, 20, 0)
+    request = urllib.request.Request(f"http://127.0.0.1:{http.port}/hook/1", data=b"{}",
+                                     method="POST", headers={"Content-Type": "application/json"})
+    began = time.monotonic()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert time.monotonic() - began >= 0.06  # never sooner than the delay
+    began = time.monotonic()
+    with smtplib.SMTP("127.0.0.1", smtp.port, timeout=10) as client:
+        client.sendmail("a@bench.example", ["b@bench.example"], "Subject: x\r\n\r\nbody\r\n")
+        sent = time.monotonic() - began
+    assert sent >= 0.02
+    assert smtp.stats()["messages"] == 1 and http.stats()["requests"] == 1
+    assert smtp.command("arrivals")["recipients"] == {"b@bench.example": 1}
+
+
+def test_http_receiver_answers_as_postmark(sink):
+    http = sink("http")
+    body = json.dumps({"Messages": [{"To": "a@x.example"}, {"To": "b@x.example"}]}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{http.port}/pm/email/batchWithTemplates", data=body, method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answers = json.loads(response.read())
+    assert [(a["To"], a["ErrorCode"]) for a in answers] == [("a@x.example", 0), ("b@x.example", 0)]
+    assert http.stats() == {"messages": 2, "recipients": 2, "connections": 1, "requests": 1,
+                            "bytes": len(body), "bad": 0}
