@@ -166,6 +166,13 @@ def test_chunk_killed_after_logging_is_finished_by_recovery_once(dummy, work, dr
                                                   updated_at=timezone.now() - LONG_AGO)
     BackgroundIssue.objects.update(state=BackgroundIssue.RUNNING)
     locmem.outbox.clear()
+    # A delivery of the chunk touched within --older-than: its worker may be alive
+    # (sending slowly, or waiting for a rate limit), so the chunk is left alone.
+    Delivery.objects.filter(to_addresses=["a@example.org"]).update(updated_at=timezone.now())
+    assert tasks.recover_issues(in_background=False, older_than=timedelta(minutes=15)) == {
+        "issues": 0, "chunks": 0}
+    Delivery.objects.filter(to_addresses=["a@example.org"]).update(
+        updated_at=timezone.now() - LONG_AGO)
     assert tasks.recover_issues(in_background=False) == {"issues": 0, "chunks": 1}
     assert locmem.outbox == []  # both contacts were logged: the chunk sends nobody again
     assert tasks.recover(in_background=False) == 1

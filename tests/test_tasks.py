@@ -112,6 +112,7 @@ def test_deliver_run_again_sends_only_to_contacts_not_yet_logged(dummy, article,
     # As if the worker died after logging and sending s0 only: its chunk is left running.
     Delivery.objects.exclude(to_addresses=["s0@example.org"]).delete()
     long_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.update(updated_at=long_ago)
     IssueChunk.objects.update(state=IssueChunk.RUNNING, updated_at=long_ago)
     BackgroundIssue.objects.update(state=BackgroundIssue.RUNNING)
     locmem.outbox.clear()

@@ -278,13 +278,30 @@ def stale_plans(cutoff: datetime) -> list:
                                                updated_at__lt=cutoff))
 
 
+def _still_sending(chunk_id, issue_id, template_id, cutoff) -> bool:
+    """Whether a delivery of this chunk changed since ``cutoff``: a worker marks
+    each message as it goes (and, waiting for a rate limit, touches the rows it
+    holds), so its chunk is alive however long it takes."""
+    recent = list(Delivery.objects.filter(issue_id=issue_id, template_id=template_id,
+                                          updated_at__gte=cutoff)
+                  .values_list("to_addresses", flat=True))
+    if not recent:
+        return False
+    mine = {entry[1] for entry in IssueChunk.objects.get(pk=chunk_id).contacts}
+    return any(address in mine for addresses in recent for address in addresses)
+
+
 def stale_chunks(cutoff: datetime) -> list:
-    """Ids of chunks left running (their worker died) or pending (their task was
-    lost) since ``cutoff``, each put back to pending for one taker."""
+    """Ids of chunks left running (their worker died: untouched since ``cutoff``,
+    and none of their deliveries either) or pending (their task was lost),
+    each put back to pending for one taker."""
     found = []
-    for pk, updated_at in IssueChunk.objects.filter(
+    for pk, state, updated_at, issue_id, template_id in IssueChunk.objects.filter(
             state__in=[IssueChunk.PENDING, IssueChunk.RUNNING],
-            updated_at__lt=cutoff).values_list("pk", "updated_at"):
+            updated_at__lt=cutoff).values_list("pk", "state", "updated_at", "issue_id",
+                                               "template_id"):
+        if state == IssueChunk.RUNNING and _still_sending(pk, issue_id, template_id, cutoff):
+            continue
         if IssueChunk.objects.filter(pk=pk, updated_at=updated_at).exclude(
                 state=IssueChunk.DONE).update(state=IssueChunk.PENDING, updated_at=timezone.now()):
             found.append(pk)
