@@ -233,12 +233,18 @@ def ours_postmark_batch(post):
 
 # -- background-email ------------------------------------------------------------
 def ours_background_email(post):
-    """What a task worker does for one background issue: django_vox.tasks.deliver."""
+    """What one task worker does for one background issue: the planning task
+    (django_vox.tasks.deliver, which sends the last chunk itself), then each
+    chunk it enqueued (django_vox.tasks.send_chunk), one after the other."""
     from django_vox import tasks
-    from django_vox.models import Notification
+    from django_vox.models import IssueChunk, Notification
 
     notification = Notification.objects.get_for_model(Post, "published")
-    tasks.deliver.call(notification.pk, tasks.model_ref(post))
+    result = tasks.deliver.call(notification.pk, tasks.model_ref(post))
+    for chunk_id in IssueChunk.objects.filter(issue_id=result["issue_id"],
+                                              state=IssueChunk.PENDING).values_list("pk",
+                                                                                    flat=True):
+        tasks.send_chunk.call(chunk_id)
 
 
 # -- enqueue -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""System checks for the backend configuration, the rate limits and the saved templates."""
+"""System checks: the backend configuration, every setting that can be wrong,
+the rate limits, and the saved templates (their backend, their variables)."""
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -9,8 +10,21 @@ from django_vox.backends import inspect_backends
 from django_vox.issuing.context import unreachable_variables
 from django_vox.models import Template
 
-_IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003"}
+_IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
+        "type": "django_vox.E004"}
+#: The check id of each setting validated by django_vox.conf.VALIDATORS.
+SETTING_IDS = {
+    "SITE_DOMAIN": "django_vox.E010",
+    "DJANGO_VOX_ISSUE_METHOD": "django_vox.E011",
+    "DJANGO_VOX_HTTP_TIMEOUT": "django_vox.E012",
+    "DJANGO_VOX_MARKDOWN_EXTRAS": "django_vox.E013",
+    "DJANGO_VOX_ACTIVITY_REGEX": "django_vox.E014",
+    "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
+    "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
+    "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+}
 _HINTS = {
+    "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",
     "import": "Check the spelling of the dotted path in DJANGO_VOX_BACKENDS.",
     "duplicate": "Remove one of them from DJANGO_VOX_BACKENDS or give it another ID.",
     "dependency": "Install the package (see the hint) or remove the backend from DJANGO_VOX_BACKENDS.",
@@ -35,6 +49,40 @@ def check_backends(app_configs=None, **kwargs):
                 id="django_vox.W001",
             ))
     return messages
+
+
+@checks.register("django_vox")
+def check_settings(app_configs=None, **kwargs):
+    """One error per setting whose value cannot work (see django_vox.conf.VALIDATORS)."""
+    messages = []
+    for name, validator in conf.VALIDATORS.items():
+        try:
+            validator(conf.get(name))
+        except ImproperlyConfigured as err:
+            messages.append(checks.Error(str(err), obj=name,
+                                         id=SETTING_IDS.get(name, "django_vox.E019")))
+    return messages
+
+
+@checks.register("django_vox_templates")
+def check_templates(app_configs=None, **kwargs):
+    """A warning for each enabled template whose backend is not enabled: it sends nothing.
+
+    It reads the database, so it has a tag of its own ("django_vox_templates"):
+    ``manage.py check`` runs it, ``check --tag django_vox`` (settings only) does not.
+    """
+    classes, _problems = inspect_backends()
+    enabled = {cls.ID for cls in classes}
+    try:
+        orphans = list(Template.objects.filter(enabled=True).exclude(backend__in=enabled)
+                       .select_related("notification__object_type"))
+    except DatabaseError:  # not migrated yet (checks also run before migrate)
+        return []
+    return [checks.Warning(
+        f"Template {template.pk} of {template.notification} uses backend {template.backend!r}, "
+        f"which is not enabled: it sends nothing.",
+        hint="Add the backend to DJANGO_VOX_BACKENDS, or disable or delete the template.",
+        obj=template, id="django_vox.W002") for template in orphans]
 
 
 _UNSHARED_CACHES = {

@@ -3,13 +3,19 @@
 Nothing is cached, so ``override_settings`` always applies.
 """
 
+import re
+from numbers import Real
 from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
-__all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url"]
+__all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url",
+           "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
+           "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
+           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
 
 _MISSING = object()
 
@@ -155,3 +161,133 @@ def site_url(path="", *, required=True):
     if base is None:
         return None
     return f"{base}/{path.lstrip('/')}"
+
+
+# -- validators: one per setting that can be wrong ------------------------------------
+# Each takes the setting's value and raises ImproperlyConfigured naming the
+# setting when it cannot work.  ``manage.py check`` runs every one in
+# VALIDATORS (django_vox.checks); a module that accepts more forms of a
+# setting (4.x compatibility) replaces the entry with a function that calls
+# the one here for the forms it does not handle.
+def validate_site_domain(value) -> None:
+    if value:
+        _split_site_domain(value)
+
+
+def _import_dotted(path):
+    try:
+        return import_string(path)
+    except ImportError:
+        module_path, _dot, attr = path.rpartition(".")
+        if not module_path:
+            raise
+        return getattr(_import_dotted(module_path), attr)
+
+
+def validate_issue_method(value) -> None:
+    if callable(value):
+        return
+    if not isinstance(value, str) or not value:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_ISSUE_METHOD must be the dotted path of a function, not {value!r}.")
+    try:
+        found = _import_dotted(value)
+    except Exception as err:  # noqa: BLE001 - whatever importing it raises is the culprit
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_ISSUE_METHOD {value!r} could not be imported: "
+            f"{type(err).__name__}: {err}") from err
+    if not callable(found):
+        raise ImproperlyConfigured(f"DJANGO_VOX_ISSUE_METHOD {value!r} is not a function.")
+
+
+def _positive_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+
+
+def validate_http_timeout(value) -> None:
+    if _positive_number(value):
+        return
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(_positive_number(part) for part in value)):
+        return
+    raise ImproperlyConfigured(
+        f"DJANGO_VOX_HTTP_TIMEOUT must be a number of seconds above 0 (or a (connect, read) "
+        f"pair of them), not {value!r}: without one a request to a peer that does not answer "
+        f"blocks its worker for good.")
+
+
+def validate_markdown_extras(value) -> None:
+    if value is None:
+        return
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_MARKDOWN_EXTRAS must be a list of Python-Markdown extensions, "
+            f"not {value!r}.")
+    try:
+        import markdown  # the optional dependency of the Markdown backend
+    except ImportError:
+        return  # nothing can use them; the backend itself reports the missing package
+    try:
+        markdown.Markdown(extensions=list(value))
+    except Exception as err:  # noqa: BLE001 - an extension that fails to load, whatever it raises
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_MARKDOWN_EXTRAS {list(value)!r} could not be loaded: "
+            f"{type(err).__name__}: {err}") from err
+
+
+def validate_activity_regex(value) -> None:
+    if not value:
+        return
+    try:
+        pattern = re.compile(value)
+    except (re.error, TypeError) as err:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_ACTIVITY_REGEX {value!r} is invalid: {err}") from err
+    if not {"path", "box"} <= set(pattern.groupindex):
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_ACTIVITY_REGEX {value!r} needs the named groups 'path' (the actor's "
+            f"path) and 'box' ('inbox' or 'outbox').")
+
+
+def validate_xmpp_server(value) -> None:
+    if not value:
+        return
+    host, _colon, port = str(value).rpartition(":")
+    if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ImproperlyConfigured(f'DJANGO_VOX_XMPP_SERVER {value!r} must be "host:port", '
+                                   f'e.g. "xmpp.example.org:5222".')
+
+
+def _whole_number_at_least_1(name, value) -> None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if isinstance(value, bool) or number < 1 or (isinstance(value, float) and number != value):
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value!r}.")
+
+
+def validate_max_attempts(value) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_MAX_ATTEMPTS", value)
+
+
+def validate_batch_size(value) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
+
+
+#: setting → its validator (see above).
+VALIDATORS = {
+    "SITE_DOMAIN": validate_site_domain,
+    "DJANGO_VOX_ISSUE_METHOD": validate_issue_method,
+    "DJANGO_VOX_HTTP_TIMEOUT": validate_http_timeout,
+    "DJANGO_VOX_MARKDOWN_EXTRAS": validate_markdown_extras,
+    "DJANGO_VOX_ACTIVITY_REGEX": validate_activity_regex,
+    "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
+    "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
+    "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+}
+
+
+def validate(name: str) -> None:
+    """Run setting ``name``'s validator on its current value (ImproperlyConfigured if wrong)."""
+    VALIDATORS[name](get(name))

@@ -99,10 +99,11 @@ class LogRow:
     """
 
     __slots__ = ("pk", "to_addresses", "from_address", "message", "status", "attempts",
-                 "error", "created_at", "updated_at", "sent_at", "next_attempt_at", "writer")
+                 "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
+                 "recipient_type_id", "recipient_id", "writer")
 
     def __init__(self, writer, to_addresses, from_address="", message=None, status=None,
-                 error=""):
+                 error="", recipient=(None, "")):
         self.writer = writer
         self.pk = uuid.uuid4()
         self.to_addresses = to_addresses
@@ -111,6 +112,7 @@ class LogRow:
         self.status = status or writer.model.QUEUED
         self.attempts = 0
         self.error = error
+        self.recipient_type_id, self.recipient_id = recipient
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property
@@ -150,7 +152,8 @@ class LogWriter:
 
     #: Columns that vary per row, written from the LogRow attribute of that name.
     ROW_ATTRIBUTES = ("id", "to_addresses", "from_address", "message", "status", "attempts",
-                      "error", "created_at", "updated_at", "sent_at", "next_attempt_at")
+                      "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
+                      "recipient_type_id", "recipient_id")
 
     def __init__(self, **fields):
         self.model = model = _model()
@@ -194,7 +197,8 @@ class LogWriter:
                 getters.append(lambda row, value=value: value)
             elif value in ("created_at", "updated_at"):
                 getters.append(lambda row: prepared_now)
-            elif value in ("from_address", "status", "attempts", "error"):  # str / int already
+            elif value in ("from_address", "status", "attempts", "error", "recipient_type_id",
+                           "recipient_id"):  # str / int / None already
                 getters.append(operator.attrgetter(value))
             else:  # the UUID, the JSON fields and the optional datetimes need converting
                 getters.append(lambda row, field=field: field.get_db_prep_save(

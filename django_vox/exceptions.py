@@ -22,6 +22,7 @@ __all__ = [
     "ActivityIRIError",
     "BadToken",
     "PreviewError",
+    "PlanningTakenOver",
 ]
 
 
@@ -114,6 +115,11 @@ class BadToken(VoxError, ValueError):
 
 class PreviewError(VoxError):
     """The admin cannot preview a template; the message is for the editor."""
+
+
+class PlanningTakenOver(VoxError):
+    """A background issue's planner was thought dead and another took the issue
+    over; this one stops (the other plans the rest)."""
 
 
 class BackendNotAvailable(ImproperlyConfigured):

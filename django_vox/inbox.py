@@ -133,6 +133,19 @@ def _object_iris(value):
         yield item.get("id") if isinstance(item, dict) else item
 
 
+def _json_body(request):
+    """``(document, None)``, or ``(None, an error response)`` for a body that is
+    too large, not JSON, or nested too deeply to parse."""
+    try:
+        return json.loads(request.body), None
+    except RequestDataTooBig:
+        return None, _error(413, "The activity is too large.")
+    except (ValueError, UnicodeDecodeError):
+        return None, _error(400, "The body is not JSON.")
+    except RecursionError:  # e.g. 200,000 nested "[": valid JSON so far, too deep to parse
+        return None, _error(400, "The body is nested too deeply.")
+
+
 @csrf_protect
 def outbox(request, actor_path):
     """POST a Read activity whose object is (or lists) activity ids from the
@@ -144,12 +157,9 @@ def outbox(request, actor_path):
         return error
     if not sends_activity(request):
         return _error(415, f"Send the activity as {AS_MEDIA_TYPE}.")
-    try:
-        document = json.loads(request.body)
-    except RequestDataTooBig:
-        return _error(413, "The activity is too large.")
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "The body is not JSON.")
+    document, error = _json_body(request)
+    if error:
+        return error
     if not isinstance(document, dict) or document.get("type") != "Read":
         return _error(400, "Only Read activities are accepted here.")
     keys = [activity_key_from_iri(iri) for iri in _object_iris(document.get("object"))]

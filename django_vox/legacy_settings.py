@@ -17,7 +17,7 @@ from django.core import checks
 from django_vox import conf
 
 __all__ = ["MARKDOWN2_EXTRAS", "check_vox4_settings", "is_vox4_activity_regex",
-           "markdown_extensions"]
+           "markdown_extensions", "validate_markdown_extras", "validate_activity_regex"]
 
 #: markdown2 extra → the Python-Markdown extension doing the same, or None.
 #: Names that are the same in both (footnotes, tables, toc) need no entry.
@@ -90,6 +90,25 @@ def is_vox4_activity_regex(value) -> bool:
     except re.error:
         return False
     return "id" in groups and "path" not in groups
+
+
+def validate_markdown_extras(value) -> None:
+    """conf's validator, given the extensions a 4.x value maps to (the
+    markdown2 names with no counterpart are warning W030, not an error)."""
+    if isinstance(value, (list, tuple)):
+        value, _unsupported = markdown_extensions(value)
+    conf.validate_markdown_extras(value)
+
+
+def validate_activity_regex(value) -> None:
+    """conf's validator, except for a 4.x pattern (ignored: warning W031)."""
+    if not is_vox4_activity_regex(value):
+        conf.validate_activity_regex(value)
+
+
+# The system checks (django_vox.checks) run these instead of conf's own.
+conf.VALIDATORS["DJANGO_VOX_MARKDOWN_EXTRAS"] = validate_markdown_extras
+conf.VALIDATORS["DJANGO_VOX_ACTIVITY_REGEX"] = validate_activity_regex
 
 
 @checks.register("django_vox")

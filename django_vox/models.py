@@ -1,5 +1,6 @@
 """django-vox's models: notifications and their templates, site contacts and
-the delivery log.
+the delivery log (the background issues are in :mod:`django_vox.background_models`,
+imported at the end).
 
 The lowest layer of the package: this module imports nothing of django-vox's
 at module level (only the plain ``messages`` dataclasses).  The conveniences
@@ -25,7 +26,7 @@ from django_vox.messages import Message
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
-    "Preference", "OneTimeNotification",
+    "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -240,6 +241,9 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
+                                       related_name="+", verbose_name=_("recipient type"))
+    recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -468,3 +472,7 @@ class Preference(models.Model):
         if model is None:
             return None
         return model._default_manager.filter(pk=self.owner_id).first()
+
+
+# Background issues live in a module of their own (this one is long enough).
+from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402

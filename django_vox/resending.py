@@ -51,13 +51,16 @@ class ResendResult:
 
 def resend(deliveries: Iterable[Delivery], *, raise_errors: bool = False) -> ResendResult:
     """Resend failed (or waiting) deliveries now, exactly as rendered; never
-    one already sent.  Each is claimed first, so concurrent resends send it once.
+    one already sent.  Each is claimed first, so concurrent resends send it once;
+    one whose recipient has opted out since becomes suppressed, not sent.
     ``raise_errors``: raise the first send error once all have been tried
     (and recorded)."""
     rows = list(deliveries)
     before = deliverylog.statuses(rows)  # the database's word, not possibly stale instances'
     outcomes = send_deliveries(rows, raise_errors=raise_errors)
-    suppressed = sum(1 for pk in outcomes if before.get(pk) == Delivery.SUPPRESSED)
+    after = deliverylog.statuses([row for row in rows if not outcomes.get(row.pk)])
+    suppressed = sum(1 for pk in outcomes
+                     if Delivery.SUPPRESSED in (before.get(pk), after.get(pk)))
     already = sum(1 for pk, ok in outcomes.items() if ok and before.get(pk) == Delivery.SENT)
     sent = sum(1 for ok in outcomes.values() if ok) - already
     return ResendResult(sent=sent, failed=len(outcomes) - sent - already - suppressed,

@@ -18,10 +18,9 @@ retry callback (:func:`enqueue_retry`) from here as an argument.
 """
 
 import logging
-import uuid
 from datetime import datetime, timedelta
+from uuid import uuid4
 
-from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q
@@ -29,7 +28,9 @@ from django.utils import timezone
 
 from django_vox import conf, deliverylog, issuing, resending
 from django_vox.exceptions import MissingDependency
-from django_vox.models import Delivery, Notification
+from django_vox.issuing import chunks
+from django_vox.issuing.chunks import load_ref, model_ref
+from django_vox.models import Delivery
 
 try:  # Django 6.0+ ships the framework; older versions use the backport.
     from django.tasks import task, task_backends
@@ -48,7 +49,9 @@ __all__ = [
     "model_ref",
     "queue_resend",
     "recover",
+    "recover_issues",
     "resend",
+    "send_chunk",
     "send_due",
 ]
 
@@ -61,50 +64,37 @@ STALE_AFTER = timedelta(minutes=15)
 CHUNK = 500
 
 
-# -- references instead of pickled objects -----------------------------------
-def model_ref(instance) -> list | None:
-    """``[app_label, model_name, pk]`` of a saved model instance (None for None)."""
-    if instance is None:
-        return None
-    meta = getattr(instance, "_meta", None)
-    if meta is None or instance.pk is None:
-        raise ValueError(
-            f"Only saved model instances can be issued in the background, not {instance!r}.")
-    pk = instance.pk
-    return [meta.app_label, meta.model_name, pk if isinstance(pk, (int, str)) else str(pk)]
-
-
-def load_ref(ref):
-    """The instance a :func:`model_ref` names (None for None); DoesNotExist if gone."""
-    if ref is None:
-        return None
-    app_label, model_name, pk = ref
-    model = apps.get_model(app_label, model_name)
-    return model._default_manager.get(pk=pk)
-
-
 # -- the tasks -----------------------------------------------------------------
 @task()
 def deliver(notification_id: int, obj: list, actor: list | None = None,
             target: list | None = None, issue_id: str | None = None) -> dict:
-    """Reload the notification and its objects, then run the normal pipeline.
+    """Plan a background issue: write its row, split its contacts into chunks
+    (each a :func:`send_chunk` task any worker can take) and send the last
+    chunk here, so a small issue is one task.
 
     Run again with the same ``issue_id`` (a worker died and the framework or
-    an operator re-ran it), it sends only to the contacts not yet logged.
+    ``vox_recover`` ran it again), it plans only what was not planned yet.
     """
+    record, attempt = chunks.start_issue(issue_id, notification_id, obj, actor, target)
+    if not attempt:  # planned already: its chunks are tasks of their own
+        return {"issue_id": str(record.pk), "state": record.state}
     try:
-        notification = Notification.objects.select_related(
-            "object_type", "actor_type", "target_type").get(pk=notification_id)
-        instance, actor_obj, target_obj = load_ref(obj), load_ref(actor), load_ref(target)
+        issue = chunks.load_issue(record, background=True, schedule_retry=enqueue_retry,
+                                  resuming=False)
     except (ObjectDoesNotExist, LookupError) as err:
         # Deleted (or its app removed) between the issue and now: nothing to send.
-        logger.warning("Background issue of notification %s about %s skipped: %s",
-                       notification_id, obj, err)
-        return {"skipped": str(err)}
-    result = issuing.Issue(notification, instance, actor=actor_obj, target=target_obj,
-                           background=True, schedule_retry=enqueue_retry,
-                           issue_id=uuid.UUID(issue_id) if issue_id else None).deliver()
-    return {"issue_id": str(result.issue_id), "sent": result.sent, "failed": result.failed}
+        chunks.skip_issue(record, f"notification {notification_id} about {obj}: {err}")
+        return {"issue_id": str(record.pk), "skipped": str(err)}
+    last = chunks.plan(record, attempt, issue, _enqueue_chunk)
+    result = chunks.run_chunk(last, enqueue_retry) if last is not None else {}
+    return {"issue_id": str(record.pk), "sent": result.get("sent", 0),
+            "failed": result.get("failed", 0)}
+
+
+@task()
+def send_chunk(chunk_id: int) -> dict:
+    """Send one chunk of a background issue (unless another worker has it)."""
+    return chunks.run_chunk(chunk_id, enqueue_retry)
 
 
 @task()
@@ -134,6 +124,10 @@ def _enqueue(task_obj, *args, run_after: datetime | None = None):
     return chosen.enqueue(*args)
 
 
+def _enqueue_chunk(chunk_id: int) -> None:
+    _enqueue(send_chunk, chunk_id)
+
+
 def issue(notification, obj, *, actor=None, target=None):
     """An issue method for ``DJANGO_VOX_ISSUE_METHOD``: send in a task worker.
 
@@ -144,7 +138,7 @@ def issue(notification, obj, *, actor=None, target=None):
     issuing.validate_issue(notification, obj, actor, target)
     issuing.check_required(notification, obj, actor=actor, target=target)
     args = (notification.pk, model_ref(obj), model_ref(actor), model_ref(target),
-            str(uuid.uuid4()))
+            str(uuid4()))
     issuing.when_committed(lambda: _enqueue(deliver, *args))
 
 
@@ -159,15 +153,44 @@ def enqueue_retry(pending: dict, run_after: datetime | None = None) -> None:
 
 
 # -- recovery and resending ---------------------------------------------------------
+def recover_issues(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
+                   in_background: bool = True) -> dict:
+    """Run again the background issues a killed worker left: planning that
+    stopped (untouched for ``older_than``) and chunks left running or never
+    taken.  Returns ``{"issues": n, "chunks": m}`` (enqueued, or run here with
+    ``in_background=False``).  Never sends to a contact already logged.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    chunk_ids = chunks.stale_chunks(cutoff)
+    plans = chunks.stale_plans(cutoff)
+    for record in plans:
+        args = (record.notification_id, record.object_ref, record.actor_ref, record.target_ref,
+                str(record.pk))
+        if in_background:
+            _enqueue(deliver, *args)
+        else:
+            deliver.call(*args)
+    for chunk_id in chunk_ids:
+        if in_background:
+            _enqueue_chunk(chunk_id)
+        else:
+            chunks.run_chunk(chunk_id, enqueue_retry)
+    chunks.unfinished_issues(cutoff)
+    return {"issues": len(plans), "chunks": len(chunk_ids)}
+
+
 def recover(*, older_than: timedelta = STALE_AFTER, now: datetime | None = None,
-            in_background: bool = True) -> int:
+            in_background: bool = True, issues: bool = False) -> int:
     """Send again what was abandoned: queued deliveries untouched for ``older_than``
-    (their worker was killed) and retries whose task never ran.
+    (their worker was killed) and retries whose task never ran; with ``issues``,
+    first :func:`recover_issues` (``manage.py vox_recover`` does both).
 
     Returns how many deliveries were enqueued (or, with ``in_background=False``,
     sent here).  Each is claimed before sending, so running this while workers
     run, or twice, never sends one twice.
     """
+    if issues:
+        recover_issues(older_than=older_than, now=now, in_background=in_background)
     cutoff = (now or timezone.now()) - older_than
     stale = Delivery.objects.filter(status=Delivery.QUEUED).filter(
         Q(next_attempt_at__isnull=True, updated_at__lt=cutoff)

@@ -49,8 +49,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except prefs.BadToken as err:
         logger.info("Unsubscribe refused: %s", err)
         return _invalid(request, err)
+    # The signed-in page, not a signed link: an unsubscribe token can turn one
+    # notification off and no more (docs/preferences.rst, "Signed, not stored").
     context = {"notification": notification, "protocol": protocol,
-               "preferences_url": _preferences_path(owner)}
+               "preferences_url": reverse("django_vox:preferences")}
     if request.method != "POST":
         return _private(render(request, TEMPLATE_DIR + "unsubscribe.html", context))
     if notification.required:
@@ -61,10 +63,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     logger.info("Unsubscribed %r from %s by %s (%s).", owner.key, notification, protocol,
                 "one-click" if request.POST.get("List-Unsubscribe") == "One-Click" else "form")
     return _private(render(request, TEMPLATE_DIR + "unsubscribed.html", context))
-
-
-def _preferences_path(owner):
-    return reverse("django_vox:preferences-signed", args=[prefs.make_preferences_token(owner)])
 
 
 @never_cache

@@ -99,20 +99,32 @@ def test_actor_target_and_uuid_pk_pass_as_references(dummy, article, make_templa
 
 def test_deliver_run_again_sends_only_to_contacts_not_yet_logged(dummy, article, make_template,
                                                                  committed):
+    from django_vox.models import BackgroundIssue, IssueChunk
+
     make_template(Article, "published", recipients="c:subs")
     with committed():
         ArticleRegistration.published.issue(article)
     (result,) = dummy()
     run(result)
     assert len(locmem.outbox) == 3
-    # As if the worker died after logging and sending s0 only.
+    record = BackgroundIssue.objects.get()
+    assert (record.state, record.chunks_planned) == (BackgroundIssue.DONE, 1)
+    # As if the worker died after logging and sending s0 only: its chunk is left running.
     Delivery.objects.exclude(to_addresses=["s0@example.org"]).delete()
+    long_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.update(updated_at=long_ago)
+    IssueChunk.objects.update(state=IssueChunk.RUNNING, updated_at=long_ago)
+    BackgroundIssue.objects.update(state=BackgroundIssue.RUNNING)
     locmem.outbox.clear()
-    assert run(result)["sent"] == 2
+    assert run(result) == {"issue_id": str(record.pk), "state": "running"}  # planned once
+    assert locmem.outbox == []
+    assert tasks.recover_issues(in_background=False) == {"issues": 0, "chunks": 1}
     assert sorted(m.to[0] for m in locmem.outbox) == ["s1@example.org", "s2@example.org"]
-    assert run(result)["sent"] == 0  # and a third run sends nothing
+    assert tasks.recover_issues(in_background=False) == {"issues": 0, "chunks": 0}
     assert Delivery.objects.filter(status=Delivery.SENT).count() == 3
     assert len({row.issue_id for row in Delivery.objects.all()}) == 1
+    assert IssueChunk.objects.get().attempts == 2
+    assert BackgroundIssue.objects.get().state == BackgroundIssue.DONE
 
 
 def test_immediate_backend_end_to_end(background, article, make_template, committed):

@@ -193,12 +193,61 @@ def test_worker_killed_mid_issue_then_recovered(workers, peer_server, tmp_path):
 
     workers.start("db", name="restarted")
     out = workers.manage("vox_recover", "--older-than", "0")
+    assert "Queued 0 unfinished issue plan(s) and 1 unfinished chunk(s)." in out
     assert "Queued 13 abandoned deliveries" in out
     wait_until(lambda: all_settled(20), what="the recovered deliveries")
     assert len(peer.accepted) == 20 and set(peer.accepted.values()) == {1}
     # Running recovery again finds nothing left to do.
-    assert "Queued 0" in workers.manage("vox_recover", "--older-than", "0")
+    assert workers.manage("vox_recover", "--older-than", "0") == (
+        "Queued 0 unfinished issue plan(s) and 0 unfinished chunk(s).\n"
+        "Queued 0 abandoned deliveries.\n")
     assert Path(marker).read_text() == str(doomed.pid)
+
+
+def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server):
+    """Two db_workers share one 2,000-recipient issue (two chunks); one is
+    SIGKILLed part-way through its first batch.  After vox_recover every
+    customer has exactly one message, whatever django-tasks-db thinks of the
+    killed task (it stays RUNNING)."""
+    from django.db import connection
+
+    from django_vox.models import BackgroundIssue, IssueChunk
+
+    peer = Peer(peer_server)
+    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"))
+    Subscriber.objects.bulk_create(
+        Subscriber(name=f"C{i}", email=f"c{i}@example.org", phone=f"+1555{i:07d}")
+        for i in range(2000))
+    (article,) = make_articles(1)
+    template("pausing-sms", recipients="c:subs")
+    marker = workers.tmp_path / "paused"
+    doomed = workers.start("db", name="killed-in-batch", VOX_PAUSE_AFTER=150,
+                           VOX_PAUSE_FILE=marker)
+    workers.start("db", name="healthy")
+    workers.issue("published", [article.pk], threads=1)
+    wait_until(marker.exists, what="the doomed worker to be part-way through its first batch")
+    workers.kill(doomed)
+    # The other worker finishes its own chunk; the killed one's stays "running".
+    wait_until(lambda: IssueChunk.objects.filter(state=IssueChunk.DONE).count() == 1,
+               timeout=240, what="the healthy worker's chunk")
+    assert IssueChunk.objects.filter(state=IssueChunk.RUNNING).count() == 1
+    assert sum(peer.accepted.values()) == 1150
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM django_tasks_database_dbtaskresult "
+                       "WHERE worker_ids::text LIKE %s", ["%killed-in-batch%"])
+        assert [status for (status,) in cursor.fetchall()] == ["RUNNING"]
+
+    out = workers.manage("vox_recover", "--older-than", "0")
+    assert "1 unfinished chunk(s)" in out and "Queued 850 abandoned deliveries" in out
+    wait_until(lambda: all_settled(2000), timeout=240, what="the recovered deliveries")
+    expected = {(f"/twilio/2010-04-01/Accounts/ACtest/Messages.json#+1555{i:07d}",
+                 str(article.pk)) for i in range(2000)}
+    assert set(peer.accepted) == expected, "a customer got no message"
+    assert set(peer.accepted.values()) == {1}, "a customer got two messages"
+    wait_until(lambda: BackgroundIssue.objects.get().state == BackgroundIssue.DONE,
+               what="the issue to be marked done")
+    assert "Queued 0 unfinished issue plan(s) and 0 unfinished chunk(s)" in workers.manage(
+        "vox_recover", "--older-than", "0")
 
 
 def _restart_prosody(server):

@@ -11,16 +11,17 @@ The package: :mod:`~django_vox.admin.introspection` (what a notification
 offers the editor), :mod:`~django_vox.admin.forms`,
 :mod:`~django_vox.admin.views` (extra pages and the ``notify`` action), and
 one module per group of ModelAdmins (``notifications``, ``deliveries``,
-``activity``, ``preferences``), registered on import.
+``issues``, ``activity``, ``preferences``), registered on import.
 """
 
 from django_vox.admin.activity import ActivityAdmin, InboxItemAdmin
 from django_vox.admin.deliveries import DeliveryAdmin, FailedMessageAdmin
 from django_vox.admin.forms import NotifyForm, TemplateForm
+from django_vox.admin.issues import BackgroundIssueAdmin
 from django_vox.admin.notifications import NotificationAdmin, SiteContactAdmin, TemplateInline
 from django_vox.admin.preferences import PreferenceAdmin
 from django_vox.admin.views import notify
 
 __all__ = ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
            "DeliveryAdmin", "FailedMessageAdmin", "ActivityAdmin", "InboxItemAdmin",
-           "PreferenceAdmin", "NotifyForm", "TemplateForm"]
+           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin"]

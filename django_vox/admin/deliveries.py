@@ -101,6 +101,10 @@ class DeliveryAdmin(admin.ModelAdmin):
             return gettext("One-time message")
         return words.notification_name(obj.notification)
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # ?issue_id=… lists one issue's deliveries (linked from background issues).
+        return lookup == "issue_id" or super().lookup_allowed(lookup, value, request)
+
     @admin.display(description=_("to"))
     def recipients(self, obj):
         return ", ".join(obj.to_addresses or [])

@@ -68,12 +68,21 @@ def _preview_json(build):
                             status=400)
 
 
+def _notification_or_404(model_admin, request, object_id):
+    """The notification ``object_id`` names; 404 for one that does not exist or
+    is not a valid key at all (``/abc/preview/``), as the change page does."""
+    notification = model_admin.get_object(request, object_id)
+    if notification is None:
+        raise Http404(_("No notification with the key %(key)r.") % {"key": object_id})
+    return notification
+
+
 def preview_view(model_admin, request, object_id):
     """POST the unsaved template (and the samples chosen) → JSON for the editor:
     ``{"html", "header", "sample"}`` or ``{"error"}`` (see admin.editor_preview)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
+    notification = _notification_or_404(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, notification):
         raise PermissionDenied
     wanted = PreviewRequest.from_post(request.POST)
@@ -110,7 +119,7 @@ def can_issue(notification) -> bool:
 
 def issue_view(model_admin, request, object_id):
     """Choose objects (and the actor and target) and issue the notification for each."""
-    notification = get_object_or_404(model_admin.get_queryset(request), pk=object_id)
+    notification = _notification_or_404(model_admin, request, object_id)
     model = notification.get_object_model()
     if (model is None or not model_admin.has_change_permission(request, notification)
             or not may_view(request.user, model)):

@@ -40,6 +40,21 @@ class LoadProblem:
         self.other = other
 
 
+def _load(path):
+    """``(class, None)``, or ``(None, LoadProblem)`` for an entry that is not a
+    dotted path or whose import fails, whatever the import raises."""
+    if not isinstance(path, str):
+        return None, LoadProblem(
+            "type", f"DJANGO_VOX_BACKENDS entries must be dotted paths (strings), not {path!r}.",
+            repr(path))
+    try:
+        return adapt_vox4_backend(load_backend_class(path)), None  # 4.x classes: compat.py
+    except Exception as err:  # noqa: BLE001 - a module raising anything on import is reported
+        text = str(err) if isinstance(err, ImportError) else f"{type(err).__name__}: {err}"
+        return None, LoadProblem(
+            "import", f"DJANGO_VOX_BACKENDS entry {path!r} could not be imported: {text}", path)
+
+
 def inspect_backends(paths=None):
     """Load the configured backend classes.
 
@@ -55,12 +70,10 @@ def inspect_backends(paths=None):
         paths = [paths]
     classes, problems, seen = [], [], {}
     for path in paths:
-        try:
-            cls = adapt_vox4_backend(load_backend_class(path))  # 4.x classes: compat.py
-        except ImportError as err:
-            if explicit:
-                problems.append(LoadProblem(
-                    "import", f"DJANGO_VOX_BACKENDS entry {path!r} could not be imported: {err}", path))
+        cls, problem = _load(path)
+        if problem is not None and (explicit or problem.kind == "type"):
+            problems.append(problem)
+        if cls is None:
             continue
         missing = cls.missing_dependencies()
         if missing:

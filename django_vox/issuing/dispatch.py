@@ -17,16 +17,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from django_vox import conf, deliverylog, ratelimit, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
-from django_vox.models import Delivery
+from django_vox.issuing import policy
+from django_vox.models import Delivery, Notification
+from django_vox.registry import Contact
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",
-           "describe_error"]
+           "describe_error", "recheck_preferences"]
 
 logger = logging.getLogger("django_vox")
 
@@ -62,8 +66,12 @@ class BackendSession:
         return self.schedule_retry is not None
 
     def open(self) -> "BackendSession":
+        """Open the backend.  A configuration error (ImproperlyConfigured) is
+        raised; any other error is held and recorded on every row sent."""
         try:
             self.backend.open()
+        except ImproperlyConfigured:
+            raise
         except Exception as err:  # noqa: BLE001 - recorded on every row sent, never lost
             self.open_error = err
         return self
@@ -92,9 +100,12 @@ class BackendSession:
             self.backend.send_message(message.from_address, to, message)
 
     def _attempt(self, row, message) -> BaseException | None:
-        """Send one row; return the error, or None when it was sent."""
+        """Send one row; return the error, or None when it was sent.  A
+        configuration error is raised (the rows not sent stay queued in the log)."""
         try:
             self._send_one(row, message)
+        except ImproperlyConfigured:
+            raise
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
             if not isinstance(err, SendError):
                 logger.debug("Backend %s raised %r", self.backend.ID, err)
@@ -109,6 +120,8 @@ class BackendSession:
         items = [(row.to_addresses[0], message) for row, message in pairs]
         try:
             results = list(self.backend.send_many(items))
+        except ImproperlyConfigured:
+            raise
         except Exception as err:  # noqa: BLE001 - the whole request failed: every row did
             self._note_throttling(err)
             return [(row, err) for row, _message in pairs]
@@ -202,6 +215,74 @@ def record_failures(failed: list, now: datetime | None = None, *,
                     error=err)
 
 
+def _recipient_objects(rows) -> dict:
+    """``{(content type id, pk): instance}`` of the rows' recipients (one query per model)."""
+    wanted = {}
+    for row in rows:
+        if row.recipient_type_id and row.recipient_id:
+            wanted.setdefault(row.recipient_type_id, set()).add(row.recipient_id)
+    found = {}
+    for type_id, pks in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        for pk, obj in model._default_manager.in_bulk(list(pks)).items():
+            found[(type_id, str(pk))] = obj
+    return found
+
+
+def _split_group(notification, protocol, rows, objs) -> dict:
+    """``{row: [(address, reason)]}`` of the addresses the contact policy now refuses."""
+    contacts, owners = [], {}
+    for row in rows:
+        obj = objs.get((row.recipient_type_id, row.recipient_id))
+        for address in row.to_addresses:
+            contact = Contact("", protocol, address, obj)
+            contacts.append(contact)
+            owners[id(contact)] = row
+    _allowed, suppressed = policy.contact_filter(notification, protocol).split(contacts)
+    refused = {}
+    for contact, reason in suppressed:
+        refused.setdefault(owners[id(contact)], []).append((contact.address, reason))
+    return refused
+
+
+def recheck_preferences(rows: list) -> list:
+    """The claimed ``rows`` their recipients still want; the others are marked
+    suppressed with the reason (through the installed contact policy).
+
+    A message to several addresses (a bulk template) loses the addresses that
+    opted out; it is suppressed when none is left.
+    """
+    groups = {}
+    for row in rows:
+        if row.notification_id is not None:
+            groups.setdefault((row.notification_id, row.protocol), []).append(row)
+    if not groups:
+        return rows
+    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups})
+    objs = _recipient_objects(rows)
+    dropped, narrowed = [], []
+    for (nid, protocol), group in groups.items():
+        notification = notifications.get(nid)
+        if notification is None:
+            continue
+        for row, refused in _split_group(notification, protocol, group, objs).items():
+            gone = {address for address, _reason in refused}
+            row.error = refused[0][1]
+            row.to_addresses = [a for a in row.to_addresses if a not in gone]
+            if row.to_addresses:
+                narrowed.append(row)
+            else:
+                row.to_addresses = sorted(gone)
+                row.status, row.next_attempt_at = Delivery.SUPPRESSED, None
+                dropped.append(row)
+    now = timezone.now()
+    deliverylog.mark_failed(dropped, now, fields=("status", "error", "next_attempt_at"))
+    deliverylog.mark_failed(narrowed, now, fields=("to_addresses", "error"))
+    return [row for row in rows if row.status != Delivery.SUPPRESSED]
+
+
 def _send_backend_rows(backend_id, rows, schedule_retry):
     """Send claimed ``rows`` of one backend; returns the [(row, error)] that failed."""
     backend_class = backend_registry.get(backend_id)
@@ -225,11 +306,14 @@ def send_deliveries(deliveries: Iterable, *, raise_errors: bool | None = None,
     send it once; a row that someone else is sending right now counts as not
     sent here.  With ``schedule_retry`` (a task worker), transient failures are
     scheduled for another attempt.  Each backend is opened once for all of them.
+    Each row's recipient is asked again (:func:`recheck_preferences`): one who
+    has opted out since is not sent to, and the row becomes suppressed.
     """
     if raise_errors is None:
         raise_errors = conf.get("DJANGO_VOX_THROW_EXCEPTIONS")
     deliveries = list(deliveries)
-    taken = {row.pk for row in deliverylog.claim(deliveries, stale_before=stale_before)}
+    claimed = deliverylog.claim(deliveries, stale_before=stale_before)
+    taken = {row.pk for row in recheck_preferences(claimed)}
     results, by_backend = {}, {}
     for row in deliveries:
         if row.pk in taken:

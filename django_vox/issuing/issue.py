@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.module_loading import import_string
 
 from django_vox import conf, deliverylog
@@ -25,15 +25,16 @@ from django_vox.exceptions import IssueError, RequiredNotificationError
 from django_vox.issuing import policy
 from django_vox.issuing.context import build_context
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
-from django_vox.issuing.recipients import role_by_name, template_contacts
+from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_contacts
 from django_vox.messages import MessageAttachment
-from django_vox.models import Notification, Template
+from django_vox.models import Delivery, Notification, Template
 from django_vox.registry import objects
 
 __all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
            "resolve_dotted", "rendering_without_writes", "when_committed", "attachment_owner"]
 
 logger = logging.getLogger("django_vox")
+_QUEUED = Delivery.QUEUED
 
 
 def resolve_dotted(path: str) -> Any:
@@ -154,7 +155,7 @@ class Issue:
     def __init__(self, notification: Notification, obj: Any, *, actor: Any = None,
                  target: Any = None, templates: list | None = None, background: bool = False,
                  issue_id: uuid.UUID | None = None,
-                 schedule_retry: RetryScheduler | None = None):
+                 schedule_retry: RetryScheduler | None = None, resuming: bool | None = None):
         if background and schedule_retry is None:
             raise ValueError("A background issue needs schedule_retry (see django_vox.tasks).")
         self.notification = notification
@@ -169,7 +170,9 @@ class Issue:
         #: A task that runs again (its worker died) passes the same id: the
         #: contacts it already logged are skipped, so nobody gets it twice.
         self.issue_id = issue_id or uuid.uuid4()
-        self.resuming = issue_id is not None and deliverylog.issue_started(issue_id)
+        if resuming is None:
+            resuming = issue_id is not None and deliverylog.issue_started(issue_id)
+        self.resuming = resuming
         if templates is None:
             templates = list(notification.templates.filter(enabled=True)
                              .prefetch_related("attachments"))
@@ -177,6 +180,10 @@ class Issue:
         self.errors: list = []
         self.sent = 0
         self.failed = 0
+        self.suppressed = 0
+        self.retrying = 0
+        self.recipient_refs = RecipientRefs()
+        self._render_warned = set()
 
     # -- what to send -------------------------------------------------------
     def usable_templates(self) -> Iterator[tuple]:
@@ -238,11 +245,13 @@ class Issue:
             for template, backend_class in self.usable_templates():
                 session = sessions.get(template.backend)
                 if session is None:
-                    session = sessions[template.backend] = BackendSession(
-                        backend_class, schedule_retry=self.schedule_retry).open()
+                    session = BackendSession(backend_class, schedule_retry=self.schedule_retry)
+                    sessions[template.backend] = session.open()
                 try:
                     deliver_template(self, template, session)
-                except Exception as err:  # noqa: BLE001 - rendering or contact errors
+                except ImproperlyConfigured:
+                    raise  # a configuration error is the operator's, not a failed delivery
+                except Exception as err:  # noqa: BLE001 - contact errors (channels, registrations)
                     logger.exception("Notification %s, template %s failed.",
                                      self.notification, template.pk)
                     self.errors.append(err)
@@ -269,43 +278,71 @@ class Issue:
         """Send written ``rows`` through ``session`` and count the outcome."""
         sent, failed = session.send(rows, messages)
         self.sent += sent
-        self.failed += len(failed)
-        self.errors.extend(err for _row, err in failed)
+        for row, err in failed:
+            if row.status == _QUEUED:
+                self.retrying += 1  # a transient failure a retry task will send again
+            else:
+                self.failed += 1
+                self.errors.append(err)
+
+    def render_failed(self, template: Template, err: BaseException, text: str) -> None:
+        """Count a message that could not be rendered (its row is logged failed);
+        warn once per template, not once per contact."""
+        self.failed += 1
+        self.errors.append(err)
+        level = logging.DEBUG if template.pk in self._render_warned else logging.WARNING
+        self._render_warned.add(template.pk)
+        logger.log(level, "Notification %s: %s", self.notification, text)
 
 
 # -- one template of an issue ----------------------------------------------------
-def _log_suppressed(suppressed, log):
+def _log_suppressed(issue, suppressed, log):
     """Log contacts dropped by a preference, so editors can see why (one statement)."""
     if suppressed:
-        log.write([log.row([contact.address], status=log.model.SUPPRESSED, error=reason)
-                   for contact, reason in suppressed])
+        refs = issue.recipient_refs
+        log.write([log.row([contact.address], status=log.model.SUPPRESSED, error=reason,
+                           recipient=refs(contact.obj)) for contact, reason in suppressed])
+        issue.suppressed += len(suppressed)
 
 
-def _allowed_batches(issue, template, protocol, log):
-    """Batches of ``[(contact, owner)]`` the contact policy allows; the rest is logged."""
-    contacts = issue.contacts(template, protocol)
+def _allowed_batches(issue, template, protocol, log, contacts=None):
+    """Batches of ``[(contact, owner)]`` the contact policy allows; the rest is logged.
+
+    ``contacts`` (a chunk's) replaces the template's own recipients.
+    """
+    if contacts is None:
+        contacts = issue.contacts(template, protocol)
     if issue.resuming:
         logged = deliverylog.logged_addresses(issue.issue_id, template)
         contacts = (contact for contact in contacts if contact.address not in logged)
+    contacts = iter(contacts)
     batch_size = conf.positive_int("DJANGO_VOX_BATCH_SIZE")
     contact_filter = policy.contact_filter(issue.notification, protocol)
     while chunk := list(itertools.islice(contacts, batch_size)):
         allowed, suppressed = contact_filter.split(chunk)
-        _log_suppressed(suppressed, log)
+        _log_suppressed(issue, suppressed, log)
         if allowed:
             yield allowed
 
 
-def deliver_template(issue: Issue, template: Template, session: BackendSession) -> None:
-    """Send ``template`` of ``issue`` to everyone it reaches."""
+def deliver_template(issue: Issue, template: Template, session: BackendSession,
+                     contacts=None) -> None:
+    """Send ``template`` of ``issue`` to everyone it reaches (or to ``contacts``)."""
     backend = session.backend
     attachments = issue.attachments(template) if backend.USE_ATTACHMENTS else []
     log = issue.log_writer(template, backend)
-    batches = _allowed_batches(issue, template, backend.PROTOCOL, log)
+    batches = _allowed_batches(issue, template, backend.PROTOCOL, log, contacts)
     if template.bulk:
         deliver_bulk(issue, template, session, batches, attachments, log)
     else:
         deliver_individually(issue, template, session, batches, attachments, log)
+
+
+def render_error(template, err: BaseException, contact=None) -> str:
+    """What the log says about a message that could not be rendered."""
+    who = f" for {contact.address}" if contact is not None else ""
+    return (f"Rendering template {template.pk} ({template.backend}){who} failed: "
+            f"{deliverylog.describe_error(err)}")
 
 
 def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
@@ -315,9 +352,18 @@ def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
         return
     backend = session.backend
     base = issue.context()
-    with rendering_without_writes():
-        message = backend.build_message(template.subject, template.content, base, attachments)
-        message.from_address = backend.get_from_address(template.from_address, base)
+    try:
+        with rendering_without_writes():
+            message = backend.build_message(template.subject, template.content, base,
+                                            attachments)
+            message.from_address = backend.get_from_address(template.from_address, base)
+    except ImproperlyConfigured:
+        raise
+    except Exception as err:  # noqa: BLE001 - recorded on the log for every address
+        text = render_error(template, err)
+        log.write([log.row(addresses, status=log.model.FAILED, error=text)])
+        issue.render_failed(template, err, text)
+        return
     rows = [log.row(addresses, from_address=message.from_address, message=message.to_dict())]
     issue.record(session, log.write(rows), [message])
 
@@ -338,16 +384,47 @@ def _build_one(issue, template, backend, attachments, links, contact, owner):
     return message
 
 
+def _render_batch(issue, template, backend, attachments, links, batch):
+    """``[(contact, message or None, error or None)]`` for a batch: one contact's
+    failure is its own.  Templates render in one rolled-back transaction per
+    batch; a database error aborts it, so the rest go on in a new one."""
+    results, pending = [], iter(batch)
+    while len(results) < len(batch):
+        with rendering_without_writes():
+            for contact, owner in pending:
+                try:
+                    message = _build_one(issue, template, backend, attachments, links,
+                                         contact, owner)
+                except ImproperlyConfigured:
+                    raise
+                except DatabaseError as err:
+                    results.append((contact, None, err))
+                    break  # this transaction is aborted: roll it back, go on in a new one
+                except Exception as err:  # noqa: BLE001 - recorded on this contact's row
+                    results.append((contact, None, err))
+                else:
+                    results.append((contact, message, None))
+    return results
+
+
 def deliver_individually(issue, template, session, batches, attachments, log) -> None:
     """One message per allowed contact, logged and sent a batch at a time."""
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)
+    refs = issue.recipient_refs
     for batch in batches:
         rows, built = [], []
-        with rendering_without_writes():
-            for contact, owner in batch:
-                message = _build_one(issue, template, backend, attachments, links, contact, owner)
+        for contact, message, err in _render_batch(issue, template, backend, attachments,
+                                                    links, batch):
+            if err is None:
                 built.append(message)
                 rows.append(log.row([contact.address], from_address=message.from_address,
-                                    message=message.to_dict()))
-        issue.record(session, log.write(rows), built)
+                                    message=message.to_dict(), recipient=refs(contact.obj)))
+                continue
+            text = render_error(template, err, contact)
+            rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
+                                recipient=refs(contact.obj)))
+            issue.render_failed(template, err, text)
+        log.write(rows)
+        if built:
+            issue.record(session, [row for row in rows if row.status != log.model.FAILED], built)

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
 from django_vox.registry import Channel, Contact, objects
 
 __all__ = ["Role", "ROLES", "SITE", "role_of", "role_by_name", "parse_key", "resolve_channel",
-           "unique_contacts", "site_contacts", "template_contacts", "contacts_of"]
+           "unique_contacts", "site_contacts", "template_contacts", "contacts_of", "RecipientRefs"]
 
 logger = logging.getLogger("django_vox")
 
@@ -119,8 +120,28 @@ def _key_contacts(key, notification, protocol, instances):
 
 
 def template_contacts(template: Template, notification: Notification, protocol: str,
-                      instances: dict) -> Iterator[Contact]:
-    """Each Contact ``template`` reaches, once (de-duplicated by address)."""
-    seen = set()
+                      instances: dict, seen: set | None = None) -> Iterator[Contact]:
+    """Each Contact ``template`` reaches, once (de-duplicated by address);
+    none whose address is in ``seen`` (filled as they go)."""
+    seen = set() if seen is None else seen
     for key in template.get_recipient_keys():
         yield from unique_contacts(_key_contacts(key, notification, protocol, instances), seen)
+
+
+class RecipientRefs:
+    """``(content type id, pk)`` of a contact's object, for the delivery log
+    (so a resend can ask the recipient's preferences again); ``(None, "")``
+    for a contact with no saved model instance.  One lookup per class."""
+
+    def __init__(self):
+        self._type_ids = {}
+
+    def __call__(self, obj: Any) -> tuple:
+        pk = getattr(obj, "pk", None)
+        if pk is None or not hasattr(obj, "_meta"):
+            return None, ""
+        kind = type(obj)
+        type_id = self._type_ids.get(kind)
+        if type_id is None:
+            type_id = self._type_ids[kind] = ContentType.objects.get_for_model(kind).pk
+        return type_id, str(pk)

@@ -11,11 +11,23 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.functional import LazyObject, empty
 
 from django_vox.exceptions import BadToken
 from django_vox.registry import objects
 
 __all__ = ["Owner"]
+
+
+def unwrap(instance):
+    """The model instance behind a lazy object (``request.user`` is a
+    SimpleLazyObject): code that looks at ``type(instance)`` (registrations,
+    activity IRIs) needs the real one."""
+    if issubclass(type(instance), LazyObject):
+        if instance._wrapped is empty:
+            instance._setup()
+        return instance._wrapped
+    return instance
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,8 @@ class Owner:
 
     @classmethod
     def of_instance(cls, instance) -> "Owner":
-        ct = ContentType.objects.get_for_model(instance.__class__)  # unwraps request.user
+        instance = unwrap(instance)
+        ct = ContentType.objects.get_for_model(type(instance))
         return cls(ct.id, str(instance.pk), instance=instance)
 
     @classmethod

@@ -86,6 +86,18 @@ class PausingWebhookBackend(WebhookBackend):
         type(self).sent_here += 1
 
 
+class PausingSmsBackend(SmsBackend):
+    """The SMS stand-in, stopping before its N+1-th message (see _pause_point)."""
+
+    ID = "pausing-sms"
+    sent_here = 0
+
+    def send(self, address, message):
+        _pause_point(type(self))
+        super().send(address, message)
+        type(self).sent_here += 1
+
+
 try:
     from django_vox.backends.xmpp import Backend as XmppBackend
 except ImportError:  # pragma: no cover - the xmpp backend ships with the backends branch

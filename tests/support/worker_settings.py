@@ -41,6 +41,7 @@ DJANGO_VOX_BACKENDS = [
     "tests.support.worker_backends.WebhookBackend",
     "tests.support.worker_backends.SmsBackend",
     "tests.support.worker_backends.PausingWebhookBackend",
+    "tests.support.worker_backends.PausingSmsBackend",
 ]
 if importlib.util.find_spec("aioxmpp") is not None:  # the XMPP test says so when it is missing
     DJANGO_VOX_BACKENDS.append("tests.support.worker_backends.PausingXmppBackend")

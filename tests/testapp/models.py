@@ -22,6 +22,15 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def surname(self):
+        """The second word of the name; raises for a one-word name (the kind of
+        model property that used to stop a whole issue)."""
+        words = self.name.split()
+        if len(words) < 2:
+            raise RuntimeError(f"{self.name!r} has no surname")
+        return words[1]
+
 
 class Article(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="articles")

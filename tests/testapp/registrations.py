@@ -11,6 +11,7 @@ from django_vox.registry import (
     objects,
     provides_contacts,
 )
+from django_vox.sandbox import TemplateVariable
 from tests.testapp.models import Article, Comment, Depot, Profile, Subscriber, Ticket
 
 User = get_user_model()
@@ -30,6 +31,9 @@ class UserRegistration(Registration):
 
 
 class SubscriberRegistration(SignalRegistration):
+    # A property that raises for a one-word name (tests of per-contact rendering).
+    template_variables = {"surname": TemplateVariable(_("Surname"), "surname")}
+
     @provides_contacts("email")
     def email(self, instance, notification):
         if instance.active:

@@ -13,9 +13,11 @@ except MissingDependency as err:
 
 
 class Command(BaseCommand):
-    help = ("Send queued deliveries that nobody has touched for --older-than minutes (their "
-            "worker was killed) and retries whose task never ran.  Safe to run while workers "
-            "run, and from cron: each delivery is claimed before it is sent.")
+    help = ("Run again the background issues a killed worker left (planning that stopped, "
+            "chunks left running or never taken), then send queued deliveries that nobody has "
+            "touched for --older-than minutes and retries whose task never ran.  Safe to run "
+            "while workers run, and from cron: each chunk and each delivery is claimed before "
+            "it is sent, and nobody already logged is sent to again.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=float, default=15, metavar="MINUTES",
@@ -29,6 +31,11 @@ class Command(BaseCommand):
             raise CommandError(str(_missing))
         if older_than < 0:
             raise CommandError(f"--older-than must not be negative (got {older_than:g}).")
-        count = tasks.recover(older_than=timedelta(minutes=older_than), in_background=not now)
+        age = timedelta(minutes=older_than)
+        found = tasks.recover_issues(older_than=age, in_background=not now)
+        verb = "Ran" if now else "Queued"
+        self.stdout.write(f"{verb} {found['issues']} unfinished issue plan(s) and "
+                          f"{found['chunks']} unfinished chunk(s).")
+        count = tasks.recover(older_than=age, in_background=not now)
         verb = "Sent" if now else "Queued"
         self.stdout.write(f"{verb} {count} abandoned deliveries.")
