@@ -99,10 +99,11 @@ class LogRow:
     """
 
     __slots__ = ("pk", "to_addresses", "from_address", "message", "status", "attempts",
-                 "error", "created_at", "updated_at", "sent_at", "next_attempt_at", "writer")
+                 "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
+                 "contact_key", "digest_key", "digest_due", "digest_data", "writer")
 
     def __init__(self, writer, to_addresses, from_address="", message=None, status=None,
-                 error=""):
+                 error="", contact_key="", digest_key="", digest_due=None, digest_data=None):
         self.writer = writer
         self.pk = uuid.uuid4()
         self.to_addresses = to_addresses
@@ -111,6 +112,8 @@ class LogRow:
         self.status = status or writer.model.QUEUED
         self.attempts = 0
         self.error = error
+        self.contact_key, self.digest_key, self.digest_due = contact_key, digest_key, digest_due
+        self.digest_data = digest_data if digest_data is not None else {}
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property
@@ -150,7 +153,8 @@ class LogWriter:
 
     #: Columns that vary per row, written from the LogRow attribute of that name.
     ROW_ATTRIBUTES = ("id", "to_addresses", "from_address", "message", "status", "attempts",
-                      "error", "created_at", "updated_at", "sent_at", "next_attempt_at")
+                      "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
+                      "contact_key", "digest_key", "digest_due", "digest_data")
 
     def __init__(self, **fields):
         self.model = model = _model()
@@ -194,7 +198,8 @@ class LogWriter:
                 getters.append(lambda row, value=value: value)
             elif value in ("created_at", "updated_at"):
                 getters.append(lambda row: prepared_now)
-            elif value in ("from_address", "status", "attempts", "error"):  # str / int already
+            elif value in ("from_address", "status", "attempts", "error", "contact_key",
+                           "digest_key"):  # str / int already
                 getters.append(operator.attrgetter(value))
             else:  # the UUID, the JSON fields and the optional datetimes need converting
                 getters.append(lambda row, field=field: field.get_db_prep_save(

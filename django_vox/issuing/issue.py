@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import IssueError, RequiredNotificationError
-from django_vox.issuing import policy
+from django_vox.issuing import holding, policy
 from django_vox.issuing.context import build_context
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
 from django_vox.issuing.recipients import role_by_name, template_contacts
@@ -293,7 +293,14 @@ def _allowed_batches(issue, template, protocol, log):
         allowed, suppressed = contact_filter.split(chunk)
         _log_suppressed(suppressed, log)
         if allowed:
-            yield allowed
+            yield allowed, _delivery_choices(contact_filter, allowed)
+
+
+def _delivery_choices(contact_filter, allowed) -> dict:
+    """``{owner key: "immediately" | "daily" | "weekly"}`` the recipients chose
+    (an installed policy may offer ``delivery_choices``; see holding)."""
+    choose = getattr(contact_filter, "delivery_choices", None)
+    return choose([owner for _contact, owner in allowed]) if choose is not None else {}
 
 
 def deliver_template(issue: Issue, template: Template, session: BackendSession) -> None:
@@ -310,7 +317,7 @@ def deliver_template(issue: Issue, template: Template, session: BackendSession) 
 
 def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
     """One message to all the allowed contacts (a bulk template)."""
-    addresses = [contact.address for batch in batches for contact, _owner in batch]
+    addresses = [contact.address for batch, _choices in batches for contact, _owner in batch]
     if not addresses:
         return
     backend = session.backend
@@ -342,12 +349,18 @@ def deliver_individually(issue, template, session, batches, attachments, log) ->
     """One message per allowed contact, logged and sent a batch at a time."""
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)
-    for batch in batches:
+    holder = holding.Holder(template, backend.PROTOCOL)
+    for batch, choices in batches:
         rows, built = [], []
+        dues = holder.plan(batch, choices)
         with rendering_without_writes():
-            for contact, owner in batch:
+            for (contact, owner), due in zip(batch, dues, strict=True):
                 message = _build_one(issue, template, backend, attachments, links, contact, owner)
-                built.append(message)
                 rows.append(log.row([contact.address], from_address=message.from_address,
-                                    message=message.to_dict()))
-        issue.record(session, log.write(rows), built)
+                                    message=message.to_dict(), **holder.row_fields(
+                                        contact, due, actor=issue.actor, target=issue.target)))
+                if due is None:
+                    built.append(message)
+        log.write(rows)
+        # Held rows wait for their digest (django_vox.digests); the rest go now.
+        issue.record(session, [row for row in rows if row.digest_due is None], built)

@@ -132,6 +132,20 @@ class PreferenceFilter:
                 suppressed.append((contact, reason))
         return allowed, suppressed
 
+    def delivery_choices(self, owners) -> dict:
+        """``{owner key: delivery}`` for owners whose deciding row chooses how
+        they receive it ("immediately", "daily", "weekly"; see
+        :mod:`django_vox.issuing.holding`).  Uses the rows :meth:`split` loaded
+        (no query when they were preloaded, else one)."""
+        rows = self._rows_for(owners)
+        choices = {}
+        for owner in owners:
+            owned = rows.get(owner.key)
+            best = best_row(owned, self.notification.pk, self.protocol) if owned else None
+            if best is not None and best.delivery:
+                choices[owner.key] = best.delivery
+        return choices
+
     def _decide(self, owner, owned, registrations):
         """``(enabled, reason it is off)`` for one owner with its rows ``owned``."""
         best = best_row(owned, self.notification.pk, self.protocol) if owned else None
