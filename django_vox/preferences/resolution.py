@@ -121,7 +121,7 @@ class PreferenceFilter:
         owners = [Owner.of_contact(contact, type_ids) for contact in contacts]
         if self.notification.required:
             return list(zip(contacts, owners, strict=True)), []
-        rows = self._rows_for(owners)
+        rows = self._batch_rows = self._rows_for(owners)
         allowed, suppressed = [], []
         registrations = {}  # class → registration, looked up once per batch
         for contact, owner in zip(contacts, owners, strict=True):
@@ -135,9 +135,11 @@ class PreferenceFilter:
     def delivery_choices(self, owners) -> dict:
         """``{owner key: delivery}`` for owners whose deciding row chooses how
         they receive it ("immediately", "daily", "weekly"; see
-        :mod:`django_vox.issuing.holding`).  Uses the rows :meth:`split` loaded
-        (no query when they were preloaded, else one)."""
-        rows = self._rows_for(owners)
+        :mod:`django_vox.issuing.holding`).  Uses the rows the last
+        :meth:`split` loaded for the batch: no query."""
+        rows = getattr(self, "_batch_rows", None)
+        if rows is None:
+            rows = self._rows_for(owners)
         choices = {}
         for owner in owners:
             owned = rows.get(owner.key)
