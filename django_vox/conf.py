@@ -32,7 +32,6 @@ DEFAULTS = {
     "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
     "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
     "DJANGO_VOX_RECIPIENT_LIMIT": None,  # "5/h": more to one contact is held for a digest
-    "DJANGO_VOX_DIGEST_MAX_ITEMS": 100,  # items listed in one digest (the count says all)
     "DJANGO_VOX_DIGEST_INTERVAL": 300,  # seconds between runs of the digest task
     "DJANGO_VOX_EMAIL_MAILER": "default",
     "DJANGO_VOX_MARKDOWN_EXTRAS": [],

@@ -35,7 +35,7 @@ from django_vox.models import Delivery
 
 __all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed",
            "claim", "record_failures", "describe_error", "queue_now", "touch", "issue_started",
-           "logged_addresses", "statuses"]
+           "logged_addresses", "statuses", "link_digest"]
 
 logger = logging.getLogger("django_vox")
 
@@ -363,3 +363,16 @@ def statuses(rows) -> dict:
     """``{pk: status}`` of ``rows`` as the database has them now."""
     return dict(Delivery.objects.filter(pk__in=[row.pk for row in rows])
                 .values_list("pk", "status"))
+
+
+def link_digest(pairs) -> None:
+    """``[(digest pk, item pk)]``: record the digest each held item was sent in
+    (one statement)."""
+    model = _model()
+    connection = _connection(model)
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    sql = (f"UPDATE {qn(model._meta.db_table)} SET {qn('digest_id')} = %s "
+           f"WHERE {qn(pk.column)} = %s")
+    _batch(connection, sql, [[pk.get_db_prep_save(digest, connection),
+                              pk.get_db_prep_save(item, connection)] for digest, item in pairs])

@@ -251,6 +251,8 @@ class Delivery(models.Model):
     digest = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
                                related_name="digest_items", verbose_name=_("digest"),
                                help_text=_("The digest message this one was sent in."))
+    digest_claim = models.UUIDField(_("digest claim"), null=True, blank=True, db_index=True,
+                                    editable=False)
     digest_data = models.JSONField(_("digest data"), default=dict, blank=True,
                                    help_text=_("The recipient and the objects of a held message."))
 

@@ -16,6 +16,7 @@ Each decision costs at most two queries per batch of contacts.
 """
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count
@@ -24,11 +25,19 @@ from django.utils import timezone
 from django_vox import conf, ratelimit
 from django_vox.models import Delivery, Template
 
-__all__ = ["Holder", "contact_key", "digest_key", "parse_limit", "window", "window_for"]
+__all__ = ["Hold", "Holder", "contact_key", "digest_key", "parse_limit", "window", "window_for"]
 
 SETTING = "DJANGO_VOX_RECIPIENT_LIMIT"
 #: The statuses that count as messages a contact received (for busy and limits).
 COUNTED = (Delivery.SENT, Delivery.QUEUED, Delivery.FAILED)
+
+
+class Hold(NamedTuple):
+    """Why and until when a message is held: ``window`` is hourly, daily,
+    weekly or "limit" (the recipient limit)."""
+
+    due: datetime.datetime
+    window: str
 
 
 def contact_key(protocol: str, address: str) -> str:
@@ -108,19 +117,22 @@ class Holder:
         """When a message is due under a recipient's ``choice`` (None: now;
         "" follows the template's mode, busy decided later)."""
         if choice in (Template.DAILY, Template.WEEKLY) and self.template.digest_allowed():
-            return window_for(self.template, self.now, choice)[1]
+            return Hold(window_for(self.template, self.now, choice)[1], choice)
         if choice == "immediately" or self.mode == Template.IMMEDIATELY:
             return None
-        return window_for(self.template, self.now)[1]
+        return self._template_hold()
+
+    def _template_hold(self) -> Hold:
+        return Hold(window_for(self.template, self.now)[1], self.template.digest_window)
 
     def plan(self, contacts: list, choices: dict) -> list:
-        """``[due or None]`` per contact (``[(contact, owner)]``); ``choices``
+        """``[Hold or None]`` per contact (``[(contact, owner)]``); ``choices``
         maps owner keys to delivery choices."""
         dues = []
-        for contact, owner in contacts:
+        for _contact, owner in contacts:
             choice = choices.get(getattr(owner, "key", None), "")
-            dues.append(("busy" if self.mode == Template.BUSY and not choice
-                         else self.due_of_choice(choice)))
+            dues.append("busy" if self.mode == Template.BUSY and not choice
+                         else self.due_of_choice(choice))
         busy = [i for i, due in enumerate(dues) if due == "busy"]
         if busy:
             self._decide_busy(contacts, dues, busy)
@@ -133,14 +145,14 @@ class Holder:
 
     def _decide_busy(self, contacts, dues, indexes):
         """Busy mode: the first message of a window goes now, later ones are held."""
-        start, end = window_for(self.template, self.now)
+        start, _end = window_for(self.template, self.now)
         keys = {self._key(contacts[i][0]) for i in indexes}
         seen = set(Delivery.objects.filter(
             digest_key__in=keys, created_at__gte=start,
             status__in=COUNTED + (Delivery.HELD, Delivery.DIGESTED)).values_list(
             "digest_key", flat=True).distinct())
         for i in indexes:
-            dues[i] = end if self._key(contacts[i][0]) in seen else None
+            dues[i] = self._template_hold() if self._key(contacts[i][0]) in seen else None
 
     def _throttle(self, contacts, dues):
         """Hold messages beyond the recipient limit (one query for the batch)."""
@@ -160,19 +172,20 @@ class Holder:
             key = contact_key(self.protocol, contact.address)
             if due is None and counts.get(key, 0) >= rate.count:
                 if end is None:
-                    end = (window_for(self.template, self.now)[1]
-                           if self.mode != Template.IMMEDIATELY else _rate_end(rate, self.now))
+                    end = (self._template_hold() if self.mode != Template.IMMEDIATELY
+                           else Hold(_rate_end(rate, self.now), "limit"))
                 dues[i] = end
             elif due is None:
                 counts[key] = counts.get(key, 0) + 1
 
-    def row_fields(self, contact, due, *, actor=None, target=None) -> dict:
-        """The delivery log fields of the message to ``contact`` (held when ``due``)."""
+    def row_fields(self, contact, hold, *, actor=None, target=None) -> dict:
+        """The delivery log fields of the message to ``contact`` (held with a ``hold``)."""
         fields = {"contact_key": contact_key(self.protocol, contact.address),
                   "digest_key": self._key(contact)}
-        if due is not None:
-            fields.update(status=Delivery.HELD, digest_due=due, digest_data={
-                "contact": [contact.name, contact.protocol, contact.address],
+        if hold is not None:
+            fields.update(status=Delivery.HELD, digest_due=hold.due, digest_data={
+                "window": hold.window, "contact": [contact.name, contact.protocol,
+                                                   contact.address],
                 "owner": ref(contact.obj), "actor": ref(actor), "target": ref(target)})
         return fields
 

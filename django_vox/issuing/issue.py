@@ -352,14 +352,14 @@ def deliver_individually(issue, template, session, batches, attachments, log) ->
     holder = holding.Holder(template, backend.PROTOCOL)
     for batch, choices in batches:
         rows, built = [], []
-        dues = holder.plan(batch, choices)
+        holds = holder.plan(batch, choices)
         with rendering_without_writes():
-            for (contact, owner), due in zip(batch, dues, strict=True):
+            for (contact, owner), hold in zip(batch, holds, strict=True):
                 message = _build_one(issue, template, backend, attachments, links, contact, owner)
                 rows.append(log.row([contact.address], from_address=message.from_address,
                                     message=message.to_dict(), **holder.row_fields(
-                                        contact, due, actor=issue.actor, target=issue.target)))
-                if due is None:
+                                        contact, hold, actor=issue.actor, target=issue.target)))
+                if hold is None:
                     built.append(message)
         log.write(rows)
         # Held rows wait for their digest (django_vox.digests); the rest go now.

@@ -136,7 +136,10 @@ class PreferenceFilter:
         """``{owner key: delivery}`` for owners whose deciding row chooses how
         they receive it ("immediately", "daily", "weekly"; see
         :mod:`django_vox.issuing.holding`).  Uses the rows the last
-        :meth:`split` loaded for the batch: no query."""
+        :meth:`split` loaded for the batch: no query.  Required notifications
+        ignore preferences: they are sent as the template says."""
+        if self.notification.required:
+            return {}
         rows = getattr(self, "_batch_rows", None)
         if rows is None:
             rows = self._rows_for(owners)
