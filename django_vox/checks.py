@@ -1,10 +1,11 @@
-"""System checks for the backend configuration and the rate limits."""
+"""System checks for the backend configuration, the rate limits and digests."""
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf, ratelimit
 from django_vox.backends import inspect_backends
+from django_vox.issuing import holding
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003"}
 _HINTS = {
@@ -77,3 +78,22 @@ def check_rate_limits(app_configs=None, **kwargs):
 
 def cache_alias():
     return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
+
+
+@checks.register("django_vox")
+def check_digests(app_configs=None, **kwargs):
+    """DJANGO_VOX_RECIPIENT_LIMIT: a readable rate (E030);
+    DJANGO_VOX_DIGEST_INTERVAL: a whole number of seconds (E031)."""
+    messages = []
+    try:
+        holding.parse_limit(conf.get(holding.SETTING))
+    except ImproperlyConfigured as err:
+        messages.append(checks.Error(str(err), obj=holding.SETTING, id="django_vox.E030",
+                                     hint='For example "5/h": at most 5 messages an hour to '
+                                          "one recipient; the rest go into a digest."))
+    try:
+        conf.positive_int("DJANGO_VOX_DIGEST_INTERVAL")
+    except ImproperlyConfigured as err:
+        messages.append(checks.Error(str(err), obj="DJANGO_VOX_DIGEST_INTERVAL",
+                                     id="django_vox.E031"))
+    return messages

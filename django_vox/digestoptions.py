@@ -7,8 +7,11 @@ digest while busy) and writes the digest's own subject and content.
 
 import datetime
 
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from django_vox import ratelimit
 
 __all__ = ["DigestOptions"]
 
@@ -63,3 +66,13 @@ class DigestOptions(models.Model):
     def digest_allowed(self) -> bool:
         """Whether this template's messages may go into a digest (at all)."""
         return bool(self.allow_digests)
+
+    def clean(self):
+        super().clean()
+        if self.recipient_limit:
+            try:
+                ratelimit.parse_rate(self.recipient_limit)
+            except ImproperlyConfigured:
+                raise ValidationError({"recipient_limit": _(
+                    'A rate such as "5/h" or "20/m" (a whole number of at least 1 per s, m '
+                    'or h), not %(value)r.') % {"value": self.recipient_limit}}) from None
