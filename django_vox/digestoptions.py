@@ -52,8 +52,9 @@ class DigestOptions(models.Model):
         help_text=_("Variables: items (each with the message's variables, subject and text), "
                     "count, window, recipient.  Blank: made from the content above."))
     allow_digests = models.BooleanField(
-        _("recipients may choose digests"), default=True,
-        help_text=_("Offer daily and weekly digests on the preferences page."))
+        _("recipients may choose digests"), default=False,
+        help_text=_("Offer daily and weekly digests on the preferences page (always offered "
+                    "when the delivery above is not immediately)."))
     recipient_limit = models.CharField(
         _("recipient limit"), max_length=20, blank=True,
         help_text=_('At most this many messages to one recipient, such as "5/h"; the rest '
@@ -64,8 +65,8 @@ class DigestOptions(models.Model):
         abstract = True
 
     def digest_allowed(self) -> bool:
-        """Whether this template's messages may go into a digest (at all)."""
-        return bool(self.allow_digests)
+        """Whether recipients may choose digests of this template's messages."""
+        return bool(self.allow_digests) or self.delivery_mode != self.IMMEDIATELY
 
     def clean(self):
         super().clean()

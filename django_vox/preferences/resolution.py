@@ -182,13 +182,16 @@ def _scope(pref):
     return f"{what} {how}"
 
 
-def set_preference(owner: Owner, notification, protocol: str, enabled: bool):
-    """Create or update the owner's row for exactly (notification, protocol)."""
+def set_preference(owner: Owner, notification, protocol: str, enabled: bool,
+                   delivery: str | None = None):
+    """Create or update the owner's row for exactly (notification, protocol);
+    ``delivery`` ("", "immediately", "daily", "weekly"), when given, too."""
     if not owner.content_type_id and protocol != owner.protocol:
         raise ValueError(f"An address owner's preference must be for its protocol "
                          f"{owner.protocol!r}, not {protocol!r}.")
     fields = owner.row_fields()
     row, _created = Preference.objects.update_or_create(
         notification=notification, protocol=protocol, **fields,
-        defaults={"enabled": bool(enabled)})
+        defaults={"enabled": bool(enabled),
+                  **({} if delivery is None else {"delivery": delivery})})
     return row
