@@ -18,13 +18,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "backend", "recipients", "status", "attempts", "notification",
                     "short_error"]
     list_filter = ["status", "backend", "protocol", "created_at"]
-    search_fields = ["to_addresses", "error", "from_address"]
+    search_fields = ["to_addresses", "error", "from_address", "digest_key"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     readonly_fields = ["issue_id", "notification", "template", "object_type", "object_id",
                        "backend", "protocol", "from_address", "to_addresses", "status",
                        "attempts", "error", "created_at", "updated_at", "sent_at",
-                       "next_attempt_at", "message_subject", "message_text"]
+                       "next_attempt_at", "message_subject", "message_text", "digest_key",
+                       "digest_due", "digest"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
 

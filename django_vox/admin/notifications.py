@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.admin import introspection, views, vox4
-from django_vox.admin.forms import TemplateForm, backend_info
+from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
 
@@ -26,7 +26,7 @@ class TemplateInline(admin.StackedInline):
     form = TemplateForm
     extra = 0
     fields = ["backend", "recipients", "subject", "content", "attachments", "from_address",
-              "bulk", "enabled"]
+              "bulk", "enabled", *DIGEST_FIELDS]
 
     @admin.display(description=_("attachments"))
     def attachments(self, template):
