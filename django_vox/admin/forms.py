@@ -101,7 +101,11 @@ class TemplateForm(forms.ModelForm):
         self._offer_default_digest(saved)
 
     def _offer_default_digest(self, saved):
-        """A blank digest starts from the one made from the individual template."""
+        """A blank digest starts from the one made from the individual template.
+        The digest options may be left out of a POST (older scripts, the editor
+        hiding them): the model's defaults then apply."""
+        for name in ("delivery_mode", "digest_window", "digest_time", "digest_weekday"):
+            self.fields[name].required = False
         if not saved or self.instance.digest_content:
             return
         subject, content = digests.default_digest(self.instance)
