@@ -217,9 +217,13 @@ def _groups(rows) -> dict:
     return groups
 
 
-def _suppress(rows, reason, now) -> None:
-    for row in rows:
-        row.status, row.error = Delivery.SUPPRESSED, reason
+def _suppress(groups, now) -> None:
+    """``[(rows, reason)]``: items of recipients who turned it off since (one statement)."""
+    rows = []
+    for group, reason in groups:
+        for row in group:
+            row.status, row.error = Delivery.SUPPRESSED, reason
+        rows += group
     deliverylog.mark_failed(rows, now, fields=("status", "error"))
 
 
@@ -277,19 +281,21 @@ class _Closer:
                                     template=template, object_type=None, object_id="",
                                     backend=backend.ID,
                                     protocol=backend.PROTOCOL)
-        ready = []
-        for digest in digests:
-            if digest.contact.address in off:
-                _suppress(digest.rows, off[digest.contact.address], self.now)
-                self.run.suppressed += len(digest.rows)
-                continue
-            digest.owner = owners.get(digest.contact.address)
-            with rendering_without_writes():
+        ready, dropped = [], []
+        with rendering_without_writes():  # one savepoint for the batch, not one per digest
+            for digest in digests:
+                if digest.contact.address in off:
+                    dropped.append(digest)
+                    continue
+                digest.owner = owners.get(digest.contact.address)
                 digest.message = _render(digest, backend, links, instances, self.now)
-            digest.row = log.row([digest.contact.address], from_address=digest.message.from_address,
-                                 message=digest.message.to_dict(),
-                                 contact_key=digest.rows[0].contact_key)
-            ready.append(digest)
+                digest.row = log.row([digest.contact.address],
+                                     from_address=digest.message.from_address,
+                                     message=digest.message.to_dict(),
+                                     contact_key=digest.rows[0].contact_key)
+                ready.append(digest)
+        _suppress([(digest.rows, off[digest.contact.address]) for digest in dropped], self.now)
+        self.run.suppressed += sum(len(digest.rows) for digest in dropped)
         log.write([digest.row for digest in ready])
         _link_items(ready)
         self.run.digests += len(ready)
