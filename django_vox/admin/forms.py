@@ -109,8 +109,9 @@ class TemplateForm(forms.ModelForm):
         if not saved or self.instance.digest_content:
             return
         subject, content = digests.default_digest(self.instance)
-        self.initial.setdefault("digest_subject", subject)
-        self.initial.setdefault("digest_content", content)
+        if not self.initial.get("digest_subject"):
+            self.initial["digest_subject"] = subject
+        self.initial["digest_content"] = content
 
     def _set_backend_choices(self):
         current_backend = self.instance.backend
