@@ -8,14 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import checks
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 
 from django_vox import digests, tasks
 from django_vox.issuing import holding
 from django_vox.issuing.dispatch import BackendSession
 from django_vox.models import Delivery, Preference, Template
-from django_vox.preferences import Owner, PreferenceMatrix
+from django_vox.preferences import Owner, PreferenceMatrix, make_preferences_token
 from tests.backends.email_helpers import parts, vox_email  # noqa: F401
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import ArticleRegistration
@@ -167,8 +170,6 @@ def test_messages_beyond_the_recipient_limit_are_folded_into_a_digest(
 
 
 def test_a_bad_recipient_limit_is_a_check_error(settings):
-    from django.core import checks
-
     settings.DJANGO_VOX_RECIPIENT_LIMIT = "five an hour"
     errors = [m for m in checks.run_checks() if m.id == "django_vox.E030"]
     assert errors and "DJANGO_VOX_RECIPIENT_LIMIT" in errors[0].msg
@@ -176,8 +177,6 @@ def test_a_bad_recipient_limit_is_a_check_error(settings):
 
 
 def test_a_bad_template_recipient_limit_is_refused(digest_template):
-    from django.core.exceptions import ValidationError
-
     digest_template.recipient_limit = "lots"
     with pytest.raises(ValidationError, match="recipient_limit"):
         digest_template.full_clean()
@@ -210,10 +209,6 @@ def test_recipient_chooses_a_weekly_digest_on_the_preferences_page(
 
 
 def _preferences_url(subscriber):
-    from django.urls import reverse
-
-    from django_vox.preferences import make_preferences_token
-
     return reverse("django_vox:preferences-signed",
                    args=[make_preferences_token(Owner.of_instance(subscriber))])
 

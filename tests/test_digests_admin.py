@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from django_vox import digests
@@ -122,3 +123,16 @@ def test_a_template_that_allows_no_digests_keeps_the_checkbox(client, make_templ
 def test_default_digest_for_the_template_email_backend_names_its_blocks():
     subject, content = digests.default_digest(Template(backend="email", subject=""))
     assert subject == "" and "{% block subject %}" in content and "{% block text_body %}" in content
+
+
+def test_purging_the_log_keeps_held_messages(published, ann, committed):
+    Template.objects.create(notification=published, backend="locmem", recipients="c:author",
+                            content="Hi", delivery_mode="digest",
+                            digest_window="weekly")
+    with committed():
+        ArticleRegistration.published.issue(Article.objects.create(author=ann, title="T"))
+    Delivery.objects.update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+    call_command("vox_purge", "--older-than", "1")
+    assert Delivery.objects.get().status == Delivery.HELD
+    call_command("vox_purge", "--older-than", "1", "--include-queued")
+    assert not Delivery.objects.exists()

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -43,8 +44,6 @@ def _hold(template, article, subscribers, items_each):
 
 
 def _article_type():
-    from django.contrib.contenttypes.models import ContentType
-
     return ContentType.objects.get_for_model(Article).pk
 
 

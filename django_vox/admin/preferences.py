@@ -25,14 +25,15 @@ class OwnerKindFilter(admin.SimpleListFilter):
 
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin):
-    list_display = ["owner_label", "notification_label", "protocol_label", "enabled", "updated_at"]
+    list_display = ["owner_label", "notification_label", "protocol_label", "enabled", "delivery",
+                    "updated_at"]
     list_filter = ["enabled", OwnerKindFilter, ("owner_type", admin.RelatedOnlyFieldListFilter),
                    ("notification", admin.RelatedOnlyFieldListFilter), "protocol", "updated_at"]
     list_select_related = ["owner_type", "notification__object_type"]
     search_fields = ["owner_id", "address", "notification__codename", "protocol"]
     readonly_fields = ["owner", "updated_at"]
     fields = ["owner_type", "owner_id", "address", "owner", "notification", "protocol", "enabled",
-              "updated_at"]
+              "delivery", "updated_at"]
     date_hierarchy = "updated_at"
 
     @admin.display(description=_("owner"), ordering="owner_type")
