@@ -136,3 +136,21 @@ def test_purging_the_log_keeps_held_messages(published, ann, committed):
     assert Delivery.objects.get().status == Delivery.HELD
     call_command("vox_purge", "--older-than", "1", "--include-queued")
     assert not Delivery.objects.exists()
+
+
+def test_the_admin_previews_a_digest(editor, published, ann):
+    Article.objects.create(author=ann, title="Sample <b>")
+    url = reverse("admin:django_vox_notification_preview", args=[published.pk])
+    response = editor.post(url, {
+        "backend": "locmem", "digest": "1", "subject": "", "content": "",
+        "item_subject": "New: {{ object.title }}", "item_content": "Read {{ object.title }}"})
+    html = response.json()["html"]
+    assert "New: Sample &lt;b&gt; (and 1 more)" in html
+    assert html.count("Read Sample &lt;b&gt;") == 2 and "2 notifications since" in html
+    written = editor.post(url, {"backend": "locmem", "digest": "1", "subject": "{{ count }} new",
+                                "content": "{% for i in items %}[{{ i.subject }}]{% endfor %}",
+                                "item_subject": "S", "item_content": "x"}).json()["html"]
+    assert "2 new" in written and "[S][S]" in written
+    bad = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
+                            "item_content": "{% load static %}"})
+    assert bad.status_code == 400 and "load" in bad.json()["error"]

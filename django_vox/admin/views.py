@@ -74,13 +74,28 @@ def preview_view(model_admin, request, object_id):
     if not backend_class.USE_SUBJECT:
         subject = ""
     try:
-        html = preview.preview(notification, backend_id, content, subject)
+        html = _render_preview(request, notification, backend_id, content, subject)
     except Exception as err:  # noqa: BLE001 - an editor's template may call any model code
         logger.info("Preview of %s with %s failed: %r", notification, backend_id, err)
         return JsonResponse({"error": _("The preview failed: %(error)s") % {
             "error": f"{type(err).__name__}: {err}"}}, status=400)
     return JsonResponse({"html": html, "backend": backend_id,
                          "editor_type": backend_class.EDITOR_TYPE})
+
+
+def _render_preview(request, notification, backend_id, content, subject):
+    """The individual message, or with ``digest=1`` the digest (whose items are
+    rendered from the posted ``item_subject``/``item_content``)."""
+    if request.POST.get("digest") != "1":
+        return preview.preview(notification, backend_id, content, subject)
+    item_subject = request.POST.get("item_subject", "")
+    item_content = request.POST.get("item_content", "")
+    for source in (item_subject, item_content):
+        problem = editor_template_problem(source)
+        if problem:
+            raise ValueError(problem)
+    return preview.preview_digest(notification, backend_id, content, subject,
+                                  item_content=item_content, item_subject=item_subject)
 
 
 def can_issue(notification) -> bool:
