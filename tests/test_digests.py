@@ -11,7 +11,9 @@ import time_machine
 from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from django_vox import digests, tasks
@@ -52,9 +54,13 @@ def digest_template(make_template, readers):
                          digest_time=dt.time(8, 0))
 
 
-def publish(committed, *titles):
-    author = Article._meta.get_field("author").related_model.objects.get_or_create(
+def _author():
+    return Article._meta.get_field("author").related_model.objects.get_or_create(
         username="author", defaults={"email": "author@example.org"})[0]
+
+
+def publish(committed, *titles):
+    author = _author()
     articles = [Article.objects.create(author=author, title=title) for title in titles]
     for article in articles:
         with committed():
@@ -370,3 +376,34 @@ def test_the_digest_task_needs_a_backend_that_can_defer(settings):
         else "django_tasks"
     settings.TASKS = {"default": {"BACKEND": f"{framework}.backends.immediate.ImmediateBackend"}}
     assert tasks.start_digests() is None  # it would run in a loop: cron does it instead
+
+
+def test_windows_without_time_zone_support_are_naive_local_times(settings):
+    settings.USE_TZ = False
+    start, end = holding.window("daily", dt.datetime(2026, 3, 2, 9, 10), at=dt.time(8))
+    assert (start, end) == (dt.datetime(2026, 3, 2, 8, 0), dt.datetime(2026, 3, 3, 8, 0))
+
+
+def test_holding_costs_at_most_two_queries_per_batch(settings, digest_template, committed):
+    settings.DJANGO_VOX_BATCH_SIZE = 50
+    digest_template.digest_window = Template.HOURLY
+    Subscriber.objects.bulk_create([Subscriber(name=f"S{i}", email=f"s{i}@example.org")
+                                    for i in range(198)])  # 200 with the two readers
+
+    def queries(mode, limit=""):
+        digest_template.delivery_mode, digest_template.recipient_limit = mode, limit
+        digest_template.save()
+        article = Article.objects.create(author=_author(), title=mode)
+        with CaptureQueriesContext(connection) as ctx, committed():
+            ArticleRegistration.published.issue(article)
+        return len(ctx.captured_queries)
+
+    with at(2026, 3, 2, 9, 0):
+        plain = queries(Template.IMMEDIATELY)  # nothing to decide: no query
+    with at(2026, 3, 2, 10, 5):
+        busy = queries(Template.BUSY, "1000/h")  # one query for busy, one for the limit
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 400
+    assert busy - plain == 2 * 4  # four batches of 50
+    with at(2026, 3, 2, 10, 10):
+        queries(Template.BUSY, "1000/h")  # busy now: held
+    assert Delivery.objects.filter(status=Delivery.HELD).count() == 200

@@ -69,6 +69,9 @@ def window(kind: str, now: datetime.datetime, *, at: datetime.time = datetime.ti
     """``(start, end)`` of the ``kind`` window (hourly, daily, weekly) holding
     ``now``, in the site's time zone (TIME_ZONE); a window ends at ``at`` (on
     ``weekday``, Monday = 0, for weekly ones) and starts one period earlier."""
+    if timezone.is_naive(now):  # USE_TZ = False: naive local times throughout
+        aware = window(kind, timezone.make_aware(now), at=at, weekday=weekday)
+        return tuple(timezone.make_naive(moment) for moment in aware)
     tz = timezone.get_default_timezone()
     local = timezone.localtime(now, tz)
     if kind == Template.HOURLY:
@@ -93,9 +96,10 @@ def window_for(template, now, kind: str | None = None) -> tuple:
 
 def _rate_end(rate, now):
     """The end of the fixed period of ``rate`` holding ``now`` (from the epoch)."""
-    stamp = now.timestamp()
-    end = (int(stamp // rate.seconds) + 1) * rate.seconds
-    return datetime.datetime.fromtimestamp(end, tz=datetime.timezone.utc)
+    aware = timezone.make_aware(now) if timezone.is_naive(now) else now
+    end = (int(aware.timestamp() // rate.seconds) + 1) * rate.seconds
+    moment = datetime.datetime.fromtimestamp(end, tz=datetime.timezone.utc)
+    return timezone.make_naive(moment) if timezone.is_naive(now) else moment
 
 
 class Holder:
