@@ -83,7 +83,8 @@ def cache_alias():
 @checks.register("django_vox")
 def check_digests(app_configs=None, **kwargs):
     """DJANGO_VOX_RECIPIENT_LIMIT: a readable rate (E030);
-    DJANGO_VOX_DIGEST_INTERVAL: a whole number of seconds (E031)."""
+    DJANGO_VOX_DIGEST_INTERVAL and DJANGO_VOX_DIGEST_MAX_AGE: whole numbers
+    of seconds (E031)."""
     messages = []
     try:
         holding.parse_limit(conf.get(holding.SETTING))
@@ -91,9 +92,9 @@ def check_digests(app_configs=None, **kwargs):
         messages.append(checks.Error(str(err), obj=holding.SETTING, id="django_vox.E030",
                                      hint='For example "5/h": at most 5 messages an hour to '
                                           "one recipient; the rest go into a digest."))
-    try:
-        conf.positive_int("DJANGO_VOX_DIGEST_INTERVAL")
-    except ImproperlyConfigured as err:
-        messages.append(checks.Error(str(err), obj="DJANGO_VOX_DIGEST_INTERVAL",
-                                     id="django_vox.E031"))
+    for name in ("DJANGO_VOX_DIGEST_INTERVAL", "DJANGO_VOX_DIGEST_MAX_AGE"):
+        try:
+            conf.positive_int(name)
+        except ImproperlyConfigured as err:
+            messages.append(checks.Error(str(err), obj=name, id="django_vox.E031"))
     return messages

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from django_vox import conf, deliverylog
@@ -91,9 +92,16 @@ class DigestRun:
 
 
 # -- claiming --------------------------------------------------------------------------
+def _due(now) -> Q:
+    """Held rows whose window has closed, or held for longer than
+    ``DJANGO_VOX_DIGEST_MAX_AGE`` seconds (whatever their window says now)."""
+    max_age = datetime.timedelta(seconds=conf.positive_int("DJANGO_VOX_DIGEST_MAX_AGE"))
+    return Q(digest_due__lte=now) | Q(created_at__lte=now - max_age)
+
+
 def due_keys(now, limit: int, skip=()) -> list:
     """Up to ``limit`` digest keys with held rows due at ``now`` (one query)."""
-    rows = Delivery.objects.filter(status=Delivery.HELD, digest_due__lte=now)
+    rows = Delivery.objects.filter(_due(now), status=Delivery.HELD)
     if skip:
         rows = rows.exclude(digest_key__in=list(skip))
     return list(rows.order_by("digest_key").values_list("digest_key", flat=True)
@@ -104,7 +112,7 @@ def claim_held(keys, now) -> list:
     """Take the due held rows of ``keys``: one conditional UPDATE that only one
     process wins per row, then one SELECT of what this process took."""
     token = uuid.uuid4()
-    Delivery.objects.filter(status=Delivery.HELD, digest_due__lte=now,
+    Delivery.objects.filter(_due(now), status=Delivery.HELD,
                             digest_key__in=list(keys)).update(
         status=Delivery.DIGESTED, digest_claim=token, updated_at=timezone.now())
     return list(Delivery.objects.filter(digest_claim=token).order_by("created_at", "pk"))

@@ -407,3 +407,23 @@ def test_holding_costs_at_most_two_queries_per_batch(settings, digest_template, 
     with at(2026, 3, 2, 10, 10):
         queries(Template.BUSY, "1000/h")  # busy now: held
     assert Delivery.objects.filter(status=Delivery.HELD).count() == 200
+
+
+def test_items_held_longer_than_the_max_age_go_out_in_the_next_run(
+        settings, digest_template, readers, smtp_server, committed):
+    settings.DJANGO_VOX_DIGEST_MAX_AGE = 3600
+    digest_template.digest_window = Template.WEEKLY
+    digest_template.save()
+    with at(2026, 3, 3, 9, 0):  # held until Monday 9 March
+        publish(committed, "A")
+    with at(2026, 3, 3, 9, 30):
+        assert digests.send_digests().digests == 0  # half an hour old
+    with at(2026, 3, 3, 10, 0, 1):
+        assert digests.send_digests().digests == 2  # older than an hour: sent
+    assert {m["Subject"] for m in smtp_server.messages} == {"New: A"}
+
+
+def test_a_bad_digest_max_age_is_a_check_error(settings):
+    settings.DJANGO_VOX_DIGEST_MAX_AGE = 0
+    [error] = [m for m in checks.run_checks() if m.id == "django_vox.E031"]
+    assert "DJANGO_VOX_DIGEST_MAX_AGE" in error.msg
