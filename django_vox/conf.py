@@ -28,6 +28,8 @@ DEFAULTS = {
     "DJANGO_VOX_HTTP_ALLOWED_NETWORKS": [],
     "DJANGO_VOX_HTTP_ALLOWED_HOSTS": [],
     "DJANGO_VOX_SMS_STRICT_VALIDATION": False,
+    # keys of django_vox.engine.RenderLimits: iterations, output, seconds, width
+    "DJANGO_VOX_TEMPLATE_LIMITS": {},
     "DJANGO_VOX_BATCH_SIZE": 1000,
     "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
     "DJANGO_VOX_RATE_LIMIT_CACHE": "default",

@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_vox import conf, deliverylog
+from django_vox import conf, deliverylog, sandbox
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import (
     BackendSession,
@@ -48,7 +48,7 @@ from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
-           "digest_source", "send_digests"]
+           "digest_context", "digest_source", "send_digests"]
 
 logger = logging.getLogger("django_vox")
 
@@ -163,14 +163,31 @@ def _contact(row, instances) -> Contact:
 
 
 # -- rendering ---------------------------------------------------------------------------
-def _item(row, template, contact, instances) -> dict:
-    message = Message.from_dict(row.message or {})
-    item = build_context(instances.obj(row), notification=template.notification,
-                         actor=instances.get(row.digest_data.get("actor")),
-                         target=instances.get(row.digest_data.get("target")), contact=contact)
-    item.update(subject=message.subject, text=message.text, html=message.html,
-                created_at=row.created_at)
-    return item
+def _item(row, template, contact, instances) -> tuple:
+    """``(context, message, held at)`` of one held row."""
+    context = build_context(instances.obj(row), notification=template.notification,
+                            actor=instances.get(row.digest_data.get("actor")),
+                            target=instances.get(row.digest_data.get("target")),
+                            contact=contact)
+    return context, Message.from_dict(row.message or {}), row.created_at
+
+
+def digest_context(base, items, window: dict):
+    """The digest's variables: those of ``base`` (a :func:`build_context`
+    result for the recipient) but the object's, plus ``items`` (each the
+    individual message's variables with its ``subject``, ``text``, ``html``
+    and ``created_at``), ``count`` and ``window``, all as template data."""
+    values = {name: value for name, value in base.items()
+              if name not in ("object", "content", "actor", "source", "target")}
+    values.update(
+        items=sandbox.to_template_value([
+            {**context, "subject": message.subject, "text": message.text,
+             "html": message.html or "", "created_at": created_at}
+            for context, message, created_at in items]),
+        count=len(items), window=sandbox.to_template_value(window))
+    live = {name: value for name, value in getattr(base, "live", base).items()
+            if name in values}
+    return sandbox.TemplateContext(values, live)
 
 
 #: The length of each named window (a "limit" window starts at its first item).
@@ -202,11 +219,10 @@ def _render(digest, backend, links, instances, now) -> Message:
     if links and digest.owner is not None:
         urls = {"unsubscribe_url": links.unsubscribe_url(digest.owner),
                 "preferences_url": links.preferences_url(digest.owner)}
-    params = build_context(None, notification=template.notification, contact=digest.contact,
-                           **urls)
-    params.pop("object", None), params.pop("content", None)
-    params.update(items=[_item(row, template, digest.contact, instances) for row in digest.rows],
-                  count=len(digest.rows), window=_window(template, digest.rows, now))
+    base = build_context(None, notification=template.notification, contact=digest.contact,
+                         **urls)
+    params = digest_context(base, [_item(row, template, digest.contact, instances)
+                                   for row in digest.rows], _window(template, digest.rows, now))
     subject, content = digest_source(template)
     message = backend.build_message(subject, content, params, [])
     message.from_address = backend.get_from_address(template.from_address, params)

@@ -180,7 +180,7 @@ def activity_detail(request, key):
 
 def _box_regex():
     regex = conf.get("DJANGO_VOX_ACTIVITY_REGEX")
-    if not regex or is_vox4_activity_regex(regex):  # the 4.x meaning: ignored (check W021)
+    if not regex or is_vox4_activity_regex(regex):  # the 4.x meaning: ignored (check W031)
         regex = DEFAULT_BOX_REGEX
     return _compile_box_regex(regex)
 

@@ -3,11 +3,11 @@
 * ``DJANGO_VOX_MARKDOWN_EXTRAS`` held markdown2 extra names; the Markdown
   backend now uses Python-Markdown.  :func:`markdown_extensions` maps each
   markdown2 name to the Python-Markdown extension doing the same job and
-  leaves out (with the check ``django_vox.W020``) those with none.
+  leaves out (with the check ``django_vox.W030``) those with none.
 * ``DJANGO_VOX_ACTIVITY_REGEX`` was the pattern of activity ids (a group
   ``id``); it now chooses the inbox paths (groups ``path`` and ``box``).
   :func:`is_vox4_activity_regex` recognises the old form, which is then
-  ignored (check ``django_vox.W021``).
+  ignored (check ``django_vox.W031``).
 """
 
 import re
@@ -101,11 +101,11 @@ def check_vox4_settings(app_configs=None, **kwargs):
             f"DJANGO_VOX_MARKDOWN_EXTRAS names markdown2 extras that Python-Markdown has no "
             f"counterpart for; they are left out: {', '.join(map(str, unsupported))}.",
             hint="Remove them, or name a Python-Markdown extension that does the same job.",
-            obj="DJANGO_VOX_MARKDOWN_EXTRAS", id="django_vox.W020"))
+            obj="DJANGO_VOX_MARKDOWN_EXTRAS", id="django_vox.W030"))
     if is_vox4_activity_regex(conf.get("DJANGO_VOX_ACTIVITY_REGEX")):
         messages.append(checks.Warning(
             "DJANGO_VOX_ACTIVITY_REGEX has its 4.x form (a pattern of activity ids); it is "
             "ignored, and the inbox middleware answers at the default paths.",
             hint="Remove the setting, or give a regex with the named groups 'path' and 'box'.",
-            obj="DJANGO_VOX_ACTIVITY_REGEX", id="django_vox.W021"))
+            obj="DJANGO_VOX_ACTIVITY_REGEX", id="django_vox.W031"))
     return messages

@@ -101,6 +101,7 @@ class Notification(models.Model):
         issuing.validate_issue(self, obj, actor, target)
         method = issuing.get_issue_method()
         return method(self, obj, actor=actor, target=target)
+    issue.alters_data = True  # sends or writes: never from a template
 
     def issue_now(self, obj: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue in this process; sending waits for the transaction to commit.
@@ -108,12 +109,14 @@ class Notification(models.Model):
         from django_vox import issuing
 
         return issuing.issue_now(self, obj, actor=actor, target=target)
+    issue_now.alters_data = True  # sends or writes: never from a template
 
     def preview(self, backend_id: str, content: str, subject: str = "") -> str:
         """HTML of ``content`` rendered by backend ``backend_id`` against a sample object."""
         from django_vox.preview import preview
 
         return preview(self, backend_id, content, subject)
+    preview.alters_data = True  # renders editor templates itself: never from a template
 
 
 class Template(DigestOptions):
@@ -274,6 +277,7 @@ class Delivery(models.Model):
         from django_vox import resending
 
         return resending.resend([self]).outcomes[self.pk]
+    resend.alters_data = True  # sends or writes: never from a template
 
 
 class FailedManager(models.Manager):
@@ -421,6 +425,7 @@ class InboxItem(models.Model):
         if self.read_at is None:
             self.read_at = when or timezone.now()
             InboxItem.objects.filter(pk=self.pk, read_at__isnull=True).update(read_at=self.read_at)
+    mark_read.alters_data = True  # sends or writes: never from a template
 
 
 class Preference(models.Model):

@@ -1,76 +1,94 @@
 """Preview of editor templates, as the admin shows them.
 
+The objects in a preview are the newest rows of the notification's models
+only for an editor allowed to view those models (or for code previewing
+without a user, as ``Notification.preview()`` does); any other editor sees a
+made-up sample built from the field types ("Sample title"), so a preview
+never shows data its reader may not see.
 Rendering runs in a transaction that is rolled back, so a template cannot
-change the database even through a method that writes.
+change the database either.
 """
 
 from typing import Any
 
 from django.utils import timezone
 
-from django_vox import digests
+from django_vox import digests, samples
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import build_context, holding, rendering_without_writes
 from django_vox.models import Notification, Template
 
-__all__ = ["preview", "preview_digest", "sample_object"]
+__all__ = ["preview", "preview_digest", "sample_object", "may_view"]
 
 
-def sample_object(model: type | None) -> Any:
-    """A real row of ``model`` when one exists, else an unsaved made-up instance."""
+def may_view(user: Any, model: type) -> bool:
+    """Whether ``user`` has the view (or change) permission on ``model``; code
+    previewing without a user (``Notification.preview()``) may."""
+    if user is None:
+        return True
+    opts = model._meta
+    return any(user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+               for action in ("view", "change"))
+
+
+def sample_object(model: type | None, user: Any = None) -> Any:
+    """What a preview shows for ``model``: its newest row when ``user`` may view
+    the model and there is one, else a made-up instance (see :mod:`django_vox.samples`)."""
     if model is None:
         return None
-    instance = model._default_manager.order_by("-pk").first()
-    return instance if instance is not None else model()
+    if may_view(user, model):
+        instance = model._default_manager.order_by("-pk").first()
+        if instance is not None:
+            return instance
+    return samples.made_up(model)
 
 
-def preview(notification: Notification, backend_id: str, content: str, subject: str = "") -> str:
-    """Render ``content`` as backend ``backend_id`` would, against sample objects.
-
-    Runs in a transaction that is rolled back, so an editor's template cannot
-    change the database even through a method that writes.
-    """
+def preview(notification: Notification, backend_id: str, content: str, subject: str = "",
+            *, user: Any = None) -> str:
+    """Render ``content`` as backend ``backend_id`` would, against sample objects:
+    real ones only for a ``user`` allowed to view them (the admin always passes
+    the editor), or for code calling without a user; see the module."""
     backend_class = backend_registry.by_id(backend_id)
     backend = backend_class()
-    obj = sample_object(notification.get_object_model())
+    obj = sample_object(notification.get_object_model(), user)
     links = {}
     if not notification.required:  # sample links, so the preview shows where they go
         links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
                  "preferences_url": "https://example.org/preferences/sample-token/"}
     params = build_context(obj, notification=notification,
-                           actor=sample_object(notification.get_actor_model()),
-                           target=sample_object(notification.get_target_model()),
+                           actor=sample_object(notification.get_actor_model(), user),
+                           target=sample_object(notification.get_target_model(), user),
                            recipient=obj, **links)
     with rendering_without_writes():
         return backend.preview_message(subject, content, params)
 
 
 def preview_digest(notification: Notification, backend_id: str, content: str, subject: str = "",
-                   *, item_content: str = "", item_subject: str = "", count: int = 2) -> str:
+                   *, item_content: str = "", item_subject: str = "", count: int = 2,
+                   user: Any = None) -> str:
     """Render a digest template (``content``, ``subject``; blank: the one made
     from the individual template) as backend ``backend_id`` would, with
     ``count`` sample items rendered from ``item_content``/``item_subject``
-    (the individual template), in a transaction that is rolled back."""
+    (the individual template), in a transaction that is rolled back.  The
+    sample objects are chosen as :func:`preview` chooses them for ``user``."""
     backend = backend_registry.by_id(backend_id)()
     if not content:
         subject, content = digests.digest_source(
             Template(backend=backend_id, subject=item_subject, digest_subject=subject))
-    obj = sample_object(notification.get_object_model())
+    obj = sample_object(notification.get_object_model(), user)
     links = {}
     if not notification.required:
         links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
                  "preferences_url": "https://example.org/preferences/sample-token/"}
     params = build_context(obj, notification=notification,
-                           actor=sample_object(notification.get_actor_model()),
-                           target=sample_object(notification.get_target_model()),
+                           actor=sample_object(notification.get_actor_model(), user),
+                           target=sample_object(notification.get_target_model(), user),
                            recipient=obj, **links)
     now = timezone.now()
     start, end = holding.window(Template.HOURLY, now)
     with rendering_without_writes():
         message = backend.build_message(item_subject, item_content, params)
-        item = dict(params, subject=message.subject, text=message.text, html=message.html,
-                    created_at=now)
-        context = {"notification": notification, "recipient": obj, "items": [item] * count,
-                   "count": count, "window": {"name": Template.HOURLY, "start": start,
-                                              "end": end}, **links}
+        context = digests.digest_context(
+            params, [(params, message, now)] * count,
+            {"name": Template.HOURLY, "start": start, "end": end})
         return backend.preview_message(subject, content, context)

@@ -35,12 +35,13 @@ from django_vox.activities import iri as iris
 from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox.exceptions import ActivityIRIError
 from django_vox.messages import MessageAttachment
+from django_vox.sandbox import TemplateVariable
 
 logger = logging.getLogger("django_vox")
 
 __all__ = [
     "objects", "Registration", "SignalRegistration", "Notification", "Channel",
-    "Contact", "provides_contacts", "Attachment", "backends",
+    "Contact", "provides_contacts", "Attachment", "backends", "TemplateVariable",
 ]
 
 
@@ -93,6 +94,7 @@ class Notification:
     def issue(self, instance: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue this notification about ``instance`` (see ``django_vox.notify``)."""
         return objects[type(instance)].notify(instance, self.codename, actor=actor, target=target)
+    issue.alters_data = True  # sends: never from a template
 
 
 class Attachment:
@@ -247,6 +249,13 @@ class Registration:
     _vox_attachments: dict = {}
     _vox_contact_methods: dict = {}
 
+    # What templates can reach (django_vox.sandbox; docs/registrations.rst); merged.
+    template_fields = None  # None: every field whose name does not look secret
+    private_fields = ()
+    template_relations = ()  # reverse relations, as lists of template_list_limit
+    template_list_limit = 20
+    template_variables: dict = {}  # name -> TemplateVariable(label, source)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         notifications, attachments, contacts = {}, {}, {}
@@ -374,6 +383,7 @@ class RegistryEntry:
         self.registration.get_notification(codename)  # declared in code?
         row = vox_models.Notification.objects.get_for_model(self.model, codename)
         return row.issue(instance, actor=actor, target=target)
+    notify.alters_data = True  # sends: never from a template
 
 
 class ObjectRegistry:

@@ -167,8 +167,12 @@ def test_change_page_needs_permission(client, django_user_model, published):
 
 # -- preview -----------------------------------------------------------------------------
 
-def test_preview_renders_unsaved_content_with_a_real_row(editor, published, article):
-    response = editor.post(preview_url(published), {
+def test_preview_renders_unsaved_content_with_a_real_row(client, django_user_model, published,
+                                                         article):
+    # Real rows only for an editor who may view the models (issue 17, item 5).
+    client.force_login(make_user(django_user_model, "editor", *CHANGE_PERMS,
+                                 "testapp.view_article", "auth.view_user"))
+    response = client.post(preview_url(published), {
         "backend": "locmem", "subject": "New: {{ object.title }}",
         "content": "Dear reader, {{ object.title }} by {{ object.author.first_name }} <b>"})
     assert response.status_code == 200
@@ -177,12 +181,12 @@ def test_preview_renders_unsaved_content_with_a_real_row(editor, published, arti
     assert "Dear reader, Spring news by Ann &lt;b&gt;" in html  # text shown as text
 
 
-def test_preview_uses_a_made_up_instance_without_rows(editor):
+def test_preview_uses_a_labelled_made_up_instance_without_rows(editor):
     notification = Notification.objects.get_for_model(Comment, "posted")
     response = editor.post(preview_url(notification), {
         "backend": "locmem-sms", "content": "[{{ object.name }}] {{ object.text|default:'empty' }}"})
     assert response.status_code == 200
-    assert "[] empty" in response.json()["html"]
+    assert "[Sample name] Sample text" in response.json()["html"]
     assert not Comment.objects.exists()
 
 

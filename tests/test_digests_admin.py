@@ -145,8 +145,9 @@ def test_the_admin_previews_a_digest(editor, published, ann):
         "backend": "locmem", "digest": "1", "subject": "", "content": "",
         "item_subject": "New: {{ object.title }}", "item_content": "Read {{ object.title }}"})
     html = response.json()["html"]
-    assert "New: Sample &lt;b&gt; (and 1 more)" in html
-    assert html.count("Read Sample &lt;b&gt;") == 2 and "2 notifications since" in html
+    # This editor may not view articles: the items show a made-up sample (issue 17).
+    assert "New: Sample title (and 1 more)" in html and "Sample &lt;b&gt;" not in html
+    assert html.count("Read Sample title") == 2 and "2 notifications since" in html
     written = editor.post(url, {"backend": "locmem", "digest": "1", "subject": "{{ count }} new",
                                 "content": "{% for i in items %}[{{ i.subject }}]{% endfor %}",
                                 "item_subject": "S", "item_content": "x"}).json()["html"]

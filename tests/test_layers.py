@@ -231,9 +231,14 @@ def test_build_context_for_a_notification_and_a_one_time_message():
     contact = Contact("Ann", "email", "ann@example.org", obj="ANN")
     full = build_context("OBJ", notification="N", actor="A", contact=contact,
                          unsubscribe_url="u")
-    assert full == {"object": "OBJ", "content": "OBJ", "actor": "A", "source": "A",
-                    "target": None, "notification": "N", "contact": contact,
-                    "recipient": "ANN", "unsubscribe_url": "u"}
+    # The objects themselves stay in ``live`` (for backends); templates get data (issue 17).
+    assert full.live == {"object": "OBJ", "content": "OBJ", "actor": "A", "source": "A",
+                         "target": None, "notification": "N", "contact": contact,
+                         "recipient": "ANN", "unsubscribe_url": "u"}
+    assert {name: value for name, value in full.items() if name != "contact"} == {
+        "object": "OBJ", "content": "OBJ", "actor": "A", "source": "A", "target": None,
+        "notification": "N", "recipient": "ANN", "unsubscribe_url": "u"}
+    assert full["contact"]["address"] == "ann@example.org"
     one_time = build_context("OBJ", contact=Contact("Ann", "email", "ann@example.org"))
     assert set(one_time) == {"object", "content", "contact", "recipient"}
     assert one_time["recipient"] is one_time["contact"]

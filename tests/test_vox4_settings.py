@@ -52,8 +52,8 @@ def test_checks_name_the_settings(settings):
     settings.DJANGO_VOX_ACTIVITY_REGEX = VOX4_ACTIVITY_REGEX
     found = check_vox4_settings()
     assert [(m.id, m.obj) for m in found] == [
-        ("django_vox.W020", "DJANGO_VOX_MARKDOWN_EXTRAS"),
-        ("django_vox.W021", "DJANGO_VOX_ACTIVITY_REGEX")]
+        ("django_vox.W030", "DJANGO_VOX_MARKDOWN_EXTRAS"),
+        ("django_vox.W031", "DJANGO_VOX_ACTIVITY_REGEX")]
     assert "link_patterns, wiki-tables" in found[0].msg
     assert all(isinstance(m, checks.Warning) for m in found)
 

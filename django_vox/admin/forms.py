@@ -28,8 +28,8 @@ def backend_info() -> dict:
 
 
 def editor_template_problem(source: str) -> str | None:
-    """Why ``source`` may not be used by an editor (syntax error, unknown tag or
-    filter, a sensitive attribute), or None."""
+    """Why ``source`` may not be used by an editor (a syntax error, an unknown or
+    refused tag or filter, with its line), or None."""
     return check_template(source or "")
 
 

@@ -5,12 +5,13 @@ Both come from the registrations in code, so editors see the words developers
 chose for channels and the fields of the models involved, never raw keys.
 """
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.issuing.context import describe_context
 from django_vox.registry import objects
+from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
 
-__all__ = ["recipient_choices", "recipient_models", "variable_fields", "variables",
+__all__ = ["recipient_choices", "recipient_models", "variables",
            "attachment_choices", "ROLE_LABELS"]
 
 #: Recipient key prefix → (context variable, words shown to editors).
@@ -19,15 +20,6 @@ ROLE_LABELS = {
     "se": ("actor", _("The actor")),
     "re": ("target", _("The target")),
 }
-
-#: Field names never offered to editors, whatever the model.
-HIDDEN_FIELDS = {"password"}
-
-#: How many relations deep the picker follows (object.author.profile.phone).
-MAX_DEPTH = 2
-
-#: A site contact (``si``) is not a model instance but a Contact.
-CONTACT_FIELDS = [("name", _("name")), ("address", _("address")), ("protocol", _("protocol"))]
 
 
 def _role_models(notification):
@@ -77,64 +69,10 @@ def recipient_models(notification) -> dict[str, str]:
     return result
 
 
-def variable_fields(model, prefix, depth=MAX_DEPTH, _seen=None) -> list[dict]:
-    """Flat list of ``{"path", "label"}`` for the fields of ``model``, following
-    forward relations ``depth`` levels."""
-    if model is None:
-        return []
-    seen = (_seen or set()) | {model}
-    fields = []
-    for field in model._meta.get_fields():
-        if not field.concrete or field.many_to_many or field.name in HIDDEN_FIELDS:
-            continue
-        path = f"{prefix}.{field.name}"
-        label = str(getattr(field, "verbose_name", field.name))
-        if field.is_relation:
-            related = field.related_model
-            fields.append({"path": path, "label": label})
-            if depth > 0 and related is not None and related not in seen:
-                for sub in variable_fields(related, path, depth - 1, seen):
-                    fields.append({"path": sub["path"], "label": f"{label} › {sub['label']}"})
-            continue
-        if isinstance(field, models.Field):
-            fields.append({"path": path, "label": label})
-    return fields
-
-
 def variables(notification) -> dict:
-    """Everything the variable picker needs, as JSON-ready data.
-
-    ``groups`` lists object/actor/target with their fields; ``recipients`` maps
-    each recipient key to a model label and ``models`` holds those models'
-    fields, so the picker offers ``recipient.*`` for the channels ticked.
-    """
-    groups = []
-    for prefix, model in _role_models(notification):
-        name, role = ROLE_LABELS[prefix]
-        label = f"{role} ({model._meta.verbose_name})" if model is not None else str(role)
-        groups.append({"name": name, "label": str(label),
-                       "fields": [{"path": name, "label": str(role)}] + variable_fields(model, name)})
-    if notification is not None:
-        groups.append({"name": "notification", "label": str(_("The notification")), "fields": [
-            {"path": "notification.codename", "label": str(_("codename"))},
-            {"path": "notification.description", "label": str(_("description"))},
-        ]})
-        if not notification.required:
-            groups.append({"name": "links", "label": str(_("Links for the recipient")), "fields": [
-                {"path": "unsubscribe_url", "label": str(_("unsubscribe link"))},
-                {"path": "preferences_url", "label": str(_("preferences link"))},
-            ]})
-    rec_models = recipient_models(notification)
-    model_fields = {"contact": [{"path": f"recipient.{name}", "label": str(label)}
-                                for name, label in CONTACT_FIELDS]}
-    for _prefix, model in _role_models(notification):
-        for channel in _channels(model).values():
-            if channel.model is not None:
-                label = channel.model._meta.label_lower
-                if label not in model_fields:
-                    model_fields[label] = [{"path": "recipient", "label": str(_("recipient"))}] + \
-                        variable_fields(channel.model, "recipient")
-    return {"groups": groups, "recipients": rec_models, "models": model_fields}
+    """Everything the variable picker needs, as JSON-ready data: exactly what
+    templates can reach (see django_vox.issuing.context.describe_context)."""
+    return describe_context(notification)
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
@@ -156,7 +94,7 @@ def _attachments_of(model, path, label, depth, seen):
         return
     for field in model._meta.fields:  # forward relations: one object each
         related = field.related_model if field.is_relation else None
-        if not isinstance(related, type) or related in seen or field.name in HIDDEN_FIELDS:
+        if not isinstance(related, type) or related in seen or is_sensitive_name(field.name):
             continue
         yield from _attachments_of(related, f"{path}.{field.name}",
                                    f"{label} / {field.verbose_name}", depth + 1, seen | {related})

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_vox import issuing, preview
 from django_vox.admin.forms import IssueForm, NotifyForm, editor_template_problem
 from django_vox.backends import backends as backend_registry
-from django_vox.exceptions import VoxError
+from django_vox.exceptions import TemplateRenderError, VoxError
+from django_vox.issuing.context import unreachable_variables
 from django_vox.manual import send_one_time
 
 __all__ = ["notify", "preview_view", "issue_view", "notify_action_view", "can_issue"]
@@ -79,7 +80,10 @@ def preview_view(model_admin, request, object_id):
         logger.info("Preview of %s with %s failed: %r", notification, backend_id, err)
         return JsonResponse({"error": _("The preview failed: %(error)s") % {
             "error": f"{type(err).__name__}: {err}"}}, status=400)
+    digest = request.POST.get("digest") == "1"  # items, count...: not individual variables
     return JsonResponse({"html": html, "backend": backend_id,
+                         "warnings": [] if digest else unreachable_warnings(
+                             notification, subject, content),
                          "editor_type": backend_class.EDITOR_TYPE})
 
 
@@ -87,7 +91,8 @@ def _render_preview(request, notification, backend_id, content, subject):
     """The individual message, or with ``digest=1`` the digest (whose items are
     rendered from the posted ``item_subject``/``item_content``)."""
     if request.POST.get("digest") != "1":
-        return preview.preview(notification, backend_id, content, subject)
+        return preview.preview(notification, backend_id, content, subject,
+                               user=request.user)
     item_subject = request.POST.get("item_subject", "")
     item_content = request.POST.get("item_content", "")
     for source in (item_subject, item_content):
@@ -95,7 +100,17 @@ def _render_preview(request, notification, backend_id, content, subject):
         if problem:
             raise ValueError(problem)
     return preview.preview_digest(notification, backend_id, content, subject,
-                                  item_content=item_content, item_subject=item_subject)
+                                  item_content=item_content, item_subject=item_subject,
+                                  user=request.user)
+
+
+def unreachable_warnings(notification, subject, content) -> list:
+    """Sentences naming the variables of a template that templates cannot reach
+    (they render as nothing), for the preview to show."""
+    sources = {str(_("Subject")): subject, str(_("Content")): content}
+    return [_("%(part)s, line %(line)s: %(path)s is not something templates can reach.") % {
+        "part": part, "line": line, "path": path}
+        for part, line, path in unreachable_variables(notification, sources)]
 
 
 def can_issue(notification) -> bool:
@@ -167,8 +182,13 @@ def notify_action_view(model_admin, request, queryset):
     form = NotifyForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         data = form.cleaned_data
-        result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
-                               data["from_address"])
+        try:
+            result = send_one_time(queryset, data["backend"], data["subject"], data["body"],
+                                   data["from_address"])
+        except TemplateRenderError as err:  # over its budget: nothing was sent
+            model_admin.message_user(request, _("Nothing was sent: %(error)s") % {
+                "error": err}, messages.ERROR)
+            return None
         text = _("One-time message: %(sent)d sent, %(failed)d failed.") % {
             "sent": result.sent, "failed": result.failed}
         if result.unreachable:

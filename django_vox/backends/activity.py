@@ -27,6 +27,7 @@ from django_vox import activities
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError
 from django_vox.messages import Message
+from django_vox.sandbox import live_values
 
 __all__ = ["Backend"]
 
@@ -50,8 +51,9 @@ class Backend(BaseBackend):
     def build_message(self, subject, body, parameters, attachments=()):
         """Render the summary and describe the activity; stored only when sent."""
         summary = self.render(body, parameters).strip()
-        notification = parameters.get("notification")
-        obj, actor, target = (parameters.get(k) for k in ("object", "actor", "target"))
+        live = live_values(parameters)  # the real objects, not the template's views
+        notification = live.get("notification")
+        obj, actor, target = (live.get(k) for k in ("object", "actor", "target"))
         document = {
             "type": getattr(notification, "activity_type", "") or "Create",
             "summary": summary,

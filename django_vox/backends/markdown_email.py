@@ -7,6 +7,7 @@ so data such as a user's name cannot add links, emphasis or markup; see
 """
 
 import functools
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape as html_escape
@@ -20,6 +21,13 @@ from django_vox.messages import Message
 __all__ = ["Backend", "markdown_escaper"]
 
 
+_LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
+
+
+def _entity(match):
+    return f"{match.group(1)}{match.group(2)}&#{ord(match.group(3))};"
+
+
 @functools.lru_cache(maxsize=32)
 def markdown_escaper(escaped_chars: tuple):
     """A function escaping text for Markdown, then for HTML.
@@ -29,12 +37,15 @@ def markdown_escaper(escaped_chars: tuple):
     backslash, which Markdown removes again: the reader sees the value as
     typed.  HTML special characters become entities instead (an entity is
     never Markdown syntax, and a backslash before one would stay visible).
-    The function is cached per character set so compiled templates are reused.
+    An ``=`` or ``~`` starting a line (a line of them underlines a setext
+    heading or opens a fence, and Markdown has no backslash escape for them)
+    becomes a numeric entity.  The function is cached per character set so compiled
+    templates are reused.
     """
     table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
 
     def escape(text):
-        return str(html_escape(text.translate(table)))
+        return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
     return escape
 
@@ -52,7 +63,7 @@ class Backend(EmailBackend):
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
-        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W020).
+        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W030).
         extensions, _unsupported = markdown_extensions(extras)
         try:
             return markdown.Markdown(extensions=extensions)

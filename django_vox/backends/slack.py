@@ -1,15 +1,30 @@
-"""Slack incoming webhooks: the address is the webhook URL."""
+"""Slack incoming webhooks: the address is the webhook URL.
+
+Slack reads ``<...>`` as a link, a mention or a command (``<!channel>``,
+``<https://evil.example|your invoice>``), so ``&``, ``<`` and ``>`` in values
+from data are escaped as Slack's mrkdwn asks (``&amp;``, ``&lt;``, ``&gt;``)
+wherever the template prints them.  What the editor writes stays live.
+"""
 
 import logging
 
 from django.utils.translation import gettext_lazy as _
 
+from django_vox import rendering
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.http import HttpSessionMixin, validate_url
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "mrkdwn_escape"]
 
 logger = logging.getLogger("django_vox")
+
+
+_MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def mrkdwn_escape(text: str) -> str:
+    """``text`` with the three characters Slack's mrkdwn gives a meaning escaped."""
+    return text.translate(_MRKDWN)
 
 
 class Backend(HttpSessionMixin, BaseBackend):
@@ -17,6 +32,10 @@ class Backend(HttpSessionMixin, BaseBackend):
     PROTOCOL = "slack-webhook"
     VERBOSE_NAME = _("Slack webhook")
     EDITOR_TYPE = "basic"
+
+    def render(self, source, parameters, autoescape=None):
+        """Values from data escaped for mrkdwn (see the module)."""
+        return rendering.render(source, parameters, autoescape=True, escape=mrkdwn_escape)
 
     def validate_address(self, address):
         validate_url(address, protocol=self.PROTOCOL)

@@ -37,9 +37,10 @@ def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> 
     node = blocks.get(name)
     if node is None:
         return None
-    context = Context(parameters, autoescape=autoescape)
+    context = Context(rendering.template_data(parameters), autoescape=autoescape)
     try:
-        with context.render_context.push_state(template), context.bind_template(template):
+        with rendering.message_budget(), context.render_context.push_state(template), \
+                context.bind_template(template):
             return node.render(context)
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
         raise TemplateRenderError(f"Template error in block {name!r}: {err}") from err

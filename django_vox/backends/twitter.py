@@ -30,6 +30,7 @@ from django_vox.exceptions import (
     TransientSendError,
 )
 from django_vox.http import HttpSessionMixin
+from django_vox.sandbox import live_values
 
 __all__ = ["Backend", "MAX_DM_LENGTH", "MAX_POST_LENGTH", "weighted_length"]
 
@@ -82,7 +83,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         address) is checked as a post.
         """
         message = super().build_message(subject, body, parameters, attachments)
-        contact = (parameters or {}).get("contact")
+        contact = live_values(parameters).get("contact")
         problem = length_problem(message.text, direct=bool(getattr(contact, "address", "")))
         if problem:
             raise TemplateRenderError(problem)

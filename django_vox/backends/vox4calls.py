@@ -17,11 +17,13 @@ import mimetypes
 import types
 from dataclasses import dataclass
 
-from django.template import Template
+from django.template import Context
 
+from django_vox import rendering
 from django_vox.messages import Message, MessageAttachment
 
-__all__ = ["AttachmentData", "ClassOrInstanceMethod", "install", "message_from_vox4_string",
+__all__ = ["AttachmentData", "ClassOrInstanceMethod", "EditorTemplate", "install",
+           "message_from_vox4_string",
            "template_from_string", "vox4_string"]
 
 
@@ -34,9 +36,25 @@ class AttachmentData:
     filename: str = ""
 
 
-def template_from_string(source: str) -> Template:
-    """A Django template (render it with a ``Context``), as 4.x backends built theirs."""
-    return Template(source)
+class EditorTemplate:
+    """An editor's template compiled by django-vox's restricted engine, with the
+    ``render(context)`` of a Django template (see :mod:`django_vox.rendering`)."""
+
+    def __init__(self, source: str):
+        self.template = rendering.compile_template(source or "")
+
+    def render(self, context=None) -> str:
+        values = context.flatten() if isinstance(context, Context) else dict(context or {})
+        autoescape = getattr(context, "autoescape", True)
+        return rendering.render_compiled(
+            self.template, Context(rendering.template_data(values), autoescape=autoescape))
+
+
+def template_from_string(source: str) -> EditorTemplate:
+    """An editor's template (render it with a ``Context``), as 4.x backends built
+    theirs; compiled by the restricted engine, so it can do what any editor
+    template can and no more."""
+    return EditorTemplate(source)
 
 
 def vox4_string(protocol, message):

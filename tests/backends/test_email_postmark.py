@@ -1,9 +1,9 @@
 """The Postmark template backend against a local HTTP server (pytest-httpserver)."""
 
 import json
-import uuid
 import logging
 import time
+import uuid
 
 import pytest
 import time_machine

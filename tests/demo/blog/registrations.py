@@ -20,6 +20,7 @@ from django_vox.registry import (
     Notification,
     Registration,
     SignalRegistration,
+    TemplateVariable,
     objects,
     provides_contacts,
 )
@@ -31,6 +32,10 @@ User = get_user_model()
 class UserRegistration(Registration):
     """Users (the authors) are reached by email."""
 
+    template_variables = {
+        "get_username": TemplateVariable(_("user name"), "get_username"),
+    }
+
     @provides_contacts("email")
     def email(self, user, notification):
         if user.email:
@@ -38,6 +43,12 @@ class UserRegistration(Registration):
 
 
 class SubscriberRegistration(SignalRegistration):
+    # The token lets its holder comment as the subscriber: a secret, offered to
+    # templates on purpose, for the links in the mails sent to that subscriber.
+    template_variables = {
+        "token": TemplateVariable(_("comment token (for links)"), "token"),
+    }
+
     @provides_contacts("email")
     def email(self, subscriber, notification):
         yield Contact(subscriber.name, "email", subscriber.email)
@@ -45,6 +56,7 @@ class SubscriberRegistration(SignalRegistration):
 
 class ArticleRegistration(Registration):
     posted = Notification(_("An article was posted"), actor_type="auth.user")
+    template_variables = {"url": TemplateVariable(_("link to the article"), "url")}
     text = Attachment(attr="as_text", mime_string="text/plain", label=_("The article as text"))
 
     def get_channels(self):
@@ -60,6 +72,7 @@ class ArticleRegistration(Registration):
 
 class CommentRegistration(Registration):
     posted = Notification(_("A comment was posted"), actor_type="blog.subscriber")
+    template_variables = {"url": TemplateVariable(_("link to the comment"), "url")}
 
     def get_channels(self):
         return {
