@@ -427,3 +427,20 @@ def test_a_bad_digest_max_age_is_a_check_error(settings):
     settings.DJANGO_VOX_DIGEST_MAX_AGE = 0
     [error] = [m for m in checks.run_checks() if m.id == "django_vox.E031"]
     assert "DJANGO_VOX_DIGEST_MAX_AGE" in error.msg
+
+
+def test_a_digest_template_gets_data_not_objects(digest_template, readers, smtp_server,
+                                                  committed):
+    author = _author()
+    author.set_password("s3cret-pw")
+    author.save()
+    digest_template.digest_content = (
+        "[{{ items.0.object.author.password }}][{{ items.0.object.title }}]"
+        "[{{ items.0.notification.deliveries.all }}]")
+    digest_template.save()
+    with at(2026, 3, 2, 9, 0):
+        publish(committed, "A")
+    with at(2026, 3, 3, 8, 0, 1):
+        digests.send_digests()
+    html = parts(smtp_server.messages[0])["text/html"]
+    assert "[][A][]" in html and "pbkdf2" not in html
