@@ -1,5 +1,5 @@
 """System checks: the backend configuration, every setting that can be wrong,
-the rate limits, and the saved templates (their backend, their variables)."""
+the rate limits, digests, and the saved templates (their backend, their variables)."""
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -7,6 +7,7 @@ from django.db import DatabaseError
 
 from django_vox import conf, ratelimit
 from django_vox.backends import inspect_backends
+from django_vox.issuing import holding
 from django_vox.issuing.context import unreachable_variables
 from django_vox.models import Template
 
@@ -128,6 +129,26 @@ def check_rate_limits(app_configs=None, **kwargs):
 
 def cache_alias():
     return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
+
+
+@checks.register("django_vox")
+def check_digests(app_configs=None, **kwargs):
+    """DJANGO_VOX_RECIPIENT_LIMIT: a readable rate (E030);
+    DJANGO_VOX_DIGEST_INTERVAL and DJANGO_VOX_DIGEST_MAX_AGE: whole numbers
+    of seconds (E031)."""
+    messages = []
+    try:
+        holding.parse_limit(conf.get(holding.SETTING))
+    except ImproperlyConfigured as err:
+        messages.append(checks.Error(str(err), obj=holding.SETTING, id="django_vox.E030",
+                                     hint='For example "5/h": at most 5 messages an hour to '
+                                          "one recipient; the rest go into a digest."))
+    for name in ("DJANGO_VOX_DIGEST_INTERVAL", "DJANGO_VOX_DIGEST_MAX_AGE"):
+        try:
+            conf.positive_int(name)
+        except ImproperlyConfigured as err:
+            messages.append(checks.Error(str(err), obj=name, id="django_vox.E031"))
+    return messages
 
 
 @checks.register("django_vox", checks.Tags.database)

@@ -39,6 +39,9 @@ DEFAULTS = {
     "DJANGO_VOX_BATCH_SIZE": 1000,
     "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
     "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
+    "DJANGO_VOX_RECIPIENT_LIMIT": None,  # "5/h": more to one contact is held for a digest
+    "DJANGO_VOX_DIGEST_INTERVAL": 300,  # seconds between runs of the digest task
+    "DJANGO_VOX_DIGEST_MAX_AGE": 691200,  # seconds (8 days): older held items go out next run
     "DJANGO_VOX_EMAIL_MAILER": "default",
     "DJANGO_VOX_MARKDOWN_EXTRAS": [],
     "DJANGO_VOX_POSTMARK_TOKEN": None,

@@ -35,7 +35,7 @@ from django_vox.models import Delivery
 
 __all__ = ["LogRow", "LogWriter", "as_delivery", "insert", "mark_sent", "mark_failed",
            "claim", "record_failures", "describe_error", "queue_now", "touch", "issue_started",
-           "logged_addresses", "statuses"]
+           "logged_addresses", "statuses", "link_digest"]
 
 logger = logging.getLogger("django_vox")
 
@@ -100,10 +100,12 @@ class LogRow:
 
     __slots__ = ("pk", "to_addresses", "from_address", "message", "status", "attempts",
                  "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
-                 "recipient_type_id", "recipient_id", "writer")
+                 "recipient_type_id", "recipient_id", "contact_key", "digest_key", "digest_due",
+                 "digest_data", "writer")
 
     def __init__(self, writer, to_addresses, from_address="", message=None, status=None,
-                 error="", recipient=(None, "")):
+                 error="", recipient=(None, ""), contact_key="", digest_key="", digest_due=None,
+                 digest_data=None):
         self.writer = writer
         self.pk = uuid.uuid4()
         self.to_addresses = to_addresses
@@ -113,6 +115,8 @@ class LogRow:
         self.attempts = 0
         self.error = error
         self.recipient_type_id, self.recipient_id = recipient
+        self.contact_key, self.digest_key, self.digest_due = contact_key, digest_key, digest_due
+        self.digest_data = digest_data if digest_data is not None else {}
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property
@@ -153,7 +157,8 @@ class LogWriter:
     #: Columns that vary per row, written from the LogRow attribute of that name.
     ROW_ATTRIBUTES = ("id", "to_addresses", "from_address", "message", "status", "attempts",
                       "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
-                      "recipient_type_id", "recipient_id")
+                      "recipient_type_id", "recipient_id", "contact_key", "digest_key",
+                      "digest_due", "digest_data")
 
     def __init__(self, **fields):
         self.model = model = _model()
@@ -198,7 +203,7 @@ class LogWriter:
             elif value in ("created_at", "updated_at"):
                 getters.append(lambda row: prepared_now)
             elif value in ("from_address", "status", "attempts", "error", "recipient_type_id",
-                           "recipient_id"):  # str / int / None already
+                           "recipient_id", "contact_key", "digest_key"):  # str / int / None already
                 getters.append(operator.attrgetter(value))
             else:  # the UUID, the JSON fields and the optional datetimes need converting
                 getters.append(lambda row, field=field: field.get_db_prep_save(
@@ -362,3 +367,16 @@ def statuses(rows) -> dict:
     """``{pk: status}`` of ``rows`` as the database has them now."""
     return dict(Delivery.objects.filter(pk__in=[row.pk for row in rows])
                 .values_list("pk", "status"))
+
+
+def link_digest(pairs) -> None:
+    """``[(digest pk, item pk)]``: record the digest each held item was sent in
+    (one statement)."""
+    model = _model()
+    connection = _connection(model)
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    sql = (f"UPDATE {qn(model._meta.db_table)} SET {qn('digest_id')} = %s "
+           f"WHERE {qn(pk.column)} = %s")
+    _batch(connection, sql, [[pk.get_db_prep_save(digest, connection),
+                              pk.get_db_prep_save(item, connection)] for digest, item in pairs])

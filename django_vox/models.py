@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.digestoptions import DigestOptions
 from django_vox.messages import Message
 
 __all__ = [
@@ -119,7 +120,7 @@ class Notification(models.Model):
     preview.alters_data = True  # renders editor templates itself: never from a template
 
 
-class Template(models.Model):
+class Template(DigestOptions):
     """The copy of one notification for one backend, written by editors."""
 
     notification = models.ForeignKey(Notification, models.CASCADE, related_name="templates",
@@ -136,7 +137,6 @@ class Template(models.Model):
     bulk = models.BooleanField(_("bulk"), default=False,
                                help_text=_("Send one message to all recipients instead of one each."))
     enabled = models.BooleanField(_("enabled"), default=True)
-
     class Meta:
         verbose_name = _("template")
         verbose_name_plural = _("templates")
@@ -211,11 +211,15 @@ class Delivery(models.Model):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+    HELD = "held"
+    DIGESTED = "digested"
     STATUS_CHOICES = [
         (QUEUED, _("queued")),
         (SENT, _("sent")),
         (FAILED, _("failed")),
         (SUPPRESSED, _("suppressed")),
+        (HELD, _("held for a digest")),
+        (DIGESTED, _("sent in a digest")),
     ]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -244,11 +248,26 @@ class Delivery(models.Model):
     recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("recipient type"))
     recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
+    contact_key = models.CharField(_("contact"), max_length=600, blank=True, db_index=True,
+                                   help_text=_("protocol:address of a one-address message."))
+    digest_key = models.CharField(
+        _("digest key"), max_length=650, blank=True, db_index=True,
+        help_text=_("template id/protocol:address: the digest a held message goes into."))
+    digest_due = models.DateTimeField(_("digest due"), null=True, blank=True,
+                                      help_text=_("When the window of a held message closes."))
+    digest = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
+                               related_name="digest_items", verbose_name=_("digest"),
+                               help_text=_("The digest message this one was sent in."))
+    digest_claim = models.UUIDField(_("digest claim"), null=True, blank=True, db_index=True,
+                                    editable=False)
+    digest_data = models.JSONField(_("digest data"), default=dict, blank=True,
+                                   help_text=_("The recipient and the objects of a held message."))
 
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "digest_due"], name="django_vox_held_due")]
 
     def __str__(self):
         return f"{self.backend} → {', '.join(self.to_addresses or [])} ({self.status})"
@@ -433,6 +452,15 @@ class Preference(models.Model):
     protocol = models.CharField(_("protocol"), max_length=100, blank=True,
                                 help_text=_("Blank: every protocol."))
     enabled = models.BooleanField(_("enabled"))
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    DELIVERY_CHOICES = [("", _("as the notification is set up")),
+                        (IMMEDIATELY, _("immediately")), (DAILY, _("daily digest")),
+                        (WEEKLY, _("weekly digest"))]
+    delivery = models.CharField(_("delivery"), max_length=20, blank=True,
+                                choices=DELIVERY_CHOICES,
+                                help_text=_("When enabled: immediately or in a digest."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -11,12 +11,14 @@ change the database either.
 
 from typing import Any
 
-from django_vox import samples
-from django_vox.backends import backends as backend_registry
-from django_vox.issuing import build_context, rendering_without_writes
-from django_vox.models import Notification
+from django.utils import timezone
 
-__all__ = ["preview", "sample_object", "may_view"]
+from django_vox import digests, samples
+from django_vox.backends import backends as backend_registry
+from django_vox.issuing import build_context, holding, rendering_without_writes
+from django_vox.models import Notification, Template
+
+__all__ = ["preview", "preview_digest", "sample_object", "may_view"]
 
 
 def may_view(user: Any, model: type) -> bool:
@@ -59,3 +61,34 @@ def preview(notification: Notification, backend_id: str, content: str, subject: 
                            recipient=obj, **links)
     with rendering_without_writes():
         return backend.preview_message(subject, content, params)
+
+
+def preview_digest(notification: Notification, backend_id: str, content: str, subject: str = "",
+                   *, item_content: str = "", item_subject: str = "", count: int = 2,
+                   user: Any = None) -> str:
+    """Render a digest template (``content``, ``subject``; blank: the one made
+    from the individual template) as backend ``backend_id`` would, with
+    ``count`` sample items rendered from ``item_content``/``item_subject``
+    (the individual template), in a transaction that is rolled back.  The
+    sample objects are chosen as :func:`preview` chooses them for ``user``."""
+    backend = backend_registry.by_id(backend_id)()
+    if not content:
+        subject, content = digests.digest_source(
+            Template(backend=backend_id, subject=item_subject, digest_subject=subject))
+    obj = sample_object(notification.get_object_model(), user)
+    links = {}
+    if not notification.required:
+        links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
+                 "preferences_url": "https://example.org/preferences/sample-token/"}
+    params = build_context(obj, notification=notification,
+                           actor=sample_object(notification.get_actor_model(), user),
+                           target=sample_object(notification.get_target_model(), user),
+                           recipient=obj, **links)
+    now = timezone.now()
+    start, end = holding.window(Template.HOURLY, now)
+    with rendering_without_writes():
+        message = backend.build_message(item_subject, item_content, params)
+        context = digests.digest_context(
+            params, [(params, message, now)] * count,
+            {"name": Template.HOURLY, "start": start, "end": end})
+        return backend.preview_message(subject, content, context)

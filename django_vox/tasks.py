@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, issuing, resending
+from django_vox import conf, deliverylog, digests, issuing, resending
 from django_vox.exceptions import MissingDependency
 from django_vox.issuing import chunks
 from django_vox.issuing.chunks import load_ref, model_ref
@@ -52,7 +52,9 @@ __all__ = [
     "recover_issues",
     "resend",
     "send_chunk",
+    "send_digests_task",
     "send_due",
+    "start_digests",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -109,6 +111,32 @@ def send_due(deliveries: dict) -> dict:
     results = issuing.send_deliveries(rows, raise_errors=False, schedule_retry=enqueue_retry)
     return {"sent": sum(1 for ok in results.values() if ok),
             "not_sent": sum(1 for ok in results.values() if not ok)}
+
+
+@task()
+def send_digests_task(reschedule: bool = True) -> dict:
+    """Close the digest windows due now (:func:`django_vox.digests.send_digests`),
+    then enqueue itself again ``DJANGO_VOX_DIGEST_INTERVAL`` seconds later (on a
+    task backend that can defer; on others, run it from cron or ``vox_send_digests``).
+    Two chains running at once send no digest twice, only waste a little work."""
+    run = digests.send_digests(schedule_retry=enqueue_retry)
+    if reschedule:
+        start_digests()
+    return run.as_dict()
+
+
+def start_digests(delay: timedelta | None = None):
+    """Enqueue :func:`send_digests_task` (once; it re-enqueues itself) to run
+    after ``delay`` (default ``DJANGO_VOX_DIGEST_INTERVAL`` seconds).  Returns
+    the task result, or None when the task backend cannot defer a task, where a
+    self-rescheduling task would run in a loop."""
+    if not task_backends[_backend_alias()].supports_defer:
+        logger.warning("Task backend %r cannot defer tasks: digests need cron "
+                       "(manage.py vox_send_digests) instead.", _backend_alias())
+        return None
+    if delay is None:
+        delay = timedelta(seconds=conf.positive_int("DJANGO_VOX_DIGEST_INTERVAL"))
+    return _enqueue(send_digests_task, True, run_after=timezone.now() + delay)
 
 
 # -- enqueuing -------------------------------------------------------------------

@@ -80,7 +80,9 @@ def preferences(request: HttpRequest, token: str | None = None) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     matrix = prefs.PreferenceMatrix(owner)
     if request.method == "POST":
-        changed = matrix.save(request.POST.getlist("on"))
+        changed = matrix.save(request.POST.getlist("on"), choices={
+            name[len("choice:"):]: value for name, value in request.POST.items()
+            if name.startswith("choice:")})
         logger.info("Preferences of %r saved: %d change(s).", owner.key, changed)
         return _private(HttpResponseRedirect(request.path + "?saved=1"))
     return _private(render(request, TEMPLATE_DIR + "preferences.html", {

@@ -69,6 +69,23 @@ class Demo:
                                  allow_redirects=False)
 
 
+#: Closes the digest windows an hour from now (as cron would, an hour later).
+CLOSE_THE_HOUR = ("from datetime import timedelta\nfrom django.utils import timezone\n"
+                  "from django_vox import digests\n"
+                  "digests.send_digests(timezone.now() + timedelta(hours=1, minutes=1))")
+
+
+def _printed_mail(text):
+    """The messages the console email backend printed in ``text``."""
+    messages = []
+    for chunk in text.split(SEPARATOR):
+        start = chunk.find("Content-Type:")
+        if start != -1:
+            messages.append(email.message_from_string(chunk[start:].lstrip("\n"),
+                                                      policy=email.policy.default))
+    return messages
+
+
 def _text(message):
     return message.get_body(("plain",)).get_content()
 
@@ -101,6 +118,7 @@ def demo(demo_env, demo_setup_output, tmp_path_factory):
             [sys.executable, "-m", "django", "runserver", "--noreload", f"127.0.0.1:{port}",
              "--settings=tests.demo.settings"], cwd=REPO, env=env, stdout=stdout, stderr=stderr)
     server = Demo(f"http://127.0.0.1:{port}", out, process)
+    server.env = env
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -215,3 +233,15 @@ def test_subscribe_post_comment_flow(demo, enabled_backends):
     assert mail["Subject"] == "Lin Ma commented on Fresh <news>"
     assert "Works for me!" in _text(mail)
     assert "lin@example.org" in _text(mail)
+
+    # Further comments within the hour are held for the author's hourly digest.
+    for text in ("Second thought", "Third thought"):
+        more = demo.post_form(path.split("?")[0], {"subscriber": token, "text": text}, page=path)
+        assert more.status_code == 302
+    assert demo.new_mail() == []
+    closed = _django(demo.env, "shell", "-c", CLOSE_THE_HOUR)
+    assert closed.returncode == 0, closed.stderr
+    [digest] = [m for m in _printed_mail(closed.stdout)
+                if m["To"].addresses[0].addr_spec == "author@example.org"]
+    assert digest["Subject"] == "2 new comments on your articles"
+    assert "Second thought" in _text(digest) and "Third thought" in _text(digest)

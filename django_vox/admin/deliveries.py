@@ -70,12 +70,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
     list_display_links = ["created_at", "message_line"]
     list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
-    search_fields = ["to_addresses", "error", "from_address", "message__subject"]
+    search_fields = ["to_addresses", "error", "from_address", "message__subject",
+                     "digest_key"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     readonly_fields = ["subject", "notification_name", "recipients", "from_address",
                        "backend_name", "protocol_name", "status_words", "attempts", "error",
-                       "created_at", "sent_at", "next_attempt_at", "about", "issue_id"]
+                       "created_at", "sent_at", "next_attempt_at", "about", "issue_id",
+                       "digest_key", "digest_due", "digest"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
     change_form_template = "django_vox/admin/delivery_change_form.html"

@@ -4,6 +4,7 @@ from django import forms
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
+from django_vox import digests
 from django_vox.admin import introspection, words
 from django_vox.admin.checks import (
     backend_help,
@@ -67,6 +68,11 @@ def _recipient_keys(value, default):
     return list(value)
 
 
+#: The digest options of a template (see docs/digests.rst), after its other fields.
+DIGEST_FIELDS = ["delivery_mode", "digest_window", "digest_time", "digest_weekday",
+                 "digest_subject", "digest_content", "allow_digests", "recipient_limit"]
+
+
 class TemplateForm(forms.ModelForm):
     """One template of a notification.  ``notification`` is set per change page
     (see TemplateInline.get_formset) so recipients and attachments are that
@@ -83,8 +89,11 @@ class TemplateForm(forms.ModelForm):
     class Meta:
         model = Template
         fields = ["backend", "recipients", "subject", "content", "attachments",
-                  "from_address", "bulk", "enabled"]
+                  "from_address", "bulk", "enabled", *DIGEST_FIELDS]
         widgets = {
+            # Plain fields; the admin editor may enhance them (class names as above).
+            "digest_content": forms.Textarea(attrs={"rows": 8, "class": "vox-digest-content"}),
+            "digest_subject": forms.TextInput(attrs={"class": "vox-digest-subject vTextField"}),
             "content": forms.Textarea(attrs={"rows": 10, "class": "vox-content"}),
             "subject": forms.TextInput(attrs={"class": "vox-subject vTextField"}),
             "from_address": forms.TextInput(attrs={"class": "vox-from vTextField"}),
@@ -111,6 +120,20 @@ class TemplateForm(forms.ModelForm):
             self.initial["recipients"] = _recipient_keys(self.initial.get("recipients"),
                                                          current_recipients)
             self.initial.setdefault("attachments", current_attachments)
+        self._offer_default_digest(saved)
+
+    def _offer_default_digest(self, saved):
+        """A blank digest starts from the one made from the individual template.
+        The digest options may be left out of a POST (older scripts, the editor
+        hiding them): the model's defaults then apply."""
+        for name in ("delivery_mode", "digest_window", "digest_time", "digest_weekday"):
+            self.fields[name].required = False
+        if not saved or self.instance.digest_content:
+            return
+        subject, content = digests.default_digest(self.instance)
+        if not self.initial.get("digest_subject"):
+            self.initial["digest_subject"] = subject
+        self.initial["digest_content"] = content
 
     def _set_backend_choices(self):
         current_backend = self.instance.backend
@@ -140,6 +163,12 @@ class TemplateForm(forms.ModelForm):
 
     def clean_from_address(self):
         return self._clean_template("from_address", "USE_FROM_ADDRESS")
+
+    def clean_digest_subject(self):
+        return self._clean_template("digest_subject", "USE_SUBJECT")
+
+    def clean_digest_content(self):
+        return self._clean_template("digest_content")
 
     def clean_recipients(self):
         return ",".join(self.cleaned_data.get("recipients") or [])

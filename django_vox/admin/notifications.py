@@ -14,7 +14,7 @@ from django.views.i18n import JavaScriptCatalog
 from django_vox.admin import introspection, views, vox4, words
 from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.editor_preview import editor_media
-from django_vox.admin.forms import TemplateForm, backend_info
+from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
@@ -29,7 +29,7 @@ class TemplateInline(admin.StackedInline):
     form = TemplateForm
     extra = 0
     fields = ["backend", "recipients", "from_address", "subject", "content", "attachments",
-              "bulk", "enabled"]
+              "bulk", "enabled", *DIGEST_FIELDS]
 
     #: What users who may only view see instead of the stored codes.
     READ_ONLY_WORDS = {"backend": "backend_name", "recipients": "recipient_words"}

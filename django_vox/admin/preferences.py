@@ -105,7 +105,8 @@ class PreferenceForm(forms.ModelForm):
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin):
     form = PreferenceForm
-    list_display = ["owner_label", "notification_label", "protocol_label", "enabled", "updated_at"]
+    list_display = ["owner_label", "notification_label", "protocol_label", "enabled", "delivery",
+                    "updated_at"]
     list_filter = ["enabled", OwnerKindFilter, ("owner_type", admin.RelatedOnlyFieldListFilter),
                    ("notification", admin.RelatedOnlyFieldListFilter), "protocol", "updated_at"]
     list_select_related = ["owner_type", "notification__object_type"]
@@ -113,7 +114,7 @@ class PreferenceAdmin(admin.ModelAdmin):
                      "notification__description", "protocol"]
     readonly_fields = ["updated_at"]
     fields = ["owner_type", "owner_id", "address", "notification", "protocol", "enabled",
-              "updated_at"]
+              "delivery", "updated_at"]
     date_hierarchy = "updated_at"
 
     class Media:

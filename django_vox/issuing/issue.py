@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import IssueError, RequiredNotificationError
-from django_vox.issuing import policy
+from django_vox.issuing import holding, policy
 from django_vox.issuing.context import build_context
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
 from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_contacts
@@ -322,7 +322,14 @@ def _allowed_batches(issue, template, protocol, log, contacts=None):
         allowed, suppressed = contact_filter.split(chunk)
         _log_suppressed(issue, suppressed, log)
         if allowed:
-            yield allowed
+            yield allowed, _delivery_choices(contact_filter, allowed)
+
+
+def _delivery_choices(contact_filter, allowed) -> dict:
+    """``{owner key: "immediately" | "daily" | "weekly"}`` the recipients chose
+    (an installed policy may offer ``delivery_choices``; see holding)."""
+    choose = getattr(contact_filter, "delivery_choices", None)
+    return choose([owner for _contact, owner in allowed]) if choose is not None else {}
 
 
 def deliver_template(issue: Issue, template: Template, session: BackendSession,
@@ -347,7 +354,7 @@ def render_error(template, err: BaseException, contact=None) -> str:
 
 def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
     """One message to all the allowed contacts (a bulk template)."""
-    addresses = [contact.address for batch in batches for contact, _owner in batch]
+    addresses = [contact.address for batch, _choices in batches for contact, _owner in batch]
     if not addresses:
         return
     backend = session.backend
@@ -412,19 +419,25 @@ def deliver_individually(issue, template, session, batches, attachments, log) ->
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)
     refs = issue.recipient_refs
-    for batch in batches:
+    holder = holding.Holder(template, backend.PROTOCOL)
+    for batch, choices in batches:
+        holds = holder.plan(batch, choices)
+        rendered = _render_batch(issue, template, backend, attachments, links, batch)
         rows, built = [], []
-        for contact, message, err in _render_batch(issue, template, backend, attachments,
-                                                    links, batch):
-            if err is None:
-                built.append(message)
-                rows.append(log.row([contact.address], from_address=message.from_address,
-                                    message=message.to_dict(), recipient=refs(contact.obj)))
+        for (contact, message, err), hold in zip(rendered, holds, strict=True):
+            if err is not None:
+                text = render_error(template, err, contact)
+                rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
+                                    recipient=refs(contact.obj)))
+                issue.render_failed(template, err, text)
                 continue
-            text = render_error(template, err, contact)
-            rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
-                                recipient=refs(contact.obj)))
-            issue.render_failed(template, err, text)
+            rows.append(log.row([contact.address], from_address=message.from_address,
+                                message=message.to_dict(), recipient=refs(contact.obj),
+                                **holder.row_fields(contact, hold, actor=issue.actor,
+                                                    target=issue.target)))
+            if hold is None:
+                built.append(message)
         log.write(rows)
-        if built:
-            issue.record(session, [row for row in rows if row.status != log.model.FAILED], built)
+        # Held rows wait for their digest (django_vox.digests); failed ones are logged.
+        issue.record(session, [row for row in rows if row.status != log.model.FAILED
+                               and row.digest_due is None], built)

@@ -47,9 +47,10 @@ def _reaches(template, owner_model):
     return False
 
 
-def _offered_notifications(owner, protocols):
+def _offered_notifications(owner, protocols, digestable=None):
     """The notifications with an enabled template that can reach ``owner`` on
-    one of ``protocols``, by description."""
+    one of ``protocols``, by description.  ``digestable``, when given, gets the
+    ``(notification pk, protocol)`` pairs whose template allows digests."""
     templates = (Template.objects.filter(enabled=True)
                  .select_related("notification__object_type", "notification__actor_type",
                                  "notification__target_type"))
@@ -61,6 +62,8 @@ def _offered_notifications(owner, protocols):
             continue
         if owner_model is None or _reaches(template, owner_model):
             notifications.setdefault(template.notification.pk, template.notification)
+            if digestable is not None and template.digest_allowed():
+                digestable.add((template.notification.pk, backend_class.PROTOCOL))
     return sorted(notifications.values(), key=lambda n: (str(n.description) or n.codename))
 
 
@@ -71,7 +74,8 @@ class PreferenceMatrix:
     def __init__(self, owner: Owner):
         self.owner = owner
         self.protocols = _owner_protocols(owner)
-        ordered = _offered_notifications(owner, self.protocols)
+        self.digestable = set()
+        ordered = _offered_notifications(owner, self.protocols, self.digestable)
         self.required = [n for n in ordered if n.required]
         self.notifications = [n for n in ordered if not n.required]
         rows = load_rows([owner]) if self.notifications else []
@@ -85,19 +89,30 @@ class PreferenceMatrix:
             enabled = (best.enabled if best is not None
                        else default_choice(self.owner, notification, protocol))
             cells.append({"name": f"{notification.pk}:{protocol}", "protocol": protocol,
-                          "enabled": enabled})
+                          "enabled": enabled, "delivery": best.delivery if best else "",
+                          "digests": (notification.pk, protocol) in self.digestable})
         return cells
 
-    def save(self, checked) -> int:
-        """Apply the checked cell names (``"<notification pk>:<protocol>"``);
-        cells not on the page are ignored.  Returns the number of changes."""
-        checked = set(checked)
+    #: The choices of a cell whose template allows digests ("" follows the site).
+    CHOICES = ("", "immediately", "daily", "weekly", "off")
+
+    def save(self, checked, choices=None) -> int:
+        """Apply the checked cell names (``"<notification pk>:<protocol>"``)
+        and, for cells that offer digests, ``choices`` (cell name → one of
+        :attr:`CHOICES`, which wins over the checkbox); cells not on the page
+        and unknown choices are ignored.  Returns the number of changes."""
+        checked, choices = set(checked), choices or {}
         changed = 0
         for row in self.rows:
             for cell in row["cells"]:
-                wanted = cell["name"] in checked
-                if wanted != cell["enabled"]:
-                    set_preference(self.owner, row["notification"], cell["protocol"], wanted)
-                    cell["enabled"] = wanted
+                wanted, delivery = cell["name"] in checked, cell["delivery"]
+                choice = choices.get(cell["name"]) if cell["digests"] else None
+                if choice in self.CHOICES:
+                    wanted = choice != "off"
+                    delivery = choice if wanted else delivery
+                if (wanted, delivery) != (cell["enabled"], cell["delivery"]):
+                    set_preference(self.owner, row["notification"], cell["protocol"], wanted,
+                                   delivery=delivery)
+                    cell["enabled"], cell["delivery"] = wanted, delivery
                     changed += 1
         return changed

@@ -121,7 +121,7 @@ class PreferenceFilter:
         owners = [Owner.of_contact(contact, type_ids) for contact in contacts]
         if self.notification.required:
             return list(zip(contacts, owners, strict=True)), []
-        rows = self._rows_for(owners)
+        rows = self._batch_rows = self._rows_for(owners)
         allowed, suppressed = [], []
         registrations = {}  # class → registration, looked up once per batch
         for contact, owner in zip(contacts, owners, strict=True):
@@ -131,6 +131,25 @@ class PreferenceFilter:
             else:
                 suppressed.append((contact, reason))
         return allowed, suppressed
+
+    def delivery_choices(self, owners) -> dict:
+        """``{owner key: delivery}`` for owners whose deciding row chooses how
+        they receive it ("immediately", "daily", "weekly"; see
+        :mod:`django_vox.issuing.holding`).  Uses the rows the last
+        :meth:`split` loaded for the batch: no query.  Required notifications
+        ignore preferences: they are sent as the template says."""
+        if self.notification.required:
+            return {}
+        rows = getattr(self, "_batch_rows", None)
+        if rows is None:
+            rows = self._rows_for(owners)
+        choices = {}
+        for owner in owners:
+            owned = rows.get(owner.key)
+            best = best_row(owned, self.notification.pk, self.protocol) if owned else None
+            if best is not None and best.delivery:
+                choices[owner.key] = best.delivery
+        return choices
 
     def _decide(self, owner, owned, registrations):
         """``(enabled, reason it is off)`` for one owner with its rows ``owned``."""
@@ -163,13 +182,16 @@ def _scope(pref):
     return f"{what} {how}"
 
 
-def set_preference(owner: Owner, notification, protocol: str, enabled: bool):
-    """Create or update the owner's row for exactly (notification, protocol)."""
+def set_preference(owner: Owner, notification, protocol: str, enabled: bool,
+                   delivery: str | None = None):
+    """Create or update the owner's row for exactly (notification, protocol);
+    ``delivery`` ("", "immediately", "daily", "weekly"), when given, too."""
     if not owner.content_type_id and protocol != owner.protocol:
         raise ValueError(f"An address owner's preference must be for its protocol "
                          f"{owner.protocol!r}, not {protocol!r}.")
     fields = owner.row_fields()
     row, _created = Preference.objects.update_or_create(
         notification=notification, protocol=protocol, **fields,
-        defaults={"enabled": bool(enabled)})
+        defaults={"enabled": bool(enabled),
+                  **({} if delivery is None else {"delivery": delivery})})
     return row

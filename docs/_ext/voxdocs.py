@@ -30,7 +30,7 @@ BUILT_IN = [
 ]
 
 #: Feature pages, in reading order.
-FEATURE_PAGES = ["admin", "activities", "background", "preferences", "benchmarks"]
+FEATURE_PAGES = ["admin", "activities", "background", "preferences", "digests", "benchmarks"]
 
 
 def _yes(flag):

@@ -10,7 +10,8 @@ from django_vox.models import Delivery
 
 class Command(BaseCommand):
     help = ("Delete delivery log entries older than --older-than days.  Deliveries still "
-            "waiting to be sent are kept unless --include-queued is given.")
+            "waiting to be sent (queued, or held for a digest) are kept unless "
+            "--include-queued is given.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=float, required=True, metavar="DAYS",
@@ -19,7 +20,8 @@ class Command(BaseCommand):
                             help="Only entries with this status (sent, failed, suppressed; "
                                  "repeatable).")
         parser.add_argument("--include-queued", action="store_true",
-                            help="Also delete queued entries (they will never be sent).")
+                            help="Also delete queued entries and entries held for a digest "
+                                 "(they will never be sent).")
         parser.add_argument("--dry-run", action="store_true",
                             help="Count what would be deleted; delete nothing.")
 
@@ -37,7 +39,7 @@ class Command(BaseCommand):
         if status:
             rows = rows.filter(status__in=status)
         if not include_queued:
-            rows = rows.exclude(status=Delivery.QUEUED)
+            rows = rows.exclude(status__in=[Delivery.QUEUED, Delivery.HELD])
         if dry_run:
             self.stdout.write(f"Would delete {rows.count()} delivery log entries.")
             return

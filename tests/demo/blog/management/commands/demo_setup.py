@@ -63,6 +63,19 @@ EMAIL_TEMPLATES = {
     ),
 }
 
+# Comments reach the article's author at once, then, while more keep coming, as
+# one hourly digest (docs/digests.rst).
+COMMENT_DIGEST = {
+    "delivery_mode": "busy",
+    "digest_window": "hourly",
+    "digest_subject": "{{ count }} new comments on your articles",
+    "digest_content": (
+        "<p>Comments in the last hour:</p>\n<ul>{% for item in items %}\n"
+        "<li>{{ item.actor.name }} on <a href=\"{{ item.object.url }}\">"
+        "{{ item.object.article.title }}</a>: {{ item.object.text|truncatewords:20 }}</li>"
+        "{% endfor %}\n</ul>"),
+}
+
 # Disabled templates for the other protocols' site contacts: editors enable them to try.
 SITE_CONTACT_TEMPLATES = {
     "slack-webhook": "*{{ object.name }}* ({{ object.email }}) subscribed to the blog.",
@@ -141,8 +154,9 @@ class Command(BaseCommand):
         for (label, codename), (recipients, subject, content) in EMAIL_TEMPLATES.items():
             notification = notification_row(label, codename)
             if email_backend is not None:
+                extra = COMMENT_DIGEST if label == "blog.comment" else {}
                 add_template(created, notification, email_backend, recipients=recipients,
-                             subject=subject, content=content)
+                             subject=subject, content=content, **extra)
             if label == "blog.article" and "email-md" in backends:
                 add_template(created, notification, "email-md", recipients=recipients,
                              subject=subject, content=MARKDOWN_ARTICLE, enabled=False)
