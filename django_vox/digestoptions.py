@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import ratelimit
 
-__all__ = ["DigestOptions"]
+__all__ = ["DigestOptions", "DigestRowFields"]
 
 
 class DigestOptions(models.Model):
@@ -77,3 +77,26 @@ class DigestOptions(models.Model):
                 raise ValidationError({"recipient_limit": _(
                     'A rate such as "5/h" or "20/m" (a whole number of at least 1 per s, m '
                     'or h), not %(value)r.') % {"value": self.recipient_limit}}) from None
+
+
+class DigestRowFields(models.Model):
+    """The digest columns of :class:`django_vox.models.Delivery`: where a held
+    message goes, when its window closes, and the digest that carried it."""
+
+    contact_key = models.CharField(_("contact"), max_length=600, blank=True, db_index=True,
+                                   help_text=_("protocol:address of a one-address message."))
+    digest_key = models.CharField(
+        _("digest key"), max_length=650, blank=True, db_index=True,
+        help_text=_("template id/protocol:address: the digest a held message goes into."))
+    digest_due = models.DateTimeField(_("digest due"), null=True, blank=True,
+                                      help_text=_("When the window of a held message closes."))
+    digest = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
+                               related_name="digest_items", verbose_name=_("digest"),
+                               help_text=_("The digest message this one was sent in."))
+    digest_claim = models.UUIDField(_("digest claim"), null=True, blank=True, db_index=True,
+                                    editable=False)
+    digest_data = models.JSONField(_("digest data"), default=dict, blank=True,
+                                   help_text=_("The recipient and the objects of a held message."))
+
+    class Meta:
+        abstract = True

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.digestoptions import DigestOptions
+from django_vox.digestoptions import DigestOptions, DigestRowFields
 from django_vox.messages import Message
 
 __all__ = [
@@ -200,7 +200,7 @@ class SiteContactSetting(models.Model):
         return f"{self.site_contact} / {self.notification}: {'on' if self.enabled else 'off'}"
 
 
-class Delivery(models.Model):
+class Delivery(DigestRowFields):
     """The delivery log: one row per outgoing message, written before it is sent.
 
     ``message`` holds the rendered message (``Message.to_dict()``), enough to
@@ -248,21 +248,6 @@ class Delivery(models.Model):
     recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("recipient type"))
     recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
-    contact_key = models.CharField(_("contact"), max_length=600, blank=True, db_index=True,
-                                   help_text=_("protocol:address of a one-address message."))
-    digest_key = models.CharField(
-        _("digest key"), max_length=650, blank=True, db_index=True,
-        help_text=_("template id/protocol:address: the digest a held message goes into."))
-    digest_due = models.DateTimeField(_("digest due"), null=True, blank=True,
-                                      help_text=_("When the window of a held message closes."))
-    digest = models.ForeignKey("self", models.SET_NULL, null=True, blank=True,
-                               related_name="digest_items", verbose_name=_("digest"),
-                               help_text=_("The digest message this one was sent in."))
-    digest_claim = models.UUIDField(_("digest claim"), null=True, blank=True, db_index=True,
-                                    editable=False)
-    digest_data = models.JSONField(_("digest data"), default=dict, blank=True,
-                                   help_text=_("The recipient and the objects of a held message."))
-
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
