@@ -239,3 +239,27 @@ def test_the_picker_inserts_a_loop_for_a_list(page, published):
     expect(content).to_have_value("{% for item in object.editors %}{{ item }}{% endfor %}")
     # No secret is offered: the users' password (hash) is not in the list.
     expect(picker.locator("option[value$='.password']")).to_have_count(0)
+
+
+def test_digest_fields_show_only_for_the_modes_and_windows_that_use_them(page, published):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    window, weekday = row.locator(".field-digest_window"), row.locator(".field-digest_weekday")
+    digest_content, time = row.locator(".field-digest_content"), row.locator(".field-digest_time")
+    expect(window).to_be_hidden()  # sent immediately: nothing about digests
+    expect(digest_content).to_be_hidden()
+    row.get_by_label("When to send").select_option("digest")
+    expect(window).to_be_visible()
+    expect(digest_content).to_be_visible()
+    expect(time).to_be_visible()  # daily by default: at a time, on no particular day
+    expect(weekday).to_be_hidden()
+    row.get_by_label("Digest window").select_option("weekly")
+    expect(weekday).to_be_visible()
+    row.get_by_label("Digest window").select_option("hourly")
+    expect(time).to_be_hidden()
+    row.get_by_label("When to send").select_option("immediately")
+    expect(window).to_be_hidden()

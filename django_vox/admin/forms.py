@@ -83,7 +83,7 @@ class TemplateForm(forms.ModelForm):
     backend = forms.ChoiceField(label=_("Delivery method"))
     recipients = forms.MultipleChoiceField(label=_("Recipients"), required=False,
                                            widget=forms.CheckboxSelectMultiple)
-    attachments = forms.MultipleChoiceField(label=_("attachments"), required=False,
+    attachments = forms.MultipleChoiceField(label=_("Attachments"), required=False,
                                             widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -128,6 +128,7 @@ class TemplateForm(forms.ModelForm):
         hiding them): the model's defaults then apply."""
         for name in ("delivery_mode", "digest_window", "digest_time", "digest_weekday"):
             self.fields[name].required = False
+        self.fields["delivery_mode"].label = _("When to send")  # beside "Delivery method"
         if not saved or self.instance.digest_content:
             return
         subject, content = digests.default_digest(self.instance)

@@ -149,6 +149,23 @@
     showHelp(row, content, info ? info.help : "");
   }
 
+  /* The digest fields matter only when the template gathers messages into
+   * digests: the window fields, the digest's own subject and content. */
+  function applyDeliveryMode(row) {
+    var mode = input(row, "delivery_mode");
+    if (!mode) {
+      return;
+    }
+    var digests = mode.value !== "immediately";
+    var windowField = input(row, "digest_window");
+    var every = windowField ? windowField.value : "";
+    ["digest_window", "digest_subject", "digest_content"].forEach(function (name) {
+      show(field(row, name), digests);
+    });
+    show(field(row, "digest_time"), digests && every !== "hourly");
+    show(field(row, "digest_weekday"), digests && every === "weekly");
+  }
+
   /* What the backend expects of the content (e.g. "key: value" lines). */
   function showHelp(row, content, text) {
     var help = row.querySelector(".vox-backend-help");
@@ -586,9 +603,14 @@
       if (event.target.closest(".field-recipients") || event.target === select) {
         updateHeading(row);
       }
+      if (event.target === input(row, "delivery_mode") ||
+          event.target === input(row, "digest_window")) {
+        applyDeliveryMode(row);
+      }
     });
     updateHeading(row);
     applyBackend(row);
+    applyDeliveryMode(row);
     buildPicker(row, block);
     if (data.preview_url) {
       buildPreview(row, block);
