@@ -171,3 +171,15 @@ def test_adding_a_notification_offers_registered_models_by_name(admin_client, pu
     labels = [label for _value, label in form.fields["object_type"].choices]
     assert "Article" in labels and "Subscriber" in labels
     assert not any("session" in label.lower() or "|" in label for label in labels)
+
+
+def test_a_template_whose_backend_is_not_enabled_is_named_on_the_page(admin_client, published):
+    Template.objects.create(notification=published, backend="gone-backend",
+                            recipients="c:author", content="Nobody gets this")
+    Template.objects.create(notification=published, backend="gone-too", enabled=False,
+                            recipients="c:author", content="Switched off: no warning")
+    response = admin_client.get(change_url(published))
+    warnings = [m for m in messages_of(response) if "sends nothing" in m]
+    assert warnings == ["gone-backend (not enabled) → Author of the article sends nothing: its "
+                        "delivery method is not enabled on this site. Ask the developers to "
+                        "enable it, or switch the template off."]

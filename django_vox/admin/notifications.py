@@ -124,6 +124,15 @@ class NotificationAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)  # some are declared in code
         return actions
 
+    def _warn_disabled_backends(self, request, notification):
+        """Enabled templates whose backend is not enabled send nothing (check W002)."""
+        for template in notification.templates.filter(enabled=True):
+            if backend_registry.get(template.backend) is None:
+                self.message_user(request, gettext(
+                    "%(template)s sends nothing: its delivery method is not enabled on this "
+                    "site. Ask the developers to enable it, or switch the template off.") % {
+                    "template": words.template_heading(template)}, messages.WARNING)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         for formset in formsets:
@@ -229,6 +238,8 @@ class NotificationAdmin(admin.ModelAdmin):
         notification = self.get_object(request, object_id)
         if notification is not None:
             extra_context.update(self.editor_context(notification))
+            if request.method == "GET":
+                self._warn_disabled_backends(request, notification)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def editor_context(self, notification):
