@@ -5,6 +5,7 @@ Nothing is cached, so ``override_settings`` always applies.
 
 import re
 from numbers import Real
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -177,14 +178,15 @@ def validate_site_domain(value) -> None:
         _split_site_domain(value)
 
 
-def _import_dotted(path):
+def resolve_dotted(path: str) -> Any:
+    """Import ``path``, which may name an attribute of a class (``mod.Class.method``)."""
     try:
         return import_string(path)
     except ImportError:
         module_path, _dot, attr = path.rpartition(".")
         if not module_path:
             raise
-        return getattr(_import_dotted(module_path), attr)
+        return getattr(resolve_dotted(module_path), attr)
 
 
 def validate_issue_method(value) -> None:
@@ -194,7 +196,7 @@ def validate_issue_method(value) -> None:
         raise ImproperlyConfigured(
             f"DJANGO_VOX_ISSUE_METHOD must be the dotted path of a function, not {value!r}.")
     try:
-        found = _import_dotted(value)
+        found = resolve_dotted(value)
     except Exception as err:  # noqa: BLE001 - whatever importing it raises is the culprit
         raise ImproperlyConfigured(
             f"DJANGO_VOX_ISSUE_METHOD {value!r} could not be imported: "

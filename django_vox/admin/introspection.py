@@ -9,6 +9,7 @@ from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.issuing.context import describe_context
+from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
 from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
 
@@ -21,17 +22,6 @@ ROLE_LABELS = {
     "se": ("actor", _("The actor")),
     "re": ("target", _("The target")),
 }
-
-
-def _role_models(notification):
-    """Yield (prefix, model) for the object, actor and target a notification has."""
-    if notification is None or not notification.object_type_id:
-        return
-    yield "c", notification.get_object_model()
-    if notification.actor_type_id:
-        yield "se", notification.get_actor_model()
-    if notification.target_type_id:
-        yield "re", notification.get_target_model()
 
 
 def _channels(model):
@@ -47,7 +37,7 @@ def _key(prefix, channel_key):
 def recipient_choices(notification) -> list[tuple[str, str]]:
     """``[(key, label)]`` for every channel the notification can reach, then site contacts."""
     choices = []
-    for prefix, model in _role_models(notification):
+    for prefix, model in role_models(notification):
         role = ROLE_LABELS[prefix][1]
         for channel_key, channel in _channels(model).items():
             if channel_key:
@@ -62,7 +52,7 @@ def recipient_choices(notification) -> list[tuple[str, str]]:
 def recipient_models(notification) -> dict[str, str]:
     """``{key: model label}`` saying what ``recipient`` is for each recipient key."""
     result = {}
-    for prefix, model in _role_models(notification):
+    for prefix, model in role_models(notification):
         for channel_key, channel in _channels(model).items():
             if channel.model is not None:
                 result[_key(prefix, channel_key)] = channel.model._meta.label_lower
@@ -86,7 +76,7 @@ def attachment_choices(notification) -> list[tuple[str, str]]:
     """``[(key, label)]`` of the attachments declared for the object, actor and
     target, and for what their relations reach (``object.author.vcard``)."""
     choices = []
-    for prefix, model in _role_models(notification):
+    for prefix, model in role_models(notification):
         if model is None:
             continue
         choices.extend(_attachments_of(model, ROLE_LABELS[prefix][0],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends import backends as backend_registry
+from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
 
 __all__ = ["PROTOCOL_NAMES", "protocol_name", "protocol_choices", "backend_name",
@@ -76,16 +77,6 @@ def _model_name(model) -> str:
     return str(model._meta.verbose_name) if model is not None else ""
 
 
-def _role_models(notification):
-    if notification is None or not notification.object_type_id:
-        return
-    yield "c", notification.get_object_model()
-    if notification.actor_type_id:
-        yield "se", notification.get_actor_model()
-    if notification.target_type_id:
-        yield "re", notification.get_target_model()
-
-
 def _channel_label(prefix, model, channel_key, channel) -> str:
     alone, of_role = ROLE_WORDS[prefix]
     if not channel_key:
@@ -97,7 +88,7 @@ def recipient_choices(notification) -> list[tuple[str, str]]:
     """``[(key, words)]`` for every channel ``notification`` can reach, then the
     site contacts: "The article", "All subscribers of the article"..."""
     choices = []
-    for prefix, model in _role_models(notification):
+    for prefix, model in role_models(notification):
         if model is None or model not in objects:
             continue
         for channel_key, channel in objects[model].registration.get_channels().items():

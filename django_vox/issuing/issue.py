@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import DatabaseError, transaction
-from django.utils.module_loading import import_string
 
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
@@ -37,15 +36,7 @@ logger = logging.getLogger("django_vox")
 _QUEUED = Delivery.QUEUED
 
 
-def resolve_dotted(path: str) -> Any:
-    """Import ``path``, which may name an attribute of a class (``mod.Class.method``)."""
-    try:
-        return import_string(path)
-    except ImportError:
-        module_path, _dot, attr = path.rpartition(".")
-        if not module_path:
-            raise
-        return getattr(resolve_dotted(module_path), attr)
+resolve_dotted = conf.resolve_dotted  # re-exported: django_vox.issuing.resolve_dotted
 
 
 def get_issue_method() -> Callable:

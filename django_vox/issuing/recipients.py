@@ -18,7 +18,8 @@ from django_vox.models import Notification, SiteContact, SiteContactSetting, Tem
 from django_vox.registry import Channel, Contact, objects
 
 __all__ = ["Role", "ROLES", "SITE", "role_of", "role_by_name", "parse_key", "resolve_channel",
-           "unique_contacts", "site_contacts", "template_contacts", "contacts_of", "RecipientRefs"]
+           "unique_contacts", "site_contacts", "template_contacts", "contacts_of", "RecipientRefs",
+           "role_models"]
 
 logger = logging.getLogger("django_vox")
 
@@ -145,3 +146,15 @@ class RecipientRefs:
         if type_id is None:
             type_id = self._type_ids[kind] = ContentType.objects.get_for_model(kind).pk
         return type_id, str(pk)
+
+
+def role_models(notification):
+    """Yield (key prefix, model) for the object, actor and target ``notification``
+    has: ``("c", Article)``, then ``("se", User)`` and ``("re", ...)`` when declared."""
+    if notification is None or not notification.object_type_id:
+        return
+    yield "c", notification.get_object_model()
+    if notification.actor_type_id:
+        yield "se", notification.get_actor_model()
+    if notification.target_type_id:
+        yield "re", notification.get_target_model()
