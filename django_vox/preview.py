@@ -43,22 +43,27 @@ def sample_object(model: type | None, user: Any = None) -> Any:
     return samples.made_up(model)
 
 
-def preview(notification: Notification, backend_id: str, content: str, subject: str = "",
-            *, user: Any = None) -> str:
-    """Render ``content`` as backend ``backend_id`` would, against sample objects:
-    real ones only for a ``user`` allowed to view them (the admin always passes
-    the editor), or for code calling without a user; see the module."""
-    backend_class = backend_registry.by_id(backend_id)
-    backend = backend_class()
+def sample_context(notification: Notification, user: Any = None):
+    """The template context of a preview: sample object, actor and target (see
+    :func:`sample_object`), the object as recipient, and sample links."""
     obj = sample_object(notification.get_object_model(), user)
     links = {}
     if not notification.required:  # sample links, so the preview shows where they go
         links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
                  "preferences_url": "https://example.org/preferences/sample-token/"}
-    params = build_context(obj, notification=notification,
-                           actor=sample_object(notification.get_actor_model(), user),
-                           target=sample_object(notification.get_target_model(), user),
-                           recipient=obj, **links)
+    return build_context(obj, notification=notification,
+                         actor=sample_object(notification.get_actor_model(), user),
+                         target=sample_object(notification.get_target_model(), user),
+                         recipient=obj, **links)
+
+
+def preview(notification: Notification, backend_id: str, content: str, subject: str = "",
+            *, user: Any = None) -> str:
+    """Render ``content`` as backend ``backend_id`` would, against sample objects:
+    real ones only for a ``user`` allowed to view them (the admin always passes
+    the editor), or for code calling without a user; see the module."""
+    backend = backend_registry.by_id(backend_id)()
+    params = sample_context(notification, user)
     with rendering_without_writes():
         return backend.preview_message(subject, content, params)
 
@@ -75,15 +80,7 @@ def preview_digest(notification: Notification, backend_id: str, content: str, su
     if not content:
         subject, content = digests.digest_source(
             Template(backend=backend_id, subject=item_subject, digest_subject=subject))
-    obj = sample_object(notification.get_object_model(), user)
-    links = {}
-    if not notification.required:
-        links = {"unsubscribe_url": "https://example.org/unsubscribe/sample-token/",
-                 "preferences_url": "https://example.org/preferences/sample-token/"}
-    params = build_context(obj, notification=notification,
-                           actor=sample_object(notification.get_actor_model(), user),
-                           target=sample_object(notification.get_target_model(), user),
-                           recipient=obj, **links)
+    params = sample_context(notification, user)
     now = timezone.now()
     start, end = holding.window(Template.HOURLY, now)
     with rendering_without_writes():
