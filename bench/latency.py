@@ -16,7 +16,11 @@ moment the receiver accepted the last message (both clocks are this
 machine's), after a warm-up issue that every worker had a chunk of.  The chunk
 size (``DJANGO_VOX_BATCH_SIZE``) is N / 40 by default (``--latency-chunk``), so
 that four workers have ten chunks each.  Every configuration must deliver each
-of the N members exactly one message and mark every delivery sent.
+of the N members exactly one message and mark every delivery sent.  For the
+background runs, ``mark_lag_ms`` is the time from the receiver accepting a
+message to its delivery's ``sent_at`` (median, 99th percentile, highest): the
+window in which a worker killed would leave a sent message marked queued, to
+be sent again on recovery.
 
 The runner emits one JSON line per configuration (``throughput`` in messages
 per second) and a summary with the ratios ``db-4`` / ``db-1`` and ``db-4`` /
@@ -25,6 +29,7 @@ per second) and a summary with the ratios ``db-4`` / ``db-1`` and ``db-4`` /
 
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -66,15 +71,37 @@ def issue(n):
     return {"post": post.pk, "enqueued_at": enqueued_at}
 
 
+def deliveries():
+    """The log's counts by status, and when each address's delivery was marked sent."""
+    from bench import scale
+    from django_vox.models import Delivery
+
+    marked = {address: sent_at.timestamp()
+              for addresses, sent_at in Delivery.objects.filter(sent_at__isnull=False)
+              .values_list("to_addresses", "sent_at") for address in addresses}
+    return {"counts": scale.delivery_counts(), "marked": marked}
+
+
 def worker_main(argv):
     """The worker's entry for this case (after django.setup())."""
-    from bench import scale
-
     if argv[0] == "--latency-prepare":
         return prepare()
     if argv[0] == "--latency-issue":
         return issue(int(argv[1]))
-    return scale.delivery_counts()
+    return deliveries()
+
+
+def mark_lag(arrivals, marked):
+    """Milliseconds from the receiver accepting each message to its delivery's
+    ``sent_at`` (the window in which a killed worker leaves a sent message
+    unmarked): median, 99th percentile and highest."""
+    lags = sorted((marked[address] - moment) * 1000
+                  for address, moment in arrivals["when"].items() if address in marked)
+    if not lags:
+        return {}
+    return {"median": round(statistics.median(lags), 2),
+            "p99": round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 2),
+            "max": round(lags[-1], 2)}
 
 
 # -- in the runner --------------------------------------------------------------
@@ -191,16 +218,17 @@ def background(runner, env, kind, count, n, chunk):
         issued = runner.worker(db, "--latency-issue", n, env=env)
         wait_for(sink, n, pool, timeout)
         arrivals = sink.command("arrivals")
-        deliveries = runner.worker(db, "--latency-deliveries", env=env)
+        logged = runner.worker(db, "--latency-deliveries", env=env)
     finally:
         pool.stop()
         if kind == "rq":
             flush_queue()
     lost, doubled = scale.check_arrivals(arrivals, n)
+    deliveries = logged["counts"]
     if lost or doubled or deliveries != {"sent": n}:
         raise BenchFailure(f"latency {kind}-{count}: {len(lost)} lost (e.g. {lost[:3]}), "
                            f"{len(doubled)} doubled (e.g. {doubled[:3]}), deliveries {deliveries}")
-    return max(arrivals["times"]) - issued["enqueued_at"]
+    return max(arrivals["times"]) - issued["enqueued_at"], mark_lag(arrivals, logged["marked"])
 
 
 def plain(runner, env, n):
@@ -213,7 +241,7 @@ def plain(runner, env, n):
     stats = sink.stats()
     if stats["messages"] != n or stats["recipients"] != n:
         raise BenchFailure(f"latency plain: {stats['messages']} of {n} messages arrived")
-    return result["seconds"]
+    return result["seconds"], None
 
 
 def run(runner, n, *, chunk=0):
@@ -225,14 +253,16 @@ def run(runner, n, *, chunk=0):
     lines, throughput = [], {}
     for name, kind, count in CONFIGURATIONS:
         if kind is None:
-            seconds = plain(runner, base, n)
+            seconds, lag = plain(runner, base, n)
         else:
             env = dict(base, BENCH_ISSUE_METHOD="django_vox.tasks.issue", BENCH_TASKS=kind)
-            seconds = background(runner, env, kind, count, n, chunk)
+            seconds, lag = background(runner, env, kind, count, n, chunk)
         throughput[name] = round(n / seconds, 2)
         line = {"case": CASE, "config": name, "tasks": kind, "workers": count, "n": n,
                 "db": "postgres", "delay_ms": sink.delay_ms, "chunk": chunk,
                 "seconds": round(seconds, 3), "throughput": throughput[name]}
+        if lag is not None:
+            line["mark_lag_ms"] = lag
         runner.log.write("# " + json.dumps(line) + "\n")
         lines.append(line)
     ratios = {"workers_4_vs_1": round(throughput["db-4"] / throughput["db-1"], 3),
