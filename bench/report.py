@@ -40,6 +40,9 @@ def table_rows(results):
         if summary["case"] == "rate-limit":
             rows.append(rate_limit_row(summary))
             continue
+        if summary["case"] == "latency":
+            rows.append(latency_row(summary))
+            continue
         medians = result["medians"]
         ours, floor = medians["ours"], medians.get("floor") or {}
         if summary["case"] == "postmark-batch":
@@ -84,6 +87,19 @@ def rate_limit_row(summary):
     return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
 
 
+def latency_row(summary):
+    """The latency case in the table: throughput per configuration and the ratios."""
+    rates = ", ".join(f"{name} {value:.1f}/s" for name, value in summary["throughput"].items())
+    note = (f"receiver {summary['delay_ms']:g} ms per message, chunks of {summary['chunk']}: "
+            f"{rates}; 4 / 1 workers {summary['workers_4_vs_1']:.2f}× (target ≥ "
+            f"{summary['targets']['workers_4_vs_1']}), 4 workers / plain loop "
+            f"{summary['workers_4_vs_plain']:.2f}× (target ≥ "
+            f"{summary['targets']['workers_4_vs_plain']}): "
+            f"{'met' if summary['target_met'] else 'MISSED'}")
+    cells = [summary["case"], summary["db"], f"{summary['n']:,}"]
+    return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
+
+
 HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
           "per-repeat ours/floor: median (range)",
           "queries floor / ours",
@@ -106,7 +122,7 @@ def panels(results):
     for result in results:
         summary = result["summary"]
         if not summary.get("available", True) or summary["case"] in ("memory", "enqueue",
-                                                                          "rate-limit"):
+                                                                          "rate-limit", "latency"):
             continue
         key = (summary["case"], summary["db"])
         for impl, median in result["medians"].items():

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import scale
+from bench import latency, scale
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
-             "background-email", "postmark-batch", "rate-limit"]
+             "background-email", "postmark-batch", "rate-limit", "latency"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -34,10 +34,11 @@ DEFAULT_N = {
     "background-email": [1000],
     "postmark-batch": [1000],
     "rate-limit": [],  # N = --rate-limit × --rate-duration
+    "latency": [10000],
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
            "memory": [2000], "enqueue": [10], "background-email": [100],
-           "postmark-batch": [1000], "rate-limit": []}
+           "postmark-batch": [1000], "rate-limit": [], "latency": [500]}
 #: Postmark's batch endpoint takes up to this many messages per request.
 POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
@@ -55,6 +56,7 @@ REQUIREMENTS = {
     "background-email": ("django_vox.tasks", "the task django_vox.tasks.deliver"),
     "postmark-batch": ("django_vox.backends.postmark_email", "the postmark_email backend"),
     "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
+    "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
 }
 
 
@@ -106,6 +108,8 @@ def missing_requirement(case):
             return what
     except ModuleNotFoundError:
         return what
+    if case == "latency" and latency.unavailable():
+        return latency.unavailable()
     if case == "xmpp":
         try:
             from tests.fixtures.xmpp import ProsodyServer  # noqa: F401
@@ -180,6 +184,9 @@ class Runner:
         self.sinks["smtp"] = Sink("smtp")
         if "webhook" in cases or "postmark-batch" in cases:
             self.sinks["http"] = Sink("http")
+        if "latency" in cases:
+            self.sinks["latency-smtp"] = Sink("smtp", "--delay-ms",
+                                              str(self.options.latency_delay_ms))
         if "rate-limit" in cases:
             self.rate_cache = scale.shared_cache()
         if "xmpp" in cases:
@@ -240,14 +247,23 @@ class Runner:
         self.log.write("# " + json.dumps(result) + "\n")
         return result
 
-    def run_case(self, case, n, db):
+    def run_scale_case(self, case, n, db):
+        """The cases that are not floor against ours: their own lines and summary."""
         if case == "rate-limit":
+            lines, runs = [], {}
             summary = scale.run(self, db, limit=self.options.rate_limit,
                                 duration=self.options.rate_duration,
                                 processes=self.options.rate_processes)
-            self.emit(summary)
-            self.results.append({"summary": summary, "medians": {}, "runs": {}})
-            return
+        else:
+            lines, summary = latency.run(self, n, chunk=self.options.latency_chunk)
+            runs = {"configs": lines}
+        for line in [*lines, summary]:
+            self.emit(line)
+        self.results.append({"summary": summary, "medians": {}, "runs": runs})
+
+    def run_case(self, case, n, db):
+        if case in ("rate-limit", "latency"):
+            return self.run_scale_case(case, n, db)
         impls = ["ours"] if case == "enqueue" else ["floor", "ours"]
         runs = {impl: [] for impl in impls}
         for repeat in range(self.options.repeats):
@@ -303,7 +319,8 @@ class Runner:
         dbs = self.options.db
         plan = []
         for case in cases:
-            for db in (dbs if case in PER_DATABASE else dbs[:1]):
+            for db in ["postgres"] if case == "latency" else (
+                    dbs if case in PER_DATABASE else dbs[:1]):
                 if case == "rate-limit":  # its N follows from the limit and the duration
                     plan.append((case, int(self.options.rate_limit * self.options.rate_duration),
                                  db))
@@ -375,7 +392,7 @@ def parse_args(argv):
                                                 "(default: per case, see bench/runner.py)")
     parser.add_argument("--db", default="sqlite,postgres",
                         help="sqlite and/or postgres (fanout-email and enqueue run on each; "
-                             "the other cases on the first)")
+                             "latency always on postgres; the other cases on the first)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per implementation")
     parser.add_argument("--quick", action="store_true",
                         help="small N, one repeat, SQLite only: a check that everything runs")
@@ -393,6 +410,12 @@ def parse_args(argv):
                              "(default 60; --quick: 5)")
     parser.add_argument("--rate-processes", type=int, default=4,
                         help="rate-limit case: sender processes sharing the limit (default 4)")
+    parser.add_argument("--latency-delay-ms", type=float, default=20,
+                        help="latency case: the SMTP receiver answers each message this late "
+                             "(default 20)")
+    parser.add_argument("--latency-chunk", type=int, default=0,
+                        help="latency case: DJANGO_VOX_BATCH_SIZE, contacts per chunk "
+                             "(default N / 40)")
     parser.add_argument("--profile", default="",
                         help="CASE:IMPL:N - profile one run with pyinstrument and print it")
     options = parser.parse_args(argv)

@@ -9,6 +9,9 @@ environment variables:
     Where the email and XMPP backends deliver.
 ``BENCH_HTTP_PORT``
     The HTTP receiver, which also answers as Postmark's API (postmark-batch).
+``BENCH_TASKS``, ``BENCH_REDIS_URL``
+    ``rq``: tasks go to django-tasks-rq's backend on Redis at ``BENCH_REDIS_URL``
+    (latency case); otherwise django-tasks-db's database backend.
 ``BENCH_CACHE``, ``BENCH_RATE_LIMITS``
     The cache the rate limits are held in (``redis:URL`` or ``db``; default
     local memory) and ``DJANGO_VOX_RATE_LIMITS`` as JSON (rate-limit case).
@@ -40,6 +43,11 @@ if importlib.util.find_spec("django_tasks_db") is not None:
     if not _builtin_tasks:
         INSTALLED_APPS.append("django_tasks")
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if os.environ.get("BENCH_TASKS") == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ.get("BENCH_REDIS_URL",
+                                                   "redis://127.0.0.1:6379/14")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",

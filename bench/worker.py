@@ -180,6 +180,11 @@ def main(argv):
         return
     if argv[0] == "--profile":
         return profile(argv[1], argv[2], int(argv[3]), argv[4])
+    if argv[0].startswith("--latency-"):
+        from bench import latency
+
+        print(json.dumps(latency.worker_main(argv)), flush=True)
+        return
     if argv[0].startswith("--rate-limit-"):
         from bench import scale
 
