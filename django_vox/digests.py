@@ -204,14 +204,22 @@ def describe_digest_context(notification, template=None) -> dict:
     (``item.subject``, ``item.text``, ``item.html``, ``item.created_at`` and
     the item's ``object``/``actor``/``target`` as ``item.object...``), then the
     notification, contact, links and recipients as for an individual message.
-    A ``list`` field may carry ``"loop"``: what the picker puts in its loop."""
+    ``items`` is a ``list`` whose ``"items"`` are all of an item's fields (so the
+    save checks follow ``{% for item in items %}``), and carries ``"loop"``: what
+    the picker puts in the loop it inserts."""
     described = describe_context(notification, template)
     roles = {name for name, _alias, _label in ROLE_VARIABLES.values()}
     each = [_entry("item.subject", gettext("its subject")),
             _entry("item.text", gettext("its text")),
             _entry("item.html", gettext("its HTML")),
             _entry("item.created_at", gettext("when it happened"), "datetime")]
-    items = dict(_entry("items", gettext("the messages"), "list"), items=each,
+    per_item = [{"name": "item." + group["name"],
+                 "label": gettext("Each message: %(what)s") % {"what": group["label"]},
+                 "fields": [dict(field, path="item." + field["path"])
+                            for field in group["fields"]]}
+                for group in described["groups"] if group["name"] in roles]
+    items = dict(_entry("items", gettext("the messages"), "list"),
+                 items=each + [field for group in per_item for field in group["fields"]],
                  loop="{{ item.subject }}\n{{ item.text }}\n")
     groups = [
         {"name": "digest", "label": gettext("The digest"), "fields": [
@@ -220,13 +228,7 @@ def describe_digest_context(notification, template=None) -> dict:
             _entry("window.end", gettext("window end"), "datetime"),
             _entry("window.name", gettext("window (hourly, daily, weekly, limit)"))]},
         {"name": "item", "label": gettext("Each message (inside {% for item in items %})"),
-         "fields": each}]
-    for group in described["groups"]:
-        if group["name"] in roles:
-            groups.append({"name": "item." + group["name"],
-                           "label": gettext("Each message: %(what)s") % {"what": group["label"]},
-                           "fields": [dict(field, path="item." + field["path"])
-                                      for field in group["fields"]]})
+         "fields": each}, *per_item]
     groups += [group for group in described["groups"] if group["name"] not in roles]
     return dict(described, groups=groups)
 

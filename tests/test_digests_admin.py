@@ -203,3 +203,32 @@ def test_digest_preview_errors_name_the_digest_field(editor, published):
     own = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
                             "item_content": "{% for %}"}).json()["error"]
     assert own.startswith("Content:")
+
+
+def _save_digest(client, notification, digest_content, mode="digest"):
+    response = client.post(change_url(notification), inline_post([{
+        "backend": "locmem", "recipients": ["c:author"], "subject": "S", "content": "Hi",
+        "enabled": True, "delivery_mode": mode, "digest_window": "daily",
+        "digest_time": "07:30", "digest_weekday": "0", "digest_subject": "{{ count }} new",
+        "digest_content": digest_content}]), follow=True)
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_saving_warns_of_digest_variables_the_picker_does_not_offer(editor, published):
+    warned = _save_digest(editor, published, "{% for item in items %}{{ item.object.titel }}"
+                          "{{ item.subject }}{% endfor %}{{ object.title }} {{ window.end }}")
+    text = " ".join(warned)
+    assert "Digest content, line 1: item.object.titel" in text
+    assert "object.title" in text.replace("item.object.titel", "")
+    assert "item.subject" not in text and "window.end" not in text
+    assert Template.objects.count() == 1  # a warning, not an error
+
+
+def test_the_default_digest_and_immediate_templates_save_without_digest_warnings(editor,
+                                                                                 published):
+    assert not [text for text in _save_digest(editor, published, digests.DEFAULT_CONTENT)
+                if "variable" in text]
+    # Sent immediately, the digest content is not checked.
+    assert not [text for text in _save_digest(editor, published, "{{ nothing }}",
+                                              mode="immediately") if "variable" in text]
