@@ -263,3 +263,55 @@ def test_digest_fields_show_only_for_the_modes_and_windows_that_use_them(page, p
     expect(time).to_be_hidden()
     row.get_by_label("When to send").select_option("immediately")
     expect(window).to_be_hidden()
+
+
+def test_the_digest_has_its_own_editor_picker_and_preview(page, published, tmp_path):
+    """Choosing a digest gives its content the same editor block: a picker of
+    the digest's variables and a preview of the digest, its items rendered
+    from the template's own subject and content, following the typing."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page)
+    page.goto(f"/admin/django_vox/notification/{published.pk}/change/")
+    row = page.locator("#templates-0")
+    digest = row.locator(".field-digest_content")
+    expect(digest.locator(".vox-editor")).to_have_count(0)  # sent immediately: no digest editor
+    row.get_by_label("When to send").select_option(label="In a digest")
+    expect(digest.locator(".vox-editor")).to_be_visible()
+    expect(digest.get_by_role("button", name="Bold", exact=True)).to_have_count(1)
+    content = digest.locator("textarea[name=templates-0-digest_content]")
+    content_box = box(content)
+    assert content_box["width"] >= 0.4 * 1280, content_box
+    frame = page.frame_locator("#templates-0 .field-digest_content .vox-preview-frame")
+    # The default digest lists the sample items, rendered from the template's own content.
+    expect(frame.locator("body")).to_contain_text("Dear reader, Spring news")
+
+    picker = digest.get_by_role("combobox", name="Insert a digest variable")
+    expect(picker.locator("option[value='item.object.title']")).to_have_count(1)
+    expect(picker.locator("option[value='window.start']")).to_have_count(1)
+    content.fill("")
+    picker.select_option("count")
+    expect(content).to_have_value("{{ count }}")
+    content.press("End")
+    content.type(" updates:{% for item in items %} [{{ item.subject }}]{% endfor %}", delay=5)
+    expect(frame.locator("body")).to_contain_text(
+        "2 updates: [News: Spring news] [News: Spring news]")
+    # The items follow the template's own subject.
+    row.locator("input[name=templates-0-subject]").fill("Fresh: {{ object.title }}")
+    expect(frame.locator("body")).to_contain_text("[Fresh: Spring news]")
+
+    error = digest.locator(".vox-preview-error")
+    content.fill("{{ count }} {% for item in items %}")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Digest content")
+    page.locator("#templates-0 .field-digest_content").scroll_into_view_if_needed()
+    shots = screenshot_dir(tmp_path)
+    page.screenshot(path=str(shots / "digest-editor-1280.png"))
+    content.fill("{{ count }} items")
+    expect(error).to_be_hidden()
+    expect(frame.locator("body")).to_contain_text("2 items")
+    # The template's own preview is still there, and shows one message.
+    expect(page.frame_locator("#templates-0 .field-content .vox-preview-frame").locator(
+        "body")).to_contain_text("Dear reader")
+    assert page.js_errors == []

@@ -155,3 +155,80 @@ def test_the_admin_previews_a_digest(editor, published, ann):
     bad = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
                             "item_content": "{% load static %}"})
     assert bad.status_code == 400 and "load" in bad.json()["error"]
+
+
+def _paths(description):
+    return {field["path"]: field for group in description["groups"] for field in group["fields"]}
+
+
+def test_the_digest_picker_describes_the_digest_context(editor, published):
+    paths = _paths(digests.describe_digest_context(published))
+    for path in ("items", "count", "window.start", "window.end", "window.name", "item.subject",
+                 "item.text", "item.html", "item.created_at", "item.object.title",
+                 "notification.codename", "contact.address", "unsubscribe_url"):
+        assert path in paths, path
+    assert paths["items"]["type"] == "list" and "item.subject" in paths["items"]["loop"]
+    # What a digest does not have: the object of one message at the top level.
+    assert "object" not in paths and "object.title" not in paths
+    # The editor page sends it to editor.js, beside the individual template's variables.
+    page = editor.get(change_url(published))
+    data = page.context["vox_editor"]
+    assert _paths(data["digest_variables"]).keys() == paths.keys()
+    assert "object.title" in _paths(data["variables"])
+
+
+def test_the_digest_picker_variables_render_in_the_digest_preview(editor, published, ann):
+    """The paths the picker offers are what the digest context gives."""
+    url = reverse("admin:django_vox_notification_preview", args=[published.pk])
+    content = ("count={{ count }};{% for item in items %}{% if forloop.first %}"
+               "title={{ item.object.title }};subject={{ item.subject }};"
+               "text={{ item.text }};{% endif %}{% endfor %}"
+               "code={{ notification.codename }};unsub={{ unsubscribe_url }};"
+               "window={% if window.start < window.end %}ok{% endif %}")
+    for path in ("count", "item.object.title", "item.subject", "item.text",
+                 "notification.codename", "unsubscribe_url", "window.start", "window.end"):
+        assert path in _paths(digests.describe_digest_context(published))
+    html = editor.post(url, {"backend": "locmem", "digest": "1", "content": content,
+                             "item_subject": "S {{ object.title }}",
+                             "item_content": "T"}).json()["html"]
+    assert ("count=2;title=Sample title;subject=S Sample title;text=T;code=published;"
+            "unsub=https://example.org/unsubscribe/sample-token/;window=ok") in html
+
+
+def test_digest_preview_errors_name_the_digest_field(editor, published):
+    url = reverse("admin:django_vox_notification_preview", args=[published.pk])
+    bad = editor.post(url, {"backend": "locmem", "digest": "1", "content": "{% if %}",
+                            "item_content": "x"}).json()["error"]
+    assert bad.startswith("Digest content:")
+    own = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
+                            "item_content": "{% for %}"}).json()["error"]
+    assert own.startswith("Content:")
+
+
+def _save_digest(client, notification, digest_content, mode="digest"):
+    response = client.post(change_url(notification), inline_post([{
+        "backend": "locmem", "recipients": ["c:author"], "subject": "S", "content": "Hi",
+        "enabled": True, "delivery_mode": mode, "digest_window": "daily",
+        "digest_time": "07:30", "digest_weekday": "0", "digest_subject": "{{ count }} new",
+        "digest_content": digest_content}]), follow=True)
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_saving_warns_of_digest_variables_the_picker_does_not_offer(editor, published):
+    warned = _save_digest(editor, published, "{% for item in items %}{{ item.object.titel }}"
+                          "{{ item.subject }}{% endfor %}{{ object.title }} {{ window.end }}")
+    text = " ".join(warned)
+    assert "Digest content, line 1: item.object.titel" in text
+    assert "object.title" in text.replace("item.object.titel", "")
+    assert "item.subject" not in text and "window.end" not in text
+    assert Template.objects.count() == 1  # a warning, not an error
+
+
+def test_the_default_digest_and_immediate_templates_save_without_digest_warnings(editor,
+                                                                                 published):
+    assert not [text for text in _save_digest(editor, published, digests.DEFAULT_CONTENT)
+                if "variable" in text]
+    # Sent immediately, the digest content is not checked.
+    assert not [text for text in _save_digest(editor, published, "{{ nothing }}",
+                                              mode="immediately") if "variable" in text]

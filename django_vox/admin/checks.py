@@ -7,7 +7,8 @@
   template that is not ``key: value`` lines) is reported when saving, not
   when the first real message fails.
 * :func:`unknown_variables`: variables the picker does not offer
-  (``{{ recipient.nmae }}``) print nothing; the editor is warned, not stopped.
+  (``{{ recipient.nmae }}``) print nothing; the editor is warned, not stopped
+  (:func:`unknown_digest_variables`: the same for the digest's template).
 * :func:`overlapping_templates`: two enabled templates of one notification
   with the same backend and a shared recipient group send everybody in it
   two messages; the editor is warned.
@@ -19,12 +20,15 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_vox.exceptions import VoxError
+from django_vox import variables
+from django_vox.digests import describe_digest_context
+from django_vox.exceptions import TemplateRenderError, VoxError
 from django_vox.issuing import build_context, rendering_without_writes
-from django_vox.issuing.context import unreachable_variables
+from django_vox.issuing.context import reachable_entries, unreachable_variables
 from django_vox.samples import made_up
 
-__all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables", "overlapping_templates",
+__all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables",
+           "unknown_digest_variables", "overlapping_templates",
            "BACKEND_HELP", "backend_help"]
 
 logger = logging.getLogger("django_vox")
@@ -113,6 +117,22 @@ def unknown_variables(notification, sources: dict, template=None) -> list[str]:
     (``{part: template source}``) that templates cannot reach (they print nothing)."""
     return [_("%(part)s, line %(line)s: %(path)s") % {"part": part, "line": line, "path": path}
             for part, line, path in unreachable_variables(notification, sources, template)]
+
+
+def unknown_digest_variables(notification, sources: dict, template=None) -> list[str]:
+    """The same for a digest's ``sources``, against what the digest picker offers."""
+    entries = reachable_entries(describe_digest_context(notification, template))
+    entries.append({"path": "window", "type": "object"})  # the picker offers its parts
+    found = []
+    for part, source in sources.items():
+        try:
+            missing = variables.unreachable(source or "", entries)
+        except TemplateRenderError:
+            continue  # left to the syntax checks
+        found += [_("%(part)s, line %(line)s: %(path)s") % {"part": part, "line": line,
+                                                          "path": path}
+                  for line, path in missing]
+    return found
 
 
 def overlapping_templates(templates) -> list[tuple]:

@@ -10,6 +10,7 @@ from django_vox.admin.checks import (
     backend_help,
     build_problem,
     unclosed_tag,
+    unknown_digest_variables,
     unknown_variables,
 )
 from django_vox.admin.issuing import IssueForm
@@ -220,7 +221,13 @@ class TemplateForm(forms.ModelForm):
                 sources[str(label)] = cleaned.get(name, "")
         template = Template(notification=notification, recipients=",".join(keys),
                             bulk=bool(cleaned.get("bulk")))
-        return unknown_variables(notification, sources, template)
+        found = unknown_variables(notification, sources, template)
+        if cleaned.get("delivery_mode", Template.IMMEDIATELY) != Template.IMMEDIATELY:
+            digest_sources = {str(_("Digest content")): cleaned.get("digest_content", "")}
+            if backend_class.USE_SUBJECT:
+                digest_sources[str(_("Digest subject"))] = cleaned.get("digest_subject", "")
+            found += unknown_digest_variables(notification, digest_sources, template)
+        return found
 
     def _save_m2m(self):
         super()._save_m2m()

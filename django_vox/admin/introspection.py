@@ -8,12 +8,13 @@ chose for channels and the fields of the models involved, never raw keys.
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.digests import describe_digest_context
 from django_vox.issuing.context import describe_context
 from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
 from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
 
-__all__ = ["recipient_choices", "recipient_models", "variables",
+__all__ = ["recipient_choices", "recipient_models", "variables", "digest_variables",
            "attachment_choices", "ROLE_LABELS"]
 
 #: Recipient key prefix → (context variable, words shown to editors).
@@ -64,7 +65,15 @@ def variables(notification, template=None) -> dict:
     """Everything the variable picker needs, as JSON-ready data: exactly what
     templates can reach (see django_vox.issuing.context.describe_context), and
     ``model_names``, the words for the recipients' models."""
-    described = describe_context(notification, template)
+    return _with_model_names(describe_context(notification, template))
+
+
+def digest_variables(notification, template=None) -> dict:
+    """The same for the digest's template (see django_vox.digests.describe_digest_context)."""
+    return _with_model_names(describe_digest_context(notification, template))
+
+
+def _with_model_names(described) -> dict:
     names = {"contact": str(_("site contact"))}
     for label in described["models"]:
         if label != "contact":

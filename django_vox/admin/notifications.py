@@ -251,6 +251,7 @@ class NotificationAdmin(admin.ModelAdmin):
             "vox_editor": {
                 "backends": backend_info(),
                 "variables": introspection.variables(notification),
+                "digest_variables": introspection.digest_variables(notification),
                 "preview_url": reverse(f"{name}:django_vox_notification_preview",
                                        args=[notification.pk]),
                 "search_url": views.search_urls(name, notification)["object"],

@@ -125,10 +125,12 @@ def _digest_preview(request, notification) -> dict:
         raise PreviewError(_("Choose an enabled backend first."))
     sources = {name: post.get(name, "") for name in ("subject", "content", "item_subject",
                                                       "item_content")}
+    labels = {"subject": _("Digest subject"), "content": _("Digest content"),
+              "item_subject": _("Subject"), "item_content": _("Content")}
     for name, source in sources.items():
         problem = editor_template_problem(source)
         if problem:
-            raise PreviewError(f"{name.replace('_', ' ').capitalize()}: {problem}")
+            raise PreviewError(f"{labels[name]}: {problem}")
     subject = sources["subject"] if backend_class.USE_SUBJECT else ""
     html = preview.preview_digest(notification, backend_id, sources["content"], subject,
                                   item_content=sources["item_content"],

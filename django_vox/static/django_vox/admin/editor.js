@@ -9,6 +9,10 @@
  *  - a preview of the unsaved template as the chosen backend builds it,
  *    refreshed as the editor types (debounced) and when the backend or the
  *    recipients change.
+ * A template sent in digests gets a second such block for its digest's
+ * content, once a digest mode is chosen: its picker offers the digest's
+ * variables and its preview shows the digest with sample items rendered from
+ * the template's own subject and content.
  * It also shows subject, from address and attachments only when the chosen
  * backend uses them.  The data comes from the page (json_script
  * "vox-editor-data").  Words go through gettext (the admin's jsi18n catalog),
@@ -115,8 +119,8 @@
     return block;
   }
 
-  function buildToolbar(row, content, editorType) {
-    var bar = row.querySelector(".vox-toolbar");
+  function buildToolbar(block, content, editorType) {
+    var bar = block.querySelector(".vox-toolbar");
     bar.textContent = "";
     bar.setAttribute("data-editor", editorType);
     bar.setAttribute("role", "toolbar");
@@ -140,13 +144,27 @@
     show(field(row, "subject"), !info || info.use_subject);
     show(field(row, "from_address"), !info || info.use_from_address);
     show(field(row, "attachments"), !info || info.use_attachments);
-    var content = input(row, "content");
+    (row.voxEditors || []).forEach(function (editor) {
+      styleEditor(row, editor);
+    });
+    showHelp(row, input(row, "content"), info ? info.help : "");
+    applyDeliveryMode(row);
+  }
+
+  /* The text area's class and the toolbar of one editor, for the backend. */
+  function styleEditor(row, editor) {
+    var info = data.backends[input(row, "backend").value];
     var editorType = info ? info.editor_type : "basic";
+    var content = editor.content;
     content.setAttribute("data-editor", editorType);
     content.classList.remove("vox-editor-html", "vox-editor-markdown", "vox-editor-basic");
     content.classList.add("vox-editor-" + editorType);
-    buildToolbar(row, content, editorType);
-    showHelp(row, content, info ? info.help : "");
+    buildToolbar(editor.block, content, editorType);
+  }
+
+  function digestsChosen(row) {
+    var mode = input(row, "delivery_mode");
+    return !!mode && mode.value !== "immediately";
   }
 
   /* The digest fields matter only when the template gathers messages into
@@ -156,14 +174,21 @@
     if (!mode) {
       return;
     }
-    var digests = mode.value !== "immediately";
+    var digests = digestsChosen(row);
     var windowField = input(row, "digest_window");
     var every = windowField ? windowField.value : "";
-    ["digest_window", "digest_subject", "digest_content"].forEach(function (name) {
+    var info = data.backends[(input(row, "backend") || {}).value];
+    ["digest_window", "digest_content"].forEach(function (name) {
       show(field(row, name), digests);
     });
+    show(field(row, "digest_subject"), digests && (!info || info.use_subject));
     show(field(row, "digest_time"), digests && every !== "hourly");
     show(field(row, "digest_weekday"), digests && every === "weekly");
+    var digestContent = input(row, "digest_content");
+    if (digests && row.voxEditors && !row.voxDigestEditor && digestContent &&
+        digestContent.tagName === "TEXTAREA" && data.digest_variables) {
+      row.voxDigestEditor = addEditor(row, DIGEST_EDITOR);
+    }
   }
 
   /* What the backend expects of the content (e.g. "key: value" lines). */
@@ -197,7 +222,7 @@
       var option = element("option", "", item.label + "  {{ " + item.path + " }}");
       option.value = item.path;
       if (item.type === "list") {  // inserted as a loop over its items
-        option.setAttribute("data-list", "1");
+        option.setAttribute("data-list", item.loop || "{{ item }}");
         option.textContent = format(_("%(label)s (a list)"), {label: item.label});
       }
       group.appendChild(option);
@@ -210,9 +235,9 @@
     return format(_("The recipient (%(model)s)"), {model: names[model] || model});
   }
 
-  function fillPicker(row) {
-    var picker = row.querySelector(".vox-picker");
-    var vars = data.variables;
+  function fillPicker(row, editor) {
+    var picker = editor.picker;
+    var vars = editor.spec.variables();
     picker.textContent = "";
     var prompt = element("option", "", _("Insert a variable…"));
     prompt.value = "";
@@ -234,15 +259,15 @@
     });
   }
 
-  function buildPicker(row, block) {
-    var content = input(row, "content");
+  function buildPicker(row, editor) {
     var wrapper = element("div", "vox-picker-row");
     var picker = element("select", "vox-picker");
-    picker.setAttribute("aria-label", _("Insert a variable"));
+    picker.setAttribute("aria-label", editor.spec.pickerLabel());
     wrapper.appendChild(picker);
-    block.appendChild(wrapper);
-    var lastTarget = content;
-    ["subject", "content", "from_address"].forEach(function (name) {
+    editor.block.appendChild(wrapper);
+    editor.picker = picker;
+    var lastTarget = editor.content;
+    editor.spec.fields.forEach(function (name) {
       var target = input(row, name);
       if (target) {
         target.addEventListener("focus", function () {
@@ -253,13 +278,14 @@
     picker.addEventListener("change", function () {
       var option = picker.options[picker.selectedIndex];
       if (option && option.getAttribute("data-list")) {
-        insertAt(lastTarget, "{% for item in " + picker.value + " %}{{ item }}", "{% endfor %}");
+        insertAt(lastTarget, "{% for item in " + picker.value + " %}" +
+                 option.getAttribute("data-list"), "{% endfor %}");
       } else if (picker.value) {
         insertAt(lastTarget, "{{ " + picker.value + " }}", "");
       }
       picker.value = "";
     });
-    fillPicker(row);
+    fillPicker(row, editor);
   }
 
   /* -- the preview ------------------------------------------------------- */
@@ -354,10 +380,10 @@
     return line;
   }
 
-  function buildPreviewBox(block, refresh) {
+  function buildPreviewBox(block, refresh, titleText) {
     var box = element("section", "vox-preview");
     var header = element("div", "vox-preview-header");
-    var title = element("strong", "vox-preview-title", _("Preview"));
+    var title = element("strong", "vox-preview-title", titleText);
     var status = element("span", "vox-preview-status");
     status.setAttribute("aria-live", "polite");
     var button = element("button", "button vox-preview-button", _("Refresh"));
@@ -387,7 +413,7 @@
     // No scripts, forms or navigation of the page; same origin only so the
     // page can read the height of what was rendered.
     frame.setAttribute("sandbox", "allow-same-origin");
-    frame.setAttribute("title", _("Preview"));
+    frame.setAttribute("title", titleText);
     frame.addEventListener("load", function () {
       fitFrame(frame);
     });
@@ -489,15 +515,36 @@
     return body;
   }
 
-  function buildPreview(row, block) {
+  /* What the digest's preview posts: the digest's subject and content, and
+   * the template's own, from which the sample items are rendered. */
+  function digestBody(row) {
+    var body = new FormData();
+    var value = function (name) {
+      var control = input(row, name);
+      return control ? control.value : "";
+    };
+    body.append("digest", "1");
+    body.append("backend", value("backend"));
+    body.append("subject", value("digest_subject"));
+    body.append("content", value("digest_content"));
+    body.append("item_subject", value("subject"));
+    body.append("item_content", value("content"));
+    return body;
+  }
+
+  function buildPreview(row, editor) {
     var sequence = 0;
     var timer = null;
-    var parts = buildPreviewBox(block, function () {
+    var spec = editor.spec;
+    var parts = buildPreviewBox(editor.block, function () {
       refresh();
-    });
+    }, spec.previewTitle());
 
     function refresh() {
       window.clearTimeout(timer);
+      if (!spec.active(row)) {
+        return;  // e.g. the digest's, while the template is sent immediately
+      }
       var backend = input(row, "backend").value;
       var mine = ++sequence;
       if (!backend) {
@@ -510,7 +557,7 @@
       parts.status.textContent = _("Updating…");
       fetch(data.preview_url, {
         method: "POST",
-        body: previewBody(row, parts),
+        body: spec.body(row, parts),
         credentials: "same-origin",
         headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}
       }).then(readResponse).then(function (result) {
@@ -532,7 +579,7 @@
 
     parts.button.addEventListener("click", refresh);
     row.addEventListener("input", function (event) {
-      if (event.target.matches("textarea, input[type=text]")) {
+      if (event.target.matches("textarea, input[type=text]") && spec.watches(event.target)) {
         later();
       }
     });
@@ -543,6 +590,47 @@
       }
     });
     refresh();
+    return refresh;
+  }
+
+  /* -- the two editors of a template --------------------------------------- */
+
+  /* The template's own message: the preview ignores the digest's fields. */
+  var MAIN_EDITOR = {
+    content: "content",
+    fields: ["subject", "content", "from_address"],
+    pickerLabel: function () { return _("Insert a variable"); },
+    previewTitle: function () { return _("Preview"); },
+    variables: function () { return data.variables; },
+    body: previewBody,
+    active: function () { return true; },
+    watches: function (target) { return !/digest_/.test(target.name || ""); }
+  };
+
+  /* The digest: its items are rendered from the template's own subject and
+   * content, so typing in those refreshes it too. */
+  var DIGEST_EDITOR = {
+    content: "digest_content",
+    fields: ["digest_subject", "digest_content"],
+    pickerLabel: function () { return _("Insert a digest variable"); },
+    previewTitle: function () { return _("Digest preview"); },
+    variables: function () { return data.digest_variables; },
+    body: digestBody,
+    active: digestsChosen,
+    watches: function () { return true; }
+  };
+
+  /* One editor block (toolbar, text area, picker, preview) for spec's field. */
+  function addEditor(row, spec) {
+    var content = input(row, spec.content);
+    var editor = {spec: spec, content: content, block: buildBlock(row, content)};
+    row.voxEditors.push(editor);
+    styleEditor(row, editor);
+    buildPicker(row, editor);
+    if (data.preview_url) {
+      editor.refresh = buildPreview(row, editor);
+    }
+    return editor;
   }
 
   /* -- the template's heading, in words ---------------------------------- */
@@ -592,13 +680,15 @@
       return;  // read-only (view permission only)
     }
     row.setAttribute("data-vox-ready", "1");
-    var block = buildBlock(row, content);
+    row.voxEditors = [];
     select.addEventListener("change", function () {
       applyBackend(row);
     });
     row.addEventListener("change", function (event) {
       if (event.target.closest(".field-recipients") || event.target === input(row, "bulk")) {
-        fillPicker(row);
+        row.voxEditors.forEach(function (editor) {
+          fillPicker(row, editor);
+        });
       }
       if (event.target.closest(".field-recipients") || event.target === select) {
         updateHeading(row);
@@ -609,12 +699,8 @@
       }
     });
     updateHeading(row);
-    applyBackend(row);
-    applyDeliveryMode(row);
-    buildPicker(row, block);
-    if (data.preview_url) {
-      buildPreview(row, block);
-    }
+    addEditor(row, MAIN_EDITOR);
+    applyBackend(row);  // also shows the digest's fields (and editor) when chosen
   }
 
   function initAll() {
