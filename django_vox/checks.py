@@ -151,12 +151,15 @@ def check_digests(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox", checks.Tags.database)
+@checks.register("django_vox_templates", checks.Tags.database)
 def check_saved_templates(app_configs=None, databases=None, **kwargs):
     """W010: saved templates that use a variable templates can no longer reach
     (a 4.x template calling a method, a field made private...).  They still
     render, with nothing in its place.  A database check, as Django runs them:
-    ``manage.py check --database default``, and before ``migrate``."""
+    ``manage.py check --database default``, and before ``migrate``.  Its tag is
+    "django_vox_templates", not "django_vox": from Django 6.1 on, asking for a
+    tag also runs that tag's database checks, and ``check --tag django_vox``
+    stays about the settings."""
     templates = []
     for alias in databases or ():
         try:

@@ -164,7 +164,8 @@ def _model_label(model):
 
 def _field_entries(model, allowed, private):
     for field in model._meta.get_fields():
-        if not field.concrete or isinstance(field, models.BinaryField):
+        own = field.concrete or (field.many_to_many and not field.auto_created)  # M2M: 6.0+
+        if not own or isinstance(field, models.BinaryField):
             continue
         name = field.name
         if name in private or is_sensitive_name(name) or (allowed is not None and name not in allowed):

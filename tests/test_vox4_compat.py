@@ -203,7 +203,7 @@ def test_loading_a_4x_backend_warns_naming_it(settings):
 
 @pytest.fixture
 def relay(settings, smtp_server):
-    settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_server.host, smtp_server.port
+    settings.VOX4_RELAY_HOST, settings.VOX4_RELAY_PORT = smtp_server.host, smtp_server.port
     settings.DJANGO_VOX_BACKENDS = [*LOCMEM, RELAY, HOOK]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -20,7 +20,8 @@ def render(source, parameters, autoescape=False):
 
 
 class RelayEmailBackend(Backend):
-    """Email through an SMTP relay (EMAIL_HOST/EMAIL_PORT), the string being JSON."""
+    """Email through an SMTP relay (VOX4_RELAY_HOST/_PORT: EMAIL_HOST is gone with MAILERS
+    on Django 6.1), the string being JSON."""
 
     ID = "relay-email"
     PROTOCOL = "email"
@@ -64,7 +65,7 @@ class RelayEmailBackend(Backend):
             maintype, _slash, subtype = attachment["mime"].partition("/")
             mail.add_attachment(base64.b64decode(attachment["data"]), maintype=maintype,
                                 subtype=subtype)
-        with smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=10) as smtp:
+        with smtplib.SMTP(settings.VOX4_RELAY_HOST, settings.VOX4_RELAY_PORT, timeout=10) as smtp:
             smtp.send_message(mail, from_addr=from_address, to_addrs=list(to_addresses))
 
 
