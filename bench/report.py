@@ -75,6 +75,12 @@ def table_rows(results):
     return rows
 
 
+def _note_row(summary, note):
+    """A table row whose measurements are all in its notes column."""
+    cells = [summary["case"], summary["db"], f"{summary['n']:,}"]
+    return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
+
+
 def rate_limit_row(summary):
     """The rate-limit case in the table: the measured rate and its spread in the notes."""
     spread = summary.get("spread") or {}
@@ -83,8 +89,7 @@ def rate_limit_row(summary):
             f"{summary['span_seconds']} s, per second {spread.get('min')}–{spread.get('max')} "
             f"(σ {spread.get('stdev')}); lost {summary['lost']}, doubled {summary['doubled']}; "
             f"target ±5 %: {'met' if summary['target_met'] else 'MISSED'}")
-    cells = [summary["case"], summary["db"], f"{summary['n']:,}"]
-    return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
+    return _note_row(summary, note)
 
 
 def latency_row(summary):
@@ -96,8 +101,7 @@ def latency_row(summary):
             f"{summary['workers_4_vs_plain']:.2f}× (target ≥ "
             f"{summary['targets']['workers_4_vs_plain']}): "
             f"{'met' if summary['target_met'] else 'MISSED'}")
-    cells = [summary["case"], summary["db"], f"{summary['n']:,}"]
-    return [*cells, *["-"] * (len(HEADER) - len(cells) - 1), note]
+    return _note_row(summary, note)
 
 
 HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",
