@@ -2,9 +2,12 @@
 
 ``python -m bench --docs`` calls :func:`write_docs` after a run; ``python -m
 bench.report RESULTS.json [MORE.json ...]`` merges saved results (of runs of
-different cases) into docs/benchmarks.json and rewrites the docs from them.  The plot is
-written by hand (no plotting library): one panel per case and database, time
-per message (ms) against N on a logarithmic axis, the floor and ours.
+different cases) into docs/benchmarks.json and rewrites the docs from them; a
+result in a later file replaces one of the same case, database, N (and kind of
+sender) in an earlier one.  The plots are written by hand (no plotting
+library): one panel per case and database, time per message (ms) against N on
+a logarithmic axis, the floor and ours; the scale-out cases go to their own
+plot (:mod:`bench.scaleplot`).
 """
 
 import json
@@ -12,6 +15,8 @@ import math
 import sys
 from html import escape
 from pathlib import Path
+
+from bench import scaleplot
 
 PANEL_W, PANEL_H = 300, 210
 MARGIN = {"left": 52, "right": 26, "top": 30, "bottom": 40}
@@ -84,7 +89,11 @@ def _note_row(summary, note):
 def rate_limit_row(summary):
     """The rate-limit case in the table: the measured rate and its spread in the notes."""
     spread = summary.get("spread") or {}
-    note = (f"{summary['processes']} processes, limit {summary['limit']}/s in "
+    senders = summary.get("senders", "processes")
+    who = (f"{summary['processes']} db_workers (tasks each: "
+           f"{', '.join(map(str, summary.get('tasks_per_worker', [])))})"
+           if senders == "workers" else f"{summary['processes']} in-process senders")
+    note = (f"{who}, limit {summary['limit']}/s in "
             f"{summary['cache']}: {summary['rate']}/s ({summary['rate_error'] * 100:+.1f} %) over "
             f"{summary['span_seconds']} s, per second {spread.get('min')}–{spread.get('max')} "
             f"(σ {spread.get('stdev')}); lost {summary['lost']}, doubled {summary['doubled']}; "
@@ -223,13 +232,29 @@ def write_docs(results, docs_dir):
     docs_dir = Path(docs_dir)
     (docs_dir / "benchmarks-results.inc").write_text(table_rst(results))
     (docs_dir / "benchmarks.svg").write_text(svg(results))
+    scale = scaleplot.svg(results)
+    if scale is not None:
+        (docs_dir / "benchmarks-scale.svg").write_text(scale)
+
+
+def _key(result):
+    summary = result["summary"]
+    return (summary.get("case"), summary.get("db"), summary.get("n"), summary.get("senders"))
+
+
+def merge(batches):
+    """The results of several saved runs, later ones replacing earlier ones of the same
+    key (in the earlier one's place)."""
+    merged = {}
+    for results in batches:
+        for result in results:
+            merged[_key(result)] = result
+    return list(merged.values())
 
 
 def main(paths):
     docs_dir = Path(__file__).resolve().parent.parent / "docs"
-    results = []
-    for path in paths:
-        results.extend(json.loads(Path(path).read_text()))
+    results = merge(json.loads(Path(path).read_text()) for path in paths)
     (docs_dir / "benchmarks.json").write_text(json.dumps(results, indent=1) + "\n")
     write_docs(results, docs_dir)
 

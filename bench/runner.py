@@ -247,13 +247,13 @@ class Runner:
         self.log.write("# " + json.dumps(result) + "\n")
         return result
 
-    def run_scale_case(self, case, n, db):
+    def run_scale_case(self, case, n, db, variant=None):
         """The cases that are not floor against ours: their own lines and summary."""
         if case == "rate-limit":
             lines, runs = [], {}
             summary = scale.run(self, db, limit=self.options.rate_limit,
                                 duration=self.options.rate_duration,
-                                processes=self.options.rate_processes)
+                                processes=self.options.rate_processes, senders=variant)
         else:
             lines, summary = latency.run(self, n, chunk=self.options.latency_chunk)
             runs = {"configs": lines}
@@ -261,9 +261,9 @@ class Runner:
             self.emit(line)
         self.results.append({"summary": summary, "medians": {}, "runs": runs})
 
-    def run_case(self, case, n, db):
+    def run_case(self, case, n, db, variant=None):
         if case in ("rate-limit", "latency"):
-            return self.run_scale_case(case, n, db)
+            return self.run_scale_case(case, n, db, variant)
         impls = ["ours"] if case == "enqueue" else ["floor", "ours"]
         runs = {impl: [] for impl in impls}
         for repeat in range(self.options.repeats):
@@ -322,12 +322,27 @@ class Runner:
             for db in ["postgres"] if case == "latency" else (
                     dbs if case in PER_DATABASE else dbs[:1]):
                 if case == "rate-limit":  # its N follows from the limit and the duration
-                    plan.append((case, int(self.options.rate_limit * self.options.rate_duration),
-                                 db))
+                    plan.extend(self.rate_limit_plan(db))
                     continue
                 for n in self.options.n or (QUICK_N if self.options.quick else DEFAULT_N)[case]:
                     plan.append((case, n, db))
         return plan
+
+    def rate_limit_plan(self, db):
+        """The rate-limit runs: task workers on PostgreSQL (when it and Redis
+        answer), in-process senders on ``db``."""
+        n = int(self.options.rate_limit * self.options.rate_duration)
+        runs = []
+        for senders in self.options.rate_senders:
+            if senders == "workers":
+                if latency.unavailable():
+                    self.log.write(f"# rate-limit workers: not available: "
+                                   f"{latency.unavailable()}\n")
+                    continue
+                runs.append(("rate-limit", n, "postgres", "workers"))
+            else:
+                runs.append(("rate-limit", n, db, "processes"))
+        return runs
 
     def run(self):
         available, plan = [], self.plan()
@@ -345,10 +360,10 @@ class Runner:
             return 0
         self.start(available)
         try:
-            for db in dict.fromkeys(db for _case, _n, db in plan):
-                self.setup_db(db, max(n for _case, n, d in plan if d == db))
-            for case, n, db in plan:
-                self.run_case(case, n, db)
+            for db in dict.fromkeys(item[2] for item in plan):
+                self.setup_db(db, max(item[1] for item in plan if item[2] == db))
+            for case, n, db, *variant in plan:
+                self.run_case(case, n, db, *variant)
         except BenchFailure as err:
             self.emit({"error": str(err)})
             self.log.write(f"BENCHMARK FAILED: {err}\n")
@@ -410,6 +425,10 @@ def parse_args(argv):
                              "(default 60; --quick: 5)")
     parser.add_argument("--rate-processes", type=int, default=4,
                         help="rate-limit case: sender processes sharing the limit (default 4)")
+    parser.add_argument("--rate-senders", default=",".join(scale.SENDERS),
+                        help="rate-limit case: comma-separated, from workers (db_workers "
+                             "taking one background issue, on PostgreSQL) and processes "
+                             "(in-process issues); default both")
     parser.add_argument("--latency-delay-ms", type=float, default=20,
                         help="latency case: the SMTP receiver answers each message this late "
                              "(default 20)")
@@ -425,6 +444,9 @@ def parse_args(argv):
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     options.n = [int(x) for x in options.n.split(",") if x.strip()]
     options.db = [d.strip() for d in options.db.split(",") if d.strip()]
+    options.rate_senders = [s.strip() for s in options.rate_senders.split(",") if s.strip()]
+    if set(options.rate_senders) - set(scale.SENDERS):
+        parser.error(f"--rate-senders: choose from {', '.join(scale.SENDERS)}")
     if options.quick:
         options.repeats = 1 if "--repeats" not in " ".join(argv) else options.repeats
         if "--db" not in " ".join(argv):

@@ -1,20 +1,32 @@
-"""The rate-limit case: several processes share one backend's limit.
+"""The rate-limit case: several senders share one backend's limit.
 
-``processes`` sender processes (default 4) each issue one post to their own
-slice of the members, all starting at the same moment, with
-``DJANGO_VOX_RATE_LIMITS = {"email-html": "LIMIT/s"}`` held in a shared cache
-(Redis at 127.0.0.1:6379 when it answers, else the database cache).  N is
-``limit × duration``, so the run should last ``duration`` seconds.  The SMTP
-receiver notes when each message arrives and to whom; from that the runner
-reports the measured rate (messages after the first, over the time from the
-first to the last arrival), its spread (the number of messages in each whole
-second from the first arrival: min, max, standard deviation) and checks that
-every member got exactly one message and every delivery is marked sent.
+``DJANGO_VOX_RATE_LIMITS = {"email-html": "LIMIT/s"}`` is held in a shared
+cache (Redis at 127.0.0.1:6379 when it answers, else the database cache) and
+N is ``limit × duration``, so each run should last ``duration`` seconds.  It
+runs with two kinds of sender (``--rate-senders``):
+
+``workers``
+    One background issue to all N members (``django_vox.tasks.issue``),
+    split into chunks of N / 40 that ``processes`` (default 4) django-tasks-db
+    ``db_worker`` processes take, on PostgreSQL: how production shares a
+    limit.  Reported too: how many of the issue's tasks (the planner, which
+    sends the last chunk, and one per other chunk) each worker ran.
+``processes``
+    ``processes`` plain processes each issue one post in-process to their
+    own slice of the members, all starting at the same moment.
+
+The SMTP receiver notes when each message arrives and to whom; from that the
+runner reports the measured rate (messages after the first, over the time
+from the first to the last arrival), its spread (the number of messages in
+each whole second from the first arrival: min, max, standard deviation) and
+checks that every member got exactly one message and every delivery is
+marked sent.
 
 The processes are ``python -m bench.worker --rate-limit-part POST START_AT``;
-``--rate-limit-prepare N PARTS`` and ``--rate-limit-deliveries`` are their
-set-up and check.  Nothing here is timed by the worker: the receiver's clock
-decides.
+``--rate-limit-prepare N PARTS``, ``--rate-limit-issue POST``,
+``--rate-limit-deliveries`` and ``--rate-limit-chunks`` are their set-up,
+the background issue and the checks.  Nothing here is timed by the worker:
+the receiver's clock decides.
 """
 
 import json
@@ -26,6 +38,7 @@ import sys
 import time
 
 CASE = "rate-limit"
+SENDERS = ("workers", "processes")
 #: The rate must land within this share of the limit (the issue's target).
 TOLERANCE = 0.05
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -75,6 +88,26 @@ def run_part(post_id, start_at):
     return {"post": post_id, "n": post.audience, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def issue_background(post_id):
+    """Issue the ``paced`` notification of one post through the task workers."""
+    from bench.app.models import Post
+    from bench.app.registrations import PostRegistration
+
+    PostRegistration.paced.issue(Post.objects.get(pk=post_id))  # autocommit: enqueued now
+    return {"post": post_id}
+
+
+def tasks_per_worker():
+    """``{worker id: tasks of the issue it ran}`` (django-tasks-db records who ran what)."""
+    from django_tasks_db.models import DBTaskResult
+
+    counts = {}
+    for worker_ids in DBTaskResult.objects.values_list("worker_ids", flat=True):
+        for worker_id in worker_ids[-1:]:
+            counts[worker_id] = counts.get(worker_id, 0) + 1
+    return counts
+
+
 def delivery_counts():
     from django.db.models import Count
 
@@ -90,6 +123,10 @@ def worker_main(argv):
         return prepare(int(argv[1]), int(argv[2]))
     if argv[0] == "--rate-limit-part":
         return run_part(int(argv[1]), float(argv[2]))
+    if argv[0] == "--rate-limit-issue":
+        return issue_background(int(argv[1]))
+    if argv[0] == "--rate-limit-chunks":
+        return tasks_per_worker()
     return delivery_counts()
 
 
@@ -148,16 +185,12 @@ def check_arrivals(arrivals, n):
     return lost, doubled + unexpected
 
 
-def run(runner, db, *, limit, duration, processes):
-    """Run the case; return its summary (also emitted by the caller)."""
+def _in_processes(runner, db, env, n, processes, duration):
+    """``processes`` senders issuing in-process at the same moment; their reports."""
     from bench.runner import ROOT, BenchFailure
 
-    n = int(limit * duration)
-    env = dict(runner.env(db), BENCH_CACHE=runner.rate_cache,
-               BENCH_RATE_LIMITS=json.dumps({"email-html": f"{limit}/s"}))
     posts = runner.worker(db, "--rate-limit-prepare", n, processes, env=env)["posts"]
-    sink = runner.sinks["smtp"]
-    sink.reset()
+    runner.sinks["smtp"].reset()
     start_at = time.time() + 3.0  # time for every process to start and warm up
     children = [subprocess.Popen(
         [sys.executable, "-m", "bench.worker", "--rate-limit-part", str(post), str(start_at)],
@@ -169,15 +202,49 @@ def run(runner, db, *, limit, duration, processes):
         if child.returncode != 0:
             raise BenchFailure(f"rate-limit sender failed (exit {child.returncode}):\n{err[-4000:]}")
         parts.append(json.loads(out.strip().splitlines()[-1]))
-    arrivals = sink.command("arrivals")
+    return {"parts": parts, "part_arrivals": part_timeline(runner.sinks["smtp"].command(
+        "arrivals"), parts)}
+
+
+def _in_workers(runner, db, env, n, processes, duration):
+    """One background issue taken by ``processes`` db_workers; tasks per worker."""
+    from bench import latency
+
+    env = dict(env, BENCH_ISSUE_METHOD="django_vox.tasks.issue", BENCH_TASKS="db",
+               BENCH_BATCH_SIZE=str(latency.chunk_size(n)))
+    post = runner.worker(db, "--rate-limit-prepare", n, 1, env=env)["posts"][0]
+    sink = runner.sinks["smtp"]
+    pool = latency.Pool("db", processes, env, runner.tmp)
+    try:
+        time.sleep(5.0)  # every worker started and polling before the issue
+        pool.check()
+        sink.reset()
+        runner.worker(db, "--rate-limit-issue", post, env=env)
+        latency.wait_for(sink, n, pool, duration * 4 + 120)
+    finally:
+        pool.stop()
+    chunks = runner.worker(db, "--rate-limit-chunks", env=env)
+    return {"tasks_per_worker": sorted(chunks.values(), reverse=True)}
+
+
+def run(runner, db, *, limit, duration, processes, senders="processes"):
+    """Run the case with one kind of sender; return its summary."""
+    from bench.runner import BenchFailure
+
+    n = int(limit * duration)
+    env = dict(runner.env(db), BENCH_CACHE=runner.rate_cache,
+               BENCH_RATE_LIMITS=json.dumps({"email-html": f"{limit}/s"}))
+    sending = _in_workers if senders == "workers" else _in_processes
+    details = sending(runner, db, env, n, processes, duration)
+    arrivals = runner.sinks["smtp"].command("arrivals")
     lost, doubled = check_arrivals(arrivals, n)
     deliveries = runner.worker(db, "--rate-limit-deliveries", env=env)
-    summary = {"case": CASE, "n": n, "db": db, "limit": limit, "processes": processes,
-               "duration": duration, "cache": runner.rate_cache.partition(":")[0],
-               "lost": len(lost), "doubled": len(doubled), "deliveries": deliveries,
-               "parts": parts, "part_arrivals": part_timeline(arrivals, parts),
+    summary = {"case": CASE, "n": n, "db": db, "senders": senders, "limit": limit,
+               "processes": processes, "duration": duration,
+               "cache": runner.rate_cache.partition(":")[0], "lost": len(lost),
+               "doubled": len(doubled), "deliveries": deliveries, **details,
                **measure(arrivals["times"], limit)}
     if lost or doubled or deliveries != {"sent": n}:
-        raise BenchFailure(f"rate-limit: {len(lost)} lost (e.g. {lost[:3]}), {len(doubled)} "
-                           f"doubled (e.g. {doubled[:3]}), deliveries {deliveries}")
+        raise BenchFailure(f"rate-limit {senders}: {len(lost)} lost (e.g. {lost[:3]}), "
+                           f"{len(doubled)} doubled (e.g. {doubled[:3]}), deliveries {deliveries}")
     return summary

@@ -24,7 +24,7 @@ def test_the_case_runs_on_postgres_whatever_the_databases_asked():
     plan = runner.Runner(options).plan()
     assert ("latency", 500, "postgres") in plan
     assert ("fanout-email", 100, "sqlite") in plan
-    assert [n for case, n, _db in runner.Runner(runner.parse_args(
+    assert [n for case, n, *_rest in runner.Runner(runner.parse_args(
         ["--cases", "latency"])).plan() if case == "latency"] == [10000]
 
 

@@ -7,13 +7,16 @@ report the rate and its spread.
 
 import io
 import json
+import os
 import smtplib
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from bench import report, runner, scale
+from bench import report, runner, scale, scaleplot
+from tests.fixtures.workers import SKIP_REASON
 
 pytestmark = pytest.mark.skipif(runner.missing_requirement("rate-limit") is not None,
                                 reason="the rate limits are not in this checkout")
@@ -43,16 +46,88 @@ def test_postmark_batch_counts_requests():
 
 def test_rate_limit_case_delivers_each_message_once():
     status, lines, log = run(["--cases", "rate-limit", "--rate-limit", "40", "--rate-duration",
-                              "1", "--rate-processes", "2", "--db", "sqlite"])
+                              "1", "--rate-processes", "2", "--db", "sqlite",
+                              "--rate-senders", "processes"])
     assert status == 0, log
     [summary] = lines
     assert (summary["n"], summary["processes"], summary["limit"]) == (40, 2, 40)
+    assert summary["senders"] == "processes" and summary["db"] == "sqlite"
     assert (summary["lost"], summary["doubled"]) == (0, 0)
     assert summary["deliveries"] == {"sent": 40}
     assert [part["n"] for part in summary["parts"]] == [20, 20]
     assert summary["rate"] > 0 and "rate_error" in summary and "spread" in summary
     assert len(summary["part_arrivals"]) == 2
-    assert "2 processes, limit 40/s in " in log and "lost 0, doubled 0" in log  # the docs table
+    assert "2 in-process senders, limit 40/s in " in log  # the docs table
+    assert "lost 0, doubled 0" in log
+
+
+def test_rate_limit_senders_are_planned_by_kind():
+    def plan(*argv):
+        return runner.Runner(runner.parse_args(["--cases", "rate-limit", "--rate-duration", "2",
+                                                *argv])).plan()
+
+    both = plan("--db", "sqlite")
+    if runner.latency.unavailable() is None:  # the workers share a PostgreSQL database
+        assert both == [("rate-limit", 100, "postgres", "workers"),
+                        ("rate-limit", 100, "sqlite", "processes")]
+    assert plan("--rate-senders", "processes") == [("rate-limit", 100, "sqlite", "processes")]
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--rate-senders", "threads"])
+
+
+@pytest.mark.workers
+def test_rate_limit_case_with_task_workers_shares_the_limit():
+    if os.environ.get("VOX_TEST_DATABASE") != "postgres":
+        pytest.skip(SKIP_REASON)
+    pg_name = os.environ.get("VOX_PG_NAME", "django_vox_test") + "_rate_bench"
+    status, lines, log = run(["--cases", "rate-limit", "--rate-limit", "40", "--rate-duration",
+                              "2", "--rate-processes", "2", "--rate-senders", "workers",
+                              "--pg-name", pg_name])
+    assert status == 0, log
+    [summary] = lines
+    assert (summary["senders"], summary["db"], summary["n"]) == ("workers", "postgres", 80)
+    assert (summary["lost"], summary["doubled"]) == (0, 0)
+    assert summary["deliveries"] == {"sent": 80}
+    # Eight chunks of ten (N / 40, at least 10): the planning task sends the last one
+    # itself, so eight tasks, run by the two workers.
+    assert sum(summary["tasks_per_worker"]) == 8 and len(summary["tasks_per_worker"]) <= 2
+    assert "2 db_workers (tasks each: " in log
+
+
+def _scale_results():
+    latency = {"case": "latency", "n": 100, "db": "postgres", "delay_ms": 20, "chunk": 10,
+               "throughput": {"plain": 40.0, "db-1": 30.0, "db-2": 60.0, "db-4": 118.0,
+                              "rq-2": 58.0},
+               "workers_4_vs_1": 3.933, "workers_4_vs_plain": 2.95, "target_met": False,
+               "targets": {"workers_4_vs_1": 3.5, "workers_4_vs_plain": 3.0}}
+    rates = [{"case": "rate-limit", "n": 300, "db": db, "senders": senders, "limit": 50,
+              "processes": 4, "rate": 49.9, "rate_error": -0.002, "per_second": [48, 50, 51],
+              "cache": "redis", "span_seconds": 2.0, "spread": {"min": 48, "max": 51,
+                                                                 "stdev": 1.2},
+              "lost": 0, "doubled": 0, "target_met": True, "tasks_per_worker": [2, 1]}
+             for db, senders in (("postgres", "workers"), ("sqlite", "processes"))]
+    return [{"summary": summary, "medians": {}, "runs": {}} for summary in [latency, *rates]]
+
+
+def test_scale_plot_draws_latency_bars_and_rate_lines(tmp_path):
+    svg = ET.fromstring(scaleplot.svg(_scale_results()))
+    ns = "{http://www.w3.org/2000/svg}"
+    titles = [t.text for t in svg.iter(ns + "title")]
+    assert "db-4: 118.0 messages/s" in titles and "plain: 40.0 messages/s" in titles
+    assert len(svg.findall(f"{ns}polyline")) == 2  # one line per kind of sender
+    texts = "".join(t.text or "" for t in svg.iter(ns + "text"))
+    assert "target: 3 × plain" in texts and "workers: 49.9/s" in texts
+    assert scaleplot.svg(_scale_results()[:0]) is None
+    report.write_docs(_scale_results(), tmp_path)
+    assert (tmp_path / "benchmarks-scale.svg").exists()
+
+
+def test_report_merge_replaces_results_of_the_same_run():
+    old = _scale_results()
+    newer = dict(old[1], summary=dict(old[1]["summary"], rate=50.1))
+    merged = report.merge([old, [newer]])
+    assert [r["summary"]["case"] for r in merged] == ["latency", "rate-limit", "rate-limit"]
+    assert merged[1]["summary"]["rate"] == 50.1 and merged[2] is old[2]
 
 
 def test_measure_rate_and_spread():
