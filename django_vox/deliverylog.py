@@ -270,8 +270,9 @@ def record_failures(failed, now: datetime, *, retry: bool = False) -> list:
 
     ``failed`` holds ``(row, error)`` pairs.  With ``retry`` (deliveries sent
     by a task worker), a transient failure with attempts left stays queued with
-    ``next_attempt_at`` set; anything else is marked failed.  Returns the rows
-    left waiting for a retry.
+    ``next_attempt_at`` set (:func:`django_vox.retry.retry_delay`: the backoff,
+    or the provider's Retry-After when longer); anything else is marked failed.
+    Returns the rows left waiting for a retry.
     """
     retrying = []
     for row, err in failed:
@@ -280,7 +281,7 @@ def record_failures(failed, now: datetime, *, retry: bool = False) -> list:
         row.updated_at = now
         if retry and retry_policy.should_retry(err, row.attempts):
             row.status = Delivery.QUEUED
-            row.next_attempt_at = now + retry_policy.backoff_delay(row.attempts)
+            row.next_attempt_at = now + retry_policy.retry_delay(err, row.attempts)
             retrying.append(row)
             logger.info("Delivery %s via %s to %s failed (attempt %d), retrying at %s: %s",
                         row.pk, row.backend, ", ".join(row.to_addresses), row.attempts,

@@ -30,18 +30,17 @@ workers send.  The processes' clocks must agree (NTP) to within a slot or so.
 
 from __future__ import annotations
 
-import email.utils
 import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
 
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
+from django_vox.retryafter import retry_after_seconds  # re-exported: the docs name it here
 
 __all__ = ["MAX_PAUSE", "MAX_SLOWDOWN", "SLOWDOWN_SECONDS", "Rate", "RateLimiter",
            "limiter_for", "parse_rate", "rate_limits", "retry_after_seconds"]
@@ -131,26 +130,6 @@ def limiter_for(backend_id: str) -> RateLimiter | None:
     if rate is None:
         return None
     return RateLimiter(backend_id, rate, cache=limit_cache())
-
-
-def retry_after_seconds(value, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header value (seconds or an
-    HTTP date); None when absent or unreadable."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 def wait(seconds: float) -> None:

@@ -12,8 +12,16 @@ twice that after the second, and so on (capped at :data:`MAX_DELAY`), each
 delay shortened by up to a quarter at random so that many deliveries that
 failed together do not all come back at the same instant.  A delivery is
 tried at most ``DJANGO_VOX_MAX_ATTEMPTS`` times in all.
+
+A provider that said when to come back (an HTTP 429 or 503 with
+``Retry-After``, which the backends put on the error as ``retry_after`` in
+seconds) is not asked again before then: :func:`retry_delay` waits the longer
+of the backoff and ``retry_after``, still capped at :data:`MAX_DELAY`.  The
+wait counts from when the failure is recorded, after the answer came, so the
+retry never comes before the time the provider named.
 """
 
+import math
 import random
 import socket
 from datetime import timedelta
@@ -21,7 +29,8 @@ from datetime import timedelta
 from django_vox import conf
 from django_vox.exceptions import SendError
 
-__all__ = ["JITTER", "MAX_DELAY", "backoff_delay", "is_transient", "max_attempts", "should_retry"]
+__all__ = ["JITTER", "MAX_DELAY", "backoff_delay", "is_transient", "max_attempts", "retry_delay",
+           "should_retry"]
 
 #: No retry waits longer than this, however many attempts came before.
 MAX_DELAY = timedelta(hours=6)
@@ -63,3 +72,24 @@ def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> timedel
 def should_retry(error: BaseException, attempts: int) -> bool:
     """Retry after ``attempts`` failed attempts ending with ``error``?"""
     return is_transient(error) and attempts < max_attempts()
+
+
+def retry_delay(error: BaseException, attempts: int, *,
+                rng: random.Random | None = None) -> timedelta:
+    """How long to wait before trying again after ``error`` ended the
+    ``attempts``-th attempt: the backoff, or the error's ``retry_after``
+    seconds when that is longer, never more than :data:`MAX_DELAY`."""
+    delay = backoff_delay(attempts, rng=rng)
+    asked = _seconds(getattr(error, "retry_after", None))
+    if asked is not None:
+        delay = max(delay, timedelta(seconds=min(asked, MAX_DELAY.total_seconds())))
+    return min(delay, MAX_DELAY)
+
+
+def _seconds(value) -> float | None:
+    """``value`` as a finite number of seconds (at least 0), or None."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -271,6 +271,8 @@ def _module_level_imports(relative):
     # Rate limits sit beside retry: settings and the cache only.
     ("ratelimit.py", ("django_vox.models", "django_vox.registry", "django_vox.deliverylog",
                       "django_vox.issuing", "django_vox.backends", "django_vox.tasks")),
+    # The Retry-After parser is below everything, the HTTP client included.
+    ("retryafter.py", ("django_vox.",)),
 ])
 def test_lower_layers_never_import_higher_ones(module, forbidden):
     # django_vox.activities.iri imports nothing of the package: any layer may use it.

@@ -129,6 +129,7 @@ def test_checks(settings):
 @pytest.mark.parametrize("value, seconds", [
     ("7", 7.0), (" 2.5 ", 2.5), ("-3", 0.0), (None, None), ("soon", None),
     ("Thu, 14 Jan 2027 08:00:10 GMT", 10.0), ("Thu, 14 Jan 2027 07:00:00 GMT", 0.0),
+    ("inf", None), ("nan", None),
 ])
 def test_retry_after_seconds(value, seconds):
     now = 1_799_913_600.0  # Thu, 14 Jan 2027 08:00:00 GMT

@@ -21,7 +21,6 @@ from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.http import HttpSessionMixin, clean_body
 from django_vox.messages import Message
-from django_vox.ratelimit import retry_after_seconds
 
 __all__ = ["Backend", "SEND_MANY_LIMIT", "parse_model_lines"]
 
@@ -151,21 +150,14 @@ class Backend(HttpSessionMixin, BaseBackend):
         token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
         url = conf.get("DJANGO_VOX_POSTMARK_ENDPOINT").rstrip("/") + path
         headers = {"Accept": "application/json", "X-Postmark-Server-Token": token}
-        seen = {}
-
-        def remember_retry_after(response, *args, **kwargs):
-            seen["retry_after"] = response.headers.get("Retry-After")
-
         try:
             response = self.http.post_json(url, payload, headers=headers,
-                                           what="Postmark request",
-                                           hooks={"response": remember_retry_after})
+                                           what="Postmark request")
         except SendError as err:
             if err.status is None:
                 raise
             raise _postmark_error(type(err), err.status, err.body,
-                                  retry_after=retry_after_seconds(seen.get("retry_after"))
-                                  ) from err
+                                  retry_after=err.retry_after) from err
         if not 200 <= response.status_code < 300:
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         return response

@@ -16,6 +16,7 @@ from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.http import HttpSessionMixin, status_error_class
+from django_vox.retryafter import RETRY_AFTER_STATUSES
 
 __all__ = ["Backend"]
 
@@ -34,15 +35,20 @@ def _http_client_class():
 
         Provider answers (any status) go back to the client, which turns
         error answers into TwilioRestException with Twilio's code and message;
-        timeouts and refused connections raise TransientSendError.
+        timeouts and refused connections raise TransientSendError.  The
+        exception has no headers, so ``retry_after`` keeps the seconds the
+        last error answer asked to wait (its Retry-After) for the backend's
+        send error.
         """
 
         def __init__(self, http):
             super().__init__(logger=logging.getLogger("django_vox.twilio"), is_async=False)
             self.http = http
+            self.retry_after = None
 
         def request(self, method, url, params=None, data=None, headers=None, auth=None,
                     timeout=None, allow_redirects=False):
+            self.retry_after = None
             try:
                 response = self.http.request(method, url, what="Twilio API request",
                                              params=params, data=data, headers=headers,
@@ -50,6 +56,7 @@ def _http_client_class():
             except SendError as err:
                 if err.status is None:
                     raise
+                self.retry_after = err.retry_after
                 return Response(err.status, err.body or "", {})
             return Response(response.status_code, response.text, response.headers)
 
@@ -118,10 +125,17 @@ class Backend(HttpSessionMixin, BaseBackend):
         if isinstance(err, TwilioRestException):
             return status_error_class(err.status)(
                 f"Twilio refused the SMS to {what}: {err.msg}", status=err.status,
-                code=err.code, body=_error_body(err))
+                code=err.code, body=_error_body(err), retry_after=self._retry_after(err.status))
         if isinstance(err, TwilioException):
             return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
         return super().map_transport_error(err, what)
+
+    def _retry_after(self, status):
+        """The Retry-After (seconds) of the 429 or 503 answer the client just
+        turned into an exception with ``status``, kept by the HTTP adapter."""
+        if status not in RETRY_AFTER_STATUSES:
+            return None
+        return getattr(getattr(self.client, "http_client", None), "retry_after", None)
 
 
 def _e164_problem(address, strict):

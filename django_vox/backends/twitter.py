@@ -211,7 +211,7 @@ def _x_error(what, err, headers):
     answer = _json(err.body)
     code, reason = _error_code(answer), _reason(answer)
     status = err.status
-    fields = {"status": status, "code": code, "body": err.body}
+    fields = {"status": status, "code": code, "body": err.body, "retry_after": err.retry_after}
     if status == 403 and (code == 453 or _not_enrolled(answer)):
         return PermanentSendError(
             f"{what} failed: the X API access tier of this app does not allow this endpoint "
@@ -231,12 +231,16 @@ def _x_error(what, err, headers):
 
 
 def _rate_limited(what, headers, fields):
-    """A transient error saying when X's rate limit window resets."""
+    """A transient error saying when X's rate limit window resets: its
+    ``retry_at``, and ``retry_after`` the seconds until then (or the answer's
+    Retry-After, when that is longer or there is no reset time)."""
     reset = _reset_time(headers)
     if reset is None:
         error = TransientSendError(f"{what} failed: X's rate limit is used up; try again later "
                                    f"(X sent no x-rate-limit-reset).", **fields)
     else:
+        until_reset = max(0.0, (reset - datetime.now(timezone.utc)).total_seconds())
+        fields = {**fields, "retry_after": max(until_reset, fields["retry_after"] or 0.0)}
         error = TransientSendError(
             f"{what} failed: X's rate limit is used up until "
             f"{reset:%Y-%m-%d %H:%M:%S} UTC (x-rate-limit-reset); try again after that.",

@@ -20,7 +20,10 @@ backends documentation for why that library):
   stripped, reach an error (and so the delivery log and the logs).
 
 Failures become send errors: transient for connection failures, timeouts,
-429 and 5xx (:func:`status_error_class`), permanent otherwise.
+429 and 5xx (:func:`status_error_class`), permanent otherwise.  A 429 or 503
+answer's ``Retry-After`` (seconds or an HTTP date) becomes the error's
+``retry_after`` in seconds, which pauses the backend's rate limit (429) and
+puts the next background attempt no earlier (:func:`django_vox.retry.retry_delay`).
 """
 
 from __future__ import annotations
@@ -49,9 +52,10 @@ from django_vox.http.transport import (
     is_forbidden,
     new_session,
 )
+from django_vox.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
 
 __all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
-           "HttpSessionMixin", "clean_body", "status_error_class", "validate_url"]
+           "HttpSessionMixin", "clean_body", "retry_after_of", "status_error_class", "validate_url"]
 
 logger = logging.getLogger("django_vox")
 
@@ -181,7 +185,7 @@ class HttpSession:
         if status >= 400:
             raise status_error_class(status)(
                 f"{what} to {_safe(url)} was refused", status=status,
-                body=clean_body(response.text, secrets))
+                body=clean_body(response.text, secrets), retry_after=retry_after_of(response))
         return response
 
     def post_json(self, url: str, payload: Any, **kwargs: Any) -> requests.Response:
@@ -202,6 +206,13 @@ class HttpSession:
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
                 raise _transport_error(err, what, url, timeout, deadline.expired) from err
         return response
+
+
+def retry_after_of(response) -> float | None:
+    """The seconds a 429 or 503 answer asks to wait (its ``Retry-After``), or None."""
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        return None
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def _transport_error(err, what, url, timeout, expired):

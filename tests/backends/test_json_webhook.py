@@ -1,4 +1,6 @@
 import json
+import time
+from email.utils import formatdate
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -96,6 +98,27 @@ def test_error_answers(httpserver, status, error):
     message = Backend().build_message("", "a: b", {})
     with pytest.raises(error, match="nope"):
         Backend().send(httpserver.url_for("/h"), message)
+
+
+@pytest.mark.parametrize("status, retry_after, seconds", [
+    (429, "7", 7.0), (503, "7", 7.0), (429, "Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+    (429, None, None), (502, "7", None),
+])
+def test_retry_after_of_429_and_503_is_on_the_error(httpserver, status, retry_after, seconds):
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    httpserver.expect_request("/h").respond_with_data("busy", status=status, headers=headers)
+    with pytest.raises(TransientSendError) as info:
+        Backend().send(httpserver.url_for("/h"), Backend().build_message("", "a: b", {}))
+    assert info.value.retry_after == seconds
+
+
+def test_retry_after_as_an_http_date(httpserver):
+    when = formatdate(time.time() + 90, usegmt=True)  # such as "Wed, 21 Oct 2065 07:28:00 GMT"
+    httpserver.expect_request("/h").respond_with_data("busy", status=429,
+                                                      headers={"Retry-After": when})
+    with pytest.raises(TransientSendError) as info:
+        Backend().send(httpserver.url_for("/h"), Backend().build_message("", "a: b", {}))
+    assert 85 <= info.value.retry_after <= 90
 
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)

@@ -1,10 +1,17 @@
 import json
+import time
+from email.utils import formatdate
 
 import pytest
 from django.test import override_settings
 
 from django_vox.backends.slack import Backend
-from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
 from django_vox.messages import Message
 from tests.backends.helpers import settle, slow_handler
 
@@ -41,6 +48,28 @@ def test_error_answers_carry_the_body(httpserver, status, error):
         Backend().send(httpserver.url_for("/hook"), Message(text="x"))
     assert info.value.status == status
     assert "invalid_token" in str(info.value)
+
+
+@pytest.mark.parametrize("status, retry_after, seconds", [
+    (429, "7", 7.0), (503, "7", 7.0), (429, None, None), (429, "soon", None),
+    (500, "7", None), (400, "7", None),  # only 429 and 503 say when to come back
+])
+def test_retry_after_of_429_and_503_is_on_the_error(httpserver, status, retry_after, seconds):
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    httpserver.expect_request("/hook").respond_with_data("slow down", status=status,
+                                                         headers=headers)
+    with pytest.raises(SendError) as info:
+        Backend().send(httpserver.url_for("/hook"), Message(text="x"))
+    assert info.value.retry_after == seconds
+
+
+def test_retry_after_as_an_http_date(httpserver):
+    when = time.time() + 90
+    httpserver.expect_request("/hook").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": formatdate(when, usegmt=True)})
+    with pytest.raises(TransientSendError) as info:
+        Backend().send(httpserver.url_for("/hook"), Message(text="x"))
+    assert 85 <= info.value.retry_after <= 90
 
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)

@@ -1,5 +1,7 @@
 import base64
 import logging
+import time
+from email.utils import formatdate
 from urllib.parse import parse_qs
 
 import pytest
@@ -86,6 +88,35 @@ def test_rate_limit_and_server_errors_are_transient(twilio, status):
     with pytest.raises(TransientSendError) as info:
         Backend().send("+12025550123", Message(text="x"))
     assert info.value.status == status
+
+
+@pytest.mark.parametrize("status, retry_after, seconds", [
+    (429, "7", 7.0), (503, "7", 7.0), (429, None, None), (500, "7", None),
+])
+def test_retry_after_reaches_the_send_error(twilio, status, retry_after, seconds):
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    twilio.expect_request(PATH).respond_with_json(
+        {"code": 20429, "message": "Too Many Requests", "status": status}, status=status,
+        headers=headers)
+    with pytest.raises(TransientSendError) as info:
+        Backend().send("+12025550123", Message(text="x"))
+    assert (info.value.status, info.value.code) == (status, 20429)
+    assert info.value.retry_after == seconds
+
+
+def test_retry_after_as_an_http_date_and_only_for_its_own_answer(twilio):
+    twilio.expect_ordered_request(PATH).respond_with_json(
+        {"code": 20429, "message": "Too Many Requests"}, status=429,
+        headers={"Retry-After": formatdate(time.time() + 90, usegmt=True)})
+    twilio.expect_ordered_request(PATH).respond_with_json(
+        {"code": 20500, "message": "Internal Server Error"}, status=500)
+    with Backend() as backend:
+        with pytest.raises(TransientSendError) as info:
+            backend.send("+12025550123", Message(text="x"))
+        assert 85 <= info.value.retry_after <= 90
+        with pytest.raises(TransientSendError) as info:
+            backend.send("+12025550123", Message(text="x"))  # the next answer said nothing
+        assert (info.value.status, info.value.retry_after) == (500, None)
 
 
 @override_settings(DJANGO_VOX_HTTP_TIMEOUT=0.3)

@@ -8,6 +8,7 @@ keys (a request signed with other keys gets X's 401).
 import json
 import time
 from datetime import datetime, timezone
+from email.utils import formatdate
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -237,6 +238,55 @@ def test_rate_limit_without_reset_header_still_transient(x_api):
     with pytest.raises(TransientSendError, match="try again later") as info:
         Backend().send("", Message(text="x"))
     assert info.value.retry_at is None
+
+
+def test_rate_limit_waits_until_the_reset(x_api):
+    reset = int(time.time()) + 90
+    x_api.expect("POST", "/2/tweets", body={"text": "x"}, status=429,
+                 headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)})
+    before = time.time()
+    with pytest.raises(TransientSendError) as info:
+        Backend().send("", Message(text="x"))
+    assert info.value.retry_at == datetime.fromtimestamp(reset, tz=timezone.utc)
+    assert reset - time.time() <= info.value.retry_after <= reset - before
+
+
+@pytest.mark.parametrize("retry_after, seconds", [
+    ("7", 7.0), ("soon", None), (None, None),
+])
+def test_rate_limit_with_retry_after_and_no_reset(x_api, retry_after, seconds):
+    x_api.expect("POST", "/2/tweets", body={"text": "x"}, status=429,
+                 headers={"Retry-After": retry_after} if retry_after else {})
+    with pytest.raises(TransientSendError) as info:
+        Backend().send("", Message(text="x"))
+    assert (info.value.retry_at, info.value.retry_after) == (None, seconds)
+
+
+def test_rate_limit_retry_after_as_an_http_date(x_api):
+    x_api.expect("POST", "/2/tweets", body={"text": "x"}, status=429,
+                 headers={"Retry-After": formatdate(time.time() + 90, usegmt=True)})
+    with pytest.raises(TransientSendError) as info:
+        Backend().send("", Message(text="x"))
+    assert 85 <= info.value.retry_after <= 90
+
+
+def test_rate_limit_takes_the_later_of_reset_and_retry_after(x_api):
+    reset = int(time.time()) + 5
+    x_api.expect("POST", "/2/tweets", body={"text": "x"}, status=429,
+                 headers={"x-rate-limit-reset": str(reset), "Retry-After": "60"})
+    with pytest.raises(TransientSendError) as info:
+        Backend().send("", Message(text="x"))
+    assert info.value.retry_after == 60.0
+    assert info.value.retry_at == datetime.fromtimestamp(reset, tz=timezone.utc)
+
+
+def test_over_capacity_503_keeps_its_retry_after(x_api):
+    x_api.expect("POST", "/2/tweets", body={"text": "x"}, status=503,
+                 answer={"title": "Service Unavailable", "detail": "Over capacity"},
+                 headers={"Retry-After": "7"})
+    with pytest.raises(TransientSendError, match="Over capacity") as info:
+        Backend().send("", Message(text="x"))
+    assert info.value.retry_after == 7.0
 
 
 @pytest.mark.parametrize("status", [500, 503])
