@@ -126,6 +126,15 @@ class Backend(HttpSessionMixin, BaseBackend):
             return status_error_class(err.status)(
                 f"Twilio refused the SMS to {what}: {err.msg}", status=err.status,
                 code=err.code, body=_error_body(err), retry_after=self._retry_after(err.status))
+        status = getattr(err, "status", None)
+        if isinstance(err, TwilioException) and isinstance(status, int):
+            # Newer APIs answer in RFC 9457's problem form (TwilioServiceException):
+            # the same classification by status; its __str__ is coloured for a terminal.
+            detail = getattr(err, "detail", None) or getattr(err, "title", None) or type(err).__name__
+            return status_error_class(status)(
+                f"Twilio refused the SMS to {what}: {detail}", status=status,
+                code=getattr(err, "code", None), body=_problem_body(err),
+                retry_after=self._retry_after(status))
         if isinstance(err, TwilioException):
             return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
         return super().map_transport_error(err, what)
@@ -156,6 +165,13 @@ def _e164_problem(address, strict):
         return ("not in a range phonenumbers knows to be allocated "
                 "(DJANGO_VOX_SMS_STRICT_VALIDATION is on)")
     return None
+
+
+def _problem_body(err):
+    """An RFC 9457 answer as JSON text, without its request URI (it holds the account SID)."""
+    return json.dumps({name: getattr(err, name, None)
+                       for name in ("type", "title", "status", "code", "detail", "errors")},
+                      default=str)
 
 
 def _error_body(err):

@@ -90,6 +90,25 @@ def test_rate_limit_and_server_errors_are_transient(twilio, status):
     assert info.value.status == status
 
 
+@pytest.mark.parametrize("status, error_class", [(429, TransientSendError),
+                                                 (503, TransientSendError),
+                                                 (400, PermanentSendError)])
+def test_problem_details_answers_are_classified_by_status(twilio, status, error_class):
+    # Newer Twilio APIs answer in RFC 9457's form; twilio 9 raises another exception for it.
+    twilio.expect_request(PATH).respond_with_json(
+        {"type": "https://www.twilio.com/docs/api/errors/20429", "title": "Too Many Requests",
+         "status": status, "code": 20429, "detail": "Slow down, please",
+         "instance": f"/2010-04-01/Accounts/{SID}/Messages"}, status=status,
+        headers={"Retry-After": "4"})
+    with pytest.raises(error_class) as info:
+        Backend().send("+12025550123", Message(text="x"))
+    err = info.value
+    assert (err.status, err.code) == (status, 20429)
+    assert "Twilio refused the SMS to +12025550123: Slow down, please" in str(err)
+    assert "\033[" not in str(err) and SID not in str(err) and SID not in (err.body or "")
+    assert err.retry_after == (4.0 if status != 400 else None)
+
+
 @pytest.mark.parametrize("status, retry_after, seconds", [
     (429, "7", 7.0), (503, "7", 7.0), (429, None, None), (500, "7", None),
 ])
