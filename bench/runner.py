@@ -43,7 +43,10 @@ QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp":
 POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
 PER_DATABASE = {"fanout-email", "enqueue", "background-email"}
-TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
+TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5,
+           # issue 22: a background fan-out by one worker against the plain-Django floor
+           # (stricter than against our in-process issue, which is itself above the floor)
+           "background-email": 1.15}
 MEMORY_LIMIT = 60 * 1024 * 1024
 #: What each case needs that may arrive later on another branch.
 REQUIREMENTS = {
