@@ -108,3 +108,75 @@ def test_suppressed_rows_keep_their_reason(writer):
     row = Delivery.objects.get()
     assert (row.status, row.error, row.message) == (Delivery.SUPPRESSED,
                                                     "Suppressed: turned off.", {})
+
+
+# -- a task worker's marks (deliverylog.SentMarks) ----------------------------------
+def test_sent_marks_wait_for_each_mark_inside_a_transaction(writer):
+    # The test runs in a transaction: a second connection could not see the rows.
+    rows = writer.write([writer.row([f"p{i}@example.org"]) for i in range(3)])
+    marks = deliverylog.SentMarks()
+    assert marks.pipelined is False
+    marks.mark_sent(rows[:2], timezone.now())
+    marks.close()
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 2
+
+
+@pytest.fixture
+def committed_writer(transactional_db):
+    notification = Notification.objects.get_for_model(Article, "published")
+    template = Template.objects.create(notification=notification, backend="locmem",
+                                       recipients="c", content="x")
+    return deliverylog.LogWriter(
+        issue_id=uuid.uuid4(), notification=notification, template=template,
+        object_type=ContentType.objects.get_for_model(Article), object_id="7",
+        backend="locmem", protocol="email")
+
+
+def _backend_pids():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_sent_marks_go_ahead_on_their_own_connection_in_autocommit(committed_writer):
+    rows = committed_writer.write([committed_writer.row([f"p{i}@example.org"])
+                                   for i in range(3)])
+    before = _backend_pids()
+    marks = deliverylog.SentMarks()
+    assert marks.pipelined is True and len(_backend_pids() - before) == 1
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as ctx:
+        marks.mark_sent(rows[:1], now)
+        marks.mark_sent(rows[1:2], now)  # reads the first mark's answer first
+        marks.wait()
+    assert ctx.captured_queries == []  # not on the site's connection
+    assert [row.status for row in rows] == [Delivery.SENT, Delivery.SENT, Delivery.QUEUED]
+    assert Delivery.objects.filter(status=Delivery.SENT, attempts=1, sent_at=now).count() == 2
+    marks.close()
+    assert _backend_pids() == before  # its connection is closed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_a_failed_mark_raises_when_its_answer_is_read(committed_writer):
+    from django.db import DatabaseError
+
+    rows = committed_writer.write([committed_writer.row(["p@example.org"])])
+    marks = deliverylog.SentMarks()
+    marks.mark_sent(rows, timezone.now())
+    marks.wait()
+    with connection.cursor() as cursor:  # the mark's table refuses writes now
+        cursor.execute("CREATE FUNCTION vox_refuse() RETURNS trigger AS $$ BEGIN "
+                       "RAISE EXCEPTION 'log is read-only'; END $$ LANGUAGE plpgsql")
+        cursor.execute(f"CREATE TRIGGER vox_refuse BEFORE UPDATE ON {Delivery._meta.db_table} "
+                       "FOR EACH ROW EXECUTE FUNCTION vox_refuse()")
+    try:
+        marks.mark_sent(rows, timezone.now())  # written, not waited for
+        with pytest.raises(DatabaseError, match="Marking deliveries sent failed: .*read-only"):
+            marks.wait()
+    finally:
+        marks.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER vox_refuse ON {Delivery._meta.db_table}")
+            cursor.execute("DROP FUNCTION vox_refuse()")
+    assert Delivery.objects.get(pk=rows[0].pk).attempts == 1  # the first mark only

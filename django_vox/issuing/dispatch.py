@@ -60,6 +60,8 @@ class BackendSession:
         self._waiting: dict = {}
         self._touched_at = 0.0
         self.open_error: BaseException | None = None
+        #: How a task worker marks each message sent (opened with the first one).
+        self._marks: deliverylog.SentMarks | None = None
 
     @property
     def background(self) -> bool:
@@ -81,6 +83,17 @@ class BackendSession:
             self.backend.close()
         except Exception:  # noqa: BLE001 - closing must not lose the report
             logger.exception("Closing backend %s failed.", self.backend.ID)
+        finally:
+            marks, self._marks = self._marks, None
+            if marks is not None:
+                marks.close()
+
+    def _mark_at_once(self, rows) -> None:
+        """A task worker marks each message sent as soon as it is (see
+        :class:`~django_vox.deliverylog.SentMarks`)."""
+        if self._marks is None:
+            self._marks = deliverylog.SentMarks()
+        self._marks.mark_sent(rows, timezone.now())
 
     def __enter__(self):
         return self.open()
@@ -179,7 +192,9 @@ class BackendSession:
             failed.extend((row, error) for row, error in outcomes if error is not None)
             sent.extend(done)
             if self.background and done:
-                deliverylog.mark_sent(done, timezone.now())
+                self._mark_at_once(done)
+        if self._marks is not None:
+            self._marks.wait()  # every mark answered before the failures and signals
         now = timezone.now()
         if not self.background:
             deliverylog.mark_sent(sent, now)
