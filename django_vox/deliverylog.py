@@ -281,7 +281,12 @@ class SentMarks:
         self._raw = None
         self._pending = False
         if _can_pipeline(connection):
-            raw = connection.get_new_connection(connection.get_connection_params())
+            try:
+                raw = connection.get_new_connection(connection.get_connection_params())
+            except Exception as err:  # noqa: BLE001 - e.g. max_connections: mark as before
+                logger.warning("A second database connection for marking deliveries sent "
+                               "could not be opened (%s); each mark is waited for.", err)
+                return
             raw.autocommit = True
             raw.pgconn.nonblocking = 0  # send_query() returns once the statement is written
             self._raw = raw

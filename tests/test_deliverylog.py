@@ -180,3 +180,20 @@ def test_a_failed_mark_raises_when_its_answer_is_read(committed_writer):
             cursor.execute(f"DROP TRIGGER vox_refuse ON {Delivery._meta.db_table}")
             cursor.execute("DROP FUNCTION vox_refuse()")
     assert Delivery.objects.get(pk=rows[0].pk).attempts == 1  # the first mark only
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_without_a_second_connection_marks_are_waited_for(committed_writer, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    def refuse(params):
+        raise OperationalError("sorry, too many clients already")
+
+    rows = committed_writer.write([committed_writer.row(["p@example.org"])])
+    monkeypatch.setattr(connection, "get_new_connection", refuse)
+    marks = deliverylog.SentMarks()
+    assert marks.pipelined is False
+    assert "could not be opened (sorry, too many clients already)" in caplog.text
+    marks.mark_sent(rows, timezone.now())
+    marks.close()
+    assert Delivery.objects.get(pk=rows[0].pk).status == Delivery.SENT

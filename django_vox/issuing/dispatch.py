@@ -91,8 +91,6 @@ class BackendSession:
     def _mark_at_once(self, rows) -> None:
         """A task worker marks each message sent as soon as it is (see
         :class:`~django_vox.deliverylog.SentMarks`)."""
-        if self._marks is None:
-            self._marks = deliverylog.SentMarks()
         self._marks.mark_sent(rows, timezone.now())
 
     def __enter__(self):
@@ -185,6 +183,10 @@ class BackendSession:
         pairs = list(zip(rows, messages, strict=True))
         self._waiting = {row.pk: row for row, _message in pairs}
         self._touched_at = time.time()  # written or claimed just now
+        if self.background and self._marks is None and pairs:
+            # Connected before the first message goes, never between a
+            # provider accepting one and its mark.
+            self._marks = deliverylog.SentMarks()
         for outcomes in self._outcomes(pairs):
             for row, _error in outcomes:
                 self._waiting.pop(row.pk, None)
