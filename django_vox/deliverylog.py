@@ -282,7 +282,9 @@ class SentMarks:
         self._pending = False
         if _can_pipeline(connection):
             try:
-                raw = connection.get_new_connection(connection.get_connection_params())
+                # Straight from the driver: never a connection of Django's pool
+                # (closed, not returned, below), nor a change to Django's wrapper.
+                raw = connection.Database.connect(**connection.get_connection_params())
             except Exception as err:  # noqa: BLE001 - e.g. max_connections: mark as before
                 logger.warning("A second database connection for marking deliveries sent "
                                "could not be opened (%s); each mark is waited for.", err)

@@ -186,11 +186,11 @@ def test_a_failed_mark_raises_when_its_answer_is_read(committed_writer):
 def test_without_a_second_connection_marks_are_waited_for(committed_writer, monkeypatch, caplog):
     from django.db import OperationalError
 
-    def refuse(params):
+    def refuse(**params):
         raise OperationalError("sorry, too many clients already")
 
     rows = committed_writer.write([committed_writer.row(["p@example.org"])])
-    monkeypatch.setattr(connection, "get_new_connection", refuse)
+    monkeypatch.setattr(connection.Database, "connect", refuse)
     marks = deliverylog.SentMarks()
     assert marks.pipelined is False
     assert "could not be opened (sorry, too many clients already)" in caplog.text
