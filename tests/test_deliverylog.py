@@ -203,3 +203,40 @@ def test_without_a_second_connection_marks_are_waited_for(committed_writer, monk
     marks.mark_sent(rows, timezone.now())
     marks.close()
     assert Delivery.objects.get(pk=rows[0].pk).status == Delivery.SENT
+
+
+KILLED_RIGHT_AFTER_THE_MARK = """
+import os, signal, sys, uuid
+import django
+django.setup()
+from django.utils import timezone
+from django_vox import deliverylog
+from django_vox.models import Delivery
+row = Delivery.objects.get(pk=uuid.UUID(sys.argv[1]))
+marks = deliverylog.SentMarks()
+assert marks.pipelined
+marks.mark_sent([row], timezone.now())   # written to the socket, answer not read
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_a_mark_written_survives_the_worker_killed_before_its_answer(committed_writer):
+    """The claim the kill window rests on: the server commits a mark it has
+    received although the process that wrote it died before reading the answer."""
+    import os
+    import subprocess
+    import sys
+
+    row = committed_writer.write([committed_writer.row(["p@example.org"])])[0]
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings",
+               VOX_TEST_DATABASE="postgres", VOX_PG_NAME=connection.settings_dict["NAME"])
+    worker = subprocess.run([sys.executable, "-c", KILLED_RIGHT_AFTER_THE_MARK, str(row.pk)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert worker.returncode == -9, worker.stderr  # killed, not failed
+    deadline = time.monotonic() + 10
+    while (Delivery.objects.get(pk=row.pk).status != Delivery.SENT
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    saved = Delivery.objects.get(pk=row.pk)
+    assert (saved.status, saved.attempts) == (Delivery.SENT, 1)
