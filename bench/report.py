@@ -16,8 +16,6 @@ import sys
 from html import escape
 from pathlib import Path
 
-from bench import scaleplot
-
 PANEL_W, PANEL_H = 300, 210
 MARGIN = {"left": 52, "right": 26, "top": 30, "bottom": 40}
 COLUMNS = 3
@@ -156,7 +154,7 @@ def panels(results):
     return found
 
 
-def _nice_max(value):
+def nice_max(value):
     if value <= 0:
         return 1
     power = 10 ** math.floor(math.log10(value))
@@ -172,7 +170,7 @@ def _panel(key, series, x0, y0):
     inner_h = PANEL_H - MARGIN["top"] - MARGIN["bottom"]
     ns = sorted({n for points in series.values() for n, _ in points})
     top = max(v for points in series.values() for _, v in points) * 1.05
-    step = _nice_max(top / 4)
+    step = nice_max(top / 4)
     ticks = max(1, math.ceil(top / step))
     y_max = step * ticks
     lo, hi = math.log10(ns[0]), math.log10(ns[-1])
@@ -243,6 +241,8 @@ def write_docs(results, docs_dir):
     docs_dir = Path(docs_dir)
     (docs_dir / "benchmarks-results.inc").write_text(table_rst(results))
     (docs_dir / "benchmarks.svg").write_text(svg(results))
+    from bench import scaleplot  # it draws with this module's helpers
+
     scale = scaleplot.svg(results)
     if scale is not None:
         (docs_dir / "benchmarks-scale.svg").write_text(scale)

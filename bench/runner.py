@@ -331,9 +331,9 @@ class Runner:
         runs = []
         for senders in self.options.rate_senders:
             if senders == "workers":
-                if latency.unavailable():
-                    self.log.write(f"# rate-limit workers: not available: "
-                                   f"{latency.unavailable()}\n")
+                missing = latency.unavailable()
+                if missing:
+                    self.log.write(f"# rate-limit workers: not available: {missing}\n")
                     continue
                 runs.append(("rate-limit", n, "postgres", "workers"))
             else:

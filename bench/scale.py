@@ -202,8 +202,7 @@ def _in_processes(runner, db, env, n, processes, duration):
         if child.returncode != 0:
             raise BenchFailure(f"rate-limit sender failed (exit {child.returncode}):\n{err[-4000:]}")
         parts.append(json.loads(out.strip().splitlines()[-1]))
-    return {"parts": parts, "part_arrivals": part_timeline(runner.sinks["smtp"].command(
-        "arrivals"), parts)}
+    return {"parts": parts}
 
 
 def _in_workers(runner, db, env, n, processes, duration):
@@ -237,6 +236,8 @@ def run(runner, db, *, limit, duration, processes, senders="processes"):
     sending = _in_workers if senders == "workers" else _in_processes
     details = sending(runner, db, env, n, processes, duration)
     arrivals = runner.sinks["smtp"].command("arrivals")
+    if "parts" in details:
+        details["part_arrivals"] = part_timeline(arrivals, details["parts"])
     lost, doubled = check_arrivals(arrivals, n)
     deliveries = runner.worker(db, "--rate-limit-deliveries", env=env)
     summary = {"case": CASE, "n": n, "db": db, "senders": senders, "limit": limit,

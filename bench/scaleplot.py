@@ -9,6 +9,8 @@ limit and its ±5 % band).
 import math
 from html import escape
 
+from bench.report import nice_max
+
 WIDTH, HEIGHT = 900, 320
 PANEL_W = WIDTH // 2
 MARGIN = {"left": 56, "right": 16, "top": 30, "bottom": 46}
@@ -31,19 +33,11 @@ def scale_summaries(results):
     return latency, rates
 
 
-def _step(top):
-    power = 10 ** math.floor(math.log10(max(top, 1e-9)))
-    for step in (1, 2, 2.5, 5, 10):
-        if top / 4 <= step * power:
-            return step * power
-    return 10 * power
-
-
 def _frame(x0, title, y_max, y_label):
     """The panel's box, title, horizontal grid and the y scale function."""
     inner_w = PANEL_W - MARGIN["left"] - MARGIN["right"]
     inner_h = HEIGHT - MARGIN["top"] - MARGIN["bottom"]
-    step = _step(y_max)
+    step = nice_max(y_max / 4)
     top = step * math.ceil(y_max / step)
 
     def sy(value):

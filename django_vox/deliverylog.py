@@ -292,6 +292,7 @@ class SentMarks:
             raw.autocommit = True
             raw.pgconn.nonblocking = 0  # send_query() returns once the statement is written
             self._raw = raw
+            self._cursor = connection.Database.ClientCursor(raw)  # writes the literal statement
 
     @property
     def pipelined(self) -> bool:
@@ -303,11 +304,9 @@ class SentMarks:
         if self._raw is None:
             mark_sent(rows, now)
             return
-        import psycopg
-
         self.wait()
         sql, params = _sent_statement(self._connection, rows, now, as_array=True)
-        self._raw.pgconn.send_query(psycopg.ClientCursor(self._raw).mogrify(sql, params).encode())
+        self._raw.pgconn.send_query(self._cursor.mogrify(sql, params).encode())
         self._pending = True
         _sent(rows, now)
 

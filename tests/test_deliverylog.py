@@ -20,8 +20,7 @@ MESSAGE = {"subject": "Hi <there>", "text": "Body ✓", "html": "<p>Body</p>",
            "headers": {"X-Tag": "1"}, "attachments": []}
 
 
-@pytest.fixture
-def writer(db):
+def _writer():
     notification = Notification.objects.get_for_model(Article, "published")
     template = Template.objects.create(notification=notification, backend="locmem",
                                        recipients="c", content="x")
@@ -29,6 +28,11 @@ def writer(db):
         issue_id=uuid.uuid4(), notification=notification, template=template,
         object_type=ContentType.objects.get_for_model(Article), object_id="7",
         backend="locmem", protocol="email")
+
+
+@pytest.fixture
+def writer(db):
+    return _writer()
 
 
 def test_rows_are_written_with_every_field_in_one_statement(writer):
@@ -124,13 +128,7 @@ def test_sent_marks_wait_for_each_mark_inside_a_transaction(writer):
 
 @pytest.fixture
 def committed_writer(transactional_db):
-    notification = Notification.objects.get_for_model(Article, "published")
-    template = Template.objects.create(notification=notification, backend="locmem",
-                                       recipients="c", content="x")
-    return deliverylog.LogWriter(
-        issue_id=uuid.uuid4(), notification=notification, template=template,
-        object_type=ContentType.objects.get_for_model(Article), object_id="7",
-        backend="locmem", protocol="email")
+    return _writer()
 
 
 def _backend_pids():

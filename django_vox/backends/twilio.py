@@ -122,19 +122,16 @@ class Backend(HttpSessionMixin, BaseBackend):
         """Twilio's error answers by status (:func:`~django_vox.http.status_error_class`)."""
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
-        if isinstance(err, TwilioRestException):
-            return status_error_class(err.status)(
-                f"Twilio refused the SMS to {what}: {err.msg}", status=err.status,
-                code=err.code, body=_error_body(err), retry_after=self._retry_after(err.status))
         status = getattr(err, "status", None)
         if isinstance(err, TwilioException) and isinstance(status, int):
-            # Newer APIs answer in RFC 9457's problem form (TwilioServiceException):
-            # the same classification by status; its __str__ is coloured for a terminal.
-            detail = getattr(err, "detail", None) or getattr(err, "title", None) or type(err).__name__
+            if isinstance(err, TwilioRestException):
+                detail, body = err.msg, _error_body(err)
+            else:  # RFC 9457's problem form (TwilioServiceException); its str() has colours
+                detail = getattr(err, "detail", None) or getattr(err, "title", None) or "error"
+                body = _problem_body(err)
             return status_error_class(status)(
                 f"Twilio refused the SMS to {what}: {detail}", status=status,
-                code=getattr(err, "code", None), body=_problem_body(err),
-                retry_after=self._retry_after(status))
+                code=getattr(err, "code", None), body=body, retry_after=self._retry_after(status))
         if isinstance(err, TwilioException):
             return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
         return super().map_transport_error(err, what)

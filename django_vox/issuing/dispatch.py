@@ -88,11 +88,6 @@ class BackendSession:
             if marks is not None:
                 marks.close()
 
-    def _mark_at_once(self, rows) -> None:
-        """A task worker marks each message sent as soon as it is (see
-        :class:`~django_vox.deliverylog.SentMarks`)."""
-        self._marks.mark_sent(rows, timezone.now())
-
     def __enter__(self):
         return self.open()
 
@@ -193,8 +188,8 @@ class BackendSession:
             done = [row for row, error in outcomes if error is None]
             failed.extend((row, error) for row, error in outcomes if error is not None)
             sent.extend(done)
-            if self.background and done:
-                self._mark_at_once(done)
+            if self.background and done:  # at once (see deliverylog.SentMarks)
+                self._marks.mark_sent(done, timezone.now())
         if self._marks is not None:
             self._marks.wait()  # every mark answered before the failures and signals
         now = timezone.now()
