@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from django_vox import digests
+from django_vox.digests import closing as digests
 from django_vox.models import Delivery, Notification, Preference, Template
 from django_vox.preferences import Owner, make_preferences_token
 from tests.test_admin_helpers import inline_post, make_user

@@ -2,9 +2,9 @@
 
 import pytest
 
-from django_vox import rendering, samples, sandbox, variables
 from django_vox.backends.slack import Backend as SlackBackend
 from django_vox.registry import objects
+from django_vox.templating import rendering, samples, sandbox, variables
 from tests.testapp.models import Article, Comment
 
 pytestmark = pytest.mark.django_db

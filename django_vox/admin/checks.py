@@ -20,12 +20,12 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_vox import variables
-from django_vox.digests import describe_digest_context
+from django_vox.digests.closing import describe_digest_context
 from django_vox.exceptions import TemplateRenderError, VoxError
 from django_vox.issuing import build_context, rendering_without_writes
 from django_vox.issuing.context import reachable_entries, unreachable_variables
-from django_vox.samples import made_up
+from django_vox.templating import variables
+from django_vox.templating.samples import made_up
 
 __all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables",
            "unknown_digest_variables", "overlapping_templates",

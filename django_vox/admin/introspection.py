@@ -8,11 +8,11 @@ chose for channels and the fields of the models involved, never raw keys.
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.digests import describe_digest_context
+from django_vox.digests.closing import describe_digest_context
 from django_vox.issuing.context import describe_context
 from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
-from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
+from django_vox.templating.sandbox import MAX_DEPTH, is_sensitive_name
 
 __all__ = ["recipient_choices", "recipient_models", "variables", "digest_variables",
            "attachment_choices", "ROLE_LABELS"]

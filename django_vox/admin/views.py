@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_vox import issuing, preview
+from django_vox import issuing
 from django_vox.admin import editor_preview, words
 from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
 from django_vox.admin.forms import NotifyForm, backend_info, editor_template_problem
@@ -29,8 +29,9 @@ from django_vox.admin.search import may_view, search_response
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import TemplateRenderError, VoxError
 from django_vox.issuing.context import CONTACT_FIELDS, registration_for
-from django_vox.manual import send_one_time
-from django_vox.variables import describe_model
+from django_vox.issuing.manual import send_one_time
+from django_vox.templating import preview
+from django_vox.templating.variables import describe_model
 
 __all__ = ["notify", "preview_view", "search_view", "issue_view", "notify_action_view",
            "one_time_preview_view", "can_issue", "unreachable_warnings", "ONE_TIME_SAMPLES"]

@@ -52,7 +52,7 @@ from django_vox.http.transport import (
     is_forbidden,
     new_session,
 )
-from django_vox.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
+from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
 
 __all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
            "HttpSessionMixin", "clean_body", "retry_after_of", "status_error_class", "validate_url"]

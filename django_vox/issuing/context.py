@@ -13,11 +13,11 @@ from typing import Any
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import samples, sandbox, variables
 from django_vox.exceptions import TemplateRenderError
 from django_vox.issuing.recipients import ROLES
 from django_vox.models import Notification
 from django_vox.registry import Contact, objects
+from django_vox.templating import samples, sandbox, variables
 
 __all__ = ["build_context", "context_names", "registration_for", "template_value",
            "describe_context", "recipient_models", "reachable_entries", "unreachable_variables"]

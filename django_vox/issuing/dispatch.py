@@ -22,11 +22,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, ratelimit, signals
+from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
 from django_vox.models import Delivery, Notification
+from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",

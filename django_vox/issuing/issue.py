@@ -20,8 +20,9 @@ from django.db import DatabaseError, transaction
 
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
+from django_vox.digests import holding
 from django_vox.exceptions import IssueError, RequiredNotificationError
-from django_vox.issuing import holding, policy
+from django_vox.issuing import policy
 from django_vox.issuing.context import build_context
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
 from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_contacts

@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from django_vox import conf, deliverylog, sandbox
+from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import (
     BackendSession,
@@ -48,6 +48,7 @@ from django_vox.issuing.context import ROLE_VARIABLES, describe_context
 from django_vox.messages import Message
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
+from django_vox.templating import sandbox
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
            "describe_digest_context", "digest_context", "digest_source", "send_digests"]

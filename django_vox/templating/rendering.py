@@ -35,7 +35,8 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
-from django_vox.engine import (
+from django_vox.exceptions import TemplateRenderError
+from django_vox.templating.engine import (
     _ENGINES,
     ALLOWED_FILTERS,
     ALLOWED_TAGS,
@@ -52,8 +53,7 @@ from django_vox.engine import (
     with_line,
     wrap_text,
 )
-from django_vox.exceptions import TemplateRenderError
-from django_vox.sandbox import to_template_value
+from django_vox.templating.sandbox import to_template_value
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
@@ -183,7 +183,7 @@ def _parts(obj):
         return list(obj)
     if isinstance(obj, dict):
         return list(obj.values())
-    if type(obj).__module__.startswith(("django.template", "django_vox.engine")):
+    if type(obj).__module__.startswith(("django.template", "django_vox.templating.engine")):
         return list(vars(obj).values())  # if-conditions, loop sequences
     return []
 

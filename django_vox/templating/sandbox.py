@@ -36,7 +36,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import format_lazy
 
-from django_vox.engine import wrap_text
+from django_vox.templating.engine import wrap_text
 
 __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",

@@ -9,8 +9,8 @@ a description, so saved templates that use something no longer offered (a
 
 from collections.abc import Callable
 
-from django_vox.rendering import bound_names, variables_used
-from django_vox.sandbox import (
+from django_vox.templating.rendering import bound_names, variables_used
+from django_vox.templating.sandbox import (
     MAX_DEPTH,
     DataView,
     ObjectView,
