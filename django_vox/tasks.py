@@ -6,36 +6,5 @@ earlier versions stored in queued task rows (``django_vox.tasks.deliver``,
 same objects, so a task queued before an upgrade still runs after it.
 """
 
-from django_vox.background.tasks import (
-    STALE_AFTER,
-    deliver,
-    enqueue_retry,
-    issue,
-    load_ref,
-    model_ref,
-    queue_resend,
-    recover,
-    recover_issues,
-    resend,
-    send_chunk,
-    send_digests_task,
-    send_due,
-    start_digests,
-)
-
-__all__ = [
-    "STALE_AFTER",
-    "deliver",
-    "enqueue_retry",
-    "issue",
-    "load_ref",
-    "model_ref",
-    "queue_resend",
-    "recover",
-    "recover_issues",
-    "resend",
-    "send_chunk",
-    "send_digests_task",
-    "send_due",
-    "start_digests",
-]
+from django_vox.background.tasks import *  # noqa: F403  (the names of its __all__)
+from django_vox.background.tasks import __all__  # noqa: F401

@@ -9,7 +9,7 @@ with ``manage.py db_worker`` on one machine, django-tasks-rq on Redis across
 many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
 
 Deliveries that fail transiently are retried by :func:`send_due` tasks (see
-:mod:`django_vox.retry`); :func:`recover` re-sends what a killed worker left
+:mod:`django_vox.pacing.retry`); :func:`recover` re-sends what a killed worker left
 behind; :func:`queue_resend` resends through the workers
 (:func:`django_vox.resending.resend` is the same, in this process).
 

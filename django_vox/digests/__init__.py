@@ -19,12 +19,15 @@ import importlib
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
            "describe_digest_context", "digest_context", "digest_source", "send_digests"]
+#: Where each name lives (describing a digest's context is the visibility module's job).
+_HOMES = {name: f"{__name__}.closing" for name in __all__}
+_HOMES["describe_digest_context"] = "django_vox.templating.visibility"
 
 
 def __getattr__(name):
-    if name not in __all__:
+    if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.closing"), name)
+    value = getattr(importlib.import_module(_HOMES[name]), name)
     globals()[name] = value  # later lookups skip __getattr__
     return value
 

@@ -50,7 +50,7 @@ def digest_key(template_id, protocol: str, address: str) -> str:
 
 
 def parse_limit(value, where: str = SETTING):
-    """``"5/h"`` as a :class:`django_vox.ratelimit.Rate`; None for blank values."""
+    """``"5/h"`` as a :class:`django_vox.pacing.ratelimit.Rate`; None for blank values."""
     if value in (None, ""):
         return None
     try:

@@ -9,7 +9,7 @@ backend's worker instead of ``process_tasks``.  Point the setting at
 
 import warnings
 
-from django_vox.background import tasks
+from django_vox import tasks
 
 __all__ = ["issue"]
 

@@ -82,7 +82,7 @@ class Registration:
     _vox_attachments: dict = {}
     _vox_contact_methods: dict = {}
 
-    # What templates can reach (django_vox.sandbox; docs/registrations.rst); merged.
+    # What templates can reach (django_vox.templating.rules; docs/registrations.rst); merged.
     template_fields = None  # None: every field whose name does not look secret
     private_fields = ()
     template_relations = ()  # reverse relations, as lists of template_list_limit

@@ -35,7 +35,7 @@ def may_view(user: Any, model: type) -> bool:
 
 def sample_object(model: type | None, user: Any = None) -> Any:
     """What a preview shows for ``model``: its newest row when ``user`` may view
-    the model and there is one, else a made-up instance (see :mod:`django_vox.samples`)."""
+    the model and there is one, else a made-up instance (see :mod:`django_vox.templating.samples`)."""
     if model is None:
         return None
     if may_view(user, model):

@@ -1,9 +1,9 @@
 """Rendering of editor-written templates.
 
 Editors are trusted with the words of a message, not with the server.  What a
-template can *reach* is decided by the context (see :mod:`django_vox.sandbox`:
+template can *reach* is decided by the context (see :mod:`django_vox.templating.sandbox`:
 plain values and read-only views, never live objects).  What a template can
-*do* is decided by the engine (:mod:`django_vox.engine`):
+*do* is decided by the engine (:mod:`django_vox.templating.engine`):
 
 * only the tags and filters listed in :data:`ALLOWED_TAGS` and
   :data:`ALLOWED_FILTERS`; ``{% load %}``, ``{% include %}``, ``{% extends %}``,
@@ -154,7 +154,7 @@ def render(source, parameters, autoescape=True, escape=None):
 
 
 def template_data(parameters) -> dict:
-    """``parameters`` with every value made template data (:mod:`django_vox.sandbox`).
+    """``parameters`` with every value made template data (:mod:`django_vox.templating.sandbox`).
 
     The context builder already gives views (with the registrations'
     declarations); this is the safety net for parameters built by hand: a
