@@ -95,7 +95,7 @@ def warm_up():
     if "xmpp" in backends.ids():
         import aioxmpp  # noqa: F401
     if conf.get("DJANGO_VOX_ISSUE_METHOD") == "django_vox.tasks.issue":
-        from django_vox import tasks  # noqa: F401
+        from django_vox.background import tasks  # noqa: F401
 
 
 def clear_log():

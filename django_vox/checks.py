@@ -5,11 +5,12 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from django_vox import conf, ratelimit
+from django_vox import conf
 from django_vox.backends import inspect_backends
-from django_vox.issuing import holding
-from django_vox.issuing.context import unreachable_variables
+from django_vox.digests import holding
 from django_vox.models import Template
+from django_vox.pacing import ratelimit
+from django_vox.templating.visibility import unreachable_variables
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
         "type": "django_vox.E004"}

@@ -20,7 +20,8 @@ other request passes through to the project's own views.
 from django.http import JsonResponse
 from django.utils.cache import patch_vary_headers
 
-from django_vox import activities, inbox
+from django_vox import activities
+from django_vox.activities import inbox
 from django_vox.registry import objects
 
 __all__ = ["ENDPOINTS", "activity_inbox_middleware"]

@@ -13,7 +13,7 @@ from django_vox import checks, conf, legacy_settings  # noqa: F401  (these regis
 from django_vox.backends import _on_setting_changed
 from django_vox.issuing import install_contact_policy
 from django_vox.preferences import PreferenceFilter, unsubscribe_links
-from django_vox.sync import sync_notifications
+from django_vox.registry.sync import sync_notifications
 
 __all__ = ["install"]
 

@@ -6,9 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from django_vox import digests
+from django_vox.digests import closing as digests
 from django_vox.models import Delivery, Notification, Preference, Template
 from django_vox.preferences import Owner, make_preferences_token
+from django_vox.templating import visibility
 from tests.test_admin_helpers import inline_post, make_user
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import ArticleRegistration
@@ -162,7 +163,7 @@ def _paths(description):
 
 
 def test_the_digest_picker_describes_the_digest_context(editor, published):
-    paths = _paths(digests.describe_digest_context(published))
+    paths = _paths(visibility.describe_digest_context(published))
     for path in ("items", "count", "window.start", "window.end", "window.name", "item.subject",
                  "item.text", "item.html", "item.created_at", "item.object.title",
                  "notification.codename", "contact.address", "unsubscribe_url"):
@@ -187,7 +188,7 @@ def test_the_digest_picker_variables_render_in_the_digest_preview(editor, publis
                "window={% if window.start < window.end %}ok{% endif %}")
     for path in ("count", "item.object.title", "item.subject", "item.text",
                  "notification.codename", "unsubscribe_url", "window.start", "window.end"):
-        assert path in _paths(digests.describe_digest_context(published))
+        assert path in _paths(visibility.describe_digest_context(published))
     html = editor.post(url, {"backend": "locmem", "digest": "1", "content": content,
                              "item_subject": "S {{ object.title }}",
                              "item_content": "T"}).json()["html"]

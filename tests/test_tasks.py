@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from werkzeug import Response
 
-from django_vox import retry, tasks
 from django_vox.backends import locmem
+from django_vox.background import tasks
 from django_vox.exceptions import PermanentSendError, SendError, TransientSendError
 from django_vox.models import Delivery, SiteContact
+from django_vox.pacing import retry
 from tests.testapp.models import Article, Depot, Subscriber, Ticket
 from tests.testapp.registrations import ArticleRegistration, TicketRegistration
 

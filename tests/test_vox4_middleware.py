@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
-from django_vox import tasks
 from django_vox.backends import locmem
 from django_vox.backends.activity import Backend as ActivityBackend
+from django_vox.background import tasks
 from django_vox.models import Activity, InboxItem
 from tests.support import as2
 from tests.test_tasks import DUMMY, run

@@ -19,23 +19,22 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from django_vox.admin.checks import made_up, unclosed_tag
-from django_vox.admin.introspection import recipient_models
 from django_vox.admin.search import may_view
 from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import PreviewError, VoxError
 from django_vox.issuing import build_context, rendering_without_writes
-from django_vox.issuing.context import unreachable_variables
+from django_vox.issuing.manual import manual_backends
 from django_vox.issuing.recipients import (
     SITE,
     contacts_of,
     resolve_channel,
     site_contacts,
 )
-from django_vox.manual import manual_backends
 from django_vox.models import Template
 from django_vox.registry import Contact
-from django_vox.rendering import check_template
+from django_vox.templating.rendering import check_template
+from django_vox.templating.visibility import recipient_models, unreachable_variables
 
 __all__ = ["PreviewError", "PreviewRequest", "Sample", "preview_answer", "one_time_answer",
            "choose_sample", "sample_recipients", "reachable_backends", "editor_media",

@@ -4,7 +4,6 @@ from django import forms
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import digests
 from django_vox.admin import introspection, words
 from django_vox.admin.checks import (
     backend_help,
@@ -15,9 +14,10 @@ from django_vox.admin.checks import (
 )
 from django_vox.admin.issuing import IssueForm
 from django_vox.backends import backends as backend_registry
-from django_vox.manual import manual_backends
+from django_vox.digests import closing as digests
+from django_vox.issuing.manual import manual_backends
 from django_vox.models import Template
-from django_vox.rendering import check_template
+from django_vox.templating.rendering import check_template
 
 __all__ = ["TemplateForm", "NotifyForm", "IssueForm", "backend_info", "template_error",
            "editor_template_problem"]

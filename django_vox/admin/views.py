@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_vox import issuing, preview
+from django_vox import issuing
 from django_vox.admin import editor_preview, words
 from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
 from django_vox.admin.forms import NotifyForm, backend_info, editor_template_problem
@@ -28,9 +28,9 @@ from django_vox.admin.issuing import IssueForm, needs_text
 from django_vox.admin.search import may_view, search_response
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import TemplateRenderError, VoxError
-from django_vox.issuing.context import CONTACT_FIELDS, registration_for
-from django_vox.manual import send_one_time
-from django_vox.variables import describe_model
+from django_vox.issuing.manual import send_one_time
+from django_vox.templating import preview
+from django_vox.templating.visibility import describe_one_time_context
 
 __all__ = ["notify", "preview_view", "search_view", "issue_view", "notify_action_view",
            "one_time_preview_view", "can_issue", "unreachable_warnings", "ONE_TIME_SAMPLES"]
@@ -219,20 +219,10 @@ def _one_time_editor(site_name, queryset, reachable):
     model = queryset.model
     content_type = ContentType.objects.get_for_model(model)
     ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:ONE_TIME_SAMPLES]]
-    name = str(model._meta.verbose_name)
-    fields = [{"path": "object", "label": name, "type": "object"}] + [
-        dict(entry, label=str(entry["label"]))
-        for entry in describe_model(model, registration_for, "object")]
-    contact = [{"path": f"recipient.{key}", "label": str(label), "type": kind}
-               for key, label, kind in CONTACT_FIELDS]
     return {
         "backends": {key: value for key, value in backend_info().items()
                      if key in {cls.ID for cls in reachable}},
-        "variables": {"groups": [
-            {"name": "object", "label": _("The selected %(model)s") % {"model": name},
-             "fields": fields},
-            {"name": "recipient", "label": _("The person it goes to"), "fields": contact},
-        ], "recipients": {}, "models": {}, "model_names": {}},
+        "variables": dict(describe_one_time_context(model), model_names={}),
         "preview_url": _one_time_preview_url(site_name),
         "preview_fields": {"content_type": str(content_type.pk), "ids": ids},
     }

@@ -3,6 +3,11 @@
 Loaded lazily from ``DJANGO_VOX_BACKENDS`` on first use and rebuilt when that
 setting changes (``setting_changed``), so tests can switch backends with
 ``override_settings``.
+
+May import :mod:`django_vox.http`, :mod:`django_vox.pacing`, the low
+templating modules (engine, sandbox, rendering), messages, exceptions and
+conf; never the models, the registry or issuing (the activity backend, loaded
+by its dotted path, also writes through :mod:`django_vox.activities`).
 """
 
 import threading

@@ -20,7 +20,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends.base import Backend
 from django_vox.exceptions import (
     InvalidAddress,
@@ -28,6 +28,7 @@ from django_vox.exceptions import (
     SendError,
     TransientSendError,
 )
+from django_vox.templating import rendering
 
 __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
 

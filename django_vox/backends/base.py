@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 from django.utils.module_loading import import_string
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends.vox4calls import (  # noqa: F401  (4.x names used by backends)
     AttachmentData,
     template_from_string,
@@ -39,6 +39,7 @@ from django_vox.backends.vox4calls import (  # noqa: F401  (4.x names used by ba
 from django_vox.backends.vox4calls import install as install_vox4_calls
 from django_vox.exceptions import MissingDependency, SendError, TransientSendError
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "load_backend_class"]
 

@@ -18,10 +18,10 @@ import inspect
 import threading
 import warnings
 
-from django_vox import rendering
 from django_vox.backends.base import Backend
 from django_vox.backends.vox4calls import AttachmentData
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["AttachmentData", "Vox4BackendAdapter", "adapt", "is_vox4_backend"]
 

@@ -13,10 +13,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape as html_escape
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends._email import EmailBackend
 from django_vox.legacy_settings import markdown_extensions
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "markdown_escaper"]
 

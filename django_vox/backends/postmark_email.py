@@ -15,12 +15,13 @@ import logging
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends._email import validate_email_address
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.http import HttpSessionMixin, clean_body
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "SEND_MANY_LIMIT", "parse_model_lines"]
 

@@ -10,9 +10,9 @@ import logging
 
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.http import HttpSessionMixin, validate_url
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "mrkdwn_escape"]
 

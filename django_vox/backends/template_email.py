@@ -15,11 +15,11 @@ from django.template.base import VariableDoesNotExist
 from django.template.loader_tags import BlockNode
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering
 from django_vox.backends._email import EmailBackend
 from django_vox.backends.html_email import html_to_text
 from django_vox.exceptions import TemplateRenderError
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["BLOCKS", "Backend", "render_block"]
 

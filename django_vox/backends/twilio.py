@@ -16,7 +16,7 @@ from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.http import HttpSessionMixin, status_error_class
-from django_vox.retryafter import RETRY_AFTER_STATUSES
+from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES
 
 __all__ = ["Backend"]
 

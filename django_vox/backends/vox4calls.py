@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from django.template import Context
 
-from django_vox import rendering
 from django_vox.messages import Message, MessageAttachment
+from django_vox.templating import rendering
 
 __all__ = ["AttachmentData", "ClassOrInstanceMethod", "EditorTemplate", "install",
            "message_from_vox4_string",

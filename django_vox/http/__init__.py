@@ -23,7 +23,9 @@ Failures become send errors: transient for connection failures, timeouts,
 429 and 5xx (:func:`status_error_class`), permanent otherwise.  A 429 or 503
 answer's ``Retry-After`` (seconds or an HTTP date) becomes the error's
 ``retry_after`` in seconds, which pauses the backend's rate limit (429) and
-puts the next background attempt no earlier (:func:`django_vox.retry.retry_delay`).
+puts the next background attempt no earlier (:func:`django_vox.pacing.retry.retry_delay`).
+
+Imports conf, exceptions and :mod:`django_vox.pacing.retryafter` only.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from django_vox.http.transport import (
     is_forbidden,
     new_session,
 )
-from django_vox.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
+from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
 
 __all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
            "HttpSessionMixin", "clean_body", "retry_after_of", "status_error_class", "validate_url"]

@@ -4,7 +4,7 @@ A :class:`BackendSession` opens one backend once (for an issue, a resend or
 a one-time message), holds the error if opening failed (every row sent
 through it then fails with that error, and is recorded), sends rows and
 records their outcomes on the delivery log.  It waits for the backend's rate
-limit (:mod:`django_vox.ratelimit`) before each message, and sends one-address
+limit (:mod:`django_vox.pacing.ratelimit`) before each message, and sends one-address
 rows through the backend's ``send_many()`` batch call when it has one.
 
 Retries are the task layer's business: a caller in a task worker passes a
@@ -22,11 +22,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, ratelimit, signals
+from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
 from django_vox.models import Delivery, Notification
+from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",

@@ -12,7 +12,7 @@ from django_vox.exceptions import MissingDependency
 from django_vox.models import Delivery
 
 try:  # the Tasks framework is optional: only --background needs it
-    from django_vox import tasks
+    from django_vox.background import tasks
 except MissingDependency as err:
     tasks, _missing = None, err
 

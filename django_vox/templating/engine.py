@@ -1,4 +1,4 @@
-"""The restricted template engine behind :mod:`django_vox.rendering`.
+"""The restricted template engine behind :mod:`django_vox.templating.rendering`.
 
 Only the tags and filters an editor needs (:data:`ALLOWED_TAGS`,
 :data:`ALLOWED_FILTERS`); tags that reach beyond the message

@@ -40,7 +40,7 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
-from django_vox.retryafter import retry_after_seconds  # re-exported: the docs name it here
+from django_vox.pacing.retryafter import retry_after_seconds  # re-exported: the docs name it here
 
 __all__ = ["MAX_PAUSE", "MAX_SLOWDOWN", "SLOWDOWN_SECONDS", "Rate", "RateLimiter",
            "limiter_for", "parse_rate", "rate_limits", "retry_after_seconds"]

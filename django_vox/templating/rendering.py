@@ -1,9 +1,9 @@
 """Rendering of editor-written templates.
 
 Editors are trusted with the words of a message, not with the server.  What a
-template can *reach* is decided by the context (see :mod:`django_vox.sandbox`:
+template can *reach* is decided by the context (see :mod:`django_vox.templating.sandbox`:
 plain values and read-only views, never live objects).  What a template can
-*do* is decided by the engine (:mod:`django_vox.engine`):
+*do* is decided by the engine (:mod:`django_vox.templating.engine`):
 
 * only the tags and filters listed in :data:`ALLOWED_TAGS` and
   :data:`ALLOWED_FILTERS`; ``{% load %}``, ``{% include %}``, ``{% extends %}``,
@@ -35,7 +35,8 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
-from django_vox.engine import (
+from django_vox.exceptions import TemplateRenderError
+from django_vox.templating.engine import (
     _ENGINES,
     ALLOWED_FILTERS,
     ALLOWED_TAGS,
@@ -52,8 +53,7 @@ from django_vox.engine import (
     with_line,
     wrap_text,
 )
-from django_vox.exceptions import TemplateRenderError
-from django_vox.sandbox import to_template_value
+from django_vox.templating.sandbox import to_template_value
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
@@ -154,7 +154,7 @@ def render(source, parameters, autoescape=True, escape=None):
 
 
 def template_data(parameters) -> dict:
-    """``parameters`` with every value made template data (:mod:`django_vox.sandbox`).
+    """``parameters`` with every value made template data (:mod:`django_vox.templating.sandbox`).
 
     The context builder already gives views (with the registrations'
     declarations); this is the safety net for parameters built by hand: a
@@ -183,7 +183,7 @@ def _parts(obj):
         return list(obj)
     if isinstance(obj, dict):
         return list(obj.values())
-    if type(obj).__module__.startswith(("django.template", "django_vox.engine")):
+    if type(obj).__module__.startswith(("django.template", "django_vox.templating.engine")):
         return list(vars(obj).values())  # if-conditions, loop sequences
     return []
 

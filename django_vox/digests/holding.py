@@ -22,8 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count
 from django.utils import timezone
 
-from django_vox import conf, ratelimit
+from django_vox import conf
 from django_vox.models import Delivery, Template
+from django_vox.pacing import ratelimit
 
 __all__ = ["Hold", "Holder", "contact_key", "digest_key", "parse_limit", "window", "window_for"]
 
@@ -49,7 +50,7 @@ def digest_key(template_id, protocol: str, address: str) -> str:
 
 
 def parse_limit(value, where: str = SETTING):
-    """``"5/h"`` as a :class:`django_vox.ratelimit.Rate`; None for blank values."""
+    """``"5/h"`` as a :class:`django_vox.pacing.ratelimit.Rate`; None for blank values."""
     if value in (None, ""):
         return None
     try:

@@ -13,10 +13,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from django_vox import digests, samples
 from django_vox.backends import backends as backend_registry
-from django_vox.issuing import build_context, holding, rendering_without_writes
+from django_vox.digests import closing as digests
+from django_vox.digests import holding
+from django_vox.issuing import build_context, rendering_without_writes
 from django_vox.models import Notification, Template
+from django_vox.templating import samples
 
 __all__ = ["preview", "preview_digest", "sample_object", "may_view"]
 
@@ -33,7 +35,7 @@ def may_view(user: Any, model: type) -> bool:
 
 def sample_object(model: type | None, user: Any = None) -> Any:
     """What a preview shows for ``model``: its newest row when ``user`` may view
-    the model and there is one, else a made-up instance (see :mod:`django_vox.samples`)."""
+    the model and there is one, else a made-up instance (see :mod:`django_vox.templating.samples`)."""
     if model is None:
         return None
     if may_view(user, model):

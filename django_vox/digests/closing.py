@@ -2,7 +2,7 @@
 
 Issuing holds a message (a delivery log row with status *held*, a digest key
 ``template id/protocol:address`` and ``digest_due``, see
-:mod:`django_vox.issuing.holding`).  :func:`send_digests`, run by
+:mod:`django_vox.digests.holding`).  :func:`send_digests`, run by
 ``manage.py vox_send_digests`` (cron) or the self-rescheduling
 :func:`django_vox.tasks.send_digests_task`, closes the due windows a batch of
 digest keys at a time:
@@ -33,9 +33,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 
-from django_vox import conf, deliverylog, sandbox
+from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import (
     BackendSession,
@@ -44,13 +43,13 @@ from django_vox.issuing import (
     rendering_without_writes,
     send_deliveries,
 )
-from django_vox.issuing.context import ROLE_VARIABLES, describe_context
 from django_vox.messages import Message
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
+from django_vox.templating import sandbox
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
-           "describe_digest_context", "digest_context", "digest_source", "send_digests"]
+           "digest_context", "digest_source", "send_digests"]
 
 logger = logging.getLogger("django_vox")
 
@@ -190,47 +189,6 @@ def digest_context(base, items, window: dict):
     live = {name: value for name, value in getattr(base, "live", base).items()
             if name in values}
     return sandbox.TemplateContext(values, live)
-
-
-def _entry(path, label, kind="text") -> dict:
-    return {"path": path, "label": str(label), "type": kind}
-
-
-def describe_digest_context(notification, template=None) -> dict:
-    """What a digest template of ``notification`` can reach (what
-    :func:`digest_context` gives it), for the variable picker, in the contract
-    of :func:`django_vox.issuing.context.describe_context`: the digest's own
-    group (``items``, ``count``, ``window``), the variables of each item
-    (``item.subject``, ``item.text``, ``item.html``, ``item.created_at`` and
-    the item's ``object``/``actor``/``target`` as ``item.object...``), then the
-    notification, contact, links and recipients as for an individual message.
-    ``items`` is a ``list`` whose ``"items"`` are all of an item's fields (so the
-    save checks follow ``{% for item in items %}``), and carries ``"loop"``: what
-    the picker puts in the loop it inserts."""
-    described = describe_context(notification, template)
-    roles = {name for name, _alias, _label in ROLE_VARIABLES.values()}
-    each = [_entry("item.subject", gettext("its subject")),
-            _entry("item.text", gettext("its text")),
-            _entry("item.html", gettext("its HTML")),
-            _entry("item.created_at", gettext("when it happened"), "datetime")]
-    per_item = [{"name": "item." + group["name"],
-                 "label": gettext("Each message: %(what)s") % {"what": group["label"]},
-                 "fields": [dict(field, path="item." + field["path"])
-                            for field in group["fields"]]}
-                for group in described["groups"] if group["name"] in roles]
-    items = dict(_entry("items", gettext("the messages"), "list"),
-                 items=each + [field for group in per_item for field in group["fields"]],
-                 loop="{{ item.subject }}\n{{ item.text }}\n")
-    groups = [
-        {"name": "digest", "label": gettext("The digest"), "fields": [
-            items, _entry("count", gettext("how many messages"), "number"),
-            _entry("window.start", gettext("window start"), "datetime"),
-            _entry("window.end", gettext("window end"), "datetime"),
-            _entry("window.name", gettext("window (hourly, daily, weekly, limit)"))]},
-        {"name": "item", "label": gettext("Each message (inside {% for item in items %})"),
-         "fields": each}, *per_item]
-    groups += [group for group in described["groups"] if group["name"] not in roles]
-    return dict(described, groups=groups)
 
 
 #: The length of each named window (a "limit" window starts at its first item).

@@ -1,7 +1,7 @@
 """What a template can reach, described: for the variable picker and the checks.
 
 :func:`describe_model` lists the names a view of a model offers (the same
-rules :mod:`django_vox.sandbox` applies when it builds views), with labels and
+rules :mod:`django_vox.templating.sandbox` applies when it builds views), with labels and
 types.  :func:`unreachable` compares the variables a template uses with such
 a description, so saved templates that use something no longer offered (a
 4.x template calling a method) can be named.
@@ -9,8 +9,8 @@ a description, so saved templates that use something no longer offered (a
 
 from collections.abc import Callable
 
-from django_vox.rendering import bound_names, variables_used
-from django_vox.sandbox import (
+from django_vox.templating.rendering import bound_names, variables_used
+from django_vox.templating.sandbox import (
     MAX_DEPTH,
     DataView,
     ObjectView,

@@ -35,8 +35,9 @@ from django.utils import timezone
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import PlanningTakenOver
+from django_vox.issuing.batches import deliver_template
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
-from django_vox.issuing.issue import Issue, deliver_template
+from django_vox.issuing.issue import Issue
 from django_vox.issuing.recipients import RecipientRefs, template_contacts
 from django_vox.models import BackgroundIssue, Delivery, IssueChunk, Notification
 from django_vox.registry import Contact

@@ -4,8 +4,8 @@ An HTTP 429 (too many requests) or 503 (unavailable) may say when to come
 back, as a number of seconds or as an HTTP date.  :func:`retry_after_seconds`
 turns either into seconds from now.  It imports nothing else from the
 package, so that the HTTP client (:mod:`django_vox.http`), the rate limits
-(:mod:`django_vox.ratelimit`, which re-exports it) and the retry policy
-(:mod:`django_vox.retry`) can all use it; it is the lowest layer of the
+(:mod:`django_vox.pacing.ratelimit`, which re-exports it) and the retry policy
+(:mod:`django_vox.pacing.retry`) can all use it; it is the lowest layer of the
 import contract in pyproject.toml.
 """
 

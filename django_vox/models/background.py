@@ -1,5 +1,5 @@
 """Background issues, written before they fan out (see
-:mod:`django_vox.issuing.chunks` and docs/background.rst).
+:mod:`django_vox.background.chunks` and docs/background.rst).
 
 Part of the models layer: :mod:`django_vox.models` imports these two models
 (so they are ``django_vox.models.BackgroundIssue`` and ``IssueChunk`` too);

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import ratelimit
+from django_vox.pacing import ratelimit
 
 __all__ = ["DigestOptions", "DigestRowFields"]
 

@@ -1,61 +1,37 @@
-"""Registrations: which models send which notifications, to whom.
+"""Registrations and the object registry: :class:`Registration` (a model's
+notifications and how to reach people about an instance), ``objects`` (which
+model has which registration, and where its objects live), the
+post_save/post_delete receivers of :class:`SignalRegistration` and the
+activity IRIs of registered objects.
 
-A :class:`Registration` subclass declares a model's notifications
-(:class:`Notification`), attachments (:class:`Attachment`) and, per protocol,
-how to find the addresses of an instance (methods decorated with
-:func:`provides_contacts`).  ``get_channels()`` says which groups of people a
-notification about an instance can reach.  ``objects.add(Model, Registration,
-regex=...)`` ties it to a model.
+They are one module because they need one another: a notification is issued
+through the registry, the registry holds registrations, and a registration's
+activity addresses are the IRIs the registry's regexes give.
 """
 
 from __future__ import annotations
 
 import logging
-import mimetypes
-import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import signals
-from django.db.models.fields.related_descriptors import (
-    ForwardManyToOneDescriptor,
-    ManyToManyDescriptor,
-    ReverseManyToOneDescriptor,
-    ReverseOneToOneDescriptor,
-)
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox import models as vox_models
 from django_vox.activities import iri as iris
-from django_vox.backends import backends  # noqa: F401  (public: django_vox.registry.backends)
 from django_vox.exceptions import ActivityIRIError
-from django_vox.messages import MessageAttachment
-from django_vox.sandbox import TemplateVariable
+from django_vox.registry.declarations import Attachment, Channel, Contact, provides_contacts
 
 logger = logging.getLogger("django_vox")
 
 __all__ = [
-    "objects", "Registration", "SignalRegistration", "Notification", "Channel",
-    "Contact", "provides_contacts", "Attachment", "backends", "TemplateVariable",
+    "Notification", "ObjectRegistry", "Registration", "RegistryEntry", "SignalRegistration",
+    "default_activity_object", "object_iri", "object_iri_path", "objects", "site_iri",
 ]
-
-
-@dataclass(frozen=True)
-class Contact:
-    """One address of one recipient.  ``obj`` is the model instance it belongs to."""
-
-    name: str
-    protocol: str
-    address: str
-    obj: Any = None
-
-    def __str__(self):
-        return f"{self.name} <{self.address}>" if self.name else self.address
 
 
 class Notification:
@@ -97,149 +73,6 @@ class Notification:
     issue.alters_data = True  # sends: never from a template
 
 
-class Attachment:
-    """A file that templates can attach, taken from the object.
-
-    ``attr`` names a model attribute or a registration method returning the
-    content (bytes, str or a Django File); the MIME type is ``mime_string`` or
-    the value of the attribute/method named by ``mime_attr``.
-    """
-
-    def __init__(self, attr: str | None = None, *, mime_string: str | None = None,
-                 mime_attr: str | None = None, label: str | None = None,
-                 filename: str | None = None):
-        if (mime_string is None) == (mime_attr is None):
-            raise ValueError("Attachment needs exactly one of mime_string or mime_attr")
-        self.attr = attr
-        self.mime_string = mime_string
-        self.mime_attr = mime_attr
-        self.label = label
-        self.filename = filename
-        self.key = attr
-
-    def __set_name__(self, owner, name):
-        self.key = name
-        if self.attr is None:
-            self.attr = name
-        if self.label is None:
-            self.label = name.replace("_", " ")
-
-    def _value(self, registration, instance, name):
-        method = getattr(registration, name, None)
-        if callable(method) and not hasattr(instance, name):
-            return method(instance)
-        value = getattr(instance, name)
-        return value() if callable(value) else value
-
-    def resolve(self, registration: Registration, instance: Any) -> MessageAttachment | None:
-        """Return a MessageAttachment for ``instance``, or None when it has no content."""
-        content = self._value(registration, instance, self.attr)
-        if content is None:
-            return None
-        mimetype = self.mime_string or self._value(registration, instance, self.mime_attr)
-        filename = self.filename
-        if hasattr(content, "read"):  # a File / FieldFile
-            if not filename and getattr(content, "name", None):
-                filename = os.path.basename(content.name)
-            if hasattr(content, "open") and getattr(content, "closed", False):
-                content.open("rb")
-            data = content.read()
-        else:
-            data = content
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        if not filename:
-            filename = self.key + (mimetypes.guess_extension(mimetype or "") or "")
-        return MessageAttachment(filename=filename, content=bytes(data),
-                                 mimetype=mimetype or "application/octet-stream")
-
-
-def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
-    """Mark a registration method as yielding the addresses for ``protocols``.
-
-    The method is called as ``method(instance, notification)`` and yields
-    addresses (strings) or :class:`Contact` objects.
-    """
-    if not protocols:
-        raise TypeError("provides_contacts() needs at least one protocol")
-
-    def decorator(func):
-        func.vox_contact_protocols = tuple(protocols)
-        return func
-
-    return decorator
-
-
-class Channel:
-    """A group of objects (people) a notification about an instance can reach."""
-
-    def __init__(self, label: str, model: type | None, func: Callable[[Any], Any]):
-        self.label = label
-        self.model = model
-        self.func = func
-
-    def __call__(self, instance):
-        return self.func(instance)
-
-    def resolve(self, instance: Any) -> Iterable:
-        """Iterate the objects reached for ``instance`` (querysets stream)."""
-        result = self.func(instance)
-        if result is None:
-            return ()
-        if hasattr(result, "iterator") and hasattr(result, "query"):
-            return result.iterator(chunk_size=2000)
-        if hasattr(result, "_meta"):  # a single instance
-            return (result,)
-        return result
-
-    @classmethod
-    def self(cls, registration: Registration) -> Channel:
-        model = registration.model
-        label = model._meta.verbose_name if model is not None else _("object")
-        return cls(label, model, lambda instance: (instance,))
-
-    @classmethod
-    def field(cls, descriptor: Any) -> Channel:
-        """A channel following a relation: ``Channel.field(Order.customer)``."""
-        if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK and forward O2O
-            field = descriptor.field
-            name = field.name
-
-            def func(instance):
-                try:
-                    value = getattr(instance, name)
-                except ObjectDoesNotExist:
-                    return ()
-                return () if value is None else (value,)
-
-            return cls(field.verbose_name, field.related_model, func)
-        if isinstance(descriptor, ReverseOneToOneDescriptor):
-            related = descriptor.related
-            name = related.get_accessor_name()
-
-            def func(instance):
-                try:
-                    return (getattr(instance, name),)
-                except ObjectDoesNotExist:
-                    return ()
-
-            return cls(related.related_model._meta.verbose_name, related.related_model, func)
-        if isinstance(descriptor, ManyToManyDescriptor):
-            if descriptor.reverse:
-                rel = descriptor.rel
-                name, model = rel.get_accessor_name(), rel.related_model
-                label = model._meta.verbose_name_plural
-            else:
-                field = descriptor.field
-                name, model, label = field.name, field.related_model, field.verbose_name
-            return cls(label, model, lambda instance: getattr(instance, name).all())
-        if isinstance(descriptor, ReverseManyToOneDescriptor):
-            rel = descriptor.rel
-            name, model = rel.get_accessor_name(), rel.related_model
-            return cls(model._meta.verbose_name_plural, model,
-                       lambda instance: getattr(instance, name).all())
-        raise TypeError(
-            f"Channel.field() takes a relation descriptor such as Model.field_name, not {descriptor!r}")
 
 
 class Registration:
@@ -249,7 +82,7 @@ class Registration:
     _vox_attachments: dict = {}
     _vox_contact_methods: dict = {}
 
-    # What templates can reach (django_vox.sandbox; docs/registrations.rst); merged.
+    # What templates can reach (django_vox.templating.rules; docs/registrations.rst); merged.
     template_fields = None  # None: every field whose name does not look secret
     private_fields = ()
     template_relations = ()  # reverse relations, as lists of template_list_limit

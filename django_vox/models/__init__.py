@@ -1,0 +1,36 @@
+"""django-vox's models, one module per concept (all importable from here):
+
+* :mod:`~django_vox.models.notifications`: notifications and their templates;
+* :mod:`~django_vox.models.contacts`: site contacts;
+* :mod:`~django_vox.models.deliveries`: the delivery log's rows;
+* :mod:`~django_vox.models.activities`: activities and inbox items;
+* :mod:`~django_vox.models.preferences`: recipients' preferences;
+* :mod:`~django_vox.models.background`: background issues and their chunks.
+
+The lowest layer of the package: these modules import nothing of django-vox's
+at module level but the plain ``messages`` dataclasses and the digest options
+(:mod:`django_vox.digests.options`).  The conveniences that reach up
+(``Notification.issue``, ``issue_now``, ``preview``, ``Delivery.resend``,
+``Activity.as_document``) import what they need when called.
+"""
+
+# Django registers the models in this order, as when they were one module.
+# isort: off
+from django_vox.models.notifications import (
+    Notification,
+    OneTimeNotification,
+    Template,
+    TemplateAttachment,
+)
+from django_vox.models.contacts import SiteContact, SiteContactSetting
+from django_vox.models.deliveries import Delivery, FailedMessage
+from django_vox.models.activities import Activity, InboxItem
+from django_vox.models.preferences import Preference
+from django_vox.models.background import BackgroundIssue, IssueChunk
+# isort: on
+
+__all__ = [
+    "Notification", "Template", "TemplateAttachment", "SiteContact",
+    "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
+    "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
+]
