@@ -489,3 +489,13 @@ class Preference(models.Model):
 
 # Background issues live in a module of their own (this one is long enough).
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
+
+
+def __getattr__(name):
+    # The 4.x legacy model API (VoxModel...) is a door to the compat side,
+    # which warns on use; the import-linter contract "compat" lists it.
+    if name in ("VoxModel", "VoxNotification", "VoxNotifications"):
+        from django_vox.compat import models as vox4_models
+
+        return getattr(vox4_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

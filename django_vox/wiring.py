@@ -9,7 +9,7 @@ import logging
 from django.core.signals import setting_changed
 from django.db.models.signals import post_migrate
 
-from django_vox import checks, conf, legacy_settings  # noqa: F401  (these register checks)
+from django_vox import conf
 from django_vox.backends import _on_setting_changed
 from django_vox.issuing import install_contact_policy
 from django_vox.preferences import PreferenceFilter, unsubscribe_links
