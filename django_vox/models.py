@@ -491,11 +491,8 @@ class Preference(models.Model):
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
 
 
-def __getattr__(name):
-    # The 4.x legacy model API (VoxModel...) is a door to the compat side,
-    # which warns on use; the import-linter contract "compat" lists it.
+def __getattr__(name):  # the 4.x legacy model API: a door to compat (import-linter "compat")
     if name in ("VoxModel", "VoxNotification", "VoxNotifications"):
         from django_vox.compat import models as vox4_models
-
         return getattr(vox4_models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,9 @@ FACADES = {
     ("django_vox.models", "django_vox.preview"),
     ("django_vox.models", "django_vox.resending"),
     ("django_vox.models", "django_vox.activities.documents"),
+    # ``from django_vox.models import VoxModel``: the 4.x legacy model API, read
+    # from django_vox.compat when asked for (a door of the contract "compat").
+    ("django_vox.models", "django_vox.compat.models"),
 }
 
 

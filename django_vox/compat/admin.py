@@ -18,13 +18,13 @@ from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 
-from django_vox.admin import introspection
+from django_vox.admin import introspection, notifications
 from django_vox.admin.forms import editor_template_problem
 from django_vox.backends import backends as backend_registry
 from django_vox.compat import deprecated
 from django_vox.issuing import rendering_without_writes
 
-__all__ = ["backend_preview_view", "urls", "variables_view"]
+__all__ = ["backend_preview_view", "install", "urls", "variables_view"]
 
 logger = logging.getLogger("django_vox")
 
@@ -92,3 +92,9 @@ def urls(model_admin, wrap):
         path("<path:object_id>/variables/", bound(variables_view), name="django_vox_variables"),
         path("preview/<str:backend_id>/", bound(backend_preview_view), name="django_vox_preview"),
     ]
+
+
+def install() -> None:
+    """Add :func:`urls` to the notification admin (idempotent)."""
+    if urls not in notifications.EXTRA_URLS:
+        notifications.EXTRA_URLS.append(urls)

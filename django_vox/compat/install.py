@@ -59,8 +59,6 @@ def install() -> None:
 def install_admin_urls() -> None:
     # Imported here: django_vox.admin needs django.contrib.admin, which a
     # project may leave out.
-    from django_vox.admin import notifications
     from django_vox.compat import admin
 
-    if admin.urls not in notifications.EXTRA_URLS:
-        notifications.EXTRA_URLS.append(admin.urls)
+    admin.install()
