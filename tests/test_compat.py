@@ -212,6 +212,15 @@ def test_the_default_send_many_sends_each_item_and_answers_per_item():
         (["ann@example.org"], "1"), (["bob@example.org"], "3")]
 
 
+def test_the_default_send_many_refuses_a_string_before_sending_anything():
+    locmem.outbox.clear()
+    with pytest.raises(TypeError, match=r"locmem\.Backend\.send_many\(\) takes a "
+                                        r"django_vox\.messages\.Message, not str"):
+        locmem.Backend().send_many([("ann@example.org", Message(text="1")),
+                                    ("bob@example.org", "a 4.x string")])
+    assert locmem.outbox == []
+
+
 def test_the_default_send_many_raises_configuration_errors():
     with pytest.raises(ImproperlyConfigured, match="DJANGO_VOX_SOMETHING"):
         MisconfiguredBackend().send_many([("ann@example.org", Message(text="1"))])

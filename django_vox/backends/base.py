@@ -199,6 +199,8 @@ class Backend:
         :meth:`sends_in_batches`).  Configuration errors are raised, not
         returned: they concern every item.
         """
+        for _address, message in items:
+            self._require_message("send_many", message)
         results: list[BaseException | None] = []
         for address, message in items:
             try:
