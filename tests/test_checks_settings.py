@@ -86,7 +86,8 @@ def test_4x_forms_are_accepted_through_the_adapters_compat_installs(settings):
     with pytest.raises(ImproperlyConfigured, match="named groups"):
         conf.validate_activity_regex(settings.DJANGO_VOX_ACTIVITY_REGEX)
     settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["fenced-code-blocks", "no_such_extension"]
-    with pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_MARKDOWN_EXTRAS"):
+    with pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_ACTIVITY_REGEX"), \
+            pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_MARKDOWN_EXTRAS"):
         assert ids_of(checks.check_settings()) == [
             ("django_vox.E013", "DJANGO_VOX_MARKDOWN_EXTRAS")]
 

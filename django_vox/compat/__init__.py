@@ -6,12 +6,15 @@ django-vox 6.0 removes this package.  Each shim warns with
 
 What lives here:
 
-* :mod:`.base`, :mod:`.settings`, :mod:`.middleware`: the code behind the 4.x
-  modules ``django_vox.base``, ``django_vox.settings`` and
-  ``django_vox.middleware`` (those stay as thin modules that re-export from
-  here, as do ``django_vox.forms`` and ``django_vox.extra.background_tasks``);
-* :mod:`.backends`: the adapter running 4.x backend classes, the 4.x
-  class-level calls on the built-in backends, the 4.x string form of messages;
+* :mod:`.base`, :mod:`.settings`, :mod:`.middleware`, :mod:`.background_tasks`:
+  the code behind the 4.x modules ``django_vox.base``, ``django_vox.settings``,
+  ``django_vox.middleware`` and ``django_vox.extra.background_tasks`` (those
+  stay as thin modules re-exporting from here, as does ``django_vox.forms``,
+  whose names moved to :mod:`django_vox.admin.forms`);
+* :mod:`.backends`: the adapter running 4.x backend classes, and the hook the
+  backend registry calls for each class it loads;
+* :mod:`.vox4calls`: the 4.x class-level calls on the built-in backends, the
+  4.x string form of messages, ``template_from_string`` and ``AttachmentData``;
 * :mod:`.vox4settings`: 4.x values of settings whose meaning changed, and
   their system check;
 * :mod:`.models`: the legacy model API (``VoxModel``, ``VoxNotification``,
@@ -21,8 +24,11 @@ What lives here:
   plug the above into the core's injection points.
 
 What it may import: any part of django-vox.  Nothing outside this package
-imports it, except the 4.x import paths themselves and ``apps.py`` (the
-import-linter contract ``compat`` in pyproject.toml lists each door).
+imports it, except the 4.x import paths themselves: the thin modules above,
+and two names read on demand (``django_vox.models.VoxModel`` and friends,
+``django_vox.backends.base.template_from_string``/``AttachmentData``), plus
+``apps.py``, which installs it.  The import-linter contract ``compat`` in
+pyproject.toml lists each door.
 """
 
 import importlib
