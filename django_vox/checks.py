@@ -33,7 +33,6 @@ _HINTS = {
 }
 
 
-@checks.register("django_vox")
 def check_backends(app_configs=None, **kwargs):
     classes, problems = inspect_backends()
     messages = [
@@ -53,7 +52,6 @@ def check_backends(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox")
 def check_settings(app_configs=None, **kwargs):
     """One error per setting whose value cannot work (see django_vox.conf.VALIDATORS)."""
     messages = []
@@ -66,7 +64,6 @@ def check_settings(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox_templates")
 def check_templates(app_configs=None, **kwargs):
     """A warning for each enabled template whose backend is not enabled: it sends nothing.
 
@@ -96,7 +93,6 @@ _UNSHARED_CACHES = {
 }
 
 
-@checks.register("django_vox")
 def check_rate_limits(app_configs=None, **kwargs):
     """DJANGO_VOX_RATE_LIMITS: readable rates (E020), known backends (W020),
     a cache shared by every sender (E021, W021)."""
@@ -132,7 +128,6 @@ def cache_alias():
     return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
 
 
-@checks.register("django_vox")
 def check_digests(app_configs=None, **kwargs):
     """DJANGO_VOX_RECIPIENT_LIMIT: a readable rate (E030);
     DJANGO_VOX_DIGEST_INTERVAL and DJANGO_VOX_DIGEST_MAX_AGE: whole numbers
@@ -152,7 +147,6 @@ def check_digests(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox_templates", checks.Tags.database)
 def check_saved_templates(app_configs=None, databases=None, **kwargs):
     """W010: saved templates that use a variable templates can no longer reach
     (a 4.x template calling a method, a field made private...).  They still
@@ -180,3 +174,20 @@ def check_saved_templates(app_configs=None, databases=None, **kwargs):
                      "docs/registrations.rst) or change the template.",
                 obj=template, id="django_vox.W010"))
     return messages
+
+
+#: Each check with its tags; :func:`register` (from VoxConfig.ready()) hands them to Django.
+CHECKS = [
+    (check_backends, ("django_vox",)),
+    (check_settings, ("django_vox",)),
+    (check_templates, ("django_vox_templates",)),
+    (check_rate_limits, ("django_vox",)),
+    (check_digests, ("django_vox",)),
+    (check_saved_templates, ("django_vox_templates", checks.Tags.database)),
+]
+
+
+def register() -> None:
+    """Register the checks with Django (idempotent: Django keeps a set)."""
+    for check, tags in CHECKS:
+        checks.register(check, *tags)

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-__all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url",
+__all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url", "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
            "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
@@ -68,13 +68,29 @@ DEFAULTS = {
 }
 
 
+#: setting → a function translating the values a project sets (not the
+#: defaults) before anyone reads them.  The core installs none; the 4.x
+#: compatibility layer (django_vox.compat) sets its own from VoxConfig.ready().
+_ADAPTERS = {}
+
+
+def set_adapter(name: str, adapter) -> None:
+    """Have :func:`get` pass setting ``name``'s value through ``adapter``
+    (``None`` removes it)."""
+    if adapter is None:
+        _ADAPTERS.pop(name, None)
+    else:
+        _ADAPTERS[name] = adapter
+
+
 def get(name, default=_MISSING):
     """Return setting ``name``, falling back to django-vox's default."""
     if name not in DEFAULTS and default is _MISSING:
         raise KeyError(f"{name} is not a django-vox setting")
     value = getattr(django_settings, name, _MISSING)
     if value is not _MISSING:
-        return value
+        adapter = _ADAPTERS.get(name)
+        return value if adapter is None else adapter(value)
     if default is not _MISSING:
         return default
     if name == "DJANGO_VOX_THROW_EXCEPTIONS":
@@ -170,9 +186,8 @@ def site_url(path="", *, required=True):
 # -- validators: one per setting that can be wrong ------------------------------------
 # Each takes the setting's value and raises ImproperlyConfigured naming the
 # setting when it cannot work.  ``manage.py check`` runs every one in
-# VALIDATORS (django_vox.checks); a module that accepts more forms of a
-# setting (4.x compatibility) replaces the entry with a function that calls
-# the one here for the forms it does not handle.
+# VALIDATORS (django_vox.checks), on the value get() answers (so after the
+# adapters above).
 def validate_site_domain(value) -> None:
     if value:
         _split_site_domain(value)

@@ -23,6 +23,7 @@ __all__ = [
     "BadToken",
     "PreviewError",
     "PlanningTakenOver",
+    "RemovedInDjangoVox6Warning",
 ]
 
 
@@ -138,3 +139,12 @@ class MissingDependency(BackendNotAvailable):
         self.backend_path = backend_path
         self.module = module
         self.extra = extra
+
+
+class RemovedInDjangoVox6Warning(DeprecationWarning):
+    """Emitted by each django-vox 4.x compatibility shim (:mod:`django_vox.compat`);
+    the message names the replacement.  django-vox 6.0 removes the shims.
+
+    Defined here rather than in the compat package so that a project can turn
+    it into an error (``-W error::django_vox.exceptions.RemovedInDjangoVox6Warning``)
+    without importing the shims."""

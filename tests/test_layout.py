@@ -34,6 +34,9 @@ FACADES = {
     ("django_vox.models.notifications", "django_vox.templating.preview"),
     ("django_vox.models.deliveries", "django_vox.resending"),
     ("django_vox.models.activities", "django_vox.activities.documents"),
+    # ``from django_vox.models import VoxModel``: the 4.x legacy model API, read
+    # from django_vox.compat when asked for (a door of the contract "compat").
+    ("django_vox.models", "django_vox.compat.models"),
 }
 
 

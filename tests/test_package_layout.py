@@ -17,6 +17,7 @@ from django_vox.background import tasks as background_tasks
 from django_vox.digests import closing
 from django_vox.pacing import retry as pacing_retry
 from django_vox.templating import visibility
+from django_vox.exceptions import RemovedInDjangoVox6Warning
 
 
 def test_the_iri_module_imports_nothing_else_from_django_vox():
@@ -54,8 +55,6 @@ def test_exceptions_are_shared_with_their_old_homes():
 @pytest.mark.parametrize("module, names", [
     ("django_vox.admin", ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
                           "DeliveryAdmin", "FailedMessageAdmin", "PreferenceAdmin"]),
-    ("django_vox.forms", ["TemplateForm", "NotifyForm", "IssueForm", "backend_info",
-                          "template_error", "editor_template_problem"]),
     ("django_vox.inbox", ["ActivityInboxMiddleware", "activity_detail", "inbox", "outbox",
                           "inbox_limit"]),
     ("django_vox.views", ["unsubscribe", "preferences"]),
@@ -64,6 +63,19 @@ def test_old_import_paths_still_work(module, names):
     loaded = importlib.import_module(module)
     for name in names:
         assert hasattr(loaded, name), f"{module}.{name}"
+
+
+@pytest.mark.parametrize("name", ["TemplateForm", "NotifyForm", "IssueForm", "backend_info",
+                                  "template_error", "editor_template_problem"])
+def test_the_old_forms_module_warns_naming_the_new_one(name):
+    import django_vox.admin.forms
+    import django_vox.forms
+
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=rf"^django_vox\.forms\.{name} is deprecated and removed in "
+                            rf"django-vox 6\.0; import {name} from django_vox\.admin\.forms\.$"):
+        found = getattr(django_vox.forms, name)
+    assert found is getattr(django_vox.admin.forms, name)
 
 
 def test_fill_regex_gives_the_path_or_none():

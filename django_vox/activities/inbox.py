@@ -31,7 +31,6 @@ from django_vox import conf
 from django_vox.activities.addresses import activity_key_from_iri
 from django_vox.activities.documents import AS_CONTEXT, AS_MEDIA_TYPE, activity_document
 from django_vox.activities.owners import is_registered_path, resolve_path
-from django_vox.legacy_settings import is_vox4_activity_regex
 from django_vox.models import InboxItem
 from django_vox.registry import objects
 
@@ -190,7 +189,7 @@ def activity_detail(request, key):
 
 def _box_regex():
     regex = conf.get("DJANGO_VOX_ACTIVITY_REGEX")
-    if not regex or is_vox4_activity_regex(regex):  # the 4.x meaning: ignored (check W031)
+    if not regex:
         regex = DEFAULT_BOX_REGEX
     return _compile_box_regex(regex)
 

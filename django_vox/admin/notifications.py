@@ -11,7 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
-from django_vox.admin import introspection, views, vox4, words
+from django_vox.admin import introspection, views, words
 from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
@@ -66,6 +66,12 @@ class TemplateInline(admin.StackedInline):
         # Give each form the notification, so recipients and attachments are its own.
         kwargs["form"] = type("TemplateForm", (self.form,), {"notification": obj})
         return super().get_formset(request, obj, **kwargs)
+
+
+#: Functions ``(model_admin, wrap) -> [URL patterns]`` adding pages to the
+#: notification admin.  The core adds none; django_vox.compat adds the 4.x URL
+#: names from VoxConfig.ready() (the core never imports compat).
+EXTRA_URLS = []
 
 
 @admin.register(Notification)
@@ -210,19 +216,8 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_one_time_preview"),
             path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
                  name="django_vox_jsi18n"),
-            # The 4.x URL names (django_vox_issue is the page above).
-            path("<path:object_id>/issue/", wrap(self.issue_view), name="django_vox_issue"),
-            path("<path:object_id>/variables/", wrap(self.variables_view),
-                 name="django_vox_variables"),
-            path("preview/<str:backend_id>/", wrap(self.backend_preview_view),
-                 name="django_vox_preview"),
+            *(pattern for extend in EXTRA_URLS for pattern in extend(self, wrap)),
         ] + super().get_urls()
-
-    def variables_view(self, request, object_id):
-        return vox4.variables_view(self, request, object_id)
-
-    def backend_preview_view(self, request, backend_id):
-        return vox4.backend_preview_view(self, request, backend_id)
 
     def preview_view(self, request, object_id):
         return views.preview_view(self, request, object_id)

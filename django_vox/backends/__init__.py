@@ -16,10 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
-from django_vox.backends.compat import adapt as adapt_vox4_backend
 from django_vox.exceptions import BackendNotAvailable, MissingDependency
 
-__all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend"]
+__all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend", "set_class_adapter"]
 
 #: Used when DJANGO_VOX_BACKENDS is unset; each only if its dependencies import.
 DEFAULT_BACKENDS = (
@@ -33,6 +32,23 @@ DEFAULT_BACKENDS = (
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
 )
+
+
+#: Called with each class loaded from DJANGO_VOX_BACKENDS; returns the class
+#: the registry uses.  The core installs none: django_vox.compat sets its 4.x
+#: backend adapter here from VoxConfig.ready() (the core never imports compat).
+_class_adapter = None
+
+
+def set_class_adapter(adapter) -> None:
+    """Install ``adapter(cls) -> class`` (None removes it) and forget the loaded classes."""
+    global _class_adapter
+    _class_adapter = adapter
+    backends.reset()
+
+
+def _adapted(cls):
+    return cls if _class_adapter is None else _class_adapter(cls)
 
 
 class LoadProblem:
@@ -53,7 +69,7 @@ def _load(path):
             "type", f"DJANGO_VOX_BACKENDS entries must be dotted paths (strings), not {path!r}.",
             repr(path))
     try:
-        return adapt_vox4_backend(load_backend_class(path)), None  # 4.x classes: compat.py
+        return _adapted(load_backend_class(path)), None
     except Exception as err:  # noqa: BLE001 - a module raising anything on import is reported
         text = str(err) if isinstance(err, ImportError) else f"{type(err).__name__}: {err}"
         return None, LoadProblem(

@@ -214,6 +214,7 @@ class EmailBackend(Backend):
         only.  After a transient failure the connection is dropped and the next
         email reconnects.
         """
+        self._require_message("send_message", message)
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):

@@ -101,6 +101,7 @@ class Backend(BaseBackend):
         Recipients found are delivered even when others are not; the unknown
         IRIs are then reported in one InvalidAddress (resending is safe).
         """
+        self._require_message("send_message", message)
         data = self._activity_data(message)
         addresses = list(dict.fromkeys(to_addresses))
         found = activities.resolve_owners(a for a in addresses if self._is_iri(a))

@@ -80,6 +80,7 @@ class Backend(BaseBackend):
         self._record([address], message)
 
     def send_message(self, from_address, to_addresses, message):
+        self._require_message("send_message", message)
         if from_address:
             message.from_address = from_address
         for address in to_addresses:

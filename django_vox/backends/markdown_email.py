@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends._email import EmailBackend
-from django_vox.legacy_settings import markdown_extensions
 from django_vox.messages import Message
 from django_vox.templating import rendering
 
@@ -64,10 +63,8 @@ class Backend(EmailBackend):
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
-        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W030).
-        extensions, _unsupported = markdown_extensions(extras)
         try:
-            return markdown.Markdown(extensions=extensions)
+            return markdown.Markdown(extensions=list(extras))
         except (ImportError, AttributeError, TypeError) as err:
             raise ImproperlyConfigured(
                 f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err

@@ -77,6 +77,7 @@ class Backend(HttpSessionMixin, BaseBackend):
 
     def send_message(self, from_address, to_addresses, message):
         """One request for all addresses (Postmark takes a comma-separated To)."""
+        self._require_message("send_message", message)
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):

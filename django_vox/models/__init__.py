@@ -34,3 +34,10 @@ __all__ = [
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
     "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
 ]
+
+
+def __getattr__(name):  # the 4.x legacy model API: a door to compat (import-linter "compat")
+    if name in ("VoxModel", "VoxNotification", "VoxNotifications"):
+        from django_vox.compat import models as vox4_models
+        return getattr(vox4_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

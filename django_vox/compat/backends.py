@@ -5,9 +5,12 @@ A 4.x backend builds its message with *classmethods* returning a string
 ``preview_message(subject, body, parameters)``) and sends that string
 (``send_message(self, from_address, to_addresses, message)``).  The pipeline of
 this version passes :class:`~django_vox.messages.Message` objects instead, so
-the backend registry wraps such a class in an adapter (:func:`adapt`): the
-4.x string travels in ``Message.text`` (and so in the delivery log, for
-resends) and reaches the 4.x ``send_message`` unchanged.
+such a class is wrapped in an adapter (:func:`adapt`): the 4.x string travels
+in ``Message.text`` (and so in the delivery log, for resends) and reaches the
+4.x ``send_message`` unchanged.  The backend registry calls :func:`load_hook`
+for every class named in ``DJANGO_VOX_BACKENDS`` (installed by
+:mod:`django_vox.compat.install` through
+:func:`django_vox.backends.set_class_adapter`).
 
 A class counts as a 4.x backend when its ``build_message`` is a classmethod or
 staticmethod; the built-in backends define it as a plain method.
@@ -16,14 +19,15 @@ staticmethod; the built-in backends define it as a plain method.
 import html
 import inspect
 import threading
-import warnings
 
 from django_vox.backends.base import Backend
-from django_vox.backends.vox4calls import AttachmentData
+from django_vox.compat import deprecated, vox4calls
+from django_vox.compat.vox4calls import AttachmentData
 from django_vox.messages import Message
 from django_vox.templating import rendering
 
-__all__ = ["AttachmentData", "Vox4BackendAdapter", "adapt", "is_vox4_backend"]
+__all__ = ["AttachmentData", "Vox4BackendAdapter", "adapt", "is_vox4_backend", "legacy_helper",
+           "load_hook"]
 
 #: Class attributes copied from the 4.x class onto its adapter (the admin,
 #: the checks and the registry read them from the class they are given).
@@ -126,15 +130,34 @@ def _make_adapter(cls):
 
 def adapt(cls):
     """``cls`` itself, or an adapter class when ``cls`` is a 4.x backend (with a
-    DeprecationWarning naming it)."""
+    RemovedInDjangoVox6Warning naming it)."""
     if not is_vox4_backend(cls) or issubclass(cls, Vox4BackendAdapter):
         return cls
-    warnings.warn(
-        f"{cls.dotted_path()} is a django-vox 4.x backend (class-level build_message "
-        f"returning a string); it runs through an adapter. Port it to the Message-based "
-        f"contract (see docs/upgrading.rst).", DeprecationWarning, stacklevel=2)
+    deprecated(f"{cls.dotted_path()} is a django-vox 4.x backend (class-level build_message "
+               f"returning a string); it runs through an adapter, which",
+               "port it to the Message-based contract: an instance build_message() returning "
+               "a Message, and deliver() (see docs/writing-backends.rst).", stacklevel=3)
     with _lock:
         adapter = _adapters.get(cls)
         if adapter is None:
             adapter = _adapters[cls] = _make_adapter(cls)
     return adapter
+
+
+def load_hook(cls):
+    """What the backend registry calls for each class it loads: a 4.x class
+    gets its adapter; any other class answers the 4.x class-level calls."""
+    adapted = adapt(cls)
+    if adapted is cls:
+        vox4calls.install(cls)
+    return adapted
+
+
+def legacy_helper(name):
+    """``template_from_string`` or ``AttachmentData``, read from their 4.x
+    home ``django_vox.backends.base`` (with a warning)."""
+    deprecated(f"django_vox.backends.base.{name}",
+               f"import {name} from django_vox.compat.vox4calls for as long as the backend "
+               f"keeps its 4.x form; a ported backend renders with self.render() and "
+               f"attaches django_vox.messages.MessageAttachment.", stacklevel=3)
+    return getattr(vox4calls, name)

@@ -8,16 +8,23 @@
   ``id``); it now chooses the inbox paths (groups ``path`` and ``box``).
   :func:`is_vox4_activity_regex` recognises the old form, which is then
   ignored (check ``django_vox.W031``).
+
+:func:`install` (run from ``VoxConfig.ready()``) registers :data:`ADAPTERS`
+with :func:`django_vox.conf.set_adapter`, so that every ``conf.get()`` of these
+settings (the backend, the inbox, conf's validators) sees the translated value,
+and registers the check.  Nothing happens on import.
 """
 
 import re
 
+from django.conf import settings as django_settings
 from django.core import checks
 
 from django_vox import conf
+from django_vox.compat import deprecated
 
-__all__ = ["MARKDOWN2_EXTRAS", "check_vox4_settings", "is_vox4_activity_regex",
-           "markdown_extensions", "validate_markdown_extras", "validate_activity_regex"]
+__all__ = ["ADAPTERS", "MARKDOWN2_EXTRAS", "activity_regex", "check_vox4_settings", "install",
+           "is_vox4_activity_regex", "markdown_extensions", "markdown_extras"]
 
 #: markdown2 extra → the Python-Markdown extension doing the same, or None.
 #: Names that are the same in both (footnotes, tables, toc) need no entry.
@@ -92,36 +99,60 @@ def is_vox4_activity_regex(value) -> bool:
     return "id" in groups and "path" not in groups
 
 
-def validate_markdown_extras(value) -> None:
-    """conf's validator, given the extensions a 4.x value maps to (the
-    markdown2 names with no counterpart are warning W030, not an error)."""
-    if isinstance(value, (list, tuple)):
-        value, _unsupported = markdown_extensions(value)
-    conf.validate_markdown_extras(value)
+def markdown_extras(value):
+    """The adapter of DJANGO_VOX_MARKDOWN_EXTRAS: markdown2 names translated
+    (with a warning), those with no counterpart left out (check W030)."""
+    if not isinstance(value, (list, tuple)):
+        return value  # conf's validator names the culprit
+    extensions, unsupported = markdown_extensions(value)
+    if unsupported or any(_markdown2_name(entry) for entry in value):
+        deprecated("A DJANGO_VOX_MARKDOWN_EXTRAS value naming markdown2 extras",
+                   f"list Python-Markdown extensions instead: {extensions!r}.", stacklevel=3)
+    return extensions
 
 
-def validate_activity_regex(value) -> None:
-    """conf's validator, except for a 4.x pattern (ignored: warning W031)."""
+def activity_regex(value):
+    """The adapter of DJANGO_VOX_ACTIVITY_REGEX: a 4.x pattern (of activity
+    ids) is ignored, with a warning (check W031)."""
     if not is_vox4_activity_regex(value):
-        conf.validate_activity_regex(value)
+        return value
+    deprecated("A DJANGO_VOX_ACTIVITY_REGEX of the 4.x form (a pattern of activity ids), "
+               "ignored,", "remove the setting, or give a regex with the named groups 'path' "
+               "and 'box'.", stacklevel=3)
+    return None
 
 
-# The system checks (django_vox.checks) run these instead of conf's own.
-conf.VALIDATORS["DJANGO_VOX_MARKDOWN_EXTRAS"] = validate_markdown_extras
-conf.VALIDATORS["DJANGO_VOX_ACTIVITY_REGEX"] = validate_activity_regex
+#: setting → the adapter translating its 4.x values.
+ADAPTERS = {
+    "DJANGO_VOX_MARKDOWN_EXTRAS": markdown_extras,
+    "DJANGO_VOX_ACTIVITY_REGEX": activity_regex,
+}
 
 
-@checks.register("django_vox")
+def install() -> None:
+    """Register the adapters with conf and the check with Django (idempotent)."""
+    for name, adapter in ADAPTERS.items():
+        conf.set_adapter(name, adapter)
+    checks.register(check_vox4_settings, "django_vox")
+
+
+def _raw(name):
+    """The setting as the project wrote it (conf.get answers the adapted value)."""
+    return getattr(django_settings, name, None)
+
+
 def check_vox4_settings(app_configs=None, **kwargs):
     messages = []
-    _extensions, unsupported = markdown_extensions(conf.get("DJANGO_VOX_MARKDOWN_EXTRAS"))
+    extras = _raw("DJANGO_VOX_MARKDOWN_EXTRAS")
+    _extensions, unsupported = markdown_extensions(
+        extras if isinstance(extras, (list, tuple)) else ())
     if unsupported:
         messages.append(checks.Warning(
             f"DJANGO_VOX_MARKDOWN_EXTRAS names markdown2 extras that Python-Markdown has no "
             f"counterpart for; they are left out: {', '.join(map(str, unsupported))}.",
             hint="Remove them, or name a Python-Markdown extension that does the same job.",
             obj="DJANGO_VOX_MARKDOWN_EXTRAS", id="django_vox.W030"))
-    if is_vox4_activity_regex(conf.get("DJANGO_VOX_ACTIVITY_REGEX")):
+    if is_vox4_activity_regex(_raw("DJANGO_VOX_ACTIVITY_REGEX")):
         messages.append(checks.Warning(
             "DJANGO_VOX_ACTIVITY_REGEX has its 4.x form (a pattern of activity ids); it is "
             "ignored, and the inbox middleware answers at the default paths.",

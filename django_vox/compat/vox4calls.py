@@ -1,29 +1,29 @@
-"""The 4.x class-level calls on backends of this version.
+"""The 4.x class-level calls on the built-in backends, and the 4.x string form.
 
 In 4.x, ``Backend.build_message(subject, body, parameters, attachments)`` and
 ``Backend.preview_message(subject, body, parameters)`` were classmethods
-returning strings.  Here they are instance methods working with
-:class:`~django_vox.messages.Message`.  :func:`install` (run for every backend
-class by ``Backend.__init_subclass__``) lets both forms work: called on an
-instance, the method is the plain method; called on the class, it builds with
-a fresh instance and answers with the 4.x string.
+returning strings.  Now they are instance methods working with
+:class:`~django_vox.messages.Message`.  :func:`install` (run by
+:mod:`django_vox.compat.install` for the built-in backends and for every class
+the backend registry loads) lets both forms work: called on an instance, the
+method is the plain method; called on the class, it warns
+(:class:`~django_vox.exceptions.RemovedInDjangoVox6Warning`), builds with a
+fresh instance and answers with the 4.x string.
 """
 
 import base64
 import functools
 import inspect
 import json
-import mimetypes
 import types
 from dataclasses import dataclass
 
 from django.template import Context
 
-from django_vox.messages import Message, MessageAttachment
 from django_vox.templating import rendering
+from django_vox.compat import deprecated
 
 __all__ = ["AttachmentData", "ClassOrInstanceMethod", "EditorTemplate", "install",
-           "message_from_vox4_string",
            "template_from_string", "vox4_string"]
 
 
@@ -73,41 +73,6 @@ def vox4_string(protocol, message):
     return message.text
 
 
-def _json_object(text):
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def message_from_vox4_string(protocol, text):
-    """The Message a 4.x string (see :func:`vox4_string`) stands for."""
-    document = _json_object(text)
-    if document is None:
-        return Message(text=text)
-    if protocol != "email":
-        return Message(text=text, data=document)
-    attachments = [
-        MessageAttachment(filename=f"attachment{n}{mimetypes.guess_extension(a['mime']) or ''}",
-                          content=base64.b64decode(a["data"]), mimetype=a["mime"])
-        for n, a in enumerate(document.get("attachments") or (), start=1)]
-    return Message(subject=document.get("subject") or "", text=document.get("text") or "",
-                   html=document.get("html") or None, attachments=attachments)
-
-
-def _accepting_strings(func):
-    """``send``/``send_message`` also taking a 4.x string as the message."""
-
-    @functools.wraps(func)
-    def method(self, *args):
-        if args and isinstance(args[-1], str):
-            args = (*args[:-1], message_from_vox4_string(self.PROTOCOL, args[-1]))
-        return func(self, *args)
-
-    return method
-
-
 class ClassOrInstanceMethod:
     """A method that answers the 4.x way when called on the class."""
 
@@ -128,6 +93,10 @@ class ClassOrInstanceMethod:
         def class_call(*args, **kwargs):
             if args and isinstance(args[0], owner):  # Parent.method(self, ...), unbound
                 return func(*args, **kwargs)
+            name = f"{owner.__module__}.{owner.__qualname__}"
+            deprecated(f"Calling {name}.{func.__name__}() on the class (the 4.x form)",
+                       f"call it on an instance, {name}().{func.__name__}(...), which "
+                       f"works with django_vox.messages.Message.")
             backend = owner()
             result = func(backend, *args, **kwargs)
             return convert(owner.PROTOCOL, result) if convert is not None else result
@@ -136,9 +105,9 @@ class ClassOrInstanceMethod:
 
 
 def install(cls):
-    """Let ``cls`` answer the 4.x calls: class-level ``build_message`` and
-    ``preview_message``, and ``send``/``send_message`` given a 4.x string.
-    Classes written for 4.x (and their adapters) are left as they are."""
+    """Let ``cls`` answer the 4.x class-level ``build_message`` and
+    ``preview_message`` calls (with a warning).  Classes written for 4.x (and
+    their adapters) are left as they are; so is a class already done."""
     legacy = isinstance(inspect.getattr_static(cls, "build_message", None),
                         (classmethod, staticmethod))
     if legacy or hasattr(cls, "legacy_class"):
@@ -147,7 +116,3 @@ def install(cls):
         value = cls.__dict__.get(name)
         if isinstance(value, types.FunctionType):
             setattr(cls, name, ClassOrInstanceMethod(value, convert))
-    for name in ("send", "send_message"):
-        value = cls.__dict__.get(name)
-        if isinstance(value, types.FunctionType):
-            setattr(cls, name, _accepting_strings(value))
