@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import requests
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
