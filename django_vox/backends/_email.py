@@ -104,7 +104,7 @@ def validate_email_address(address: str, protocol: str = "email") -> None:
 def format_from_address(value: str) -> str:
     """``Name <addr>`` with the name quoted, so a rendered display name holding
     ``:``, ``<`` or quotes (user data) still makes one valid address."""
-    value = str(rendering.fold_header(value))
+    value = rendering.fold_header(value)
     if value.endswith(">") and "<" in value:
         name, addr = value[:-1].rsplit("<", 1)
         name = name.strip().strip('"').strip()
@@ -117,7 +117,8 @@ def format_from_address(value: str) -> str:
 
 
 def _clean_filename(name: str) -> str:
-    name = str(rendering.fold_header(name)).replace("/", "_").replace("\\", "_")
+    folded: str = rendering.fold_header(name)
+    name = folded.replace("/", "_").replace("\\", "_")
     return name or "attachment"
 
 
@@ -166,7 +167,8 @@ class EmailBackend(Backend):
 
     # -- building -------------------------------------------------------------
     def get_default_from_address(self) -> str:
-        return str(settings.DEFAULT_FROM_EMAIL)
+        address: str = settings.DEFAULT_FROM_EMAIL
+        return address
 
     def format_preview(self, message: Message) -> str:
         """The subject, then the HTML part in a sandboxed frame (or the text)."""

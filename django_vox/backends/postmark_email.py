@@ -55,7 +55,8 @@ class Backend(HttpSessionMixin, BaseBackend):
     SEND_MANY_LIMIT = SEND_MANY_LIMIT
 
     def get_default_from_address(self) -> str:
-        return str(settings.DEFAULT_FROM_EMAIL)
+        address: str = settings.DEFAULT_FROM_EMAIL
+        return address
 
     def build_message(self, subject: str, body: str, parameters: dict[str, Any],
                       attachments: Iterable[Any] = ()) -> Message:

@@ -77,12 +77,12 @@ class AddressPolicy:
     def __bool__(self) -> bool:
         return bool(self.networks or self.hosts)
 
-    def allows(self, hostname: str, address: IPAddress) -> bool:
+    def allows(self, hostname: str | None, address: IPAddress) -> bool:
         if (hostname or "").lower().rstrip(".") in self.hosts:
             return True
         return any(address.version == net.version and address in net for net in self.networks)
 
-    def allowed_address(self, hostname: str, port: int | None) -> IPAddress | None:
+    def allowed_address(self, hostname: str | None, port: int | None) -> IPAddress | None:
         """The address to connect to when this policy allows ``hostname``, else None."""
         if not self:
             return None
@@ -207,8 +207,8 @@ class _DataAdapter(_DeadlineAdapter, IPFilterAdapter):  # type: ignore[misc]
     def build_connection_pool_key_attributes(
             self, request: requests.PreparedRequest, verify: Any,
             cert: Any = None) -> tuple[Any, Any]:
-        parts = urlsplit(request.url or "")
-        allowed = AddressPolicy.from_settings().allowed_address(parts.hostname or "", parts.port)
+        parts = urlsplit(cast(str, request.url))  # set on every request that gets here
+        allowed = AddressPolicy.from_settings().allowed_address(parts.hostname, parts.port)
         if allowed is not None:
             return self._pinned(request, verify, cert, allowed)
         try:
