@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from bench import latency, scale
+from bench.common import ROOT, BenchFailure
 
-ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
              "background-email", "postmark-batch", "rate-limit", "latency"]
 DEFAULT_N = {
@@ -63,10 +63,6 @@ REQUIREMENTS = {
     "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
     "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
 }
-
-
-class BenchFailure(Exception):
-    """A message went missing, or a worker failed."""
 
 
 class Sink:

@@ -4,8 +4,9 @@ Nothing is cached, so ``override_settings`` always applies.
 """
 
 import re
+from collections.abc import Callable
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -22,7 +23,7 @@ _MISSING = object()
 
 #: Every DJANGO_VOX_* setting and its default.  ``None`` means "no default":
 #: backends that need the value ask for it with :func:`require`.
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "DJANGO_VOX_BACKENDS": None,  # None: the default backend list
     "DJANGO_VOX_ISSUE_METHOD": "django_vox.models.Notification.issue_now",
     "DJANGO_VOX_THROW_EXCEPTIONS": _MISSING,  # defaults to DEBUG, see get()
@@ -71,10 +72,10 @@ DEFAULTS = {
 #: setting → a function translating the values a project sets (not the
 #: defaults) before anyone reads them.  The core installs none; the 4.x
 #: compatibility layer (django_vox.compat) sets its own from VoxConfig.ready().
-_ADAPTERS = {}
+_ADAPTERS: dict[str, Callable[[Any], Any]] = {}
 
 
-def set_adapter(name: str, adapter) -> None:
+def set_adapter(name: str, adapter: Callable[[Any], Any] | None) -> None:
     """Have :func:`get` pass setting ``name``'s value through ``adapter``
     (``None`` removes it)."""
     if adapter is None:
@@ -83,7 +84,7 @@ def set_adapter(name: str, adapter) -> None:
         _ADAPTERS[name] = adapter
 
 
-def get(name, default=_MISSING):
+def get(name: str, default: Any = _MISSING) -> Any:
     """Return setting ``name``, falling back to django-vox's default."""
     if name not in DEFAULTS and default is _MISSING:
         raise KeyError(f"{name} is not a django-vox setting")
@@ -98,7 +99,7 @@ def get(name, default=_MISSING):
     return DEFAULTS[name]
 
 
-def require(name):
+def require(name: str) -> Any:
     """Return setting ``name``; raise ImproperlyConfigured naming it when unset or empty."""
     value = get(name)
     if value is None or value == "":
@@ -106,7 +107,7 @@ def require(name):
     return value
 
 
-def positive_int(name):
+def positive_int(name: str) -> int:
     """Return setting ``name`` as an int of at least 1; ImproperlyConfigured naming it otherwise."""
     value = get(name)
     try:
@@ -118,7 +119,7 @@ def positive_int(name):
     return number
 
 
-def _split_site_domain(domain):
+def _split_site_domain(domain: object) -> tuple[str | None, str]:
     """``(scheme or None, host[:port])`` of a SITE_DOMAIN written with or
     without a scheme and trailing slash."""
     text = str(domain).strip()
@@ -134,7 +135,7 @@ def _split_site_domain(domain):
     return parts.scheme or None, parts.netloc
 
 
-def _sites_domain():
+def _sites_domain() -> str | None:
     if not apps.is_installed("django.contrib.sites"):
         return None
     from django.contrib.sites.models import Site  # only when the app is installed
@@ -145,7 +146,7 @@ def _sites_domain():
         return None
 
 
-def site_base_url(*, required=True):
+def site_base_url(*, required: bool = True) -> str | None:
     """``scheme://host[:port]`` of this site, without a trailing slash.
 
     From ``SITE_DOMAIN`` ("example.org", "example.org:8000/" and
@@ -155,7 +156,8 @@ def site_base_url(*, required=True):
     ``required``.
     """
     domain = get("SITE_DOMAIN")
-    scheme = None
+    scheme: str | None = None
+    host: str | None
     if domain:
         scheme, host = _split_site_domain(domain)
     else:
@@ -171,7 +173,7 @@ def site_base_url(*, required=True):
     return f"{scheme}://{host}"
 
 
-def site_url(path="", *, required=True):
+def site_url(path: str = "", *, required: bool = True) -> str | None:
     """The absolute URL of ``path`` (relative to the site root) on this site.
 
     ``path`` is used as given (already quoted, as ``reverse()`` returns it).
@@ -188,7 +190,7 @@ def site_url(path="", *, required=True):
 # setting when it cannot work.  ``manage.py check`` runs every one in
 # VALIDATORS (django_vox.checks), on the value get() answers (so after the
 # adapters above).
-def validate_site_domain(value) -> None:
+def validate_site_domain(value: object) -> None:
     if value:
         _split_site_domain(value)
 
@@ -204,7 +206,7 @@ def resolve_dotted(path: str) -> Any:
         return getattr(resolve_dotted(module_path), attr)
 
 
-def validate_issue_method(value) -> None:
+def validate_issue_method(value: object) -> None:
     if callable(value):
         return
     if not isinstance(value, str) or not value:
@@ -220,11 +222,13 @@ def validate_issue_method(value) -> None:
         raise ImproperlyConfigured(f"DJANGO_VOX_ISSUE_METHOD {value!r} is not a function.")
 
 
-def _positive_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+def _positive_number(value: object) -> bool:
+    # Real declares no ">" for the checker: compared as what it is here, a number.
+    return (not isinstance(value, bool) and isinstance(value, Real)
+            and cast(float, value) > 0)
 
 
-def validate_http_timeout(value) -> None:
+def validate_http_timeout(value: object) -> None:
     if _positive_number(value):
         return
     if (isinstance(value, (tuple, list)) and len(value) == 2
@@ -236,7 +240,7 @@ def validate_http_timeout(value) -> None:
         f"blocks its worker for good.")
 
 
-def validate_markdown_extras(value) -> None:
+def validate_markdown_extras(value: object) -> None:
     if value is None:
         return
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
@@ -255,7 +259,7 @@ def validate_markdown_extras(value) -> None:
             f"{type(err).__name__}: {err}") from err
 
 
-def validate_activity_regex(value) -> None:
+def validate_activity_regex(value: Any) -> None:
     if not value:
         return
     try:
@@ -269,7 +273,7 @@ def validate_activity_regex(value) -> None:
             f"path) and 'box' ('inbox' or 'outbox').")
 
 
-def validate_xmpp_server(value) -> None:
+def validate_xmpp_server(value: object) -> None:
     if not value:
         return
     host, _colon, port = str(value).rpartition(":")
@@ -278,7 +282,7 @@ def validate_xmpp_server(value) -> None:
                                    f'e.g. "xmpp.example.org:5222".')
 
 
-def _whole_number_at_least_1(name, value) -> None:
+def _whole_number_at_least_1(name: str, value: Any) -> None:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -287,16 +291,16 @@ def _whole_number_at_least_1(name, value) -> None:
         raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value!r}.")
 
 
-def validate_max_attempts(value) -> None:
+def validate_max_attempts(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_MAX_ATTEMPTS", value)
 
 
-def validate_batch_size(value) -> None:
+def validate_batch_size(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
 
 
 #: setting → its validator (see above).
-VALIDATORS = {
+VALIDATORS: dict[str, Callable[[Any], None]] = {
     "SITE_DOMAIN": validate_site_domain,
     "DJANGO_VOX_ISSUE_METHOD": validate_issue_method,
     "DJANGO_VOX_HTTP_TIMEOUT": validate_http_timeout,

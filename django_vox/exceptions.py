@@ -6,6 +6,8 @@ with; they are recorded on the delivery log.  Configuration errors are
 errors never hides a misconfiguration.
 """
 
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
@@ -41,10 +43,11 @@ class SendError(VoxError):
     backend's rate limit for every sender.
     """
 
-    transient = False
+    transient: bool = False
 
-    def __init__(self, message, *, status=None, code=None, body=None, transient=None,
-                 retry_after=None):
+    def __init__(self, message: Any, *, status: int | None = None, code: Any = None,
+                 body: Any = None, transient: bool | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -54,7 +57,7 @@ class SendError(VoxError):
         if transient is not None:
             self.transient = transient
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = [str(self.message)]
         if self.status is not None:
             parts.append(f"status {self.status}")
@@ -81,7 +84,7 @@ class PermanentSendError(SendError):
 class InvalidAddress(PermanentSendError):
     """The address is not valid for the backend's protocol."""
 
-    def __init__(self, address, reason, *, protocol=None):
+    def __init__(self, address: Any, reason: Any, *, protocol: str | None = None) -> None:
         where = f" for protocol {protocol!r}" if protocol else ""
         super().__init__(f"Invalid address {address!r}{where}: {reason}")
         self.address = address
@@ -130,7 +133,7 @@ class BackendNotAvailable(ImproperlyConfigured):
 class MissingDependency(BackendNotAvailable):
     """A backend's optional dependency is not installed."""
 
-    def __init__(self, backend_path, module, extra=None):
+    def __init__(self, backend_path: str, module: str, extra: str | None = None) -> None:
         hint = f' (pip install "django-vox[{extra}]")' if extra else ""
         super().__init__(
             f"Backend {backend_path} needs the Python package providing "

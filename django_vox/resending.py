@@ -7,6 +7,7 @@ Importable without the Tasks framework; resending in the background is
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from django_vox import deliverylog
 from django_vox.deliverylog import claim
@@ -30,23 +31,23 @@ class ResendResult:
     failed: int = 0
     skipped: int = 0
     suppressed: int = 0
-    outcomes: dict = field(default_factory=dict, repr=False)
+    outcomes: dict[Any, bool] = field(default_factory=dict, repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         """The counts as a dict (``suppressed`` only when there were any)."""
         counts = {"sent": self.sent, "failed": self.failed, "skipped": self.skipped}
         if self.suppressed:
             counts["suppressed"] = self.suppressed
         return counts
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, ResendResult):
             return self.as_dict() == other.as_dict()
         if isinstance(other, Mapping):  # resend() returned a dict before 5.1
             return self.as_dict() == dict(other)
         return NotImplemented
 
-    __hash__ = None
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # equal to a dict: unhashable
 
 
 def resend(deliveries: Iterable[Delivery], *, raise_errors: bool = False) -> ResendResult:

@@ -124,18 +124,21 @@ class Backend:
         self.close()
 
     # -- building -------------------------------------------------------------
-    def render(self, source: str, parameters: dict, autoescape: bool | None = None) -> str:
+    def render(self, source: str, parameters: dict[str, Any],
+               autoescape: bool | None = None) -> str:
         if autoescape is None:
             autoescape = self.ESCAPE_HTML
-        return rendering.render(source, parameters, autoescape=autoescape)
+        rendered: str = rendering.render(source, parameters, autoescape=autoescape)
+        return rendered
 
-    def render_subject(self, subject: str, parameters: dict) -> str:
+    def render_subject(self, subject: str, parameters: dict[str, Any]) -> str:
         if not self.USE_SUBJECT:
             return ""
-        return rendering.fold_header(self.render(subject, parameters, autoescape=False))
+        folded: str = rendering.fold_header(self.render(subject, parameters, autoescape=False))
+        return folded
 
-    def build_message(self, subject: str, body: str, parameters: dict,
-                      attachments: Iterable = ()) -> Message:
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         """Render ``subject`` and ``body`` with ``parameters`` into a Message."""
         return Message(
             subject=self.render_subject(subject, parameters),
@@ -143,7 +146,7 @@ class Backend:
             attachments=list(attachments) if self.USE_ATTACHMENTS else [],
         )
 
-    def preview_message(self, subject: str, body: str, parameters: dict) -> str:
+    def preview_message(self, subject: str, body: str, parameters: dict[str, Any]) -> str:
         """HTML showing the message as its recipient would see it."""
         message = self.build_message(subject, body, parameters)
         return self.format_preview(message)
@@ -158,10 +161,10 @@ class Backend:
     def get_default_from_address(self) -> str:
         return ""
 
-    def get_from_address(self, provided: str, parameters: dict) -> str:
+    def get_from_address(self, provided: str, parameters: dict[str, Any]) -> str:
         """Render the template's from address, or fall back to the default."""
         if self.USE_FROM_ADDRESS and provided:
-            rendered = rendering.fold_header(self.render(provided, parameters, autoescape=False))
+            rendered: str = rendering.fold_header(self.render(provided, parameters, autoescape=False))
             if rendered:
                 return rendered
         return self.get_default_from_address()

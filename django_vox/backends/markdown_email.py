@@ -8,6 +8,8 @@ so data such as a user's name cannot add links, emphasis or markup; see
 
 import functools
 import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape as html_escape
@@ -18,18 +20,21 @@ from django_vox.backends._email import EmailBackend
 from django_vox.messages import Message
 from django_vox.templating import rendering
 
+if TYPE_CHECKING:
+    import markdown
+
 __all__ = ["Backend", "markdown_escaper"]
 
 
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
 
 
-def _entity(match):
+def _entity(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}&#{ord(match.group(3))};"
 
 
 @functools.lru_cache(maxsize=32)
-def markdown_escaper(escaped_chars: tuple):
+def markdown_escaper(escaped_chars: tuple[str, ...]) -> Callable[[str], str]:
     """A function escaping text for Markdown, then for HTML.
 
     Every character Markdown lets a backslash escape (``ESCAPED_CHARS`` of the
@@ -44,7 +49,7 @@ def markdown_escaper(escaped_chars: tuple):
     """
     table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
 
-    def escape(text):
+    def escape(text: str) -> str:
         return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
     return escape
@@ -59,7 +64,7 @@ class Backend(EmailBackend):
     DEPENDS = ("markdown",)
     EXTRA = "markdown"
 
-    def make_markdown(self):
+    def make_markdown(self) -> "markdown.Markdown":
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
@@ -69,9 +74,10 @@ class Backend(EmailBackend):
             raise ImproperlyConfigured(
                 f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         md = self.make_markdown()
-        source = rendering.render(body, parameters, autoescape=True,
+        source: str = rendering.render(body, parameters, autoescape=True,
                                   escape=markdown_escaper(tuple(md.ESCAPED_CHARS)))
         return Message(
             subject=self.render_subject(subject, parameters),

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
@@ -78,7 +79,7 @@ class Rate:
         return f"{self.count}/{self.seconds}s"
 
 
-def parse_rate(value, *, backend_id: str = "") -> Rate:
+def parse_rate(value: object, *, backend_id: str = "") -> Rate:
     """``"N/s"``, ``"N/m"``, ``"N/h"`` (or ``"N/10s"``) as a :class:`Rate`.
 
     ImproperlyConfigured naming the setting and the backend otherwise.
@@ -86,7 +87,7 @@ def parse_rate(value, *, backend_id: str = "") -> Rate:
     match = _RATE.match(value) if isinstance(value, str) else None
     count = int(match.group(1)) if match else 0
     multiple = int(match.group(2) or 1) if match else 0
-    if count < 1 or multiple < 1:
+    if match is None or count < 1 or multiple < 1:
         where = f"{SETTING}[{backend_id!r}]" if backend_id else SETTING
         raise ImproperlyConfigured(
             f"{where} must be a rate such as '20/s', '100/m' or '1000/h' (a whole number of "
@@ -103,7 +104,7 @@ def rate_limits() -> dict[str, Rate]:
         raise ImproperlyConfigured(
             f"{SETTING} must be a dict of backend ID to rate, such as "
             f"{{'twilio': '1/s'}}, not {value!r}.")
-    limits = {}
+    limits: dict[str, Rate] = {}
     for backend_id, rate in value.items():
         if not isinstance(backend_id, str) or not backend_id:
             raise ImproperlyConfigured(
@@ -113,7 +114,7 @@ def rate_limits() -> dict[str, Rate]:
     return limits
 
 
-def limit_cache():
+def limit_cache() -> BaseCache:
     """The cache the limits are held in (``DJANGO_VOX_RATE_LIMIT_CACHE``)."""
     alias = conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
     try:
@@ -149,9 +150,9 @@ class RateLimiter:
     (default :func:`wait`) are parameters so that tests can drive them.
     """
 
-    def __init__(self, backend_id: str, rate: Rate, *, cache=None,
+    def __init__(self, backend_id: str, rate: Rate, *, cache: BaseCache | None = None,
                  clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.backend_id = backend_id
         self.rate = rate
         self.cache = cache if cache is not None else limit_cache()
@@ -162,7 +163,7 @@ class RateLimiter:
         # The rate is part of the key: changing a limit starts a new timeline.
         self.prefix = f"django_vox:rate:{backend_id}:{rate.count}/{rate.seconds}"
 
-    def _key(self, name) -> str:
+    def _key(self, name: object) -> str:
         return f"{self.prefix}:{name}"
 
     def _state(self) -> tuple[float, int, int | None]:

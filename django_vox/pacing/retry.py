@@ -25,6 +25,7 @@ import math
 import random
 import socket
 from datetime import timedelta
+from typing import Any
 
 from django_vox import conf
 from django_vox.exceptions import SendError
@@ -51,13 +52,13 @@ def is_transient(error: BaseException) -> bool:
 def max_attempts() -> int:
     value = conf.get("DJANGO_VOX_MAX_ATTEMPTS")
     try:
-        value = int(value)
+        number = int(value)
     except (TypeError, ValueError):
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(
             f"DJANGO_VOX_MAX_ATTEMPTS must be a whole number, not {value!r}.") from None
-    return max(1, value)
+    return max(1, number)
 
 
 def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -86,7 +87,7 @@ def retry_delay(error: BaseException, attempts: int, *,
     return min(delay, MAX_DELAY)
 
 
-def _seconds(value) -> float | None:
+def _seconds(value: Any) -> float | None:
     """``value`` as a finite number of seconds (at least 0), or None."""
     try:
         seconds = float(value)

@@ -22,7 +22,7 @@ __all__ = ["RETRY_AFTER_STATUSES", "retry_after_seconds"]
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
-def retry_after_seconds(value, now: float | None = None) -> float | None:
+def retry_after_seconds(value: object, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header value (seconds or an
     HTTP date; a date in the past is 0); None when absent or unreadable."""
     if value is None:
