@@ -23,6 +23,7 @@ MOVED = {
     "django_vox.preview": "django_vox.templating.preview",
     "django_vox.ratelimit": "django_vox.pacing.ratelimit",
     "django_vox.rendering": "django_vox.templating.rendering",
+    "django_vox.resending": "django_vox.issuing.resending",
     "django_vox.retry": "django_vox.pacing.retry",
     "django_vox.retryafter": "django_vox.pacing.retryafter",
     "django_vox.samples": "django_vox.templating.samples",

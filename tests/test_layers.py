@@ -11,9 +11,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import django_vox
-from django_vox import conf, deliverylog, exceptions, issuing, resending
+from django_vox import conf, deliverylog, exceptions, issuing
 from django_vox.backends import locmem
-from django_vox.issuing import BackendSession, build_context, policy
+from django_vox.issuing import BackendSession, build_context, policy, resending
 from django_vox.models import Delivery, FailedMessage
 from django_vox.registry import Contact
 from tests.testapp.backends import FlakyBackend
@@ -258,8 +258,8 @@ def _module_level_imports(relative):
 
 @pytest.mark.parametrize("module, forbidden", [
     *[(f"models/{name}", ("django_vox.registry", "django_vox.issuing", "django_vox.deliverylog",
-                          "django_vox.tasks", "django_vox.background", "django_vox.resending",
-                          "django_vox.preferences"))
+                          "django_vox.tasks", "django_vox.background",
+                          "django_vox.issuing.resending", "django_vox.preferences"))
       for name in ("__init__.py", "notifications.py", "contacts.py", "deliveries.py",
                    "activities.py", "preferences.py", "background.py")],
     *[(f"registry/{name}", ("django_vox.issuing", "django_vox.deliverylog", "django_vox.tasks",
@@ -267,14 +267,16 @@ def _module_level_imports(relative):
                             "django_vox.activities"))
       for name in ("__init__.py", "declarations.py", "registrations.py")],
     *[(f"deliverylog/{name}", ("django_vox.issuing", "django_vox.tasks", "django_vox.background",
-                               "django_vox.resending", "django_vox.preferences",
+                               "django_vox.issuing.resending", "django_vox.preferences",
                                "django_vox.registry"))
       for name in ("__init__.py", "states.py", "writer.py", "pipelining.py")],
-    *[(f"issuing/{name}", ("django_vox.tasks", "django_vox.background", "django_vox.resending",
+    *[(f"issuing/{name}", ("django_vox.tasks", "django_vox.background",
+                           "django_vox.issuing.resending",
                            "django_vox.preferences", "django_vox.activities"))
       for name in ("__init__.py", "recipients.py", "context.py", "issue.py", "dispatch.py",
                    "policy.py")],
-    ("resending.py", ("django_vox.tasks", "django_vox.background", "django_vox.preferences")),
+    ("issuing/resending.py", ("django_vox.tasks", "django_vox.background",
+                              "django_vox.preferences")),
     # Digest options and holding sit below issuing; the models use the options.
     ("digests/options.py", ("django_vox.models", "django_vox.registry", "django_vox.issuing",
                             "django_vox.deliverylog", "django_vox.digests.closing")),

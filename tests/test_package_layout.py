@@ -15,9 +15,9 @@ from django_vox import activities, exceptions, preferences
 from django_vox.activities import iri
 from django_vox.background import tasks as background_tasks
 from django_vox.digests import closing
+from django_vox.exceptions import RemovedInDjangoVox6Warning
 from django_vox.pacing import retry as pacing_retry
 from django_vox.templating import visibility
-from django_vox.exceptions import RemovedInDjangoVox6Warning
 
 
 def test_the_iri_module_imports_nothing_else_from_django_vox():

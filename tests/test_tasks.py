@@ -367,7 +367,7 @@ def test_duplicate_retry_task_sends_once(dummy, webhook, article, make_template,
 
 
 def test_claim_is_won_once(dummy, webhook, article, make_template, committed):
-    from django_vox.resending import claim
+    from django_vox.issuing.resending import claim
 
     row = _failed_row(article, make_template, committed, dummy, webhook)
     stale_copy = Delivery.objects.get(pk=row.pk)

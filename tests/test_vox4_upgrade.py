@@ -11,8 +11,8 @@ from django.test import TestCase, override_settings
 
 from django_vox.backends import html_email, locmem, markdown_email
 from django_vox.backends import json_webhook as json_webhook_backend
-from django_vox.issuing import manual
 from django_vox.exceptions import RemovedInDjangoVox6Warning
+from django_vox.issuing import manual
 from django_vox.models import Notification, OneTimeNotification, SiteContact
 from django_vox.registry import Registration, objects, provides_contacts
 from tests.backends.test_twitter import x_api  # noqa: F401  (fixture)

@@ -1,5 +1,5 @@
 """Admin of the delivery log (and of its failed messages), with a resend action
-and a Resend button (through :func:`django_vox.resending.resend`, the one
+and a Resend button (through :func:`django_vox.issuing.resending.resend`, the one
 resend path).
 
 The log is shown in words: the subject, the notification's name, the backend's
@@ -19,8 +19,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import resending
 from django_vox.admin import words
+from django_vox.issuing import resending
 from django_vox.models import Delivery, FailedMessage
 
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]

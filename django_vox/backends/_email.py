@@ -31,8 +31,8 @@ from django_vox.exceptions import (
     SendError,
     TransientSendError,
 )
-from django_vox.templating import rendering
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
 

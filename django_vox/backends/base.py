@@ -193,7 +193,7 @@ class Backend:
         for address in to_addresses:
             self.send(address, message)
 
-    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[BaseException | None]:
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> Sequence[BaseException | None]:
         """Deliver each ``(address, message)`` item; one result per item, in
         order: None when it was sent, else the exception it failed with.
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.http import HttpSessionMixin, validate_url
-from django_vox.templating import rendering
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "mrkdwn_escape"]
 

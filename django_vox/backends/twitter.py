@@ -33,8 +33,8 @@ from django_vox.exceptions import (
     TransientSendError,
 )
 from django_vox.http import HttpSessionMixin
-from django_vox.templating.sandbox import live_values
 from django_vox.messages import Message
+from django_vox.templating.sandbox import live_values
 
 __all__ = ["Backend", "MAX_DM_LENGTH", "MAX_POST_LENGTH", "weighted_length"]
 

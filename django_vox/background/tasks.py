@@ -11,7 +11,7 @@ many.  ``DJANGO_VOX_TASK_BACKEND`` names the backend alias to use.
 Deliveries that fail transiently are retried by :func:`send_due` tasks (see
 :mod:`django_vox.pacing.retry`); :func:`recover` re-sends what a killed worker left
 behind; :func:`queue_resend` resends through the workers
-(:func:`django_vox.resending.resend` is the same, in this process).
+(:func:`django_vox.issuing.resending.resend` is the same, in this process).
 
 This is the only module that imports the Tasks framework: issuing gets the
 retry callback (:func:`enqueue_retry`) from here as an argument.
@@ -26,11 +26,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, issuing, resending
+from django_vox import conf, deliverylog, issuing
 from django_vox.background import chunks
 from django_vox.background.chunks import load_ref, model_ref
 from django_vox.digests import closing as digests
 from django_vox.exceptions import MissingDependency
+from django_vox.issuing import resending
 from django_vox.models import Delivery
 
 try:  # Django 6.0+ ships the framework; older versions use the backport.
@@ -258,7 +259,7 @@ def queue_resend(deliveries) -> dict:
 
 def resend(deliveries, *, in_background: bool = False):
     """:func:`queue_resend` with ``in_background``, else
-    :func:`django_vox.resending.resend` (kept here for discoverability)."""
+    :func:`django_vox.issuing.resending.resend` (kept here for discoverability)."""
     if in_background:
         return queue_resend(deliveries)
     return resending.resend(deliveries)

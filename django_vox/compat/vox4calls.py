@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from django.template import Context
 
-from django_vox.templating import rendering
 from django_vox.compat import deprecated
+from django_vox.templating import rendering
 
 __all__ = ["AttachmentData", "ClassOrInstanceMethod", "EditorTemplate", "install",
            "template_from_string", "vox4_string"]

@@ -11,12 +11,15 @@
 - :mod:`~django_vox.issuing.policy`: the contact policy (recipients'
   preferences) installed when Django starts;
 - :mod:`~django_vox.issuing.manual`: one-time messages (the admin's ``notify``
-  action).
+  action);
+- :mod:`~django_vox.issuing.resending`: sending logged deliveries again (the
+  one path of ``vox_resend``, the admin's resend and ``Delivery.resend()``);
+  nothing else in the package imports it.
 
 The names below are importable from ``django_vox.issuing`` as before the split.
 
 May import digest holding, the delivery log, the registry, the models, the
-backends and what is below them; never background delivery, resending,
+backends and what is below them; never background delivery,
 preferences or activities (preferences come in through the contact policy,
 installed at startup).
 """

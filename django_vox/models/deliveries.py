@@ -81,7 +81,7 @@ class Delivery(DigestRowFields):
     def resend(self) -> bool:
         """Send this message again, exactly as rendered.  Returns True when it
         has been sent (now, or before)."""
-        from django_vox import resending
+        from django_vox.issuing import resending
 
         return resending.resend([self]).outcomes[self.pk]
     resend.alters_data = True  # sends or writes: never from a template
@@ -108,6 +108,6 @@ class FailedMessage(Delivery):
     def resend(self) -> bool:
         """Send this message again; as in 4.x, the send error is raised when it
         fails again (``Delivery.resend()`` answers False instead)."""
-        from django_vox import resending
+        from django_vox.issuing import resending
 
         return resending.resend([self], raise_errors=True).outcomes[self.pk]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from django_vox import deliverylog
 from django_vox.deliverylog import claim
-from django_vox.issuing import send_deliveries
+from django_vox.issuing.dispatch import send_deliveries
 from django_vox.models import Delivery
 
 __all__ = ["ResendResult", "claim", "resend"]
