@@ -19,8 +19,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.backends import protocol_name
 from django_vox.digestoptions import DigestOptions, DigestRowFields
 from django_vox.messages import Message
 
@@ -59,6 +61,9 @@ class Notification(models.Model):
     object_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+",
                                     verbose_name=_("object type"))
     description = models.TextField(_("description"), blank=True)
+    name = models.CharField(_("name for recipients"), max_length=200, blank=True, help_text=_(
+        "What recipients read on their preferences and unsubscribe pages, such as “New "
+        "article”.  Filled in from the code; a change made here is kept."))
     actor_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
                                    blank=True, verbose_name=_("actor type"))
     target_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
@@ -78,8 +83,8 @@ class Notification(models.Model):
         unique_together = [("codename", "object_type")]
         ordering = ["object_type__app_label", "object_type__model", "codename"]
 
-    def __str__(self):
-        return f"{self.object_type.app_label}.{self.object_type.model}: {self.codename}"
+    def __str__(self):  # the name people read: in the admin's messages, on public pages
+        return self.name or capfirst(self.description or self.codename.replace("_", " "))
 
     def natural_key(self):
         return (self.object_type.app_label, self.object_type.model, self.codename)
@@ -183,7 +188,8 @@ class SiteContact(models.Model):
         ordering = ["name", "protocol", "address"]
 
     def __str__(self):
-        return f"{self.name} <{self.address}> ({self.protocol})" if self.name else self.address
+        return (f"{self.name} <{self.address}> ({protocol_name(self.protocol)})" if self.name
+                else self.address)
 
 
 class SiteContactSetting(models.Model):
@@ -197,7 +203,7 @@ class SiteContactSetting(models.Model):
         unique_together = [("site_contact", "notification")]
 
     def __str__(self):
-        return f"{self.site_contact} / {self.notification}: {'on' if self.enabled else 'off'}"
+        return f"{self.site_contact} / {self.notification}: {_('on') if self.enabled else _('off')}"
 
 
 class Delivery(DigestRowFields):
@@ -470,10 +476,10 @@ class Preference(models.Model):
         ]
 
     def __str__(self):
-        owner = (f"{self.owner_type.app_label}.{self.owner_type.model} #{self.owner_id}"
-                 if self.owner_type_id else f"{self.protocol}:{self.address}")
-        what = self.notification.codename if self.notification_id else _("all notifications")
-        how = self.protocol or _("all protocols")
+        owner = (f"{capfirst(self.owner_type.name)} #{self.owner_id}" if self.owner_type_id
+                 else f"{protocol_name(self.protocol)}: {self.address}")
+        what = self.notification if self.notification_id else _("all notifications")
+        how = protocol_name(self.protocol)
         state = _("on") if self.enabled else _("off")
         return f"{owner}: {what} / {how}: {state}"
 

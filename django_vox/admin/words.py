@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.backends import PROTOCOL_NAMES, protocol_name
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
@@ -18,37 +19,12 @@ __all__ = ["PROTOCOL_NAMES", "protocol_name", "protocol_choices", "backend_name"
            "backend_choices", "recipient_choices", "recipient_words", "template_heading",
            "notification_name", "ROLE_WORDS"]
 
-#: Names of the protocols the built-in backends speak.  A backend class may
-#: name its own with ``PROTOCOL_NAME``.
-PROTOCOL_NAMES = {
-    "email": _("Email"),
-    "sms": _("Text message (SMS)"),
-    "slack-webhook": _("Slack"),
-    "json-webhook": _("JSON webhook"),
-    "xmpp": _("Jabber (XMPP)"),
-    "activity": _("Activity Streams inbox"),
-    "twitter": _("Twitter / X"),
-}
-
 #: Recipient key prefix → (the role on its own, the channel of the role).
 ROLE_WORDS = {
     "c": (_("The %(model)s"), _("%(channel)s of the %(model)s")),
     "se": (_("The actor (%(model)s)"), _("%(channel)s of the actor (%(model)s)")),
     "re": (_("The target (%(model)s)"), _("%(channel)s of the target (%(model)s)")),
 }
-
-
-def protocol_name(protocol: str) -> str:
-    """The name of ``protocol`` for people ("Email" for ``email``)."""
-    if not protocol:
-        return gettext("all protocols")
-    for cls in backend_registry.by_protocol(protocol):
-        name = getattr(cls, "PROTOCOL_NAME", None)
-        if name:
-            return str(name)
-    if protocol in PROTOCOL_NAMES:
-        return str(PROTOCOL_NAMES[protocol])
-    return capfirst(protocol.replace("-", " "))
 
 
 def protocol_choices(current: str = "") -> list[tuple[str, str]]:
