@@ -6,6 +6,8 @@ the developer wrote ("All subscribers of the article"), notifications by
 their description.  The codes stay in the database and in the URLs.
 """
 
+import re
+
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +19,7 @@ from django_vox.registry import objects
 
 __all__ = ["PROTOCOL_NAMES", "protocol_name", "protocol_choices", "backend_name",
            "backend_choices", "recipient_choices", "recipient_words", "template_heading",
-           "notification_name", "ROLE_WORDS"]
+           "notification_name", "ROLE_WORDS", "error_words"]
 
 #: Recipient key prefix → (the role on its own, the channel of the role).
 ROLE_WORDS = {
@@ -96,3 +98,17 @@ def notification_name(notification) -> str:
     if notification.description:
         return capfirst(notification.description)
     return capfirst(notification.codename.replace("_", " "))
+
+
+_CODES_IN_ERRORS = re.compile(r"\b(protocol|backend) '([\w.-]+)'")
+
+
+def error_words(error: str) -> str:
+    """A logged error as editors read it: protocols and backends by name
+    ("for Slack", not "for protocol 'slack-webhook'").  The log keeps the
+    original, shown whole on the delivery's page."""
+    def name(match):
+        kind, code = match.groups()
+        return protocol_name(code) if kind == "protocol" else backend_name(code)
+
+    return _CODES_IN_ERRORS.sub(name, error or "")
