@@ -84,7 +84,10 @@ def test_the_delivery_log_shows_held_messages(client, django_user_model, publish
     listing = client.get(reverse("admin:django_vox_delivery_changelist") + "?status=held")
     assert "held for a digest" in listing.content.decode()
     detail = client.get(reverse("admin:django_vox_delivery_change", args=[row.pk]))
-    assert row.digest_key in detail.content.decode()
+    html = detail.content.decode()
+    assert "held for a digest" in listing.content.decode()
+    assert "Email to ann@example.org" in html  # the digest key in words
+    assert row.digest_key not in html
 
 
 def test_the_preferences_page_saves_a_digest_choice(client, make_template):

@@ -36,9 +36,10 @@ def resend_text(result, reasons=()) -> str:
     if result.suppressed:
         text += gettext(", %(count)d suppressed by the recipient's preferences (skipped)") % {
             "count": result.suppressed}
+    text += "."
     if reasons:
-        text += " " + gettext("Why: %(reasons)s") % {"reasons": "; ".join(reasons)}
-    return text + "."
+        text += " " + gettext("Why: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+    return text
 
 
 def failure_reasons(result) -> list[str]:

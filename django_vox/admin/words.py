@@ -92,12 +92,9 @@ def template_heading(template) -> str:
 
 
 def notification_name(notification) -> str:
-    """A notification as editors know it: its description, else its codename in words."""
-    if notification is None:
-        return ""
-    if notification.description:
-        return capfirst(notification.description)
-    return capfirst(notification.codename.replace("_", " "))
+    """A notification by the name its recipients read (its description when
+    it has none, else its codename in words)."""
+    return "" if notification is None else str(notification)
 
 
 _CODES_IN_ERRORS = re.compile(r"\b(protocol|backend) '([\w.-]+)'")
