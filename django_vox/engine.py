@@ -156,6 +156,38 @@ def _spend():
 
 # -- tags ----------------------------------------------------------------------
 
+#: The parts of the digest made for a template (django_vox.digests), as tags:
+#: the content an editor starts from reads ``{% digest_items %}``, not a loop.
+#: Rendered by the message's own engine, so escaping and budget apply.
+DIGEST_PARTS = {
+    "digest_subject": ('{{ items.0.subject }}{% if count > 1 %} (and {{ count|add:"-1" }} '
+                       'more){% endif %}'),
+    "digest_items": ("{% for item in items %}{% if item.subject %}{{ item.subject }}\n"
+                     "{% endif %}{{ item.text }}\n{% if not forloop.last %}\n---\n\n"
+                     "{% endif %}{% endfor %}"),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _digest_part(engine, name):
+    return engine.from_string(DIGEST_PARTS[name]).nodelist
+
+
+class _DigestPartNode(Node):
+    def __init__(self, name):
+        self.name = name
+
+    def render(self, context):
+        return _digest_part(context.template.engine, self.name).render(context)
+
+
+def _digest_part_tag(parser, token):
+    name, *args = token.split_contents()
+    if args:
+        raise DjangoTemplateSyntaxError(f"{{% {name} %}} takes nothing after its name.")
+    return _DigestPartNode(name)
+
+
 #: Tags an editor may use (``else``, ``empty``, ``endif``... belong to them).
 ALLOWED_TAGS = {
     "if": defaulttags.do_if,
@@ -171,6 +203,8 @@ ALLOWED_TAGS = {
     "trans": i18n.do_translate,
     "blocktranslate": i18n.do_block_translate,
     "blocktrans": i18n.do_block_translate,
+    "digest_subject": _digest_part_tag,
+    "digest_items": _digest_part_tag,
 }
 
 #: Tags refused by name, with the reason given to the editor.

@@ -515,20 +515,16 @@
     return body;
   }
 
-  /* What the digest's preview posts: the digest's subject and content, and
-   * the template's own, from which the sample items are rendered. */
-  function digestBody(row) {
-    var body = new FormData();
-    var value = function (name) {
-      var control = input(row, name);
-      return control ? control.value : "";
-    };
+  /* What the digest's preview posts: all the main preview posts (the
+   * template's own subject and content render the items, for the sample and
+   * recipient chosen in the digest's own choosers), and the digest's fields. */
+  function digestBody(row, parts) {
+    var body = previewBody(row, parts);
     body.append("digest", "1");
-    body.append("backend", value("backend"));
-    body.append("subject", value("digest_subject"));
-    body.append("content", value("digest_content"));
-    body.append("item_subject", value("subject"));
-    body.append("item_content", value("content"));
+    ["digest_subject", "digest_content", "digest_window"].forEach(function (name) {
+      var control = input(row, name);
+      body.append(name, control ? control.value : "");
+    });
     return body;
   }
 
