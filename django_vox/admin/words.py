@@ -55,11 +55,20 @@ def _model_name(model) -> str:
     return str(model._meta.verbose_name) if model is not None else ""
 
 
+#: How a channel whose label places the model itself ("People who commented on
+#: the %(model)s") names the role's model.
+ROLE_NOUNS = {"c": _("%(model)s"), "se": _("actor (%(model)s)"), "re": _("target (%(model)s)")}
+
+
 def _channel_label(prefix, model, channel_key, channel) -> str:
     alone, of_role = ROLE_WORDS[prefix]
+    name = _model_name(model)
     if not channel_key:
-        return str(alone) % {"model": _model_name(model)}
-    return str(of_role) % {"channel": capfirst(str(channel.label)), "model": _model_name(model)}
+        return str(alone) % {"model": name}
+    label = str(channel.label)
+    if "%(model)s" in label:  # the label says how it relates to the model
+        return capfirst(label % {"model": str(ROLE_NOUNS[prefix]) % {"model": name}})
+    return str(of_role) % {"channel": capfirst(label), "model": name}
 
 
 def recipient_choices(notification) -> list[tuple[str, str]]:

@@ -80,10 +80,14 @@ def registration_for(model) -> Any:
 
 
 #: What templates see of the notification and of a contact: (name, label, type).
-NOTIFICATION_FIELDS = (("codename", _("codename"), "text"),
+NOTIFICATION_FIELDS = (("name", _("name"), "text"),
                        ("description", _("description"), "text"),
                        ("required", _("required"), "boolean"),
+                       ("codename", _("codename"), "text"),
                        ("activity_type", _("activity type"), "text"))
+#: Reachable, for templates that use them, but not offered in the picker:
+#: they are the developers' names, not words for a message.
+DEVELOPER_FIELDS = {"codename", "activity_type"}
 CONTACT_FIELDS = (("name", _("name"), "text"), ("address", _("address"), "text"),
                   ("protocol", _("protocol"), "text"))
 
@@ -92,7 +96,7 @@ def template_value(value: Any) -> Any:
     """``value`` as templates get it: the notification and a contact as data
     views of their fields above, a model instance as its registration's view."""
     if isinstance(value, Notification):
-        return sandbox.DataView({"codename": value.codename,
+        return sandbox.DataView({"name": str(value), "codename": value.codename,
                                  "description": str(value.description),
                                  "required": value.required,
                                  "activity_type": value.activity_type},
@@ -224,7 +228,8 @@ def describe_context(notification, template=None) -> dict:
         groups.append({"name": name, "label": label, "fields": _model_fields(model, name, role)})
     if notification is not None:
         groups.append({"name": "notification", "label": str(_("The notification")),
-                       "fields": [_field(f"notification.{name}", label, kind)
+                       "fields": [dict(_field(f"notification.{name}", label, kind),
+                                       **({"hidden": True} if name in DEVELOPER_FIELDS else {}))
                                   for name, label, kind in NOTIFICATION_FIELDS]})
     if not bulk:
         groups.append({"name": "contact", "label": str(_("The address written to")),

@@ -219,6 +219,9 @@
     var group = document.createElement("optgroup");
     group.label = label;
     fields.forEach(function (item) {
+      if (item.hidden) {
+        return;  // reachable, but named twice or a developer's name (see describe_model)
+      }
       var option = element("option", "", item.label + "  {{ " + item.path + " }}");
       option.value = item.path;
       if (item.type === "list") {  // inserted as a loop over its items
