@@ -273,16 +273,18 @@ class NotifyForm(forms.Form):
     can be reached with; 4.x passed them as the first argument).  The editor
     script finds the fields by their ``data-vox-field``."""
 
+    field_order = ["backend", "from_address", "subject", "body"]  # as a message reads
+
     backend = forms.ChoiceField(label=_("Delivery method"))
-    subject = forms.CharField(label=_("subject"), required=False, max_length=500,
-                              widget=forms.TextInput(attrs={"class": "vTextField",
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=500,
+                              widget=forms.TextInput(attrs={"class": "vTextField vox-subject",
                                                             "data-vox-field": "subject"}))
-    body = forms.CharField(label=_("message"),
+    body = forms.CharField(label=_("Message"),
                            widget=forms.Textarea(attrs={"rows": 8, "data-vox-field": "content"}),
                            help_text=_("A template: {{ object }} is the selected object, "
                                        "{{ recipient }} the person it goes to."))
-    from_address = forms.CharField(label=_("from address"), required=False, max_length=500,
-                                   widget=forms.TextInput(attrs={"class": "vTextField",
+    from_address = forms.CharField(label=_("From address"), required=False, max_length=500,
+                                   widget=forms.TextInput(attrs={"class": "vTextField vox-from",
                                                                  "data-vox-field": "from_address"}),
                                    help_text=_("Blank uses the backend's default."))
 

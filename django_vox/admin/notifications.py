@@ -16,6 +16,7 @@ from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.deliveries import ProtocolFilter
 from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
+from django_vox.admin.preferences import ModelNameFilter
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
@@ -67,14 +68,6 @@ class TemplateInline(admin.StackedInline):
         # Give each form the notification, so recipients and attachments are its own.
         kwargs["form"] = type("TemplateForm", (self.form,), {"notification": obj})
         return super().get_formset(request, obj, **kwargs)
-
-
-class ModelNameFilter(admin.RelatedOnlyFieldListFilter):
-    """Object types by the model's verbose name ("Article", not "Blog | article")."""
-
-    def field_choices(self, field, request, model_admin):
-        return [(pk, capfirst(ContentType.objects.get_for_id(pk).name))
-                for pk, _label in super().field_choices(field, request, model_admin)]
 
 
 @admin.register(Notification)

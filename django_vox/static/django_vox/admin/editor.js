@@ -709,6 +709,28 @@
     }
     data = JSON.parse(source.textContent);
     document.querySelectorAll(".inline-related, .vox-editor-form").forEach(initRow);
+    showFirstError();
+  }
+
+  /* After a refused save the admin says "Please correct the error below" at
+   * the top of the page, which can be far above the field: move that note to
+   * just above the first field in error, and bring it into view. */
+  function showFirstError() {
+    var note = document.querySelector("#content-main .errornote");
+    var field = document.querySelector(".inline-related .form-row.errors, " +
+                                       ".inline-related .errorlist");
+    if (!note || !field) {
+      return;
+    }
+    var row = field.closest(".form-row") || field;
+    row.parentNode.insertBefore(note, row);
+    note.classList.add("vox-error-here");
+    note.scrollIntoView({block: "start"});
+    window.scrollBy(0, -24);  // a little room above it
+    var control = row.querySelector("textarea, input:not([type=hidden]), select");
+    if (control) {
+      control.focus({preventScroll: true});
+    }
   }
 
   document.addEventListener("formset:added", function (event) {
