@@ -157,3 +157,50 @@ def test_signed_in_preferences_page_saves_in_a_browser(page, sam, width, live_se
     assert preferences.is_enabled(preferences.Owner.of_instance(user), published(),
                                   "email") is False
     assert page.js_errors == []
+
+
+def signed_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+
+
+def test_the_inbox_opens_and_marks_read_from_a_browser(page, transactional_db, live_server,
+                                                      activity_settings, user_inboxes):
+    """The inbox as a site's page reads it (fetch with the ActivityStreams
+    type) and the outbox it posts "Read" to with the CSRF token, through the
+    deployed middleware.  (The inbox is an ActivityStreams endpoint, not a
+    page: opened as a page it answers 406 naming the type to ask for.)"""
+    from django_vox.backends.activity import Backend
+    from django_vox.models import Activity, InboxItem
+
+    ann = get_user_model().objects.create(username="ann", email="ann@example.org")
+    Template.objects.create(notification=published(), backend="locmem", recipients="c:author",
+                            content="Hello")  # so her preferences page has a form
+    backend = Backend()
+    backend.send_message("", ["https://example.org/users/ann/"],
+                         backend.build_message("", "Spring news", {}))
+    activity = Activity.objects.get()
+    signed_in(page, live_server, ann)
+    page.goto(reverse("django_vox:preferences"))  # a page of the site: its CSRF cookie
+    listed = page.evaluate("""async () => {
+        const answer = await fetch("/vox/users/ann/inbox", {
+            credentials: "same-origin", headers: {"Accept": "application/activity+json"}});
+        return [answer.status, await answer.text()];
+    }""")
+    assert listed[0] == 200 and "Spring news" in listed[1], listed
+    status = page.evaluate("""async (iri) => {
+        const token = document.querySelector("[name=csrfmiddlewaretoken]");
+        const cookie = document.cookie.split("; ").find(c => c.startsWith("csrftoken="));
+        const answer = await fetch("/vox/users/ann/outbox", {
+            method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/activity+json",
+                      "X-CSRFToken": token ? token.value : cookie.split("=")[1]},
+            body: JSON.stringify({"@context": "https://www.w3.org/ns/activitystreams",
+                                  "type": "Read", "object": iri})});
+        return answer.status;
+    }""", activity.get_iri())
+    assert status == 204
+    assert InboxItem.objects.for_owner(ann).get(activity=activity).read_at is not None
