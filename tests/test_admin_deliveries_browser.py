@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django_vox.backends import locmem
 from django_vox.exceptions import InvalidAddress
 from django_vox.models import Delivery, Notification, Template
-from tests.support.seen import WIDTHS, on_screen, page_fits, unclipped
+from tests.support.seen import WIDTHS, not_covered, on_screen, page_fits, unclipped
 from tests.test_admin_editor_browser import log_in, screenshot_dir
 from tests.testapp.models import Article
 
@@ -71,6 +71,8 @@ def test_the_log_is_readable_and_its_filters_list_each_value_once(page, log, wid
         for column in ("field-backend_name", "field-outcome", "field-recipients"):
             on_screen(row.locator(f"td.{column}"), width)
     unclipped(listing.locator("td, th"))
+    unclipped(page.locator("#changelist .results"))  # no scroll box around the table
+    not_covered(listing.locator("td.field-backend_name, td.field-outcome, td.field-recipients"))
     failed_row = listing.locator("tr", has_text="hooks.example.org")
     outcome = failed_row.locator("td.field-outcome")
     expect(outcome).to_contain_text("Failed")
@@ -88,6 +90,7 @@ def test_the_log_is_readable_and_its_filters_list_each_value_once(page, log, wid
     protocol_choices = page.locator("#changelist-filter details", has_text="By protocol")
     expect(protocol_choices.locator("li a")).to_have_text(["All", "Email", "Slack"])
     if width == 1024:
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(screenshot_dir(tmp_path) / "log-1024.png"))
     assert page.js_errors == []
 

@@ -29,3 +29,17 @@ def page_fits(page):
     """The page itself needs no sideways scrolling."""
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"page is {widths[0]} px wide in a {widths[1]} px window"
+
+
+def not_covered(locator):
+    """Each element of ``locator`` is the one a click at its middle reaches
+    (nothing, such as a filter panel, lies over it); scrolled into view first."""
+    for element in locator.all():
+        element.scroll_into_view_if_needed()
+        hit = element.evaluate("""el => {
+            const r = el.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2,
+                                                  r.top + Math.min(r.height / 2, 8));
+            return el.contains(hit) ? "" : (hit ? hit.outerHTML.slice(0, 80) : "nothing");
+        }""")
+        assert hit == "", f"{element} is covered by {hit}"
