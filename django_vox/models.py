@@ -2,8 +2,9 @@
 the delivery log (the background issues are in :mod:`django_vox.background_models`,
 imported at the end).
 
-The lowest layer of the package: this module imports nothing of django-vox's
-at module level (only the plain ``messages`` dataclasses).  The conveniences
+At module level this module imports only what lies below it in the layers
+(``messages``, ``digestoptions``, and ``backends`` for protocols' names in
+``__str__``).  The conveniences
 that reach up (``Notification.issue``, ``issue_now``, ``preview``,
 ``Delivery.resend``) import what they need when called.
 """
