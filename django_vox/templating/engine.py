@@ -24,6 +24,7 @@ from django.utils.safestring import SafeData, mark_safe
 
 from django_vox import conf
 from django_vox.exceptions import TemplateRenderError
+from django_vox.templating.digestparts import digest_part_tag
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
@@ -171,6 +172,8 @@ ALLOWED_TAGS = {
     "trans": i18n.do_translate,
     "blocktranslate": i18n.do_block_translate,
     "blocktrans": i18n.do_block_translate,
+    "digest_subject": digest_part_tag,
+    "digest_items": digest_part_tag,
 }
 
 #: Tags refused by name, with the reason given to the editor.
