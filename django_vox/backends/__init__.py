@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
 from django_vox.backends.compat import adapt as adapt_vox4_backend
-from django_vox.exceptions import BackendNotAvailable, MissingDependency
+from django_vox.exceptions import BackendNotAvailable
 
 __all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend"]
 
@@ -34,7 +34,7 @@ class LoadProblem:
     """Something wrong with the configured backends, for system checks."""
 
     def __init__(self, kind, message, path, other=None):
-        self.kind = kind  # "import", "duplicate" or "dependency"
+        self.kind = kind  # "type", "import", "duplicate", "dependency" or "partial"
         self.message = message
         self.path = path
         self.other = other
@@ -75,11 +75,14 @@ def inspect_backends(paths=None):
             problems.append(problem)
         if cls is None:
             continue
-        missing = cls.missing_dependencies()
-        if missing:
+        error = cls.missing_dependency(path)
+        if error is not None:
             if explicit:
-                problems.append(LoadProblem(
-                    "dependency", str(MissingDependency(path, missing[0], cls.EXTRA or None)), path))
+                problems.append(LoadProblem("dependency", str(error), path))
+            elif len(cls.missing_dependencies()) < len(cls.DEPENDS):
+                # A default backend whose extra is half there (the xmpp extra on
+                # Python 3.13): say so rather than leave it out without a word.
+                problems.append(LoadProblem("partial", str(error), path))
             continue
         if cls.ID in seen:
             problems.append(LoadProblem(
@@ -107,6 +110,7 @@ class BackendRegistry:
         with self._lock:
             if self._classes is None:
                 classes, problems = inspect_backends()
+                problems = [p for p in problems if p.kind != "partial"]  # a warning only
                 if problems:
                     raise BackendNotAvailable(problems[0].message)
                 self._classes = {cls.ID: cls for cls in classes}

@@ -93,10 +93,24 @@ class Backend:
                 or _spec_missing(name)]
 
     @classmethod
-    def check_dependencies(cls) -> None:
+    def install_command(cls, module: str) -> str:
+        """The command that installs the package providing ``module`` (for error messages)."""
+        return f'pip install "django-vox[{cls.EXTRA}]"' if cls.EXTRA else ""
+
+    @classmethod
+    def missing_dependency(cls, path: str | None = None) -> MissingDependency | None:
+        """The error for the first missing dependency, or None when all import."""
         missing = cls.missing_dependencies()
-        if missing:
-            raise MissingDependency(cls.dotted_path(), missing[0], cls.EXTRA or None)
+        if not missing:
+            return None
+        return MissingDependency(path or cls.dotted_path(), missing[0], cls.EXTRA or None,
+                                 install=cls.install_command(missing[0]))
+
+    @classmethod
+    def check_dependencies(cls) -> None:
+        error = cls.missing_dependency()
+        if error is not None:
+            raise error
 
     @classmethod
     def missing_settings(cls) -> list[str]:

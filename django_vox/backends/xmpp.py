@@ -11,6 +11,7 @@ import concurrent.futures
 import datetime
 import logging
 import re
+import sys
 import threading
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +41,15 @@ class Backend(BaseBackend):
     #: Seconds allowed for connecting and logging in, and for sending one message.
     TIMEOUT = 30
     TRANSPORT_ERRORS = (OSError, *TIMEOUTS)
+
+    @classmethod
+    def install_command(cls, module):
+        # aioxmpp 0.13 pins lxml 4, which does not build on Python 3.13: there the
+        # extra installs aioxmpp's run-time needs and aioxmpp comes without its pins.
+        if module == "aioxmpp" and sys.version_info >= (3, 13):
+            return ('pip install "django-vox[xmpp]" && pip install --no-deps "aioxmpp>=0.13"; '
+                    "the xmpp extra cannot install aioxmpp itself on Python 3.13")
+        return super().install_command(module)
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -44,3 +44,11 @@ class NeedsSettingsBackend(locmem.Backend):
 
 class NotABackend:
     pass
+
+
+class HalfInstalledBackend(locmem.Backend):
+    """A default backend whose extra is half there, like xmpp's on Python 3.13."""
+
+    ID = "half-installed"
+    DEPENDS = ("surely_not_installed_pkg", "json")
+    EXTRA = "imaginary"
