@@ -55,6 +55,18 @@ def _load(path):
             "import", f"DJANGO_VOX_BACKENDS entry {path!r} could not be imported: {text}", path)
 
 
+def _dependency_problem(cls, path, explicit):
+    """A listed backend missing a package is an error.  A default one is left
+    out, with a warning only when its extra is half there (the xmpp extra on
+    Python 3.13), rather than without a word."""
+    message = str(cls.missing_dependency(path))
+    if explicit:
+        return LoadProblem("dependency", message, path)
+    if len(cls.missing_dependencies()) < len(cls.DEPENDS):
+        return LoadProblem("partial", message, path)
+    return None
+
+
 def inspect_backends(paths=None):
     """Load the configured backend classes.
 
@@ -75,14 +87,10 @@ def inspect_backends(paths=None):
             problems.append(problem)
         if cls is None:
             continue
-        error = cls.missing_dependency(path)
-        if error is not None:
-            if explicit:
-                problems.append(LoadProblem("dependency", str(error), path))
-            elif len(cls.missing_dependencies()) < len(cls.DEPENDS):
-                # A default backend whose extra is half there (the xmpp extra on
-                # Python 3.13): say so rather than leave it out without a word.
-                problems.append(LoadProblem("partial", str(error), path))
+        if cls.missing_dependencies():
+            problem = _dependency_problem(cls, path, explicit)
+            if problem is not None:
+                problems.append(problem)
             continue
         if cls.ID in seen:
             problems.append(LoadProblem(
