@@ -57,12 +57,12 @@ def _load(path):
 
 def _dependency_problem(cls, path, explicit):
     """A listed backend missing a package is an error.  A default one is left
-    out, with a warning only when its extra is half there (the xmpp extra on
-    Python 3.13), rather than without a word."""
+    out, with a warning only when its extra was installed but is incomplete
+    (the xmpp extra on Python 3.13), rather than without a word."""
     message = str(cls.missing_dependency(path))
     if explicit:
         return LoadProblem("dependency", message, path)
-    if len(cls.missing_dependencies()) < len(cls.DEPENDS):
+    if cls.extra_incomplete():
         return LoadProblem("partial", message, path)
     return None
 

@@ -67,6 +67,9 @@ class Backend:
     DEPENDS: ClassVar[Sequence[str]] = ()
     #: The pip extra that installs DEPENDS.
     EXTRA: ClassVar[str] = ""
+    #: Import names that only EXTRA brings: one of them present while DEPENDS
+    #: are missing means the extra was installed but is incomplete (check W003).
+    EXTRA_ONLY: ClassVar[Sequence[str]] = ()
     #: Settings that must be set before this backend can send (system check W001).
     REQUIRED_SETTINGS: ClassVar[Sequence[str]] = ()
     ALLOW_MANUAL_SENDING: ClassVar[bool] = True
@@ -91,6 +94,12 @@ class Backend:
     def missing_dependencies(cls) -> list[str]:
         return [name for name in cls.DEPENDS if importlib.util.find_spec(name.split(".")[0]) is None
                 or _spec_missing(name)]
+
+    @classmethod
+    def extra_incomplete(cls) -> bool:
+        """Whether EXTRA looks installed (see EXTRA_ONLY) while a dependency is missing."""
+        return bool(cls.missing_dependencies()) and any(
+            importlib.util.find_spec(name) is not None for name in cls.EXTRA_ONLY)
 
     @classmethod
     def install_command(cls, module: str) -> str:

@@ -37,6 +37,8 @@ class Backend(BaseBackend):
     EDITOR_TYPE = "basic"
     DEPENDS = ("aioxmpp", "pytz")
     EXTRA = "xmpp"
+    #: aioxmpp's own libraries, which the extra installs without aioxmpp on Python 3.13.
+    EXTRA_ONLY = ("aiosasl", "aioopenssl")
     REQUIRED_SETTINGS = ("DJANGO_VOX_XMPP_JID", "DJANGO_VOX_XMPP_PASSWORD")
     #: Seconds allowed for connecting and logging in, and for sending one message.
     TIMEOUT = 30

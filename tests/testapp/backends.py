@@ -52,3 +52,13 @@ class HalfInstalledBackend(locmem.Backend):
     ID = "half-installed"
     DEPENDS = ("surely_not_installed_pkg", "json")
     EXTRA = "imaginary"
+    EXTRA_ONLY = ("email",)
+
+
+class CommonDependencyBackend(locmem.Backend):
+    """Its main package is missing, a common one it also needs is there (like
+    twilio's phonenumbers or xmpp's pytz): not a sign that its extra is installed."""
+
+    ID = "common-dependency"
+    DEPENDS = ("surely_not_installed_pkg", "json")
+    EXTRA = "imaginary"
