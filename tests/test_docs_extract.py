@@ -26,6 +26,10 @@ says what to do with that block:
 ``.. vox-extract: shell``
     paste the block into ``python manage.py shell``.
 
+Any of them may end with ``django<X.Y`` or ``django>=X.Y``: the block is
+followed only on those Django versions (Django 6.1's ``startproject``
+configures ``MAILERS``, where an ``EMAIL_BACKEND`` line is an error).
+
 Blocks without the comment (``pip install``, template snippets for the admin)
 are for reading only.  Each command must succeed; the outputs are kept for
 the assertions at the end.
@@ -39,10 +43,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import django
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MARK = re.compile(r"^(?P<indent> *)\.\. vox-extract: (?P<what>\S+)(?P<append> \+)?\s*$")
+MARK = re.compile(r"^(?P<indent> *)\.\. vox-extract: (?P<what>\S+)(?P<append> \+)?"
+                  r"(?: django(?P<op><|>=)(?P<version>\d+\.\d+))?\s*$")
 DIRECTIVE = re.compile(r"^ *\.\. code-block::")
 
 
@@ -68,6 +74,10 @@ def extract(path):
         code = textwrap.dedent("\n".join(body))
         code = "\n".join(line for line in code.splitlines()
                          if not line.startswith(":")).strip("\n") + "\n"  # directive options
+        if match["version"]:
+            wanted = tuple(int(part) for part in match["version"].split("."))
+            if (django.VERSION[:2] < wanted) != (match["op"] == "<"):
+                continue  # for another Django version
         blocks.append((match["what"], bool(match["append"]), code))
     return blocks
 
@@ -150,6 +160,9 @@ def test_the_convention_is_parsed_as_documented(tmp_path):
            pip install nothing
         """))
     assert extract(page) == [("app/x.py", True, "X = 1\n\nif X:\n    Y = 2\n")]
+    page.write_text(".. vox-extract: a.py django<1.0\n\n.. code-block:: python\n\n   A = 1\n"
+                    ".. vox-extract: b.py django>=1.0\n\n.. code-block:: python\n\n   B = 1\n")
+    assert extract(page) == [("b.py", False, "B = 1\n")]
     page.write_text(".. vox-extract: console\n\nPlain text.\n")
     with pytest.raises(AssertionError, match="is not followed by a code-block"):
         extract(page)
