@@ -13,7 +13,7 @@ from django_vox.pacing import ratelimit
 from django_vox.templating.visibility import unreachable_variables
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
-        "type": "django_vox.E004"}
+        "type": "django_vox.E004", "partial": "django_vox.W003"}
 #: The check id of each setting validated by django_vox.conf.VALIDATORS.
 SETTING_IDS = {
     "SITE_DOMAIN": "django_vox.E010",
@@ -30,12 +30,16 @@ _HINTS = {
     "import": "Check the spelling of the dotted path in DJANGO_VOX_BACKENDS.",
     "duplicate": "Remove one of them from DJANGO_VOX_BACKENDS or give it another ID.",
     "dependency": "Install the package (see the hint) or remove the backend from DJANGO_VOX_BACKENDS.",
+    "partial": ("The backend is left out until then. Install the package, or list the backends "
+                "you use in DJANGO_VOX_BACKENDS."),
 }
 
 
 def check_backends(app_configs=None, **kwargs):
     classes, problems = inspect_backends()
     messages = [
+        checks.Warning(p.message, hint=_HINTS[p.kind], obj=p.path, id=_IDS[p.kind])
+        if p.kind == "partial" else
         checks.Error(p.message, hint=_HINTS[p.kind], obj=p.path, id=_IDS[p.kind])
         for p in problems
     ]

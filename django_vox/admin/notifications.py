@@ -128,8 +128,13 @@ class NotificationAdmin(admin.ModelAdmin):
             return False  # make_notifications would bring it back
         return super().has_delete_permission(request, obj)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=None):
+        # Django 6.1 passes where the actions show (change list or change form)
+        # and deprecates overrides without the argument; 5.2 and 6.0 know none.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # some are declared in code
         return actions
 

@@ -64,6 +64,9 @@ class Backend:
     DEPENDS: ClassVar[Sequence[str]] = ()
     #: The pip extra that installs DEPENDS.
     EXTRA: ClassVar[str] = ""
+    #: Import names that only EXTRA brings: one of them present while DEPENDS
+    #: are missing means the extra was installed but is incomplete (check W003).
+    EXTRA_ONLY: ClassVar[Sequence[str]] = ()
     #: Settings that must be set before this backend can send (system check W001).
     REQUIRED_SETTINGS: ClassVar[Sequence[str]] = ()
     ALLOW_MANUAL_SENDING: ClassVar[bool] = True
@@ -89,10 +92,30 @@ class Backend:
                 or _spec_missing(name)]
 
     @classmethod
-    def check_dependencies(cls) -> None:
+    def extra_incomplete(cls) -> bool:
+        """Whether EXTRA looks installed (see EXTRA_ONLY) while a dependency is missing."""
+        return bool(cls.missing_dependencies()) and any(
+            importlib.util.find_spec(name) is not None for name in cls.EXTRA_ONLY)
+
+    @classmethod
+    def install_command(cls, module: str) -> str:
+        """The command that installs the package providing ``module`` (for error messages)."""
+        return f'pip install "django-vox[{cls.EXTRA}]"' if cls.EXTRA else ""
+
+    @classmethod
+    def missing_dependency(cls, path: str | None = None) -> MissingDependency | None:
+        """The error for the first missing dependency, or None when all import."""
         missing = cls.missing_dependencies()
-        if missing:
-            raise MissingDependency(cls.dotted_path(), missing[0], cls.EXTRA or None)
+        if not missing:
+            return None
+        return MissingDependency(path or cls.dotted_path(), missing[0], cls.EXTRA or None,
+                                 install=cls.install_command(missing[0]))
+
+    @classmethod
+    def check_dependencies(cls) -> None:
+        error = cls.missing_dependency()
+        if error is not None:
+            raise error
 
     @classmethod
     def missing_settings(cls) -> list[str]:
