@@ -21,6 +21,13 @@ docs/registrations.rst).  The rules (what a view may offer) are
 :mod:`~django_vox.templating.rules`; this module builds the views that
 enforce them.  It sits low in the package: it takes registrations through a
 ``registration_for(model)`` function.
+
+A preview also passes the editor's *reach* (see :func:`view_of`): an object
+whose ``follows(model)`` says whether the editor may see objects of a model
+(the admin's rule, :mod:`django_vox.admin.reach`).  A relation or declared
+variable leading to a model the editor may not view then renders as nothing
+(an empty list for a list), and the reach remembers it for the preview's
+note.  Messages sent to recipients are built without a reach.
 """
 
 import datetime
@@ -66,16 +73,23 @@ _PLAIN_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time,
 class _Lookup:
     """How views find the registration of a model, and how deep they are."""
 
-    __slots__ = ("depth", "registration_for", "sample")
+    __slots__ = ("depth", "reach", "registration_for", "sample")
 
-    def __init__(self, registration_for, depth=0, sample=False):
+    def __init__(self, registration_for, depth=0, sample=False, reach=None):
         self.registration_for = registration_for
         self.depth = depth
         #: Views of made-up instances: declared variables show a placeholder.
         self.sample = sample
+        #: The previewing editor's reach (None when sending): see the module.
+        self.reach = reach
 
     def deeper(self):
-        return _Lookup(self.registration_for, self.depth + 1, self.sample)
+        return _Lookup(self.registration_for, self.depth + 1, self.sample, self.reach)
+
+    def hides(self, model) -> bool:
+        """Whether objects of ``model`` are hidden from the previewing editor
+        (made-up samples hold no data, so they are never hidden)."""
+        return self.reach is not None and not self.sample and not self.reach.follows(model)
 
     def rules(self, model):
         registration = self.registration_for(model) if self.registration_for else None
@@ -209,6 +223,8 @@ def _entry_value(instance, entry, rules, lookup):
         return str(getattr(instance, f"get_{entry.source.name}_display")())
     if lookup.depth >= MAX_DEPTH and kind != "variable":
         return None
+    if kind in ("relation", "reverse", "many") and lookup.hides(entry.related_model):
+        return ListView(list) if kind == "many" else ""
     if kind in ("relation", "reverse"):
         try:
             related = getattr(instance, entry.name)
@@ -266,10 +282,12 @@ def _model_data(value, lookup):
     if isinstance(value, models.Model):
         if model_label(value.__class__) in SENSITIVE_MODELS:
             return None
-        return ObjectView(value, lookup)
+        return "" if lookup.hides(value.__class__) else ObjectView(value, lookup)
     if isinstance(value, FieldFile):
         return _file_view(value)
     queryset = value.all()
+    if lookup.hides(queryset.model):
+        return ListView(list)
     return _queryset_view(queryset, lookup, lookup.rules(queryset.model).list_limit)
 
 
@@ -301,15 +319,16 @@ def registration_lookup(registration_for: Callable | None = None, depth=0):
     return _Lookup(registration_for, depth)
 
 
-def view_of(instance, registration_for: Callable | None = None, *, sample=False):
+def view_of(instance, registration_for: Callable | None = None, *, sample=False, reach=None):
     """The view templates get of ``instance`` (None stays None).
 
     ``registration_for(model)`` returns the registration whose declarations
     apply (``lambda m: django_vox.registry.objects[m].registration``).
     ``sample``: ``instance`` is made up (see :mod:`django_vox.templating.samples`), so
     declared variables read "Sample <label>" instead of running.
+    ``reach``: the previewing editor's (see the module); None when sending.
     """
-    return to_template_value(instance, _Lookup(registration_for, sample=sample))
+    return to_template_value(instance, _Lookup(registration_for, sample=sample, reach=reach))
 
 
 class TemplateContext(dict):
