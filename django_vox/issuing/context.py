@@ -17,7 +17,12 @@ from django_vox.models import Notification
 from django_vox.registry import Contact, objects
 from django_vox.templating import samples, sandbox
 
-__all__ = ["build_context", "context_names", "registration_for", "template_value"]
+__all__ = ["build_context", "context_names", "registration_for", "template_value",
+           "stored_message", "SECRET_VALUES"]
+
+#: The key of a stored message (``Delivery.message``) listing the values of
+#: secret variables it carries, for the admin to mask; resending ignores it.
+SECRET_VALUES = "secret_values"
 
 _UNSET = object()
 #: (variable name, role attribute) of a notification's context, and of a one-time message's.
@@ -109,3 +114,13 @@ def context_names(*, notification: bool = True, contact: bool = True,
     if links:
         names += ["unsubscribe_url", "preferences_url"]
     return names
+
+
+def stored_message(message: Any, secrets: Any = ()) -> dict:
+    """``message`` as the delivery log stores it: ``Message.to_dict()`` plus,
+    under :data:`SECRET_VALUES`, the values of the secret variables it carries
+    (from :func:`django_vox.templating.sandbox.collecting_secrets`)."""
+    data = message.to_dict()
+    if secrets:
+        data[SECRET_VALUES] = sorted(secrets)
+    return data

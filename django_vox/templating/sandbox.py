@@ -28,12 +28,19 @@ whose ``follows(model)`` says whether the editor may see objects of a model
 variable leading to a model the editor may not view then renders as nothing
 (an empty list for a list), and the reach remembers it for the preview's
 note.  Messages sent to recipients are built without a reach.
+
+The values of variables a registration declares secret
+(``TemplateVariable(..., secret=True)``: a password-reset link, a one-time
+code) are gathered while a message renders inside :func:`collecting_secrets`,
+so the delivery log can mask them for those who may not read message bodies.
 """
 
+import contextlib
+import contextvars
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -58,6 +65,7 @@ __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
     "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
     "registration_lookup", "TemplateContext", "live_values", "MAX_DEPTH", "SENSITIVE_WORDS",
+    "collecting_secrets",
 ]
 
 
@@ -66,6 +74,28 @@ SEQUENCE_LIMIT = 1000
 
 _PLAIN_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time,
                 datetime.timedelta, uuid.UUID)
+
+_secrets: contextvars.ContextVar = contextvars.ContextVar("django_vox_secrets", default=None)
+
+
+@contextlib.contextmanager
+def collecting_secrets() -> Iterator[set]:
+    """A set that receives, as text, the value of each secret variable
+    (``TemplateVariable(secret=True)``) rendered inside the block."""
+    found: set = set()
+    token = _secrets.set(found)
+    try:
+        yield found
+    finally:
+        _secrets.reset(token)
+
+
+def _note_secret(value):
+    found = _secrets.get()
+    if found is not None and isinstance(value, (str, int, float, decimal.Decimal, uuid.UUID)) \
+            and not isinstance(value, bool) and str(value):
+        found.add(str(value))
+    return value
 
 
 # -- views --------------------------------------------------------------------------
@@ -237,7 +267,8 @@ def _entry_value(instance, entry, rules, lookup):
         return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
     if lookup.sample:
         return f"Sample {entry.label}"
-    return to_template_value(entry.source.value(instance), lookup)
+    value = to_template_value(entry.source.value(instance), lookup)
+    return _note_secret(value) if entry.source.secret else value
 
 
 def _file_view(value):
