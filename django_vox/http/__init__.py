@@ -116,7 +116,7 @@ def validate_url(address: str, protocol: str | None = None) -> str:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return address  # a name: checked after resolving it, when connecting
-    if getattr(literal, "scope_id", None):
+    if isinstance(literal, ipaddress.IPv6Address) and literal.scope_id:
         refuse(f"an IPv6 address with a zone (%{literal.scope_id}) is never a public address")
     if not AddressPolicy.from_settings().allows(parts.hostname, literal) \
             and is_forbidden(literal, port):

@@ -253,22 +253,29 @@ def _entry_value(instance, entry, rules, lookup):
         return str(getattr(instance, f"get_{entry.source.name}_display")())
     if lookup.depth >= MAX_DEPTH and kind != "variable":
         return None
-    if kind in ("relation", "reverse", "many") and lookup.hides(entry.related_model):
-        return ListView(list) if kind == "many" else ""
-    if kind in ("relation", "reverse"):
-        try:
-            related = getattr(instance, entry.name)
-        except ObjectDoesNotExist:
-            return None
-        return None if related is None else ObjectView(related, lookup.deeper())
-    if kind == "many":
-        if instance.pk is None:
-            return ListView(list)
-        return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
+    if kind in ("relation", "reverse", "many"):
+        return _related_value(instance, entry, rules, lookup)
     if lookup.sample:
         return f"Sample {entry.label}"
     value = to_template_value(entry.source.value(instance), lookup)
     return _note_secret(value) if entry.source.secret else value
+
+
+def _related_value(instance, entry, rules, lookup):
+    """A relation's value: a view, a bounded list, or nothing (also when the
+    previewing editor may not view the related model)."""
+    many = entry.kind == "many"
+    if lookup.hides(entry.related_model):
+        return ListView(list) if many else ""
+    if many:
+        if instance.pk is None:
+            return ListView(list)
+        return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
+    try:
+        related = getattr(instance, entry.name)
+    except ObjectDoesNotExist:
+        return None
+    return None if related is None else ObjectView(related, lookup.deeper())
 
 
 def _file_view(value):
