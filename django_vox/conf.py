@@ -235,7 +235,7 @@ def validate_http_timeout(value: object) -> None:
             and all(_positive_number(part) for part in value)):
         return
     raise ImproperlyConfigured(
-        f"DJANGO_VOX_HTTP_TIMEOUT must be a number of seconds above 0 (or a (connect, read) "
+        f"DJANGO_VOX_HTTP_TIMEOUT must be a number of seconds above 0 (or a (connect, total) "
         f"pair of them), not {value!r}: without one a request to a peer that does not answer "
         f"blocks its worker for good.")
 

@@ -233,7 +233,7 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_issue"),
             path("<path:object_id>/search/<str:role>/", wrap(self.search_view),
                  name="django_vox_notification_search"),
-            path("one-time-preview/", wrap(views.one_time_preview_view),
+            path("one-time-preview/", wrap(self.one_time_preview_view),
                  name="django_vox_one_time_preview"),
             path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
                  name="django_vox_jsi18n"),
@@ -248,6 +248,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def search_view(self, request, object_id, role):
         return views.search_view(self, request, object_id, role)
+
+    def one_time_preview_view(self, request):
+        return views.one_time_preview_view(request, self.admin_site)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

@@ -16,8 +16,9 @@ from django.db import DatabaseError, transaction
 from django_vox import conf, deliverylog
 from django_vox.digests import holding
 from django_vox.issuing import policy
-from django_vox.issuing.context import build_context
+from django_vox.issuing.context import build_context, stored_message
 from django_vox.issuing.dispatch import BackendSession
+from django_vox.templating.sandbox import collecting_secrets
 
 if TYPE_CHECKING:
     from django_vox.issuing.issue import Issue
@@ -108,7 +109,7 @@ def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
     backend = session.backend
     base = issue.context()
     try:
-        with rendering_without_writes():
+        with rendering_without_writes(), collecting_secrets() as secrets:
             message = backend.build_message(template.subject, template.content, base,
                                             attachments)
             message.from_address = backend.get_from_address(template.from_address, base)
@@ -119,28 +120,31 @@ def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
         log.write([log.row(addresses, status=log.model.FAILED, error=text)])
         issue.render_failed(template, err, text)
         return
-    rows = [log.row(addresses, from_address=message.from_address, message=message.to_dict())]
+    rows = [log.row(addresses, from_address=message.from_address,
+                    message=stored_message(message, secrets))]
     issue.record(session, log.write(rows), [message])
 
 
 def _build_one(issue, template, backend, attachments, links, contact, owner):
-    """The message of ``template`` to one contact (inside rendering_without_writes)."""
+    """The message of ``template`` to one contact (inside rendering_without_writes),
+    and what the log stores of it."""
     urls = {}
     if links:
         urls = {"unsubscribe_url": links.unsubscribe_url(owner),
                 "preferences_url": links.preferences_url(owner)}
     params = build_context(issue.obj, notification=issue.notification, actor=issue.actor,
                            target=issue.target, contact=contact, **urls)
-    message = backend.build_message(template.subject, template.content, params, attachments)
-    message.from_address = backend.get_from_address(template.from_address, params)
+    with collecting_secrets() as secrets:
+        message = backend.build_message(template.subject, template.content, params, attachments)
+        message.from_address = backend.get_from_address(template.from_address, params)
     if links and backend.PROTOCOL == "email":
         for name, value in links.headers(urls["unsubscribe_url"]).items():
             message.headers.setdefault(name, value)
-    return message
+    return message, stored_message(message, secrets)
 
 
 def _render_batch(issue, template, backend, attachments, links, batch):
-    """``[(contact, message or None, error or None)]`` for a batch: one contact's
+    """``[(contact, (message, stored) or None, error or None)]`` for a batch: one contact's
     failure is its own.  Templates render in one rolled-back transaction per
     batch; a database error aborts it, so the rest go on in a new one."""
     results, pending = [], iter(batch)
@@ -148,8 +152,8 @@ def _render_batch(issue, template, backend, attachments, links, batch):
         with rendering_without_writes():
             for contact, owner in pending:
                 try:
-                    message = _build_one(issue, template, backend, attachments, links,
-                                         contact, owner)
+                    built = _build_one(issue, template, backend, attachments, links,
+                                       contact, owner)
                 except ImproperlyConfigured:
                     raise
                 except DatabaseError as err:
@@ -158,7 +162,7 @@ def _render_batch(issue, template, backend, attachments, links, batch):
                 except Exception as err:  # noqa: BLE001 - recorded on this contact's row
                     results.append((contact, None, err))
                 else:
-                    results.append((contact, message, None))
+                    results.append((contact, built, None))
     return results
 
 
@@ -172,15 +176,16 @@ def deliver_individually(issue, template, session, batches, attachments, log) ->
         holds = holder.plan(batch, choices)
         rendered = _render_batch(issue, template, backend, attachments, links, batch)
         rows, built = [], []
-        for (contact, message, err), hold in zip(rendered, holds, strict=True):
+        for (contact, message_and_stored, err), hold in zip(rendered, holds, strict=True):
             if err is not None:
                 text = render_error(template, err, contact)
                 rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
                                     recipient=refs(contact.obj)))
                 issue.render_failed(template, err, text)
                 continue
+            message, stored = message_and_stored
             rows.append(log.row([contact.address], from_address=message.from_address,
-                                message=message.to_dict(), recipient=refs(contact.obj),
+                                message=stored, recipient=refs(contact.obj),
                                 **holder.row_fields(contact, hold, actor=issue.actor,
                                                     target=issue.target)))
             if hold is None:

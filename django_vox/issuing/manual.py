@@ -15,9 +15,11 @@ from django.contrib.contenttypes.models import ContentType
 from django_vox import deliverylog
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import BackendSession, build_context, rendering_without_writes
+from django_vox.issuing.context import stored_message
 from django_vox.issuing.recipients import unique_contacts
 from django_vox.models import Delivery, OneTimeNotification
 from django_vox.registry import objects as registry
+from django_vox.templating.sandbox import collecting_secrets
 
 __all__ = ["ManualResult", "manual_backends", "send_one_time"]
 
@@ -41,7 +43,8 @@ def manual_backends():
 
 
 def _build(backend, instances, subject, body, from_address):
-    """Render one message per contact.  Returns (contacts, messages, unreachable)."""
+    """Render one message per contact.  Returns (contacts, messages, unreachable):
+    ``contacts`` are ``(instance, contact, what the log stores of its message)``."""
     contacts, messages, unreachable = [], [], 0
     for instance in instances:
         registration = registry[type(instance)].registration
@@ -51,9 +54,10 @@ def _build(backend, instances, subject, body, from_address):
             continue
         for contact in unique_contacts(found):
             params = build_context(instance, contact=contact)
-            message = backend.build_message(subject, body, params)
-            message.from_address = backend.get_from_address(from_address, params)
-            contacts.append((instance, contact))
+            with collecting_secrets() as secrets:
+                message = backend.build_message(subject, body, params)
+                message.from_address = backend.get_from_address(from_address, params)
+            contacts.append((instance, contact, stored_message(message, secrets)))
             messages.append(message)
     return contacts, messages, unreachable
 
@@ -79,12 +83,12 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
     if not messages:
         return result
     rows = []
-    for (instance, contact), message in zip(contacts, messages, strict=True):
+    for (instance, contact, stored), message in zip(contacts, messages, strict=True):
         ct = ContentType.objects.get_for_model(type(instance))
         rows.append(Delivery(
             issue_id=result.issue_id, object_type=ct, object_id=str(instance.pk),
             backend=backend.ID, protocol=backend.PROTOCOL, from_address=message.from_address,
-            to_addresses=[contact.address], message=message.to_dict()))
+            to_addresses=[contact.address], message=stored))
     rows = deliverylog.insert(rows)
     with session:
         sent, failed = session.send(rows, messages)

@@ -71,6 +71,8 @@ class Delivery(DigestRowFields):
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "digest_due"], name="django_vox_held_due")]
+        permissions = [("view_delivery_content",
+                        _("Can read the stored messages of deliveries unmasked"))]
 
     def __str__(self):
         return f"{self.backend} → {', '.join(self.to_addresses or [])} ({self.status})"
