@@ -28,6 +28,7 @@ __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
     "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
+    "DeliveryEvent", "Suppression",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -248,6 +249,11 @@ class Delivery(DigestRowFields):
     recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("recipient type"))
     recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
+    # What the provider calls the message, and what it said last (django_vox.tracking).
+    provider_message_id = models.CharField(_("provider message id"), max_length=255,
+                                           blank=True, default="", db_index=True)
+    provider_status = models.CharField(_("provider said"), max_length=20, blank=True,
+                                       default="", db_index=True)
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
@@ -489,3 +495,5 @@ class Preference(models.Model):
 
 # Background issues live in a module of their own (this one is long enough).
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
+# What providers said about deliveries (django_vox.tracking).
+from django_vox.tracking.models import DeliveryEvent, Suppression  # noqa: E402

@@ -13,11 +13,12 @@ import logging
 import re
 import smtplib
 import ssl
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 
 from django_vox import conf, rendering
@@ -29,7 +30,8 @@ from django_vox.exceptions import (
     TransientSendError,
 )
 
-__all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
+__all__ = ["EmailBackend", "get_mail_connection", "sent_message_id", "smtp_error",
+           "validate_email_address"]
 
 logger = logging.getLogger("django_vox")
 
@@ -111,6 +113,21 @@ def format_from_address(value: str) -> str:
     return value
 
 
+def sent_message_id(email) -> str:
+    """The id of a sent email: the ESP's when django-anymail sent it
+    (``anymail_status.message_id``; with several, the first recipient's), else
+    its ``Message-ID`` header without the angle brackets."""
+    status = getattr(email, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, (set, frozenset)):
+        recipients = getattr(status, "recipients", None) or {}
+        first = next(iter(recipients.values()), None)
+        found = getattr(first, "message_id", None) or (sorted(found)[0] if found else None)
+    if not found:
+        found = email.extra_headers.get("Message-ID", "")
+    return str(found).strip().strip("<>")
+
+
 def _clean_filename(name):
     name = rendering.fold_header(name).replace("/", "_").replace("\\", "_")
     return name or "attachment"
@@ -187,6 +204,10 @@ class EmailBackend(Backend):
             if not _HEADER_NAME.match(str(name)):
                 raise PermanentSendError(f"Invalid email header name {name!r}")
             headers[str(name)] = rendering.fold_header(str(value))
+        if not any(name.lower() == "message-id" for name in headers):
+            # Set here, not left to Django (which makes one while sending and
+            # forgets it): the id is recorded, and a provider's events name it.
+            headers["Message-ID"] = make_msgid(domain=DNS_NAME)
         email = mail.EmailMultiAlternatives(
             subject=rendering.fold_header(message.subject),
             body=message.text or "",
@@ -204,7 +225,7 @@ class EmailBackend(Backend):
         return email
 
     def deliver(self, address, message):
-        self._send_email(message.from_address, [address], message)
+        return self._send_email(message.from_address, [address], message)
 
     def send_message(self, from_address, to_addresses, message):
         """Send one email to all of ``to_addresses`` over the open connection.
@@ -216,7 +237,8 @@ class EmailBackend(Backend):
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
-            self._send_email(from_address or message.from_address, to_addresses, message)
+            return self._send_email(from_address or message.from_address, to_addresses,
+                                    message)
 
     def _send_email(self, from_address, to_addresses, message):
         if self.connection is None:
@@ -229,6 +251,7 @@ class EmailBackend(Backend):
                 from err
         if sent == 0:
             raise PermanentSendError(f"The mail backend sent nothing to {', '.join(to_addresses)}")
+        return sent_message_id(email)
 
     def map_transport_error(self, err, what):
         """SMTP and socket errors (see :func:`smtp_error`); a transient one

@@ -12,7 +12,8 @@ The base class runs the steps of a send, the same for every backend::
     send(address, message)
       validate_address(address)        # InvalidAddress before any network I/O
       open() if not open yet           # closed again afterwards, only then
-      deliver(address, message)        # the one hook a backend must fill in
+      deliver(address, message)        # the one hook a backend must fill in;
+                                       # it returns the provider's message id (or None)
       transport errors -> SendError    # transport_errors() / map_transport_error()
 
 so a backend writes ``deliver`` (and usually ``validate_address``,
@@ -177,23 +178,27 @@ class Backend:
         Called before anything is opened or sent, so it must not do I/O.
         """
 
-    def send(self, address: str, message: Message) -> None:
+    def send(self, address: str, message: Message) -> str | None:
         """Deliver ``message`` to one ``address``: validate, open if needed,
-        :meth:`deliver`, map transport errors, close what was opened here."""
+        :meth:`deliver`, map transport errors, close what was opened here.
+        Returns what :meth:`deliver` returned (the provider's message id, or None)."""
         self.validate_address(address)
         with self.delivering(address):
-            self.deliver(address, message)
+            return self.deliver(address, message)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
-        """Deliver ``message`` to several addresses (one ``send`` each by default)."""
+                     message: Message) -> str | None:
+        """Deliver ``message`` to several addresses (one ``send`` each by
+        default); the provider's id of the first, or None."""
         if from_address:
             message.from_address = from_address
-        for address in to_addresses:
-            self.send(address, message)
+        ids = [self.send(address, message) for address in to_addresses]
+        return next((found for found in ids if found), None)
 
-    def deliver(self, address: str, message: Message) -> None:
-        """Hand ``message`` to the transport for ``address`` (already validated).
+    def deliver(self, address: str, message: Message) -> str | None:
+        """Hand ``message`` to the transport for ``address`` (already validated);
+        return the provider's id of the message when it gives one (it is
+        recorded on the delivery, and provider events find it by that id).
 
         Runs while the backend is open.  Raise a SendError for what the
         provider refused; exceptions listed in :meth:`transport_errors` are

@@ -72,21 +72,21 @@ class Backend(HttpSessionMixin, BaseBackend):
         validate_email_address(address, self.PROTOCOL)
 
     def deliver(self, address, message):
-        self._post(message.from_address, [address], message)
+        return self._post(message.from_address, [address], message)
 
     def send_message(self, from_address, to_addresses, message):
         """One request for all addresses (Postmark takes a comma-separated To)."""
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
-            self._post(from_address or message.from_address, to_addresses, message)
+            return self._post(from_address or message.from_address, to_addresses, message)
 
     def send_many(self, items):
         """Individual messages, up to ``SEND_MANY_LIMIT`` (500) per request to
         Postmark's batch endpoint (``POST /email/batchWithTemplates``).
 
-        Returns one entry per ``(address, message)``: None when Postmark
-        accepted it, else the send error (an invalid address, Postmark's
+        Returns one entry per ``(address, message)``: Postmark's MessageID
+        when it accepted it, else the send error (an invalid address, Postmark's
         ErrorCode and Message, or the failure of the whole request).
         """
         results = [None] * len(items)
@@ -111,10 +111,9 @@ class Backend(HttpSessionMixin, BaseBackend):
             address, message = items[0]
             try:
                 with self.delivering(address):
-                    self._post(message.from_address, [address], message)
+                    return [self._post(message.from_address, [address], message)]
             except SendError as err:
                 return [err]
-            return [None]
         payload = {"Messages": [self._payload(message.from_address, [address], message)
                                 for address, message in items]}
         try:
@@ -169,6 +168,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         if answer.get("ErrorCode"):
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         logger.debug("Postmark accepted the email to %s: %s", payload["To"], answer.get("MessageID"))
+        return str(answer.get("MessageID") or "") or None
 
 
 def _json(text, kind=dict):
@@ -180,9 +180,9 @@ def _json(text, kind=dict):
 
 
 def _answer_error(answer, status):
-    """None for a batch result Postmark accepted, else its send error."""
+    """The MessageID of a batch result Postmark accepted, else its send error."""
     if isinstance(answer, dict) and answer.get("ErrorCode") == 0:
-        return None
+        return str(answer.get("MessageID") or "") or None
     return _postmark_error(PermanentSendError, status, json.dumps(answer))
 
 

@@ -94,22 +94,22 @@ class BackendSession:
     def __exit__(self, *exc_info):
         self.close()
 
-    def _send_one(self, row, message) -> None:
+    def _send_one(self, row, message) -> str | None:
+        """Send one row; the provider's message id (or None)."""
         if self.open_error is not None:
             raise self.open_error
         to = row.to_addresses
         if self.limiter is not None:
             self.limiter.acquire(len(to), on_wait=self._keep_fresh)
         if len(to) == 1:
-            self.backend.send(to[0], message)
-        else:
-            self.backend.send_message(message.from_address, to, message)
+            return self.backend.send(to[0], message)
+        return self.backend.send_message(message.from_address, to, message)
 
     def _attempt(self, row, message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
         configuration error is raised (the rows not sent stay queued in the log)."""
         try:
-            self._send_one(row, message)
+            row.provider_message_id = _message_id(self._send_one(row, message))
         except ImproperlyConfigured:
             raise
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
@@ -135,9 +135,16 @@ class BackendSession:
             err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "
                             f"{len(results)} results for {len(pairs)} messages.")
             return [(row, err) for row, _message in pairs]
-        for error in results:
-            self._note_throttling(error)
-        return [(row, error) for (row, _message), error in zip(pairs, results)]
+        outcomes = []
+        for (row, _message), result in zip(pairs, results):
+            # Each result is the error, or (sent) the provider's message id or None.
+            if isinstance(result, BaseException):
+                self._note_throttling(result)
+                outcomes.append((row, result))
+            else:
+                row.provider_message_id = _message_id(result)
+                outcomes.append((row, None))
+        return outcomes
 
     def _keep_fresh(self) -> None:
         """While waiting for the rate limit, renew the rows still to be sent
@@ -202,6 +209,11 @@ class BackendSession:
                 signals.message_sent.send_robust(Delivery, delivery=deliverylog.as_delivery(row),
                                                  backend=self.backend.ID)
         return len(sent), failed
+
+
+def _message_id(value) -> str:
+    """What is recorded as the provider's message id of a sent row (at most 255 characters)."""
+    return str(value).strip().strip("<>")[:255] if value else ""
 
 
 def record_failures(failed: list, now: datetime | None = None, *,
