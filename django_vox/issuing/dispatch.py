@@ -26,7 +26,7 @@ from django_vox import conf, deliverylog, ratelimit, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
-from django_vox.models import Delivery, Notification
+from django_vox.models import Delivery, Notification, OneTimeNotification
 from django_vox.registry import Contact
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",
@@ -276,15 +276,17 @@ def recheck_preferences(rows: list) -> list:
     suppressed with the reason (through the installed contact policy).
 
     A message to several addresses (a bulk template) loses the addresses that
-    opted out; it is suppressed when none is left.
+    opted out; it is suppressed when none is left.  A one-time message (no
+    notification) is asked as one: only the suppression list can stop it.
     """
     groups = {}
     for row in rows:
-        if row.notification_id is not None:
-            groups.setdefault((row.notification_id, row.protocol), []).append(row)
+        groups.setdefault((row.notification_id, row.protocol), []).append(row)
     if not groups:
         return rows
-    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups})
+    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups
+                                                  if nid is not None})
+    notifications[None] = OneTimeNotification
     objs = _recipient_objects(rows)
     dropped, narrowed = [], []
     for (nid, protocol), group in groups.items():
