@@ -493,7 +493,7 @@ class Preference(models.Model):
         return model._default_manager.filter(pk=self.owner_id).first()
 
 
-# Background issues live in a module of their own (this one is long enough).
+# Background issues and what providers said about deliveries (django_vox.tracking)
+# live in modules of their own (this one is long enough).
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
-# What providers said about deliveries (django_vox.tracking).
 from django_vox.tracking.models import DeliveryEvent, Suppression  # noqa: E402

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import resending
 from django_vox.admin import words
 from django_vox.models import Delivery, FailedMessage
+from django_vox.tracking.admin import ProviderSaidFilter, TrackingColumns
 
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]
 
@@ -64,20 +65,22 @@ class ProtocolFilter(admin.SimpleListFilter):
         return queryset.filter(protocol=self.value()) if self.value() else queryset
 
 
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
+    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome",
+                    "provider_said"]
     list_display_links = ["created_at", "message_line"]
-    list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = ["status", ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",
-                     "digest_key"]
+                     "digest_key", "provider_message_id"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     readonly_fields = ["subject", "notification_name", "recipients", "from_address",
                        "backend_name", "protocol_name", "status_words", "attempts", "error",
                        "created_at", "sent_at", "next_attempt_at", "about", "issue_id",
-                       "digest_key", "digest_due", "digest"]
+                       "digest_key", "digest_due", "digest", "provider_message_id",
+                       "provider_said"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
     change_form_template = "django_vox/admin/delivery_change_form.html"
@@ -162,6 +165,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         row = self.get_object(request, object_id)
         if row is not None:
             extra_context["vox_message"] = self._message(row)
+            extra_context.update(self.tracking_context(row))
             extra_context["title"] = gettext("Delivery to %(to)s") % {"to": self.recipients(row)}
             extra_context["subtitle"] = self.subject(row)  # not str(row): it shows codes
             if row.status in (Delivery.QUEUED, Delivery.FAILED) and \
@@ -217,4 +221,4 @@ admin.site.register(Delivery, DeliveryAdmin)
 
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
-    list_filter = [BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = [ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]

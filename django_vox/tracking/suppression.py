@@ -26,7 +26,7 @@ from django_vox.models import Suppression
 from django_vox.tracking import signals
 
 __all__ = ["normalize", "lookup", "reason_text", "SuppressingFilter", "suppressing", "suppress",
-           "lift", "active_for"]
+           "lift", "active_for", "owner_addresses"]
 
 logger = logging.getLogger("django_vox")
 
@@ -140,6 +140,19 @@ def lift(suppressions: Iterable[Suppression], *, note: str, user=None) -> int:
             signals.suppression_lifted.send_robust(Suppression, suppression=suppression,
                                                    user=user)
     return lifted
+
+
+def owner_addresses(owner, protocols) -> list[tuple[str, str]]:
+    """``(protocol, address)`` of an owner of preferences (see
+    :class:`django_vox.preferences.Owner`) on ``protocols``: its own address, or
+    the contacts its registration gives for each protocol."""
+    if owner.instance is None:
+        return [(owner.protocol, owner.address)] if owner.address else []
+    registration = owner.registration()
+    if registration is None:
+        return []
+    return [(protocol, contact.address) for protocol in protocols
+            for contact in registration.get_contacts(owner.instance, protocol, None)]
 
 
 def active_for(pairs: Iterable[tuple[str, str]]) -> list[Suppression]:
