@@ -86,6 +86,8 @@ def cap_payload(payload) -> object:
     """``payload`` as stored on the event: as it came when short enough, else
     its JSON text cut to ``DJANGO_VOX_TRACKING_PAYLOAD_LIMIT`` characters."""
     limit = conf.positive_int("DJANGO_VOX_TRACKING_PAYLOAD_LIMIT")
+    if payload is None:
+        return {}
     text = json.dumps(payload, default=str)
     if len(text) <= limit:
         return json.loads(text)
