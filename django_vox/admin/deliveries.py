@@ -68,8 +68,7 @@ class ProtocolFilter(admin.SimpleListFilter):
 class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome",
-                    "provider_said"]
+    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome_said"]
     list_display_links = ["created_at", "message_line"]
     list_filter = ["status", ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",

@@ -34,7 +34,7 @@ def _has_event(kind):
 class ProviderSaidFilter(admin.SimpleListFilter):
     """Deliveries by what their provider reported."""
 
-    title = _("provider said")
+    title = _("what the provider said")
     parameter_name = "provider_said"
 
     def lookups(self, request, model_admin):
@@ -52,9 +52,10 @@ class ProviderSaidFilter(admin.SimpleListFilter):
 
 
 class TrackingColumns:
-    """Mixed into the delivery log's ModelAdmin: the "provider said" column
-    (the delivery's provider status, and whether it was opened or clicked:
-    two EXISTS in the list's one query), and the events of a delivery's page."""
+    """Mixed into the delivery log's ModelAdmin: what the provider said under
+    the status (the delivery's provider status, and whether it was opened or
+    clicked: two EXISTS in the list's one query), and the events of a
+    delivery's page.  The ModelAdmin supplies ``outcome(obj)``."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -75,6 +76,16 @@ class TrackingColumns:
         return format_html_join(" · ", '<span class="vox-said vox-said-{}">{}</span>',
                                 ((word.replace(" ", "-"), word) for word in
                                  (str(part) for part in said)))
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome_said(self, obj):
+        """The log's status column (``outcome``) with what the provider said
+        under it (one column, so the list still fits a laptop's screen)."""
+        said = self.provider_said(obj)
+        if said == "—":
+            return self.outcome(obj)
+        return format_html('{}<br><span class="quiet vox-provider-said">{}</span>',
+                           self.outcome(obj), said)
 
     def tracking_context(self, row) -> dict:
         """The change page's timeline: the delivery's events, oldest first."""
