@@ -110,9 +110,20 @@ def clear_log():
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)}")
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)} "
+                           f"CASCADE")  # with the delivery events that point at it
     else:
         Delivery.objects.all().delete()
+    _clear_suppressions()
+
+
+def _clear_suppressions():
+    """Empty the suppression list (only fanout-suppressed fills it, in its prepare)."""
+    try:
+        from django_vox.models import Suppression
+    except ImportError:  # a checkout without tracking
+        return
+    Suppression.objects.all().delete()
 
 
 def _queued_tasks():
@@ -142,6 +153,9 @@ def measure(case, impl, n):
     clear_log()
     clear_tasks()
     post = cases.make_post(n)
+    prepare = getattr(func, "prepare", None)  # untimed set-up of a case (bench.suppressed)
+    if prepare is not None:
+        post = prepare(post)
     connection.ensure_connection()
     gc.collect()
     counter = QueryCounter()
