@@ -68,7 +68,7 @@ class ProtocolFilter(admin.SimpleListFilter):
 class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome_said"]
+    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
     list_display_links = ["created_at", "message_line"]
     list_filter = ["status", ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",
@@ -147,8 +147,9 @@ class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
         """The status in words, with the error of a failure (one column, so it
         fits a laptop's screen)."""
         status = self.status_words(obj)
-        return f"{status}: {self.short_error(obj)}" if obj.error and \
+        text = f"{status}: {self.short_error(obj)}" if obj.error and \
             obj.status == Delivery.FAILED else status
+        return self.with_provider_said(obj, text)  # what the provider said, under it
 
     # -- the page of one delivery ------------------------------------------------
 

@@ -113,6 +113,17 @@ def format_from_address(value: str) -> str:
     return value
 
 
+def _set_message_id(email, connection) -> None:
+    """Give ``email`` a Message-ID now, not left to Django (which makes one
+    while sending and forgets it): it is recorded on the delivery, and a
+    provider's events name it.  Not through django-anymail, whose ESP gives
+    its own id (``anymail_status``) and may refuse a Message-ID header."""
+    if type(connection).__module__.startswith("anymail."):
+        return
+    if not any(name.lower() == "message-id" for name in email.extra_headers):
+        email.extra_headers["Message-ID"] = make_msgid(domain=DNS_NAME)
+
+
 def sent_message_id(email) -> str:
     """The id of a sent email: the ESP's when django-anymail sent it
     (``anymail_status.message_id``; with several, the first recipient's), else
@@ -204,10 +215,6 @@ class EmailBackend(Backend):
             if not _HEADER_NAME.match(str(name)):
                 raise PermanentSendError(f"Invalid email header name {name!r}")
             headers[str(name)] = rendering.fold_header(str(value))
-        if not any(name.lower() == "message-id" for name in headers):
-            # Set here, not left to Django (which makes one while sending and
-            # forgets it): the id is recorded, and a provider's events name it.
-            headers["Message-ID"] = make_msgid(domain=DNS_NAME)
         email = mail.EmailMultiAlternatives(
             subject=rendering.fold_header(message.subject),
             body=message.text or "",
@@ -245,6 +252,7 @@ class EmailBackend(Backend):
             self._connect()
         try:
             email = self.make_email(from_address, to_addresses, message)
+            _set_message_id(email, self.connection)
             sent = self.connection.send_messages([email])
         except ValueError as err:  # Django's refusal of a bad address or header
             raise PermanentSendError(f"Email to {', '.join(to_addresses)} refused: {err}") \

@@ -55,7 +55,8 @@ class TrackingColumns:
     """Mixed into the delivery log's ModelAdmin: what the provider said under
     the status (the delivery's provider status, and whether it was opened or
     clicked: two EXISTS in the list's one query), and the events of a
-    delivery's page.  The ModelAdmin supplies ``outcome(obj)``."""
+    delivery's page.  The ModelAdmin's status column calls
+    :meth:`with_provider_said`."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -77,15 +78,14 @@ class TrackingColumns:
                                 ((word.replace(" ", "-"), word) for word in
                                  (str(part) for part in said)))
 
-    @admin.display(description=_("status"), ordering="status")
-    def outcome_said(self, obj):
-        """The log's status column (``outcome``) with what the provider said
-        under it (one column, so the list still fits a laptop's screen)."""
+    def with_provider_said(self, obj, status_text):
+        """The log's status column with what the provider said under it (one
+        column, so the list still fits a laptop's screen)."""
         said = self.provider_said(obj)
         if said == "—":
-            return self.outcome(obj)
+            return status_text
         return format_html('{}<br><span class="quiet vox-provider-said">{}</span>',
-                           self.outcome(obj), said)
+                           status_text, said)
 
     def tracking_context(self, row) -> dict:
         """The change page's timeline: the delivery's events, oldest first."""
