@@ -99,10 +99,12 @@ def send_one_time(instances, backend_id: str, subject: str, body: str,
             sending.append(message)
     deliverylog.insert(rows)
     result.suppressed = len(rows) - len(outgoing)
-    with session:
-        sent, failed = session.send(outgoing, sending)
-    result.sent, result.failed = sent, len(failed)
-    logger.info("One-time message via %s: %d sent, %d failed, %d without contact.",
-                backend.ID, result.sent, result.failed, result.unreachable)
+    if outgoing:  # no connection opened when every address is suppressed
+        with session:
+            sent, failed = session.send(outgoing, sending)
+        result.sent, result.failed = sent, len(failed)
+    logger.info("One-time message via %s: %d sent, %d failed, %d suppressed, %d without "
+                "contact.", backend.ID, result.sent, result.failed, result.suppressed,
+                result.unreachable)
     return result
 
