@@ -24,6 +24,13 @@ SETTING_IDS = {
     "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
     "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
     "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+    # Hearing back from providers (django_vox.tracking)
+    "DJANGO_VOX_WEBHOOK_BASE_URL": "django_vox.E040",
+    "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": "django_vox.E041",
+    "DJANGO_VOX_WEBHOOK_MAX_BODY": "django_vox.E042",
+    "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": "django_vox.E043",
+    "DJANGO_VOX_SOFT_BOUNCE_LIMIT": "django_vox.E044",
+    "DJANGO_VOX_SOFT_BOUNCE_WINDOW": "django_vox.E045",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",

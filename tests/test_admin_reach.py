@@ -216,8 +216,8 @@ def test_related_objects_the_editor_may_not_view_render_empty_with_a_note(
     assert "hidden: you may not view users" in answer["warnings"]
     assert "hidden: you may not view subscribers" in answer["warnings"]
     # The digest preview follows the same rule.
-    answer = client.post(preview_url, {"backend": "locmem", "digest": "1", "content": "",
-                                       "item_content": RELATED}).json()
+    answer = client.post(preview_url, {"backend": "locmem", "digest": "1",
+                                       "digest_content": "", "content": RELATED}).json()
     assert "ann@example.org" not in str(answer) and "rea@example.org" not in str(answer)
     assert "hidden: you may not view users" in answer["warnings"]
     # With view_user the user fields show, the subscribers stay hidden.

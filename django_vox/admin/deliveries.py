@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox.admin import masking, words
 from django_vox.issuing import resending
 from django_vox.models import Delivery, FailedMessage
+from django_vox.tracking.admin import ProviderSaidFilter, TrackingColumns
 
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]
 
@@ -80,20 +81,21 @@ class ProtocolFilter(admin.SimpleListFilter):
         return queryset.filter(protocol=self.value()) if self.value() else queryset
 
 
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
     list_display = ["created_at", "message_line", "backend_name", "outcome", "recipients"]
     list_display_links = ["created_at", "message_line"]
-    list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = ["status", ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",
-                     "digest_key"]
+                     "digest_key", "provider_message_id"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     readonly_fields = ["subject", "notification_name", "recipients", "from_address",
                        "backend_name", "protocol_name", "status_words", "attempts", "error",
                        "created_at", "sent_at", "next_attempt_at", "about", "issue",
-                       "digest_words", "digest_due", "digest"]
+                       "digest_words", "digest_due", "digest", "provider_message_id",
+                       "provider_said"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
     change_form_template = "django_vox/admin/delivery_change_form.html"
@@ -203,9 +205,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         (the whole error is on the delivery's page)."""
         status = capfirst(self.status_words(obj))
         if obj.error and obj.status == Delivery.FAILED:
-            return format_html('{}<br><span class="quiet">{}</span>', status,
-                               self.short_error(obj))
-        return status
+            status = format_html('{}<br><span class="quiet">{}</span>', status,
+                                 self.short_error(obj))
+        return self.with_provider_said(obj, status)  # what the provider said, under it
 
     @admin.display(description=_("issue"))
     def issue(self, obj):
@@ -247,6 +249,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         if row is not None:
             readable = masking.may_read(request.user)
             extra_context["vox_message"] = self._message(row, readable)
+            extra_context.update(self.tracking_context(row))
             extra_context["title"] = gettext("Delivery to %(to)s") % {"to": self.recipients(row)}
             extra_context["subtitle"] = (self.subject(row) if readable  # not str(row): codes
                                          else self.masked_subject(row))
@@ -310,4 +313,4 @@ admin.site.register(Delivery, DeliveryAdmin)
 
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
-    list_filter = [BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = [ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]

@@ -226,6 +226,10 @@ def notify_action_view(model_admin, request, queryset):
             text += " " + ngettext("%(count)d object has no contact for this backend.",
                                    "%(count)d objects have no contact for this backend.",
                                    result.unreachable) % {"count": result.unreachable}
+        if result.suppressed:  # on the suppression list (django_vox.tracking)
+            text += " " + ngettext("%(count)d address is suppressed (not sent to).",
+                                   "%(count)d addresses are suppressed (not sent to).",
+                                   result.suppressed) % {"count": result.suppressed}
         level = messages.SUCCESS if result.sent and not result.failed else messages.WARNING
         model_admin.message_user(request, text, level)
         return None

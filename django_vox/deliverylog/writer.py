@@ -65,7 +65,7 @@ class LogRow:
     __slots__ = ("pk", "to_addresses", "from_address", "message", "status", "attempts",
                  "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
                  "recipient_type_id", "recipient_id", "contact_key", "digest_key", "digest_due",
-                 "digest_data", "writer")
+                 "digest_data", "provider_message_id", "writer")
 
     def __init__(self, writer, to_addresses, from_address="", message=None, status=None,
                  error="", recipient=(None, ""), contact_key="", digest_key="", digest_due=None,
@@ -81,6 +81,7 @@ class LogRow:
         self.recipient_type_id, self.recipient_id = recipient
         self.contact_key, self.digest_key, self.digest_due = contact_key, digest_key, digest_due
         self.digest_data = digest_data if digest_data is not None else {}
+        self.provider_message_id = ""
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property

@@ -66,6 +66,11 @@ class Delivery(DigestRowFields):
     recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("recipient type"))
     recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
+    # What the provider calls the message, and what it said last (django_vox.tracking).
+    provider_message_id = models.CharField(_("provider message id"), max_length=255,
+                                           blank=True, default="", db_index=True)
+    provider_status = models.CharField(_("provider said"), max_length=20, blank=True,
+                                       default="", db_index=True)
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
