@@ -27,7 +27,7 @@ from django_vox.messages import Message
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
-    "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
+    "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk", "InAppMessage",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -489,3 +489,5 @@ class Preference(models.Model):
 
 # Background issues live in a module of their own (this one is long enough).
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
+# The in-app backend's messages (django_vox.inapp), registered under this app.
+from django_vox.inapp.models import InAppMessage  # noqa: E402

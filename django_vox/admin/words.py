@@ -28,6 +28,7 @@ PROTOCOL_NAMES = {
     "xmpp": _("Jabber (XMPP)"),
     "activity": _("Activity Streams inbox"),
     "twitter": _("Twitter / X"),
+    "inapp": _("In-app (bell)"),
 }
 
 #: Recipient key prefix → (the role on its own, the channel of the role).

@@ -88,6 +88,7 @@ _BUILT_IN_BACKENDS = [
     "django_vox.backends.slack.Backend",
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
+    "django_vox.backends.inapp.Backend",
 ]
 
 
