@@ -489,5 +489,6 @@ class Preference(models.Model):
 
 # Background issues live in a module of their own (this one is long enough).
 from django_vox.background_models import BackgroundIssue, IssueChunk  # noqa: E402
+
 # The in-app backend's messages (django_vox.inapp), registered under this app.
 from django_vox.inapp.models import InAppMessage  # noqa: E402
