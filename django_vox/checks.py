@@ -23,6 +23,9 @@ SETTING_IDS = {
     "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
     "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
     "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+    "DJANGO_VOX_INAPP_LIVE": "django_vox.E040",
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": "django_vox.E041",
+    "DJANGO_VOX_INAPP_RETENTION": "django_vox.E042",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",

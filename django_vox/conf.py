@@ -16,7 +16,8 @@ from django.utils.module_loading import import_string
 __all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
-           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
+           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
+           "validate_inapp_live", "validate_inapp_poll_interval", "validate_inapp_retention"]
 
 _MISSING = object()
 
@@ -63,6 +64,9 @@ DEFAULTS = {
     "DJANGO_VOX_UNSUBSCRIBE_MAX_AGE": None,  # seconds; None: links do not expire
     "DJANGO_VOX_INBOX_LIMIT": 500,
     "DJANGO_VOX_ACTIVITY_REGEX": None,
+    "DJANGO_VOX_INAPP_LIVE": "poll",  # how the bell learns of new messages: "poll" or "sse"
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": 30,  # seconds between two looks at the unread count
+    "DJANGO_VOX_INAPP_RETENTION": 7776000,  # seconds (90 days) a read message is kept; None: ever
     "SITE_DOMAIN": None,
     "SITE_SSL": True,
 }
@@ -280,6 +284,23 @@ def validate_batch_size(value) -> None:
     _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
 
 
+def validate_inapp_live(value) -> None:
+    if value not in ("poll", "sse"):
+        raise ImproperlyConfigured(
+            f'DJANGO_VOX_INAPP_LIVE must be "poll" (the bell asks for the unread count every '
+            f'DJANGO_VOX_INAPP_POLL_INTERVAL seconds) or "sse" (server-sent events, for ASGI '
+            f'sites), not {value!r}.')
+
+
+def validate_inapp_poll_interval(value) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_INAPP_POLL_INTERVAL", value)
+
+
+def validate_inapp_retention(value) -> None:
+    if value is not None:
+        _whole_number_at_least_1("DJANGO_VOX_INAPP_RETENTION", value)
+
+
 #: setting → its validator (see above).
 VALIDATORS = {
     "SITE_DOMAIN": validate_site_domain,
@@ -290,6 +311,9 @@ VALIDATORS = {
     "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
     "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
     "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+    "DJANGO_VOX_INAPP_LIVE": validate_inapp_live,
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": validate_inapp_poll_interval,
+    "DJANGO_VOX_INAPP_RETENTION": validate_inapp_retention,
 }
 
 

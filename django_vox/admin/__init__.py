@@ -17,6 +17,7 @@ one module per group of ModelAdmins (``notifications``, ``deliveries``,
 from django_vox.admin.activity import ActivityAdmin, InboxItemAdmin
 from django_vox.admin.deliveries import DeliveryAdmin, FailedMessageAdmin
 from django_vox.admin.forms import NotifyForm, TemplateForm
+from django_vox.admin.inapp import InAppMessageAdmin
 from django_vox.admin.issues import BackgroundIssueAdmin
 from django_vox.admin.notifications import NotificationAdmin, SiteContactAdmin, TemplateInline
 from django_vox.admin.preferences import PreferenceAdmin
@@ -24,4 +25,5 @@ from django_vox.admin.views import notify
 
 __all__ = ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
            "DeliveryAdmin", "FailedMessageAdmin", "ActivityAdmin", "InboxItemAdmin",
-           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin"]
+           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin",
+           "InAppMessageAdmin"]

@@ -60,6 +60,11 @@ class InAppMessageQuerySet(models.QuerySet):
         found = self.unread().aggregate(count=Count("pk"), newest=Max("pk"))
         return found["count"], found["newest"] or 0
 
+    async def aunread_state(self) -> tuple[int, int]:
+        """:meth:`unread_state` for async code (the server-sent events stream)."""
+        found = await self.unread().aaggregate(count=Count("pk"), newest=Max("pk"))
+        return found["count"], found["newest"] or 0
+
     def mark_all_read(self) -> int:
         """Mark the unread ones read (and seen) in one statement; how many changed."""
         now = timezone.now()
@@ -125,7 +130,8 @@ class InAppMessage(models.Model):
             models.Index(fields=["user", "-id"], name="django_vox_inapp_list"),
             # The unread count: only unread, unarchived rows are in it.
             # (Databases without partial indexes fall back to the list index.)
-            models.Index(fields=["user"], condition=UNREAD, name="django_vox_inapp_unread"),
+            # (user, id): the count and the newest id come from the index alone.
+            models.Index(fields=["user", "id"], condition=UNREAD, name="django_vox_inapp_unread"),
             # Retention: read messages by the time they were read.
             models.Index(fields=["read_at"], condition=Q(read_at__isnull=False),
                          name="django_vox_inapp_read"),
