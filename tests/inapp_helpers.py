@@ -26,3 +26,17 @@ def inapp(settings):
         yield settings
     finally:
         objects.add(User, type(original.registration), regex=original.regex)
+
+
+def bell_page(request):
+    """A page of a site with the bell in its header (for the browser tests)."""
+    from django.http import HttpResponse
+    from django.template import RequestContext, Template
+
+    page = Template(
+        "{% load vox_inapp %}<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Site</title></head><body><header style='display:flex;justify-content:"
+        "space-between;align-items:center;padding:.5rem 1rem;border-bottom:1px solid #ddd;"
+        "font-family:sans-serif'><strong>The site</strong>{% vox_bell %}</header>"
+        "<main style='padding:1rem;font-family:sans-serif'>Content</main></body></html>")
+    return HttpResponse(page.render(RequestContext(request)))

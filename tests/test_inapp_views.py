@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import checks as django_checks
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.template import Context, Template
 from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
@@ -262,6 +262,7 @@ def test_the_stream_sends_the_count_and_its_changes(ann, settings):
         await events.aclose()
         anonymous = await AsyncClient().get(url("stream"))
         assert anonymous.status_code == 401
+        await sync_to_async(connections.close_all)()  # the worker thread's connection
 
     asyncio.run(run())
 

@@ -119,6 +119,10 @@
     this.button.setAttribute("aria-expanded", "true");
     this.load().then(function () {
       return self.post(self.data.seenAllUrl);  // opening the list: all seen
+    }).then(function () {
+      self.list.querySelectorAll('[data-state="unseen"]').forEach(function (li) {
+        li.dataset.state = "seen";
+      });
     }).catch(function () {});
   };
 
