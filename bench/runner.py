@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import latency, scale
+from bench import inapp, latency, scale
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
-             "background-email", "postmark-batch", "rate-limit", "latency"]
+             "background-email", "postmark-batch", "rate-limit", "latency", "inapp"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -35,14 +35,16 @@ DEFAULT_N = {
     "postmark-batch": [1000],
     "rate-limit": [],  # N = --rate-limit × --rate-duration
     "latency": [10000],
+    "inapp": [10000],
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
            "memory": [2000], "enqueue": [10], "background-email": [100],
-           "postmark-batch": [1000], "rate-limit": [], "latency": [500]}
+           "postmark-batch": [1000], "rate-limit": [], "latency": [500],
+           "inapp": [100]}
 #: Postmark's batch endpoint takes up to this many messages per request.
 POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
-PER_DATABASE = {"fanout-email", "enqueue", "background-email"}
+PER_DATABASE = {"fanout-email", "enqueue", "background-email", "inapp"}
 TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
 #: The implementations each case runs (floor and ours unless listed).  The
 #: background case also runs our in-process issue: its target (issue 22) is the
@@ -62,6 +64,7 @@ REQUIREMENTS = {
     "postmark-batch": ("django_vox.backends.postmark_email", "the postmark_email backend"),
     "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
     "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
+    "inapp": ("django_vox.backends.inapp", "the inapp backend"),
 }
 
 
@@ -254,7 +257,10 @@ class Runner:
 
     def run_scale_case(self, case, n, db, variant=None):
         """The cases that are not floor against ours: their own lines and summary."""
-        if case == "rate-limit":
+        if case == "inapp":
+            lines, summary = inapp.run(self, n, db)
+            runs = {"configs": lines}
+        elif case == "rate-limit":
             lines, runs = [], {}
             summary = scale.run(self, db, limit=self.options.rate_limit,
                                 duration=self.options.rate_duration,
@@ -267,7 +273,7 @@ class Runner:
         self.results.append({"summary": summary, "medians": {}, "runs": runs})
 
     def run_case(self, case, n, db, variant=None):
-        if case in ("rate-limit", "latency"):
+        if case in ("rate-limit", "latency", "inapp"):
             return self.run_scale_case(case, n, db, variant)
         impls = IMPLS.get(case, ["floor", "ours"])
         runs = {impl: [] for impl in impls}

@@ -185,6 +185,11 @@ def main(argv):
 
         print(json.dumps(latency.worker_main(argv)), flush=True)
         return
+    if argv[0] == "--inapp":
+        from bench import inapp
+
+        print(json.dumps(inapp.worker_main(argv)), flush=True)
+        return
     if argv[0].startswith("--rate-limit-"):
         from bench import scale
 

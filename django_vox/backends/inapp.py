@@ -72,6 +72,10 @@ class Backend(BaseBackend):
     SEND_MANY_LIMIT = SEND_MANY_LIMIT
     TRANSPORT_ERRORS = (DatabaseError,)
 
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._markdown = None  # made once, for every message this instance builds
+
     # -- building (no database writes) -------------------------------------
     def build_message(self, subject, body, parameters, attachments=()):
         live = live_values(parameters)
@@ -82,13 +86,18 @@ class Backend(BaseBackend):
             title = title[:TITLE_LENGTH - 1] + "…"
         return Message(
             subject=title,
-            text=self.render(body, parameters, autoescape=False),
-            html=markup.render_body(body, parameters),
+            html=markup.render_body(body, parameters, self.markdown()),
             data={"key": str(uuid.uuid4()), "link": _link(obj),
                   "notification": getattr(notification, "pk", None)
                   if _label(notification) == "django_vox.notification" else None,
                   "object": _ref(obj), "actor": _ref(live.get("actor")),
                   "target": _ref(live.get("target"))})
+
+    def markdown(self):
+        """This instance's Markdown converter (None without the ``markdown`` extra)."""
+        if self._markdown is None and markup.markdown_available():
+            self._markdown = markup.make_markdown()
+        return self._markdown
 
     def format_preview(self, message):
         link = (message.data or {}).get("link") or ""

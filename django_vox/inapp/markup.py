@@ -32,7 +32,7 @@ from django_vox import conf, rendering
 from django_vox.backends.markdown_email import markdown_escaper
 from django_vox.legacy_settings import markdown_extensions
 
-__all__ = ["render_body", "safe_url", "SAFE_SCHEMES"]
+__all__ = ["render_body", "make_markdown", "markdown_available", "safe_url", "SAFE_SCHEMES"]
 
 SAFE_SCHEMES = frozenset({"", "http", "https", "mailto"})
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
@@ -70,7 +70,7 @@ def _sanitizer():
     return SanitizeExtension()
 
 
-def _make_markdown():
+def make_markdown():
     import markdown
 
     extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
@@ -90,12 +90,17 @@ def markdown_available() -> bool:
     return True
 
 
-def render_body(body: str, parameters) -> str:
-    """The sanitized HTML of the template ``body`` rendered with ``parameters``."""
-    if not markdown_available():
+def render_body(body: str, parameters, md=None) -> str:
+    """The sanitized HTML of the template ``body`` rendered with ``parameters``.
+
+    ``md``: a Markdown instance of :func:`make_markdown` to reuse (a fan-out
+    renders thousands of bodies); None makes one, or without the ``markdown``
+    extra, escapes the text.
+    """
+    if md is None and not markdown_available():
         text = rendering.render(body, parameters, autoescape=False)
         return linebreaks(escape(text.strip()))
-    md = _make_markdown()
+    md = md or make_markdown()
     source = rendering.render(body, parameters, autoescape=True,
                               escape=markdown_escaper(tuple(md.ESCAPED_CHARS)))
-    return md.convert(source)
+    return md.reset().convert(source)
