@@ -163,3 +163,33 @@ def test_fan_out_to_ten_thousand_users_in_constant_queries(make_template, commit
     assert InAppMessage.objects.filter(user__username="many9998").get().body == \
         "<p>Hello many9998</p>"
     uuid.UUID(str(InAppMessage.objects.first().key))
+
+
+@pytest.mark.django_db
+def test_a_daily_digest_becomes_one_in_app_message(ann, bob, make_template, committed, settings):
+    import datetime as dt
+
+    import time_machine
+
+    from django_vox import digests
+    from django_vox.models import Template
+
+    settings.TIME_ZONE = "UTC"
+    make_template(Article, "published", backend="inapp", recipients="c:author",
+                  subject="New: {{ object.title }}", content="Read **{{ object.title }}**",
+                  delivery_mode=Template.DIGEST, digest_window=Template.DAILY,
+                  digest_time=dt.time(8, 0), digest_subject="{{ count }} new articles",
+                  digest_content="{% for item in items %}- {{ item.object.title }}\n"
+                                 "{% endfor %}")
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc), tick=False):
+        for title in ("One", "Two"):
+            with committed():
+                ArticleRegistration.published.issue(Article.objects.create(author=ann,
+                                                                           title=title))
+    assert not InAppMessage.objects.exists()  # held for the digest
+    with time_machine.travel(dt.datetime(2026, 3, 3, 8, 1, tzinfo=dt.timezone.utc), tick=False):
+        run = digests.send_digests()
+    assert run.sent == 1
+    message = InAppMessage.objects.get()
+    assert (message.user, message.title) == (ann, "2 new articles")
+    assert "<li>One</li>" in message.body and "<li>Two</li>" in message.body
