@@ -193,3 +193,15 @@ def test_a_daily_digest_becomes_one_in_app_message(ann, bob, make_template, comm
     message = InAppMessage.objects.get()
     assert (message.user, message.title) == (ann, "2 new articles")
     assert "<li>One</li>" in message.body and "<li>Two</li>" in message.body
+
+
+@pytest.mark.django_db
+def test_the_admin_preview_shows_the_sanitized_body(ann):
+    Article.objects.create(author=ann, title="<b>Spring</b>")
+    notification = Notification.objects.get_for_model(Article, "published")
+    preview = notification.preview("inapp", "**{{ object.title }}** <script>x</script>",
+                                   subject="New: {{ object.title }}")
+    assert 'sandbox=""' in preview and "vox-subject" in preview
+    assert "&lt;script&gt;" not in preview.split("srcdoc")[0]
+    assert "&amp;lt;script&amp;gt;" in preview  # shown as text inside the sandboxed frame
+    assert InAppMessage.objects.count() == 0  # a preview stores nothing

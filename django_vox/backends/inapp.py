@@ -71,6 +71,9 @@ class Backend(BaseBackend):
     ALLOW_MANUAL_SENDING = True
     SEND_MANY_LIMIT = SEND_MANY_LIMIT
     TRANSPORT_ERRORS = (DatabaseError,)
+    #: Shown under the content box in the admin.
+    CONTENT_HELP = _("Markdown: **bold**, *italic*, [a link](https://example.org). The subject "
+                     "is the title. HTML typed here is shown as text.")
 
     def __init__(self, **options):
         super().__init__(**options)
