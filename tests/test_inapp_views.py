@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import re
+import threading
 import uuid
 
 import pytest
@@ -266,7 +267,26 @@ def test_the_stream_sends_the_count_and_its_changes(ann, settings):
         assert anonymous.status_code == 401
         await sync_to_async(connections.close_all)()  # the worker thread's connection
 
-    asyncio.run(run())
+    run_in_own_thread(run)
+
+
+def run_in_own_thread(coroutine_function):
+    """``asyncio.run()`` in a thread of its own: the browser tests' Playwright
+    keeps an event loop running in the main thread for the whole session."""
+    outcome = {}
+
+    def target():
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as err:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the stream test did not finish"
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 @pytest.mark.django_db
