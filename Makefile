@@ -18,7 +18,7 @@ help:
 	@echo "make test           run the test suite on SQLite"
 	@echo "make test-postgres  run the test suite on PostgreSQL (127.0.0.1:5432)"
 	@echo "make tox            run every Django/Python combination, no-extras, docs and lint"
-	@echo "make lint           ruff and the import layers (configured in pyproject.toml)"
+	@echo "make lint           ruff, the import layers and mypy (configured in pyproject.toml)"
 	@echo "make bench          run the benchmarks"
 
 $(BIN)/python:

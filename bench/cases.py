@@ -237,7 +237,7 @@ def ours_background_email(post):
     """What one task worker does for one background issue: the planning task
     (django_vox.tasks.deliver, which sends the last chunk itself), then each
     chunk it enqueued (django_vox.tasks.send_chunk), one after the other."""
-    from django_vox import tasks
+    from django_vox.background import tasks
     from django_vox.models import IssueChunk, Notification
 
     notification = Notification.objects.get_for_model(Post, "published")

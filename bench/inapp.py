@@ -63,7 +63,7 @@ def _prepare(n):
     from bench.app.models import Post
     from django_vox.inapp.models import InAppMessage
     from django_vox.models import Delivery, Notification, Template
-    from django_vox.sync import sync_notifications
+    from django_vox.registry.sync import sync_notifications
 
     User = get_user_model()
     registration = _registrations()

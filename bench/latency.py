@@ -30,10 +30,11 @@ per second) and a summary with the ratios ``db-4`` / ``db-1`` and ``db-4`` /
 import json
 import socket
 import statistics
-import subprocess
-import sys
 import time
-import uuid
+
+from bench.common import BenchFailure, check_arrivals
+from bench.prepare import clear_log, clear_tasks, delivery_counts, warm_up
+from bench.taskworkers import Pool, chunk_size, wait_for
 
 CASE = "latency"
 #: (name, task backend, workers); ``plain`` is the loop without workers.
@@ -43,14 +44,12 @@ TARGETS = {"workers_4_vs_1": 3.5, "workers_4_vs_plain": 3.0}
 #: RQ's queue lives in a Redis database of its own (the rate-limit case uses 13,
 #: the worker tests 15).
 REDIS_URL = "redis://127.0.0.1:6379/14"
-RQ_QUEUE = "default"
 
 
 # -- in the worker processes ------------------------------------------------------
 def prepare():
     """Empty the delivery log, the task table and the posts."""
     from bench.app.models import Post
-    from bench.worker import clear_log, clear_tasks
 
     clear_log()
     clear_tasks()
@@ -62,7 +61,6 @@ def issue(n):
     """Issue ``published`` to the first ``n`` members in the background."""
     from bench import cases
     from bench.app.registrations import PostRegistration
-    from bench.worker import warm_up
 
     warm_up()
     post = cases.make_post(n)
@@ -73,13 +71,12 @@ def issue(n):
 
 def deliveries():
     """The log's counts by status, and when each address's delivery was marked sent."""
-    from bench import scale
     from django_vox.models import Delivery
 
     marked = {address: sent_at.timestamp()
               for addresses, sent_at in Delivery.objects.filter(sent_at__isnull=False)
               .values_list("to_addresses", "sent_at") for address in addresses}
-    return {"counts": scale.delivery_counts(), "marked": marked}
+    return {"counts": delivery_counts(), "marked": marked}
 
 
 def worker_main(argv):
@@ -116,11 +113,6 @@ def unavailable():
     return None
 
 
-def chunk_size(n, requested=0):
-    """``requested``, or N / 40 (at least 10, at most the setting's default 1000)."""
-    return requested or max(10, min(1000, n // 40))
-
-
 def flush_queue():
     import redis
 
@@ -133,75 +125,8 @@ def flush_queue():
         client.close()
 
 
-class Pool:
-    """``count`` task-worker processes of one kind, stopped by :meth:`stop`."""
-
-    def __init__(self, kind, count, env, log_dir):
-        from bench.runner import ROOT
-
-        self.processes = []
-        for number in range(1, count + 1):
-            name = f"latency-{kind}-{number}-{uuid.uuid4().hex[:6]}"
-            if kind == "db":
-                args = ["db_worker", "--interval", "0.05", "--no-startup-delay",
-                        "--worker-id", name]
-            else:
-                args = ["rqworker", "--job-class", "django_tasks_rq.backend.Job",
-                        "--worker-class", "rq.worker.SimpleWorker", "--name", name, RQ_QUEUE]
-            log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
-            process = subprocess.Popen([sys.executable, "-m", "django", *args], cwd=ROOT,
-                                       env=env, stdout=log, stderr=subprocess.STDOUT)
-            process.log_file, process.log_path = log, log_dir / f"{name}.log"
-            self.processes.append(process)
-
-    def check(self):
-        from bench.runner import BenchFailure
-
-        for process in self.processes:
-            if process.poll() is not None:
-                raise BenchFailure(f"latency: a task worker exited ({process.returncode}):\n"
-                                   f"{self.logs()}")
-
-    def logs(self):
-        self._flush()
-        return "\n".join(p.log_path.read_text()[-2000:] for p in self.processes)
-
-    def _flush(self):
-        for process in self.processes:
-            process.log_file.flush()
-
-    def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-            process.log_file.close()
-
-
-def wait_for(sink, n, pool, timeout):
-    """Poll the receiver until ``n`` messages arrived (a failed worker stops it)."""
-    from bench.runner import BenchFailure
-
-    deadline = time.monotonic() + timeout
-    while sink.stats()["messages"] < n:
-        pool.check()
-        if time.monotonic() > deadline:
-            raise BenchFailure(f"latency: {sink.stats()['messages']} of {n} messages arrived "
-                               f"within {timeout:.0f} s\n{pool.logs()}")
-        time.sleep(0.1)
-    time.sleep(0.3)  # a doubled message would arrive now
-
-
 def background(runner, env, kind, count, n, chunk):
     """One background run; its measurement (the receiver's clock)."""
-    from bench import scale
-    from bench.runner import BenchFailure
-
     db = "postgres"
     sink = runner.sinks["latency-smtp"]
     runner.worker(db, "--latency-prepare", env=env)
@@ -223,7 +148,7 @@ def background(runner, env, kind, count, n, chunk):
         pool.stop()
         if kind == "rq":
             flush_queue()
-    lost, doubled = scale.check_arrivals(arrivals, n)
+    lost, doubled = check_arrivals(arrivals, n)
     deliveries = logged["counts"]
     if lost or doubled or deliveries != {"sent": n}:
         raise BenchFailure(f"latency {kind}-{count}: {len(lost)} lost (e.g. {lost[:3]}), "
@@ -233,8 +158,6 @@ def background(runner, env, kind, count, n, chunk):
 
 def plain(runner, env, n):
     """The plain-Django loop on one connection, in one process (bench.worker times it)."""
-    from bench.runner import BenchFailure
-
     sink = runner.sinks["latency-smtp"]
     sink.reset()
     result = runner.worker("postgres", CASE, "floor", n, env=env)

@@ -16,6 +16,9 @@ import sys
 from html import escape
 from pathlib import Path
 
+from bench import scaleplot
+from bench.axes import nice_max
+
 PANEL_W, PANEL_H = 300, 210
 MARGIN = {"left": 52, "right": 26, "top": 30, "bottom": 40}
 COLUMNS = 3
@@ -154,16 +157,6 @@ def panels(results):
     return found
 
 
-def nice_max(value):
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
-
-
 def _panel(key, series, x0, y0):
     case, db = key
     inner_w = PANEL_W - MARGIN["left"] - MARGIN["right"]
@@ -241,8 +234,6 @@ def write_docs(results, docs_dir):
     docs_dir = Path(docs_dir)
     (docs_dir / "benchmarks-results.inc").write_text(table_rst(results))
     (docs_dir / "benchmarks.svg").write_text(svg(results))
-    from bench import scaleplot  # it draws with this module's helpers
-
     scale = scaleplot.svg(results)
     if scale is not None:
         (docs_dir / "benchmarks-scale.svg").write_text(scale)

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from bench import inapp, latency, scale
+from bench.common import ROOT, BenchFailure
 
-ROOT = Path(__file__).resolve().parent.parent
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
              "background-email", "postmark-batch", "rate-limit", "latency", "inapp"]
 DEFAULT_N = {
@@ -66,10 +66,6 @@ REQUIREMENTS = {
     "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
     "inapp": ("django_vox.backends.inapp", "the inapp backend"),
 }
-
-
-class BenchFailure(Exception):
-    """A message went missing, or a worker failed."""
 
 
 class Sink:

@@ -37,6 +37,10 @@ import subprocess
 import sys
 import time
 
+from bench.common import ROOT, BenchFailure, check_arrivals
+from bench.prepare import clear_log, clear_tasks, delivery_counts, warm_up
+from bench.taskworkers import Pool, chunk_size, wait_for
+
 CASE = "rate-limit"
 SENDERS = ("workers", "processes")
 #: The rate must land within this share of the limit (the issue's target).
@@ -53,7 +57,6 @@ def prepare(n, parts):
 
     from bench import cases
     from bench.app.models import Post
-    from bench.worker import clear_log, clear_tasks
 
     clear_log()
     clear_tasks()
@@ -78,7 +81,6 @@ def run_part(post_id, start_at):
     """Issue the ``paced`` notification of one post, starting at ``start_at``."""
     from bench.app.models import Post
     from bench.app.registrations import PostRegistration
-    from bench.worker import warm_up
 
     warm_up()
     post = Post.objects.get(pk=post_id)
@@ -106,15 +108,6 @@ def tasks_per_worker():
         for worker_id in worker_ids[-1:]:
             counts[worker_id] = counts.get(worker_id, 0) + 1
     return counts
-
-
-def delivery_counts():
-    from django.db.models import Count
-
-    from django_vox.models import Delivery
-
-    return {row["status"]: row["total"]
-            for row in Delivery.objects.values("status").annotate(total=Count("pk"))}
 
 
 def worker_main(argv):
@@ -175,20 +168,8 @@ def part_timeline(arrivals, parts):
     return timeline
 
 
-def check_arrivals(arrivals, n):
-    """``(lost, doubled)`` addresses among the ``n`` members' emails."""
-    got = arrivals["recipients"]
-    expected = {f"member{i}@bench.example" for i in range(n)}
-    lost = sorted(expected - set(got))
-    doubled = sorted(address for address, count in got.items() if count > 1)
-    unexpected = sorted(set(got) - expected)
-    return lost, doubled + unexpected
-
-
 def _in_processes(runner, db, env, n, processes, duration):
     """``processes`` senders issuing in-process at the same moment; their reports."""
-    from bench.runner import ROOT, BenchFailure
-
     posts = runner.worker(db, "--rate-limit-prepare", n, processes, env=env)["posts"]
     runner.sinks["smtp"].reset()
     start_at = time.time() + 3.0  # time for every process to start and warm up
@@ -207,19 +188,17 @@ def _in_processes(runner, db, env, n, processes, duration):
 
 def _in_workers(runner, db, env, n, processes, duration):
     """One background issue taken by ``processes`` db_workers; tasks per worker."""
-    from bench import latency
-
     env = dict(env, BENCH_ISSUE_METHOD="django_vox.tasks.issue", BENCH_TASKS="db",
-               BENCH_BATCH_SIZE=str(latency.chunk_size(n)))
+               BENCH_BATCH_SIZE=str(chunk_size(n)))
     post = runner.worker(db, "--rate-limit-prepare", n, 1, env=env)["posts"][0]
     sink = runner.sinks["smtp"]
-    pool = latency.Pool("db", processes, env, runner.tmp)
+    pool = Pool("db", processes, env, runner.tmp)
     try:
         time.sleep(5.0)  # every worker started and polling before the issue
         pool.check()
         sink.reset()
         runner.worker(db, "--rate-limit-issue", post, env=env)
-        latency.wait_for(sink, n, pool, duration * 4 + 120)
+        wait_for(sink, n, pool, duration * 4 + 120)
     finally:
         pool.stop()
     chunks = runner.worker(db, "--rate-limit-chunks", env=env)
@@ -228,8 +207,6 @@ def _in_workers(runner, db, env, n, processes, duration):
 
 def run(runner, db, *, limit, duration, processes, senders="processes"):
     """Run the case with one kind of sender; return its summary."""
-    from bench.runner import BenchFailure
-
     n = int(limit * duration)
     env = dict(runner.env(db), BENCH_CACHE=runner.rate_cache,
                BENCH_RATE_LIMITS=json.dumps({"email-html": f"{limit}/s"}))

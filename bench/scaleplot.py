@@ -9,7 +9,7 @@ limit and its ±5 % band).
 import math
 from html import escape
 
-from bench.report import nice_max
+from bench.axes import nice_max
 
 WIDTH, HEIGHT = 900, 320
 PANEL_W = WIDTH // 2

@@ -12,6 +12,9 @@ import resource
 import sys
 import time
 
+from bench import latency, scale
+from bench.prepare import clear_log, clear_tasks, warm_up
+
 
 def _rss_bytes(field):
     """VmRSS or VmHWM (peak) of this process, from /proc; None elsewhere."""
@@ -74,47 +77,6 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def warm_up():
-    """Import what either side needs, as a running site would have done already."""
-    import smtplib  # noqa: F401
-    from email.mime import multipart, text  # noqa: F401
-
-    import html2text  # noqa: F401
-    import requests  # noqa: F401
-    from django.core.mail.backends import smtp  # noqa: F401
-
-    from django_vox import conf, issuing  # noqa: F401
-    from django_vox.backends import backends
-
-    backends.all()
-    # Django compiles the email validator's regexes on first use (~60 ms): a
-    # running site has paid that already.
-    from django.core.validators import validate_email
-
-    validate_email("warm@up.example")
-    if "xmpp" in backends.ids():
-        import aioxmpp  # noqa: F401
-    if conf.get("DJANGO_VOX_ISSUE_METHOD") == "django_vox.tasks.issue":
-        from django_vox import tasks  # noqa: F401
-
-
-def clear_log():
-    """Empty the delivery log, so that every run starts from the same table.
-
-    On PostgreSQL with TRUNCATE: DELETE leaves dead rows and bloated indexes
-    behind, which made each run slower than the one before it.
-    """
-    from django.db import connection
-
-    from django_vox.models import Delivery
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)}")
-    else:
-        Delivery.objects.all().delete()
-
-
 def _queued_tasks():
     """Tasks waiting in django-tasks-db's table (the enqueue case checks it got one)."""
     from django_tasks_db.models import DBTaskResult
@@ -122,20 +84,12 @@ def _queued_tasks():
     return DBTaskResult.objects.count()
 
 
-def clear_tasks():
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:
-        return
-    DBTaskResult.objects.all().delete()
-
-
 def measure(case, impl, n):
     import gc
 
     from django.db import connection
 
-    from bench import cases
+    from bench import cases  # its models need django.setup()
 
     func = cases.IMPLEMENTATIONS[(case, impl)]
     warm_up()
@@ -181,8 +135,6 @@ def main(argv):
     if argv[0] == "--profile":
         return profile(argv[1], argv[2], int(argv[3]), argv[4])
     if argv[0].startswith("--latency-"):
-        from bench import latency
-
         print(json.dumps(latency.worker_main(argv)), flush=True)
         return
     if argv[0] == "--inapp":
@@ -191,8 +143,6 @@ def main(argv):
         print(json.dumps(inapp.worker_main(argv)), flush=True)
         return
     if argv[0].startswith("--rate-limit-"):
-        from bench import scale
-
         print(json.dumps(scale.worker_main(argv)), flush=True)
         return
     case, impl, n = argv[0], argv[1], int(argv[2])

@@ -1,8 +1,59 @@
 """django-vox: notifications registered in code, written in the admin."""
 
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
 __version__ = "5.0.0"
 
 __all__ = ["notify", "__version__"]
+
+#: Modules that moved into a concept's folder (issue 28), by their old path.
+#: Importing an old path gives the module at its new place, the same object
+#: (one set of classes and functions, whichever path imported it).
+MOVED = {
+    "django_vox.background_models": "django_vox.models.background",
+    "django_vox.digestoptions": "django_vox.digests.options",
+    "django_vox.engine": "django_vox.templating.engine",
+    "django_vox.inbox": "django_vox.activities.inbox",
+    "django_vox.issuing.chunks": "django_vox.background.chunks",
+    "django_vox.issuing.holding": "django_vox.digests.holding",
+    "django_vox.manual": "django_vox.issuing.manual",
+    "django_vox.preview": "django_vox.templating.preview",
+    "django_vox.ratelimit": "django_vox.pacing.ratelimit",
+    "django_vox.rendering": "django_vox.templating.rendering",
+    "django_vox.resending": "django_vox.issuing.resending",
+    "django_vox.retry": "django_vox.pacing.retry",
+    "django_vox.retryafter": "django_vox.pacing.retryafter",
+    "django_vox.samples": "django_vox.templating.samples",
+    "django_vox.sandbox": "django_vox.templating.sandbox",
+    "django_vox.sync": "django_vox.registry.sync",
+    "django_vox.variables": "django_vox.templating.variables",
+    "django_vox.views": "django_vox.preferences.views",
+}
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds the old paths of :data:`MOVED`; loading one imports its new place."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        module = importlib.import_module(MOVED[spec.name])
+        spec.loader_state = module.__spec__  # the import system overwrites it
+        return module
+
+    def exec_module(self, module):
+        # The module ran at its new place: only give it back its own spec.
+        module.__spec__ = module.__spec__.loader_state
+
+
+if not any(isinstance(finder, _MovedModules) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModules())
 
 
 def notify(instance, codename: str, *, actor=None, target=None):

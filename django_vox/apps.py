@@ -10,5 +10,9 @@ class VoxConfig(AppConfig):
     def ready(self):
         # Deferred: apps.py is imported before any model can be.
         from django_vox import wiring
+        from django_vox.compat import install as compat
 
-        wiring.install(self)
+        wiring.install(self)  # signal receivers, the contact policy, the system checks
+        # The 4.x shims plug into the core's injection points; the core never
+        # imports django_vox.compat (import-linter contract "compat").
+        compat.install()

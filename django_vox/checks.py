@@ -5,11 +5,12 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from django_vox import conf, ratelimit
+from django_vox import conf
 from django_vox.backends import inspect_backends
-from django_vox.issuing import holding
-from django_vox.issuing.context import unreachable_variables
+from django_vox.digests import holding
 from django_vox.models import Template
+from django_vox.pacing import ratelimit
+from django_vox.templating.visibility import unreachable_variables
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
         "type": "django_vox.E004"}
@@ -35,7 +36,6 @@ _HINTS = {
 }
 
 
-@checks.register("django_vox")
 def check_backends(app_configs=None, **kwargs):
     classes, problems = inspect_backends()
     messages = [
@@ -55,7 +55,6 @@ def check_backends(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox")
 def check_settings(app_configs=None, **kwargs):
     """One error per setting whose value cannot work (see django_vox.conf.VALIDATORS)."""
     messages = []
@@ -68,7 +67,6 @@ def check_settings(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox_templates")
 def check_templates(app_configs=None, **kwargs):
     """A warning for each enabled template whose backend is not enabled: it sends nothing.
 
@@ -98,7 +96,6 @@ _UNSHARED_CACHES = {
 }
 
 
-@checks.register("django_vox")
 def check_rate_limits(app_configs=None, **kwargs):
     """DJANGO_VOX_RATE_LIMITS: readable rates (E020), known backends (W020),
     a cache shared by every sender (E021, W021)."""
@@ -134,7 +131,6 @@ def cache_alias():
     return conf.get("DJANGO_VOX_RATE_LIMIT_CACHE")
 
 
-@checks.register("django_vox")
 def check_digests(app_configs=None, **kwargs):
     """DJANGO_VOX_RECIPIENT_LIMIT: a readable rate (E030);
     DJANGO_VOX_DIGEST_INTERVAL and DJANGO_VOX_DIGEST_MAX_AGE: whole numbers
@@ -154,7 +150,6 @@ def check_digests(app_configs=None, **kwargs):
     return messages
 
 
-@checks.register("django_vox_templates", checks.Tags.database)
 def check_saved_templates(app_configs=None, databases=None, **kwargs):
     """W010: saved templates that use a variable templates can no longer reach
     (a 4.x template calling a method, a field made private...).  They still
@@ -182,3 +177,20 @@ def check_saved_templates(app_configs=None, databases=None, **kwargs):
                      "docs/registrations.rst) or change the template.",
                 obj=template, id="django_vox.W010"))
     return messages
+
+
+#: Each check with its tags; :func:`register` (from VoxConfig.ready()) hands them to Django.
+CHECKS = [
+    (check_backends, ("django_vox",)),
+    (check_settings, ("django_vox",)),
+    (check_templates, ("django_vox_templates",)),
+    (check_rate_limits, ("django_vox",)),
+    (check_digests, ("django_vox",)),
+    (check_saved_templates, ("django_vox_templates", checks.Tags.database)),
+]
+
+
+def register() -> None:
+    """Register the checks with Django (idempotent: Django keeps a set)."""
+    for check, tags in CHECKS:
+        checks.register(check, *tags)

@@ -4,8 +4,9 @@ Nothing is cached, so ``override_settings`` always applies.
 """
 
 import re
+from collections.abc import Callable
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -13,7 +14,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-__all__ = ["DEFAULTS", "get", "require", "positive_int", "site_base_url", "site_url",
+__all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url", "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
            "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
@@ -23,7 +24,7 @@ _MISSING = object()
 
 #: Every DJANGO_VOX_* setting and its default.  ``None`` means "no default":
 #: backends that need the value ask for it with :func:`require`.
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "DJANGO_VOX_BACKENDS": None,  # None: the default backend list
     "DJANGO_VOX_ISSUE_METHOD": "django_vox.models.Notification.issue_now",
     "DJANGO_VOX_THROW_EXCEPTIONS": _MISSING,  # defaults to DEBUG, see get()
@@ -72,13 +73,29 @@ DEFAULTS = {
 }
 
 
-def get(name, default=_MISSING):
+#: setting → a function translating the values a project sets (not the
+#: defaults) before anyone reads them.  The core installs none; the 4.x
+#: compatibility layer (django_vox.compat) sets its own from VoxConfig.ready().
+_ADAPTERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def set_adapter(name: str, adapter: Callable[[Any], Any] | None) -> None:
+    """Have :func:`get` pass setting ``name``'s value through ``adapter``
+    (``None`` removes it)."""
+    if adapter is None:
+        _ADAPTERS.pop(name, None)
+    else:
+        _ADAPTERS[name] = adapter
+
+
+def get(name: str, default: Any = _MISSING) -> Any:
     """Return setting ``name``, falling back to django-vox's default."""
     if name not in DEFAULTS and default is _MISSING:
         raise KeyError(f"{name} is not a django-vox setting")
     value = getattr(django_settings, name, _MISSING)
     if value is not _MISSING:
-        return value
+        adapter = _ADAPTERS.get(name)
+        return value if adapter is None else adapter(value)
     if default is not _MISSING:
         return default
     if name == "DJANGO_VOX_THROW_EXCEPTIONS":
@@ -86,7 +103,7 @@ def get(name, default=_MISSING):
     return DEFAULTS[name]
 
 
-def require(name):
+def require(name: str) -> Any:
     """Return setting ``name``; raise ImproperlyConfigured naming it when unset or empty."""
     value = get(name)
     if value is None or value == "":
@@ -94,7 +111,7 @@ def require(name):
     return value
 
 
-def positive_int(name):
+def positive_int(name: str) -> int:
     """Return setting ``name`` as an int of at least 1; ImproperlyConfigured naming it otherwise."""
     value = get(name)
     try:
@@ -106,7 +123,7 @@ def positive_int(name):
     return number
 
 
-def _split_site_domain(domain):
+def _split_site_domain(domain: object) -> tuple[str | None, str]:
     """``(scheme or None, host[:port])`` of a SITE_DOMAIN written with or
     without a scheme and trailing slash."""
     text = str(domain).strip()
@@ -122,7 +139,7 @@ def _split_site_domain(domain):
     return parts.scheme or None, parts.netloc
 
 
-def _sites_domain():
+def _sites_domain() -> str | None:
     if not apps.is_installed("django.contrib.sites"):
         return None
     from django.contrib.sites.models import Site  # only when the app is installed
@@ -133,7 +150,7 @@ def _sites_domain():
         return None
 
 
-def site_base_url(*, required=True):
+def site_base_url(*, required: bool = True) -> str | None:
     """``scheme://host[:port]`` of this site, without a trailing slash.
 
     From ``SITE_DOMAIN`` ("example.org", "example.org:8000/" and
@@ -143,7 +160,8 @@ def site_base_url(*, required=True):
     ``required``.
     """
     domain = get("SITE_DOMAIN")
-    scheme = None
+    scheme: str | None = None
+    host: str | None
     if domain:
         scheme, host = _split_site_domain(domain)
     else:
@@ -159,7 +177,7 @@ def site_base_url(*, required=True):
     return f"{scheme}://{host}"
 
 
-def site_url(path="", *, required=True):
+def site_url(path: str = "", *, required: bool = True) -> str | None:
     """The absolute URL of ``path`` (relative to the site root) on this site.
 
     ``path`` is used as given (already quoted, as ``reverse()`` returns it).
@@ -174,10 +192,9 @@ def site_url(path="", *, required=True):
 # -- validators: one per setting that can be wrong ------------------------------------
 # Each takes the setting's value and raises ImproperlyConfigured naming the
 # setting when it cannot work.  ``manage.py check`` runs every one in
-# VALIDATORS (django_vox.checks); a module that accepts more forms of a
-# setting (4.x compatibility) replaces the entry with a function that calls
-# the one here for the forms it does not handle.
-def validate_site_domain(value) -> None:
+# VALIDATORS (django_vox.checks), on the value get() answers (so after the
+# adapters above).
+def validate_site_domain(value: object) -> None:
     if value:
         _split_site_domain(value)
 
@@ -193,7 +210,7 @@ def resolve_dotted(path: str) -> Any:
         return getattr(resolve_dotted(module_path), attr)
 
 
-def validate_issue_method(value) -> None:
+def validate_issue_method(value: object) -> None:
     if callable(value):
         return
     if not isinstance(value, str) or not value:
@@ -209,11 +226,13 @@ def validate_issue_method(value) -> None:
         raise ImproperlyConfigured(f"DJANGO_VOX_ISSUE_METHOD {value!r} is not a function.")
 
 
-def _positive_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+def _positive_number(value: object) -> bool:
+    # Real declares no ">" for the checker: compared as what it is here, a number.
+    return (not isinstance(value, bool) and isinstance(value, Real)
+            and cast(float, value) > 0)
 
 
-def validate_http_timeout(value) -> None:
+def validate_http_timeout(value: object) -> None:
     if _positive_number(value):
         return
     if (isinstance(value, (tuple, list)) and len(value) == 2
@@ -225,7 +244,7 @@ def validate_http_timeout(value) -> None:
         f"blocks its worker for good.")
 
 
-def validate_markdown_extras(value) -> None:
+def validate_markdown_extras(value: object) -> None:
     if value is None:
         return
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
@@ -244,7 +263,7 @@ def validate_markdown_extras(value) -> None:
             f"{type(err).__name__}: {err}") from err
 
 
-def validate_activity_regex(value) -> None:
+def validate_activity_regex(value: Any) -> None:
     if not value:
         return
     try:
@@ -258,7 +277,7 @@ def validate_activity_regex(value) -> None:
             f"path) and 'box' ('inbox' or 'outbox').")
 
 
-def validate_xmpp_server(value) -> None:
+def validate_xmpp_server(value: object) -> None:
     if not value:
         return
     host, _colon, port = str(value).rpartition(":")
@@ -267,7 +286,7 @@ def validate_xmpp_server(value) -> None:
                                    f'e.g. "xmpp.example.org:5222".')
 
 
-def _whole_number_at_least_1(name, value) -> None:
+def _whole_number_at_least_1(name: str, value: Any) -> None:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -276,11 +295,11 @@ def _whole_number_at_least_1(name, value) -> None:
         raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value!r}.")
 
 
-def validate_max_attempts(value) -> None:
+def validate_max_attempts(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_MAX_ATTEMPTS", value)
 
 
-def validate_batch_size(value) -> None:
+def validate_batch_size(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
 
 
@@ -302,7 +321,7 @@ def validate_inapp_retention(value) -> None:
 
 
 #: setting → its validator (see above).
-VALIDATORS = {
+VALIDATORS: dict[str, Callable[[Any], None]] = {
     "SITE_DOMAIN": validate_site_domain,
     "DJANGO_VOX_ISSUE_METHOD": validate_issue_method,
     "DJANGO_VOX_HTTP_TIMEOUT": validate_http_timeout,

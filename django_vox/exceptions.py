@@ -6,6 +6,8 @@ with; they are recorded on the delivery log.  Configuration errors are
 errors never hides a misconfiguration.
 """
 
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "BadToken",
     "PreviewError",
     "PlanningTakenOver",
+    "RemovedInDjangoVox6Warning",
 ]
 
 
@@ -40,10 +43,11 @@ class SendError(VoxError):
     backend's rate limit for every sender.
     """
 
-    transient = False
+    transient: bool = False
 
-    def __init__(self, message, *, status=None, code=None, body=None, transient=None,
-                 retry_after=None):
+    def __init__(self, message: Any, *, status: int | None = None, code: Any = None,
+                 body: Any = None, transient: bool | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -53,7 +57,7 @@ class SendError(VoxError):
         if transient is not None:
             self.transient = transient
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = [str(self.message)]
         if self.status is not None:
             parts.append(f"status {self.status}")
@@ -80,7 +84,7 @@ class PermanentSendError(SendError):
 class InvalidAddress(PermanentSendError):
     """The address is not valid for the backend's protocol."""
 
-    def __init__(self, address, reason, *, protocol=None):
+    def __init__(self, address: Any, reason: Any, *, protocol: str | None = None) -> None:
         where = f" for protocol {protocol!r}" if protocol else ""
         super().__init__(f"Invalid address {address!r}{where}: {reason}")
         self.address = address
@@ -129,7 +133,7 @@ class BackendNotAvailable(ImproperlyConfigured):
 class MissingDependency(BackendNotAvailable):
     """A backend's optional dependency is not installed."""
 
-    def __init__(self, backend_path, module, extra=None):
+    def __init__(self, backend_path: str, module: str, extra: str | None = None) -> None:
         hint = f' (pip install "django-vox[{extra}]")' if extra else ""
         super().__init__(
             f"Backend {backend_path} needs the Python package providing "
@@ -138,3 +142,12 @@ class MissingDependency(BackendNotAvailable):
         self.backend_path = backend_path
         self.module = module
         self.extra = extra
+
+
+class RemovedInDjangoVox6Warning(DeprecationWarning):
+    """Emitted by each django-vox 4.x compatibility shim (:mod:`django_vox.compat`);
+    the message names the replacement.  django-vox 6.0 removes the shims.
+
+    Defined here rather than in the compat package so that a project can turn
+    it into an error (``-W error::django_vox.exceptions.RemovedInDjangoVox6Warning``)
+    without importing the shims."""

@@ -2,6 +2,7 @@
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Message", "MessageAttachment"]
 
@@ -12,7 +13,7 @@ class MessageAttachment:
     content: bytes
     mimetype: str = "application/octet-stream"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, str]:
         return {
             "filename": self.filename,
             "mimetype": self.mimetype,
@@ -20,7 +21,7 @@ class MessageAttachment:
         }
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> "MessageAttachment":
         return cls(
             filename=data["filename"],
             mimetype=data.get("mimetype") or "application/octet-stream",
@@ -40,12 +41,12 @@ class Message:
     subject: str = ""
     text: str = ""
     html: str | None = None
-    data: dict | None = None
-    attachments: list = field(default_factory=list)
+    data: dict[str, Any] | None = None
+    attachments: list[MessageAttachment] = field(default_factory=list)
     from_address: str = ""
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
             "text": self.text,
@@ -57,7 +58,7 @@ class Message:
         }
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> "Message":
         return cls(
             subject=data.get("subject", ""),
             text=data.get("text", ""),

@@ -3,7 +3,8 @@
 
 from django.urls import include, path, re_path
 
-from django_vox import inbox, views
+from django_vox.activities import inbox
+from django_vox.preferences import views
 
 app_name = "django_vox"
 

@@ -236,7 +236,7 @@ def test_a_message_from_another_backend_is_refused(activity_settings, ann):
 
 
 def test_one_time_messages_from_the_admin_share_one_note(activity_settings, ann, bob):
-    from django_vox.manual import send_one_time
+    from django_vox.issuing.manual import send_one_time
 
     result = send_one_time([ann, bob], "activity", "", "Maintenance at {{ '8pm' }}")
     assert (result.sent, result.failed) == (2, 0)

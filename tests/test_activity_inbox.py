@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.utils import timezone
 
+from django_vox.activities.inbox import inbox_limit
 from django_vox.backends.activity import Backend
-from django_vox.inbox import inbox_limit
 from django_vox.models import Activity, InboxItem
 from django_vox.registry import objects
 from tests.support import as2

@@ -11,13 +11,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from django_vox import rendering
+from django_vox.admin.forms import editor_template_problem
 from django_vox.backends import locmem
 from django_vox.exceptions import TemplateRenderError
-from django_vox.forms import editor_template_problem
-from django_vox.manual import send_one_time
+from django_vox.issuing.manual import send_one_time
 from django_vox.models import Notification
 from django_vox.registry import TemplateVariable, objects
+from django_vox.templating import rendering
 from tests.testapp.models import Article, Comment, Depot, Subscriber
 from tests.testapp.registrations import ArticleRegistration
 

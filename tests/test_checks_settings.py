@@ -69,19 +69,27 @@ def test_values_that_work_pass(settings, name, value):
     conf.validate(name)
 
 
-def test_4x_forms_are_accepted_through_the_validators_in_conf(settings):
+def test_4x_forms_are_accepted_through_the_adapters_compat_installs(settings):
     from django.core.exceptions import ImproperlyConfigured
+
+    from django_vox.exceptions import RemovedInDjangoVox6Warning
 
     settings.DJANGO_VOX_ACTIVITY_REGEX = r"^/activities/(?P<id>\d+)/$"  # the 4.x meaning
     pytest.importorskip("markdown")
     settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["fenced-code-blocks", "tables", "latex"]  # markdown2
-    assert setting_errors() == []  # django_vox.legacy_settings extends conf.VALIDATORS
-    found = {m.id for m in django_checks.run_checks(tags=["django_vox"])}
+    # django_vox.compat adapts both settings before conf's validators see them
+    with pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_ACTIVITY_REGEX"), \
+            pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_MARKDOWN_EXTRAS"):
+        assert setting_errors() == []
+        found = {m.id for m in django_checks.run_checks(tags=["django_vox"])}
     assert {"django_vox.W030", "django_vox.W031"} <= found
     with pytest.raises(ImproperlyConfigured, match="named groups"):
         conf.validate_activity_regex(settings.DJANGO_VOX_ACTIVITY_REGEX)
     settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["fenced-code-blocks", "no_such_extension"]
-    assert ids_of(checks.check_settings()) == [("django_vox.E013", "DJANGO_VOX_MARKDOWN_EXTRAS")]
+    with pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_ACTIVITY_REGEX"), \
+            pytest.warns(RemovedInDjangoVox6Warning, match="DJANGO_VOX_MARKDOWN_EXTRAS"):
+        assert ids_of(checks.check_settings()) == [
+            ("django_vox.E013", "DJANGO_VOX_MARKDOWN_EXTRAS")]
 
 
 class NotABackend:

@@ -16,8 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_vox import digests, tasks
-from django_vox.issuing import holding
+from django_vox.background import tasks
+from django_vox.digests import closing as digests
+from django_vox.digests import holding
 from django_vox.issuing.dispatch import BackendSession
 from django_vox.models import Delivery, Preference, Template
 from django_vox.preferences import Owner, PreferenceMatrix, make_preferences_token

@@ -11,8 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from django_vox import digests
-from django_vox.issuing import holding
+from django_vox.digests import closing as digests
+from django_vox.digests import holding
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
 from tests.backends.email_helpers import vox_email  # noqa: F401

@@ -9,9 +9,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from django_vox import deliverylog, resending, tasks
+from django_vox import deliverylog
 from django_vox.backends import locmem
-from django_vox.issuing import chunks
+from django_vox.background import chunks, tasks
+from django_vox.issuing import resending
 from django_vox.models import BackgroundIssue, Delivery, IssueChunk, Notification
 from django_vox.preferences import Owner, set_preference
 from tests.test_tasks import DUMMY, IMMEDIATE, run

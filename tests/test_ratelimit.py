@@ -23,11 +23,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
 
-from django_vox import checks, ratelimit
+from django_vox import checks
 from django_vox.backends import locmem
 from django_vox.exceptions import TransientSendError
 from django_vox.models import Delivery
-from django_vox.ratelimit import Rate, RateLimiter, parse_rate, retry_after_seconds
+from django_vox.pacing import ratelimit
+from django_vox.pacing.ratelimit import Rate, RateLimiter, parse_rate, retry_after_seconds
 from tests.backends.email_helpers import make_article
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
@@ -340,7 +341,7 @@ CHILD = textwrap.dedent("""
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": sys.argv[1]}},
         DJANGO_VOX_RATE_LIMITS={"sms": "200/s"}, INSTALLED_APPS=[])
     django.setup()
-    from django_vox import ratelimit
+    from django_vox.pacing import ratelimit
     bucket = ratelimit.limiter_for("sms")
     print("ready", flush=True)
     sys.stdin.readline()  # start together

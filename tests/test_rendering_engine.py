@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from django_vox import rendering
 from django_vox.exceptions import TemplateRenderError
-from django_vox.rendering import TemplateLimitError
+from django_vox.templating import rendering
+from django_vox.templating.rendering import TemplateLimitError
 
 
 def test_the_tags_and_filters_an_editor_needs_work():

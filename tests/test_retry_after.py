@@ -18,9 +18,10 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from django_vox import ratelimit, retry, tasks
+from django_vox.background import tasks
 from django_vox.exceptions import SendError, TransientSendError
 from django_vox.models import Delivery, SiteContact
+from django_vox.pacing import ratelimit, retry
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 

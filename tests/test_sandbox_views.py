@@ -11,12 +11,12 @@ from django.template import Template as DjangoTemplate
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering, sandbox, variables
 from django_vox.backends import locmem
 from django_vox.models import Delivery, FailedMessage, InboxItem, Notification
 from django_vox.registry import Notification as DeclaredNotification
 from django_vox.registry import Registration, RegistryEntry, TemplateVariable, objects
-from django_vox.sandbox import DataView, ListView, ObjectView, is_sensitive_name
+from django_vox.templating import rendering, sandbox, variables
+from django_vox.templating.sandbox import DataView, ListView, ObjectView, is_sensitive_name
 from tests.testapp.models import Article, Comment, Subscriber
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ import uuid
 import pytest
 import time_machine
 
-from django_vox import ratelimit
 from django_vox.backends import locmem
 from django_vox.exceptions import PermanentSendError
 from django_vox.models import Delivery
+from django_vox.pacing import ratelimit
 from tests.backends.email_helpers import make_article
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration

@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from werkzeug import Response
 
-from django_vox import retry, tasks
 from django_vox.backends import locmem
+from django_vox.background import tasks
 from django_vox.exceptions import PermanentSendError, SendError, TransientSendError
 from django_vox.models import Delivery, SiteContact
+from django_vox.pacing import retry
 from tests.testapp.models import Article, Depot, Subscriber, Ticket
 from tests.testapp.registrations import ArticleRegistration, TicketRegistration
 
@@ -366,7 +367,7 @@ def test_duplicate_retry_task_sends_once(dummy, webhook, article, make_template,
 
 
 def test_claim_is_won_once(dummy, webhook, article, make_template, committed):
-    from django_vox.resending import claim
+    from django_vox.issuing.resending import claim
 
     row = _failed_row(article, make_template, committed, dummy, webhook)
     stale_copy = Delivery.objects.get(pk=row.pk)

@@ -74,7 +74,7 @@ def test_vox_recover_now_sends_abandoned_once():
 
 
 def test_resend_counts_from_the_database_not_stale_instances():
-    from django_vox.resending import resend
+    from django_vox.issuing.resending import resend
 
     failed = row("x@example.org")
     stale = Delivery.objects.get(pk=failed.pk)

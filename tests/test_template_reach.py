@@ -2,9 +2,9 @@
 
 import pytest
 
-from django_vox import rendering, samples, sandbox, variables
 from django_vox.backends.slack import Backend as SlackBackend
 from django_vox.registry import objects
+from django_vox.templating import rendering, samples, sandbox, variables
 from tests.testapp.models import Article, Comment
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +110,8 @@ def test_markdown_email_escapes_data_in_tags_filters_and_setext_headings():
 
 
 def test_describe_context_lists_what_the_context_holds(make_template):
-    from django_vox.issuing.context import describe_context
     from django_vox.models import Notification
+    from django_vox.templating.visibility import describe_context
 
     notification = Notification.objects.get_for_model(Article, "moved")
     template = make_template(Article, "moved", recipients="c:author,si")
@@ -133,8 +133,9 @@ def test_describe_context_lists_what_the_context_holds(make_template):
 
 
 def test_every_described_path_renders_and_nothing_else_does(article):
-    from django_vox.issuing.context import build_context, describe_context
+    from django_vox.issuing.context import build_context
     from django_vox.models import Notification
+    from django_vox.templating.visibility import describe_context
 
     notification = Notification.objects.get_for_model(Article, "published")
     context = build_context(article, notification=notification)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 import django_vox.admin
 from django_vox.backends import backends
+from django_vox.exceptions import RemovedInDjangoVox6Warning
 from django_vox.models import Notification
 from tests.testapp.models import Article, Subscriber
 
@@ -35,8 +36,16 @@ def test_issue_page_under_the_4x_name(admin_client, published):
     assert response.status_code == 200
 
 
+PREVIEW_WARNING = (r"^The admin URL django_vox_preview is deprecated and removed in django-vox "
+                   r"6\.0; preview a notification's template on its change page "
+                   r"\(django_vox_notification_preview\)")
+
+
 def test_variables_as_json(admin_client, published):
-    response = admin_client.get(reverse("admin:django_vox_variables", args=[published.pk]))
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=r"^The admin URL django_vox_variables is deprecated and removed in "
+                            r"django-vox 6\.0; the template editor"):
+        response = admin_client.get(reverse("admin:django_vox_variables", args=[published.pk]))
     assert response.status_code == 200
     data = json.loads(response.content)
     assert "object" in json.dumps(data["groups"])
@@ -44,22 +53,26 @@ def test_variables_as_json(admin_client, published):
 
 def test_backend_preview(admin_client):
     url = reverse("admin:django_vox_preview", args=["locmem"])
-    assert admin_client.get(url).status_code == 405
-    response = admin_client.post(url, {"body": "Hello <b>World</b>", "subject": "S"})
+    with pytest.warns(RemovedInDjangoVox6Warning, match=PREVIEW_WARNING):
+        assert admin_client.get(url).status_code == 405
+        response = admin_client.post(url, {"body": "Hello <b>World</b>", "subject": "S"})
     assert response.status_code == 200
     assert "Hello &lt;b&gt;World&lt;/b&gt;" in response.content.decode()
     assert response["Content-Security-Policy"] == "sandbox"
-    response = admin_client.post(reverse("admin:django_vox_preview", args=["nope"]),
-                                 {"body": "x"})
-    assert response.content == b"Unable to make preview: 'nope'"
-    response = admin_client.post(url, {"body": "{% if %}"})
+    with pytest.warns(RemovedInDjangoVox6Warning, match=PREVIEW_WARNING):
+        response = admin_client.post(reverse("admin:django_vox_preview", args=["nope"]),
+                                     {"body": "x"})
+        assert response.content == b"Unable to make preview: 'nope'"
+        response = admin_client.post(url, {"body": "{% if %}"})
     assert response.content.startswith(b"Unable to make preview:")
 
 
 def test_backend_preview_needs_the_change_permission(client, django_user_model):
     user = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
     client.force_login(user)
-    response = client.post(reverse("admin:django_vox_preview", args=["locmem"]), {"body": "x"})
+    with pytest.warns(RemovedInDjangoVox6Warning, match=PREVIEW_WARNING):
+        response = client.post(reverse("admin:django_vox_preview", args=["locmem"]),
+                               {"body": "x"})
     assert response.status_code == 403
 
 

@@ -7,7 +7,6 @@ and DJANGO_VOX_SYNC_ON_MIGRATE=False.
 """
 
 import json
-import warnings
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -15,7 +14,9 @@ from django.core.management import call_command
 
 import django_vox.base
 import django_vox.settings
-from django_vox.backends import backends, compat, html_email, locmem
+from django_vox.backends import backends, html_email, locmem
+from django_vox.compat import backends as compat
+from django_vox.exceptions import RemovedInDjangoVox6Warning
 from django_vox.models import Delivery, Notification, SiteContact
 from django_vox.registry import Contact, objects
 from tests.vox4app.backends import HookBackend, RelayEmailBackend
@@ -99,66 +100,77 @@ def test_attachments_example_attaches_the_pdf(notifications, customer, make_temp
 
 
 # -- django_vox.base -------------------------------------------------------------------
+def from_base(name):
+    """A name of the 4.x module django_vox.base, which warns naming the replacement."""
+    replacement = "django_vox.registry" if name == "Contact" else r"django_vox.registry.site_iri"
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=rf"^django_vox\.base\.{name} is deprecated and removed in django-vox "
+                            rf"6\.0; .*{replacement}"):
+        return getattr(django_vox.base, name)
+
+
 def test_full_iri_uses_the_site_settings(settings):
     settings.SITE_DOMAIN = "example.org"
-    assert django_vox.base.full_iri("/po/1/") == "https://example.org/po/1/"
+    assert from_base("full_iri")("/po/1/") == "https://example.org/po/1/"
     settings.SITE_SSL = False
-    assert django_vox.base.full_iri("/po/1/") == "http://example.org/po/1/"
-    assert django_vox.base.full_iri("//cdn.example.org/x") == "http://cdn.example.org/x"
-    assert django_vox.base.full_iri("https://other.example/x") == "https://other.example/x"
-    assert django_vox.base.full_iri("mailto:a@example.org") == "mailto:a@example.org"
+    assert from_base("full_iri")("/po/1/") == "http://example.org/po/1/"
+    assert from_base("full_iri")("//cdn.example.org/x") == "http://cdn.example.org/x"
+    assert from_base("full_iri")("https://other.example/x") == "https://other.example/x"
+    assert from_base("full_iri")("mailto:a@example.org") == "mailto:a@example.org"
 
 
 def test_full_iri_matches_the_activity_backend_ids(settings, customer):
     settings.SITE_DOMAIN = "example.org"
     from django_vox import activities
 
-    assert django_vox.base.full_iri(customer.get_absolute_url()).replace(
+    assert from_base("full_iri")(customer.get_absolute_url()).replace(
         "/users/", "/members/") == activities.reverse_iri(customer)
 
 
 def test_get_current_site_and_settings_site(settings):
     from django.contrib.sites.models import Site
 
-    assert django_vox.base.get_current_site() == Site.objects.get_current()
+    assert from_base("get_current_site")() == Site.objects.get_current()
     settings.SITE_DOMAIN = "vox.example"
-    site = django_vox.base.SettingsSite()
+    site = from_base("SettingsSite")()
     assert (site.domain, site.name, str(site)) == ("vox.example", "vox.example", "vox.example")
     with pytest.raises(NotImplementedError, match="SITE_DOMAIN"):
         site.save()
     with pytest.raises(NotImplementedError):
         site.delete()
     del settings.SITE_DOMAIN
-    assert django_vox.base.SettingsSite().domain == "127.0.0.1:8000"
+    assert from_base("SettingsSite")().domain == "127.0.0.1:8000"
 
 
 def test_get_current_site_without_the_sites_app(settings):
     settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS
                                if app != "django.contrib.sites"]
     settings.SITE_DOMAIN = "vox.example"
-    site = django_vox.base.get_current_site()
-    assert isinstance(site, django_vox.base.SettingsSite) and site.domain == "vox.example"
+    site = from_base("get_current_site")()
+    assert isinstance(site, from_base("SettingsSite")) and site.domain == "vox.example"
 
 
 def test_base_contact_is_the_registry_contact():
-    assert django_vox.base.Contact is Contact
-    contact = django_vox.base.Contact("Ann", "email", "ann@example.org")
+    assert from_base("Contact") is Contact
+    contact = from_base("Contact")("Ann", "email", "ann@example.org")
     assert (contact.name, contact.protocol, contact.address) == ("Ann", "email", "ann@example.org")
 
 
 # -- django_vox.settings -------------------------------------------------------------
 def test_settings_module_reads_settings_at_access_time(settings):
     settings.DJANGO_VOX_TWILIO_FROM_NUMBER = "+15550009999"
-    with pytest.warns(DeprecationWarning, match="DJANGO_VOX_TWILIO_FROM_NUMBER"):
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=r"^django_vox\.settings\.TWILIO_FROM_NUMBER is deprecated and removed "
+                            r"in django-vox 6\.0; read the DJANGO_VOX_TWILIO_FROM_NUMBER setting "
+                            r"with django_vox\.conf\.get\('DJANGO_VOX_TWILIO_FROM_NUMBER'\)"):
         assert django_vox.settings.TWILIO_FROM_NUMBER == "+15550009999"
     settings.DJANGO_VOX_INBOX_LIMIT = 7
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(RemovedInDjangoVox6Warning):
         assert django_vox.settings.INBOX_LIMIT == 7
 
 
 def test_settings_module_defaults_and_missing_values(settings):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with pytest.warns(RemovedInDjangoVox6Warning):
         settings.DJANGO_VOX_BACKENDS = LOCMEM
         assert django_vox.settings.BACKENDS == LOCMEM
         del settings.DJANGO_VOX_BACKENDS
@@ -192,7 +204,7 @@ def test_4x_backends_are_recognised_by_their_class_level_build_message():
 
 def test_loading_a_4x_backend_warns_naming_it(settings):
     settings.DJANGO_VOX_BACKENDS = [*LOCMEM, RELAY]
-    with pytest.warns(DeprecationWarning, match=r"tests\.vox4app\.backends\.RelayEmailBackend"):
+    with pytest.warns(RemovedInDjangoVox6Warning, match=r"tests\.vox4app\.backends\.RelayEmailBackend"):
         adapter = backends.by_id("relay-email")
     assert adapter.legacy_class is RelayEmailBackend
     assert adapter.dotted_path() == RELAY
@@ -201,12 +213,19 @@ def test_loading_a_4x_backend_warns_naming_it(settings):
     assert locmem.Backend in backends.all()
 
 
+def hook_helper_warns():
+    """HookBackend renders with base.template_from_string, a 4.x helper that warns."""
+    return pytest.warns(RemovedInDjangoVox6Warning,
+                        match=r"^django_vox\.backends\.base\.template_from_string is deprecated "
+                              r"and removed in django-vox 6\.0; import template_from_string from "
+                              r"django_vox\.compat\.vox4calls")
+
+
 @pytest.fixture
 def relay(settings, smtp_server):
     settings.VOX4_RELAY_HOST, settings.VOX4_RELAY_PORT = smtp_server.host, smtp_server.port
     settings.DJANGO_VOX_BACKENDS = [*LOCMEM, RELAY, HOOK]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with pytest.warns(RemovedInDjangoVox6Warning):
         backends.all()
     return smtp_server
 
@@ -259,7 +278,8 @@ def test_4x_webhook_backend_posts_its_string(relay, notifications, customer, mak
     SiteContact.objects.create(protocol="json-webhook", address=httpserver.url_for("/hook"))
     make_template(PurchaseOrder, "received", backend="hook4", recipients="si",
                   content="PO for {{ object.customer.username }}")
-    PurchaseOrder.objects.create(customer=customer)
+    with hook_helper_warns():
+        PurchaseOrder.objects.create(customer=customer)
     httpserver.check_assertions()
     assert len(httpserver.log) == 1
     assert httpserver.log[0][0].headers["Content-Type"] == "application/json"
@@ -271,7 +291,8 @@ def test_4x_webhook_failure_is_recorded(relay, notifications, customer, make_tem
     httpserver.expect_request("/hook").respond_with_data("nope", status=500)
     SiteContact.objects.create(protocol="json-webhook", address=httpserver.url_for("/hook"))
     make_template(PurchaseOrder, "received", backend="hook4", recipients="si", content="x")
-    PurchaseOrder.objects.create(customer=customer)
+    with hook_helper_warns():
+        PurchaseOrder.objects.create(customer=customer)
     delivery = Delivery.objects.get(backend="hook4")
     assert delivery.status == Delivery.FAILED and "500" in delivery.error
 
@@ -282,14 +303,15 @@ def test_4x_previews(relay, notifications, customer):
     assert notification.preview("relay-email", "Hi <{{ object.customer.username }}>",
                                 "Sub") == "<h1>Sub</h1><p>Hi &lt;carla&gt;</p>"
     # HookBackend defines no preview: its string, escaped.
-    assert notification.preview("hook4", "<b>{{ object.customer.username }}</b>") == (
+    with hook_helper_warns():
+        preview = notification.preview("hook4", "<b>{{ object.customer.username }}</b>")
+    assert preview == (
         '<pre class="vox-text">{&quot;text&quot;: &quot;&lt;b&gt;carla&lt;/b&gt;&quot;}</pre>')
 
 
 def test_a_4x_build_message_returning_no_string_names_the_class(settings):
     settings.DJANGO_VOX_BACKENDS = ["tests.vox4app.backends.BadBackend"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with pytest.warns(RemovedInDjangoVox6Warning):
         adapter = backends.by_id("bad4")
     with pytest.raises(TypeError, match=r"BadBackend\.build_message\(\) returned dict"):
         adapter().build_message("", "x", {}, [])

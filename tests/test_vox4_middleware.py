@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
-from django_vox import tasks
 from django_vox.backends import locmem
 from django_vox.backends.activity import Backend as ActivityBackend
+from django_vox.background import tasks
+from django_vox.exceptions import RemovedInDjangoVox6Warning
 from django_vox.models import Activity, InboxItem
 from tests.support import as2
 from tests.test_tasks import DUMMY, run
@@ -23,9 +24,20 @@ AS = "application/activity+json"
 MIDDLEWARE = "django_vox.middleware.activity_inbox_middleware"
 
 
-@pytest.fixture
-def middleware(settings, activity_settings, user_inboxes):
+def use_4x_middleware(settings, client):
+    """Add the 4.x middleware and load it (Django imports it: a warning naming
+    the replacement)."""
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=r"^django_vox\.middleware\.activity_inbox_middleware is deprecated "
+                            r"and removed in django-vox 6\.0; use django_vox\.inbox\."
+                            r"ActivityInboxMiddleware in MIDDLEWARE"):
+        client.handler.load_middleware()
+
+
+@pytest.fixture
+def middleware(settings, activity_settings, user_inboxes, client):
+    use_4x_middleware(settings, client)
     return settings
 
 
@@ -60,7 +72,7 @@ def test_social_collections_are_empty(client, middleware, ann, endpoint):
 
 
 def test_actors_without_an_endpoint_are_not_found(client, settings, activity_settings, ann):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]  # no user_inboxes opt-in
+    use_4x_middleware(settings, client)  # no user_inboxes opt-in
     for path in ("/users/ann/", "/users/ann/followers"):
         assert client.get(path, HTTP_ACCEPT=AS).status_code == 404
 
@@ -98,7 +110,7 @@ def test_other_requests_pass_through(client, middleware, ann):
 
 
 def test_4x_registration_members_are_public_actors(client, settings, activity_settings):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    use_4x_middleware(settings, client)
     MemberUser.objects.create(username="carla", email="carla@example.org")
     response = client.get("/members/carla/", HTTP_ACCEPT=AS)
     assert response.status_code == 200
@@ -116,7 +128,7 @@ def test_the_4x_background_issue_method_enqueues_a_task(settings, make_template,
     settings.TASKS = DUMMY
     tasks.task_backends["default"].clear()
     make_template(Article, "published", recipients="c:subs", content="New: {{ object.title }}")
-    with committed(), pytest.warns(DeprecationWarning, match="'django_vox.tasks.issue'"):
+    with committed(), pytest.warns(RemovedInDjangoVox6Warning, match="'django_vox.tasks.issue'"):
         ArticleRegistration.published.issue(article)
     (result,) = tasks.task_backends["default"].results
     assert result.task.name == "deliver" and locmem.outbox == []
@@ -131,7 +143,11 @@ def test_the_4x_activity_regex_leaves_the_default_inbox_paths(client, settings,
     settings.DJANGO_VOX_ACTIVITY_REGEX = r"activity/(?P<id>[0-9a-z\-]+)/$"  # 4.x default
     first = deliver("First", ann)
     client.force_login(ann)
-    response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=r"^A DJANGO_VOX_ACTIVITY_REGEX of the 4\.x form \(a pattern of "
+                            r"activity ids\), ignored, is deprecated and removed in django-vox "
+                            r"6\.0; remove the setting"):
+        response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
     assert response.status_code == 200
     assert [i["id"] for i in json.loads(response.content)["orderedItems"]] == [first.get_iri()]
 
@@ -145,7 +161,7 @@ def test_activities_without_time_zones(settings, activity_settings, user_inboxes
     document = activity.as_document()
     utc = activity.published.replace(tzinfo=ZoneInfo("Europe/Paris")).astimezone(ZoneInfo("UTC"))
     assert document["published"] == utc.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    use_4x_middleware(settings, client)
     client.force_login(ann)
     response = client.get("/users/ann/inbox", HTTP_ACCEPT=AS)
     assert [i["summary"] for i in json.loads(response.content)["orderedItems"]] == ["Naive"]

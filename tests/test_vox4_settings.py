@@ -3,7 +3,7 @@
 import pytest
 from django.core import checks
 
-from django_vox.legacy_settings import (
+from django_vox.compat.vox4settings import (
     check_vox4_settings,
     is_vox4_activity_regex,
     markdown_extensions,
@@ -32,7 +32,7 @@ def test_python_markdown_names_pass_through():
 def test_every_mapped_extension_loads():
     import markdown
 
-    from django_vox.legacy_settings import MARKDOWN2_EXTRAS
+    from django_vox.compat.vox4settings import MARKDOWN2_EXTRAS
 
     for name in filter(None, MARKDOWN2_EXTRAS.values()):
         if name.endswith("codehilite"):

@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.test import TestCase, override_settings
 
-from django_vox import manual
 from django_vox.backends import html_email, locmem, markdown_email
 from django_vox.backends import json_webhook as json_webhook_backend
+from django_vox.exceptions import RemovedInDjangoVox6Warning
+from django_vox.issuing import manual
 from django_vox.models import Notification, OneTimeNotification, SiteContact
 from django_vox.registry import Registration, objects, provides_contacts
 from tests.backends.test_twitter import x_api  # noqa: F401  (fixture)
@@ -134,13 +135,24 @@ def test_nested_attachment_keys_are_resolved(settings, make_template, committed)
 
 
 # -- the built-in backends answer the 4.x class-level calls -----------------------------
+def class_call(module, method):
+    """The warning a 4.x class-level call on a built-in backend emits."""
+    name = rf"django_vox\.backends\.{module}\.Backend"
+    return pytest.warns(RemovedInDjangoVox6Warning, match=(
+        rf"^Calling {name}\.{method}\(\) on the class \(the 4\.x form\) is deprecated and "
+        rf"removed in django-vox 6\.0; call it on an instance, {name}\(\)\.{method}\(\.\.\.\)"))
+
+
 def test_built_in_email_backend_class_calls_return_the_4x_string():
-    built = html_email.Backend.build_message("Hi {{ name }}", "<p>Hello {{ name }}</p>",
-                                             {"name": "Ann"}, [])
+    with class_call("html_email", "build_message"):
+        built = html_email.Backend.build_message("Hi {{ name }}", "<p>Hello {{ name }}</p>",
+                                                 {"name": "Ann"}, [])
     data = json.loads(built)
     assert (data["subject"], data["html"]) == ("Hi Ann", "<p>Hello Ann</p>")
     assert data["text"].strip() == "Hello Ann"
-    preview = html_email.Backend.preview_message("", "<p>Hello {{ name }}</p>", {"name": "A"})
+    with class_call("html_email", "preview_message"):
+        preview = html_email.Backend.preview_message("", "<p>Hello {{ name }}</p>",
+                                                     {"name": "A"})
     assert "Hello A" in preview
     # on an instance, the same methods work with Message objects
     message = html_email.Backend().build_message("S", "<p>B</p>", {})
@@ -148,14 +160,21 @@ def test_built_in_email_backend_class_calls_return_the_4x_string():
 
 
 def test_built_in_webhook_class_call_returns_json():
-    built = json_webhook_backend.Backend.build_message("", "a: {{ x }}\nb: 2", {"x": 1}, [])
+    with class_call("json_webhook", "build_message"):
+        built = json_webhook_backend.Backend.build_message("", "a: {{ x }}\nb: 2", {"x": 1}, [])
     assert json.loads(built) == {"a": "1", "b": "2"}
 
 
 def test_markdown_backend_accepts_4x_extras(settings):
     settings.DJANGO_VOX_MARKDOWN_EXTRAS = ["footnotes", "link_patterns", "smarty-pants",
                                            "tables"]
-    message = markdown_email.Backend().build_message("", "'quoted'\n\n|a|b|\n|-|-|\n|1|2|", {})
+    with pytest.warns(RemovedInDjangoVox6Warning,
+                      match=r"^A DJANGO_VOX_MARKDOWN_EXTRAS value naming markdown2 extras is "
+                            r"deprecated and removed in django-vox 6\.0; list Python-Markdown "
+                            r"extensions instead: \['footnotes', 'markdown\.extensions\.smarty', "
+                            r"'tables'\]"):
+        message = markdown_email.Backend().build_message(
+            "", "'quoted'\n\n|a|b|\n|-|-|\n|1|2|", {})
     assert "<table>" in message.html and "&lsquo;quoted&rsquo;" in message.html
 
 
@@ -249,27 +268,47 @@ def test_aspy_style_activity_type_and_objects_are_accepted(settings):
 
 
 @pytest.mark.django_db
-def test_4x_callers_build_on_the_class_and_send_the_string(settings, smtp_server):
-    """4.x code built the string with the class and sent it with an instance."""
+def test_4x_callers_build_on_the_class_and_send_a_message_instead(settings, smtp_server):
+    """4.x code built the string with the class and sent it with an instance:
+    the built-in backends now refuse the string, naming the backend and the fix;
+    the Message an instance builds is sent."""
     from tests.fixtures.smtp import configure_mail
 
     configure_mail(settings, "django.core.mail.backends.smtp.EmailBackend",
                    host=smtp_server.host, port=smtp_server.port)
-    string = html_email.Backend.build_message("Hi {{ n }}", "<p>Hello {{ n }}</p>", {"n": "Ann"},
-                                              [])
-    html_email.Backend().send_message("shop@example.org", ["ann@example.org"], string)
+    with class_call("html_email", "build_message"):
+        string = html_email.Backend.build_message("Hi {{ n }}", "<p>Hello {{ n }}</p>",
+                                                  {"n": "Ann"}, [])
+    backend = html_email.Backend()
+    for send in (lambda: backend.send_message("shop@example.org", ["ann@example.org"], string),
+                 lambda: backend.send("ann@example.org", string)):
+        with pytest.raises(TypeError, match=r"^django_vox\.backends\.html_email\.Backend\.send"
+                                            r"(_message)?\(\) takes a django_vox\.messages\."
+                                            r"Message, not str \(the string form of django-vox "
+                                            r"4\.x is no longer accepted: build the message with "
+                                            r"an instance, Backend\(\)\.build_message"):
+            send()
+    assert smtp_server.messages == []  # refused before connecting
+    message = backend.build_message("Hi {{ n }}", "<p>Hello {{ n }}</p>", {"n": "Ann"})
+    backend.send_message("shop@example.org", ["ann@example.org"], message)
     [mail] = smtp_server.messages
     assert mail["Subject"] == "Hi Ann" and mail["From"] == "shop@example.org"
     assert mail.get_body(("html",)).get_content().strip() == "<p>Hello Ann</p>"
     assert mail.get_body(("plain",)).get_content().strip() == "Hello Ann"
 
 
-def test_4x_string_to_a_webhook_instance(httpserver, settings):
-    settings.DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    httpserver.expect_request("/hook", method="POST", json={"a": "1"}).respond_with_data("ok")
-    string = json_webhook_backend.Backend.build_message("", "a: {{ x }}", {"x": 1}, [])
-    json_webhook_backend.Backend().send(httpserver.url_for("/hook"), string)
-    httpserver.check_assertions()
+@pytest.mark.parametrize("path", ["locmem.Backend", "locmem.SmsBackend", "slack.Backend",
+                                  "json_webhook.Backend", "twilio.Backend", "postmark_email.Backend",
+                                  "activity.Backend", "xmpp.Backend", "twitter.Backend",
+                                  "markdown_email.Backend", "template_email.Backend"])
+def test_every_built_in_backend_refuses_a_string(path):
+    from django.utils.module_loading import import_string
+
+    backend = import_string(f"django_vox.backends.{path}")()
+    for send in (lambda: backend.send("someone", "a 4.x string"),
+                 lambda: backend.send_message("", ["someone"], "a 4.x string")):
+        with pytest.raises(TypeError, match=r"takes a django_vox\.messages\.Message, not str"):
+            send()
 
 
 def test_4x_backends_keep_their_own_send_message():

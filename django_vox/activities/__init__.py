@@ -20,6 +20,9 @@ The package, lowest module first:
 
 The names below are loaded on first use (PEP 562), so importing
 ``django_vox.activities.iri`` does not pull in the layers above it.
+
+May import the registry, the models and what is below them (conf,
+exceptions); :mod:`~django_vox.activities.iri` imports nothing of the package.
 """
 
 import importlib

@@ -12,6 +12,9 @@ offers the editor), :mod:`~django_vox.admin.forms`,
 :mod:`~django_vox.admin.views` (extra pages and the ``notify`` action), and
 one module per group of ModelAdmins (``notifications``, ``deliveries``,
 ``issues``, ``activity``, ``preferences``), registered on import.
+
+The top of the layer order: may import any part of the package; nothing in
+the package imports it.
 """
 
 from django_vox.admin.activity import ActivityAdmin, InboxItemAdmin

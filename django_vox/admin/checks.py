@@ -20,12 +20,10 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_vox import variables
-from django_vox.digests import describe_digest_context
-from django_vox.exceptions import TemplateRenderError, VoxError
+from django_vox.exceptions import VoxError
 from django_vox.issuing import build_context, rendering_without_writes
-from django_vox.issuing.context import reachable_entries, unreachable_variables
-from django_vox.samples import made_up
+from django_vox.templating.samples import made_up
+from django_vox.templating.visibility import unreachable_digest_variables, unreachable_variables
 
 __all__ = ["made_up", "unclosed_tag", "build_problem", "unknown_variables",
            "unknown_digest_variables", "overlapping_templates",
@@ -121,18 +119,8 @@ def unknown_variables(notification, sources: dict, template=None) -> list[str]:
 
 def unknown_digest_variables(notification, sources: dict, template=None) -> list[str]:
     """The same for a digest's ``sources``, against what the digest picker offers."""
-    entries = reachable_entries(describe_digest_context(notification, template))
-    entries.append({"path": "window", "type": "object"})  # the picker offers its parts
-    found = []
-    for part, source in sources.items():
-        try:
-            missing = variables.unreachable(source or "", entries)
-        except TemplateRenderError:
-            continue  # left to the syntax checks
-        found += [_("%(part)s, line %(line)s: %(path)s") % {"part": part, "line": line,
-                                                          "path": path}
-                  for line, path in missing]
-    return found
+    return [_("%(part)s, line %(line)s: %(path)s") % {"part": part, "line": line, "path": path}
+            for part, line, path in unreachable_digest_variables(notification, sources, template)]
 
 
 def overlapping_templates(templates) -> list[tuple]:

@@ -5,24 +5,16 @@ Both come from the registrations in code, so editors see the words developers
 chose for channels and the fields of the models involved, never raw keys.
 """
 
-from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.digests import describe_digest_context
-from django_vox.issuing.context import describe_context
 from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
-from django_vox.sandbox import MAX_DEPTH, is_sensitive_name
+from django_vox.templating import visibility
+from django_vox.templating.sandbox import MAX_DEPTH, is_sensitive_name
+from django_vox.templating.visibility import ROLE_VARIABLES, recipient_models
 
 __all__ = ["recipient_choices", "recipient_models", "variables", "digest_variables",
-           "attachment_choices", "ROLE_LABELS"]
-
-#: Recipient key prefix → (context variable, words shown to editors).
-ROLE_LABELS = {
-    "c": ("object", _("The object")),
-    "se": ("actor", _("The actor")),
-    "re": ("target", _("The target")),
-}
+           "attachment_choices"]
 
 
 def _channels(model):
@@ -39,7 +31,7 @@ def recipient_choices(notification) -> list[tuple[str, str]]:
     """``[(key, label)]`` for every channel the notification can reach, then site contacts."""
     choices = []
     for prefix, model in role_models(notification):
-        role = ROLE_LABELS[prefix][1]
+        role = ROLE_VARIABLES[prefix][2]
         for channel_key, channel in _channels(model).items():
             if channel_key:
                 label = _("%(role)s's %(channel)s") % {"role": role, "channel": channel.label}
@@ -50,35 +42,14 @@ def recipient_choices(notification) -> list[tuple[str, str]]:
     return choices
 
 
-def recipient_models(notification) -> dict[str, str]:
-    """``{key: model label}`` saying what ``recipient`` is for each recipient key."""
-    result = {}
-    for prefix, model in role_models(notification):
-        for channel_key, channel in _channels(model).items():
-            if channel.model is not None:
-                result[_key(prefix, channel_key)] = channel.model._meta.label_lower
-    result["si"] = "contact"
-    return result
-
-
 def variables(notification, template=None) -> dict:
-    """Everything the variable picker needs, as JSON-ready data: exactly what
-    templates can reach (see django_vox.issuing.context.describe_context), and
-    ``model_names``, the words for the recipients' models."""
-    return _with_model_names(describe_context(notification, template))
+    """What the variable picker offers (see :func:`django_vox.templating.visibility.picker_variables`)."""
+    return visibility.picker_variables(notification, template)
 
 
 def digest_variables(notification, template=None) -> dict:
-    """The same for the digest's template (see django_vox.digests.describe_digest_context)."""
-    return _with_model_names(describe_digest_context(notification, template))
-
-
-def _with_model_names(described) -> dict:
-    names = {"contact": str(_("site contact"))}
-    for label in described["models"]:
-        if label != "contact":
-            names[label] = str(apps.get_model(label)._meta.verbose_name)
-    return dict(described, model_names=names)
+    """The same for the digest's template."""
+    return visibility.picker_variables(notification, template, digest=True)
 
 
 def attachment_choices(notification) -> list[tuple[str, str]]:
@@ -88,7 +59,7 @@ def attachment_choices(notification) -> list[tuple[str, str]]:
     for prefix, model in role_models(notification):
         if model is None:
             continue
-        choices.extend(_attachments_of(model, ROLE_LABELS[prefix][0],
+        choices.extend(_attachments_of(model, ROLE_VARIABLES[prefix][0],
                                        str(model._meta.verbose_name), 0, {model}))
     return choices
 

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import JsonResponse
 
-from django_vox.sandbox import is_sensitive_name
+from django_vox.templating.sandbox import is_sensitive_name
 
 __all__ = ["may_view", "search_objects", "search_response", "PAGE_SIZE"]
 

@@ -13,14 +13,17 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends.base import Backend
 from django_vox.exceptions import (
     InvalidAddress,
@@ -28,6 +31,8 @@ from django_vox.exceptions import (
     SendError,
     TransientSendError,
 )
+from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
 
@@ -41,7 +46,7 @@ _ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
 _BARE_ADDRESS = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
-def get_mail_connection():
+def get_mail_connection() -> BaseEmailBackend:
     """A new, unopened Django email backend instance.
 
     Django 6.1 configures mail with ``MAILERS``; there the alias named by
@@ -49,11 +54,12 @@ def get_mail_connection():
     """
     mailers = getattr(mail, "mailers", None)
     if mailers is not None:
-        return mailers[conf.get("DJANGO_VOX_EMAIL_MAILER")]
+        mailer: BaseEmailBackend = mailers[conf.get("DJANGO_VOX_EMAIL_MAILER")]
+        return mailer
     return mail.get_connection()
 
 
-def _reply_text(reply):
+def _reply_text(reply: object) -> str:
     if isinstance(reply, bytes):
         return reply.decode("utf-8", "replace")
     return str(reply)
@@ -66,7 +72,7 @@ def smtp_error(err: BaseException, what: str) -> SendError:
         code, reply = answers[0] if answers else (None, b"")
         refused = ", ".join(err.recipients)
         transient = any(400 <= answer[0] < 500 for answer in answers)
-        error = TransientSendError if transient else PermanentSendError
+        error: type[SendError] = TransientSendError if transient else PermanentSendError
         return error(f"{what}: the server refused the recipient(s) {refused}",
                      code=code, body=_reply_text(reply))
     if isinstance(err, smtplib.SMTPResponseException):
@@ -111,8 +117,9 @@ def format_from_address(value: str) -> str:
     return value
 
 
-def _clean_filename(name):
-    name = rendering.fold_header(name).replace("/", "_").replace("\\", "_")
+def _clean_filename(name: str) -> str:
+    folded: str = rendering.fold_header(name)
+    name = folded.replace("/", "_").replace("\\", "_")
     return name or "attachment"
 
 
@@ -125,12 +132,12 @@ class EmailBackend(Backend):
     USE_FROM_ADDRESS = True
     TRANSPORT_ERRORS = (smtplib.SMTPException, OSError)
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.connection = None
+        self.connection: BaseEmailBackend | None = None
 
     # -- lifecycle ------------------------------------------------------------
-    def open(self):
+    def open(self) -> bool:
         """Open one mail connection for every message until close()."""
         if self.is_open:
             return False
@@ -138,19 +145,20 @@ class EmailBackend(Backend):
         self.is_open = True
         return True
 
-    def close(self):
+    def close(self) -> None:
         self._disconnect()
         self.is_open = False
 
-    def _connect(self):
+    def _connect(self) -> BaseEmailBackend:
         connection = get_mail_connection()
         try:
             connection.open()
         except (smtplib.SMTPException, OSError) as err:
             raise smtp_error(err, "Connecting to the mail server") from err
         self.connection = connection
+        return connection
 
-    def _disconnect(self):
+    def _disconnect(self) -> None:
         connection, self.connection = self.connection, None
         if connection is not None:
             try:
@@ -159,10 +167,11 @@ class EmailBackend(Backend):
                 logger.warning("Closing the mail connection failed: %s", err)
 
     # -- building -------------------------------------------------------------
-    def get_default_from_address(self):
-        return settings.DEFAULT_FROM_EMAIL
+    def get_default_from_address(self) -> str:
+        address: str = settings.DEFAULT_FROM_EMAIL
+        return address
 
-    def format_preview(self, message):
+    def format_preview(self, message: Message) -> str:
         """The subject, then the HTML part in a sandboxed frame (or the text)."""
         parts = [f'<p class="vox-subject"><strong>{html.escape(message.subject)}</strong></p>']
         if message.html:
@@ -177,12 +186,13 @@ class EmailBackend(Backend):
         return "\n".join(parts)
 
     # -- sending --------------------------------------------------------------
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         validate_email_address(address, self.PROTOCOL)
 
-    def make_email(self, from_address, to_addresses, message):
+    def make_email(self, from_address: str, to_addresses: Sequence[str],
+                   message: Message) -> mail.EmailMultiAlternatives:
         """The Django EmailMultiAlternatives for ``message``."""
-        headers = {}
+        headers: dict[str, str] = {}
         for name, value in (message.headers or {}).items():
             if not _HEADER_NAME.match(str(name)):
                 raise PermanentSendError(f"Invalid email header name {name!r}")
@@ -203,34 +213,36 @@ class EmailBackend(Backend):
                          attachment.mimetype or "application/octet-stream")
         return email
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         self._send_email(message.from_address, [address], message)
 
-    def send_message(self, from_address, to_addresses, message):
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
         """Send one email to all of ``to_addresses`` over the open connection.
 
         Outside ``open()``/``close()`` a connection is opened for this email
         only.  After a transient failure the connection is dropped and the next
         email reconnects.
         """
+        self._require_message("send_message", message)
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
             self._send_email(from_address or message.from_address, to_addresses, message)
 
-    def _send_email(self, from_address, to_addresses, message):
-        if self.connection is None:
-            self._connect()
+    def _send_email(self, from_address: str, to_addresses: Sequence[str],
+                    message: Message) -> None:
+        connection = self.connection if self.connection is not None else self._connect()
         try:
             email = self.make_email(from_address, to_addresses, message)
-            sent = self.connection.send_messages([email])
+            sent = connection.send_messages([email])
         except ValueError as err:  # Django's refusal of a bad address or header
             raise PermanentSendError(f"Email to {', '.join(to_addresses)} refused: {err}") \
                 from err
         if sent == 0:
             raise PermanentSendError(f"The mail backend sent nothing to {', '.join(to_addresses)}")
 
-    def map_transport_error(self, err, what):
+    def map_transport_error(self, err: BaseException, what: str) -> SendError:
         """SMTP and socket errors (see :func:`smtp_error`); a transient one
         drops the connection so that the next email reconnects."""
         error = smtp_error(err, f"Sending email to {what}")

@@ -17,6 +17,9 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeGuard, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,7 +30,7 @@ from django_vox import activities
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError
 from django_vox.messages import Message
-from django_vox.sandbox import live_values
+from django_vox.templating.sandbox import live_values
 
 __all__ = ["Backend"]
 
@@ -43,18 +46,19 @@ class Backend(BaseBackend):
     ESCAPE_HTML = True
     EDITOR_TYPE = "basic"
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._keys = {}  # content digest -> (key, published)
+        self._keys: dict[str, tuple[str, str]] = {}  # content digest -> (key, published)
 
     # -- building (no database writes) -------------------------------------
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         """Render the summary and describe the activity; stored only when sent."""
         summary = self.render(body, parameters).strip()
-        live = live_values(parameters)  # the real objects, not the template's views
+        live: dict[str, Any] = live_values(parameters)  # the real objects, not the template's views
         notification = live.get("notification")
         obj, actor, target = (live.get(k) for k in ("object", "actor", "target"))
-        document = {
+        document: dict[str, Any] = {
             "type": getattr(notification, "activity_type", "") or "Create",
             "summary": summary,
             "actor": activities.get_activity_object(actor) if actor is not None
@@ -73,37 +77,40 @@ class Backend(BaseBackend):
         return Message(text=summary, data={"key": key, "published": published,
                                            "activity": document})
 
-    def format_preview(self, message):
+    def format_preview(self, message: Message) -> str:
         from django.utils.html import escape
 
-        document = dict(message.data["activity"], published=message.data["published"])
+        data = cast("dict[str, Any]", message.data)  # built by build_message()
+        document = dict(data["activity"], published=data["published"])
         text = json.dumps({"@context": activities.AS_CONTEXT, **document}, indent=2)
         return f'<pre class="vox-text">{escape(text)}</pre>'
 
     # -- sending (stores rows) ----------------------------------------------
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         if not self._is_iri(address):
             raise InvalidAddress(address, "not the IRI of a registered object on this site "
                                  "(an activity address is an http(s) IRI)",
                                  protocol=self.PROTOCOL)
 
     @staticmethod
-    def _is_iri(address):
+    def _is_iri(address: object) -> TypeGuard[str]:
         return (isinstance(address, str) and address.startswith(("http://", "https://"))
                 and not _CONTROL.search(address))
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         self.send_message("", [address], message)
 
-    def send_message(self, from_address, to_addresses, message):
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
         """Store the activity once and put it in each recipient's inbox.
 
         Recipients found are delivered even when others are not; the unknown
         IRIs are then reported in one InvalidAddress (resending is safe).
         """
+        self._require_message("send_message", message)
         data = self._activity_data(message)
         addresses = list(dict.fromkeys(to_addresses))
-        found = activities.resolve_owners(a for a in addresses if self._is_iri(a))
+        found: dict[str, Any] = activities.resolve_owners(a for a in addresses if self._is_iri(a))
         owners = [(address, found[address]) for address in addresses if address in found]
         unknown = [address for address in addresses if address not in found]
         if owners:
@@ -113,9 +120,10 @@ class Backend(BaseBackend):
                                  "not the IRI of a registered object on this site",
                                  protocol=self.PROTOCOL)
 
-    def _activity_data(self, message):
+    def _activity_data(self, message: Message) -> tuple[uuid.UUID, dict[str, Any], datetime]:
         data = message.data or {}
         document = data.get("activity")
+        key: uuid.UUID | None
         try:
             key = uuid.UUID(str(data.get("key")))
         except ValueError:
@@ -134,6 +142,7 @@ class Backend(BaseBackend):
             published = timezone.make_naive(published)  # what a naive DateTimeField holds
         return key, document, published
 
-    def _store(self, data, owners):
+    def _store(self, data: tuple[uuid.UUID, dict[str, Any], datetime],
+               owners: list[tuple[str, Any]]) -> None:
         key, document, published = data
         activities.store_activity(key, document, published, owners)

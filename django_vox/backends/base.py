@@ -29,16 +29,13 @@ import importlib.util
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from django_vox import conf, rendering
-from django_vox.backends.vox4calls import (  # noqa: F401  (4.x names used by backends)
-    AttachmentData,
-    template_from_string,
-)
-from django_vox.backends.vox4calls import install as install_vox4_calls
+from django_vox import conf
 from django_vox.exceptions import MissingDependency, SendError, TransientSendError
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "load_backend_class"]
 
@@ -73,14 +70,13 @@ class Backend:
     #: Exceptions of the transport that ``send`` turns into send errors with
     #: :meth:`map_transport_error` (refused or reset connections, timeouts).
     TRANSPORT_ERRORS: ClassVar[tuple[type[BaseException], ...]] = (OSError,)
+    #: The most ``(address, message)`` items the pipeline passes to one
+    #: :meth:`send_many` call (used when a backend overrides ``send_many``).
+    SEND_MANY_LIMIT: ClassVar[int] = 100
 
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = options
         self.is_open: bool = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        install_vox4_calls(cls)  # Backend.build_message(...) on the class: the 4.x string
 
     # -- class-level information -------------------------------------------
     @classmethod
@@ -128,18 +124,21 @@ class Backend:
         self.close()
 
     # -- building -------------------------------------------------------------
-    def render(self, source: str, parameters: dict, autoescape: bool | None = None) -> str:
+    def render(self, source: str, parameters: dict[str, Any],
+               autoescape: bool | None = None) -> str:
         if autoescape is None:
             autoescape = self.ESCAPE_HTML
-        return rendering.render(source, parameters, autoescape=autoescape)
+        rendered: str = rendering.render(source, parameters, autoescape=autoescape)
+        return rendered
 
-    def render_subject(self, subject: str, parameters: dict) -> str:
+    def render_subject(self, subject: str, parameters: dict[str, Any]) -> str:
         if not self.USE_SUBJECT:
             return ""
-        return rendering.fold_header(self.render(subject, parameters, autoescape=False))
+        folded: str = rendering.fold_header(self.render(subject, parameters, autoescape=False))
+        return folded
 
-    def build_message(self, subject: str, body: str, parameters: dict,
-                      attachments: Iterable = ()) -> Message:
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         """Render ``subject`` and ``body`` with ``parameters`` into a Message."""
         return Message(
             subject=self.render_subject(subject, parameters),
@@ -147,7 +146,7 @@ class Backend:
             attachments=list(attachments) if self.USE_ATTACHMENTS else [],
         )
 
-    def preview_message(self, subject: str, body: str, parameters: dict) -> str:
+    def preview_message(self, subject: str, body: str, parameters: dict[str, Any]) -> str:
         """HTML showing the message as its recipient would see it."""
         message = self.build_message(subject, body, parameters)
         return self.format_preview(message)
@@ -162,10 +161,10 @@ class Backend:
     def get_default_from_address(self) -> str:
         return ""
 
-    def get_from_address(self, provided: str, parameters: dict) -> str:
+    def get_from_address(self, provided: str, parameters: dict[str, Any]) -> str:
         """Render the template's from address, or fall back to the default."""
         if self.USE_FROM_ADDRESS and provided:
-            rendered = rendering.fold_header(self.render(provided, parameters, autoescape=False))
+            rendered: str = rendering.fold_header(self.render(provided, parameters, autoescape=False))
             if rendered:
                 return rendered
         return self.get_default_from_address()
@@ -180,6 +179,7 @@ class Backend:
     def send(self, address: str, message: Message) -> None:
         """Deliver ``message`` to one ``address``: validate, open if needed,
         :meth:`deliver`, map transport errors, close what was opened here."""
+        self._require_message("send", message)
         self.validate_address(address)
         with self.delivering(address):
             self.deliver(address, message)
@@ -187,10 +187,50 @@ class Backend:
     def send_message(self, from_address: str, to_addresses: Sequence[str],
                      message: Message) -> None:
         """Deliver ``message`` to several addresses (one ``send`` each by default)."""
+        self._require_message("send_message", message)
         if from_address:
             message.from_address = from_address
         for address in to_addresses:
             self.send(address, message)
+
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> Sequence[BaseException | None]:
+        """Deliver each ``(address, message)`` item; one result per item, in
+        order: None when it was sent, else the exception it failed with.
+
+        The default sends each item with :meth:`send`.  A backend whose
+        service has a batch API overrides it (and sets ``SEND_MANY_LIMIT``);
+        the pipeline then sends one-address deliveries through it (see
+        :meth:`sends_in_batches`).  Configuration errors are raised, not
+        returned: they concern every item.
+        """
+        for _address, message in items:
+            self._require_message("send_many", message)
+        results: list[BaseException | None] = []
+        for address, message in items:
+            try:
+                self.send(address, message)
+            except ImproperlyConfigured:
+                raise
+            except Exception as err:  # noqa: BLE001 - each item's failure is its result
+                results.append(err)
+            else:
+                results.append(None)
+        return results
+
+    @classmethod
+    def sends_in_batches(cls) -> bool:
+        """Whether the backend has a batch call of its own: a ``send_many``
+        other than the default one-``send``-per-item above."""
+        return cls.send_many is not Backend.send_many
+
+    def _require_message(self, method: str, message: Any) -> None:
+        if not isinstance(message, Message):
+            raise TypeError(
+                f"{self.dotted_path()}.{method}() takes a django_vox.messages.Message, not "
+                f"{type(message).__name__}" + (
+                    " (the string form of django-vox 4.x is no longer accepted: build the "
+                    "message with an instance, Backend().build_message(...))"
+                    if isinstance(message, str) else "") + ".")
 
     def deliver(self, address: str, message: Message) -> None:
         """Hand ``message`` to the transport for ``address`` (already validated).
@@ -232,9 +272,6 @@ class Backend:
                                   f"{type(err).__name__}: {err}")
 
 
-install_vox4_calls(Backend)
-
-
 def _spec_missing(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is None
@@ -258,3 +295,14 @@ def load_backend_class(path: str) -> type[Backend]:
     if not (isinstance(obj, type) and issubclass(obj, Backend)):
         raise ImportError(f"{path} is not a django_vox backend class")
     return obj
+
+
+def __getattr__(name: str) -> Any:
+    # The 4.x helpers 4.x backends import from here (``base.template_from_string``,
+    # ``AttachmentData``): a door to the compat side, which warns.  The
+    # import-linter contract "compat" lists this import.
+    if name in ("template_from_string", "AttachmentData"):
+        from django_vox.compat import backends as vox4_backends
+
+        return vox4_backends.legacy_helper(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,8 @@
 """Email written in HTML; the plain-text part is made from it (html2text)."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends._email import EmailBackend
@@ -15,7 +18,8 @@ def html_to_text(html: str) -> str:
     converter = html2text.HTML2Text()
     converter.body_width = 0  # never break long lines (URLs)
     converter.unicode_snob = True
-    return converter.handle(html).strip() + "\n"
+    text: str = converter.handle(html)
+    return text.strip() + "\n"
 
 
 class Backend(EmailBackend):
@@ -27,7 +31,8 @@ class Backend(EmailBackend):
     EDITOR_TYPE = "html"
     DEPENDS = ("html2text",)
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         html = self.render(body, parameters, autoescape=True)
         return Message(
             subject=self.render_subject(subject, parameters),

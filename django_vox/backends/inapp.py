@@ -29,7 +29,7 @@ from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.inapp import markup, store
 from django_vox.messages import Message
-from django_vox.sandbox import live_values
+from django_vox.templating.sandbox import live_values
 
 __all__ = ["Backend", "SEND_MANY_LIMIT"]
 

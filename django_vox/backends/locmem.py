@@ -9,16 +9,18 @@ the protocol's contact methods are used; clear the outbox between tests with
 
 import copy
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.messages import Message
+from django_vox.messages import Message, MessageAttachment
 
 __all__ = ["outbox", "SentMessage", "Backend", "SmsBackend", "TwitterBackend",
            "SlackBackend", "JsonWebhookBackend", "XmppBackend", "ActivityBackend"]
 
 #: Every message sent through a locmem backend, oldest first.
-outbox = []
+outbox: list["SentMessage"] = []
 _lock = threading.Lock()
 
 
@@ -26,27 +28,27 @@ _lock = threading.Lock()
 class SentMessage:
     backend: str
     protocol: str
-    to: list
+    to: list[str]
     message: Message = field(repr=False)
 
     @property
-    def subject(self):
+    def subject(self) -> str:
         return self.message.subject
 
     @property
-    def body(self):
+    def body(self) -> str:
         return self.message.text
 
     @property
-    def html(self):
+    def html(self) -> str | None:
         return self.message.html
 
     @property
-    def from_address(self):
+    def from_address(self) -> str:
         return self.message.from_address
 
     @property
-    def attachments(self):
+    def attachments(self) -> list[MessageAttachment]:
         return self.message.attachments
 
 
@@ -63,23 +65,25 @@ class Backend(BaseBackend):
     #: Number of times open() was called, for asserting connection reuse.
     opened = 0
 
-    def open(self):
+    def open(self) -> bool:
         opened = super().open()
         if opened:
             type(self).opened += 1
         return opened
 
-    def get_default_from_address(self):
+    def get_default_from_address(self) -> str:
         return "webmaster@localhost" if self.PROTOCOL == "email" else ""
 
-    def _record(self, to, message):
+    def _record(self, to: Sequence[str], message: Message) -> None:
         with _lock:
             outbox.append(SentMessage(self.ID, self.PROTOCOL, list(to), copy.deepcopy(message)))
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         self._record([address], message)
 
-    def send_message(self, from_address, to_addresses, message):
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
+        self._require_message("send_message", message)
         if from_address:
             message.from_address = from_address
         for address in to_addresses:
@@ -92,8 +96,8 @@ class Backend(BaseBackend):
                     self._record([address], message)
 
 
-def _for_protocol(protocol, name):
-    return type(name, (Backend,), {
+def _for_protocol(protocol: str, name: str) -> type[Backend]:
+    attributes: dict[str, Any] = {
         "ID": f"locmem-{protocol}",
         "PROTOCOL": protocol,
         "VERBOSE_NAME": f"In-memory {protocol} (tests)",
@@ -102,7 +106,8 @@ def _for_protocol(protocol, name):
         "USE_FROM_ADDRESS": protocol == "sms",
         "__module__": __name__,
         "__qualname__": name,
-    })
+    }
+    return type(name, (Backend,), attributes)
 
 
 SmsBackend = _for_protocol("sms", "SmsBackend")

@@ -8,15 +8,20 @@ so data such as a user's name cannot add links, emphasis or markup; see
 
 import functools
 import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape as html_escape
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends._email import EmailBackend
-from django_vox.legacy_settings import markdown_extensions
 from django_vox.messages import Message
+from django_vox.templating import rendering
+
+if TYPE_CHECKING:
+    import markdown
 
 __all__ = ["Backend", "markdown_escaper"]
 
@@ -24,12 +29,12 @@ __all__ = ["Backend", "markdown_escaper"]
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
 
 
-def _entity(match):
+def _entity(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}&#{ord(match.group(3))};"
 
 
 @functools.lru_cache(maxsize=32)
-def markdown_escaper(escaped_chars: tuple):
+def markdown_escaper(escaped_chars: tuple[str, ...]) -> Callable[[str], str]:
     """A function escaping text for Markdown, then for HTML.
 
     Every character Markdown lets a backslash escape (``ESCAPED_CHARS`` of the
@@ -44,7 +49,7 @@ def markdown_escaper(escaped_chars: tuple):
     """
     table = str.maketrans({char: "\\" + char for char in escaped_chars if char not in "<>&\"'"})
 
-    def escape(text):
+    def escape(text: str) -> str:
         return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
     return escape
@@ -59,21 +64,20 @@ class Backend(EmailBackend):
     DEPENDS = ("markdown",)
     EXTRA = "markdown"
 
-    def make_markdown(self):
+    def make_markdown(self) -> "markdown.Markdown":
         import markdown
 
         extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
-        # 4.x named markdown2 extras: mapped, or left out (check django_vox.W030).
-        extensions, _unsupported = markdown_extensions(extras)
         try:
-            return markdown.Markdown(extensions=extensions)
+            return markdown.Markdown(extensions=list(extras))
         except (ImportError, AttributeError, TypeError) as err:
             raise ImproperlyConfigured(
                 f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         md = self.make_markdown()
-        source = rendering.render(body, parameters, autoescape=True,
+        source: str = rendering.render(body, parameters, autoescape=True,
                                   escape=markdown_escaper(tuple(md.ESCAPED_CHARS)))
         return Message(
             subject=self.render_subject(subject, parameters),

@@ -11,16 +11,20 @@ The template's subject field is Postmark's template alias; its body is one
 import html
 import json
 import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+import requests
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends._email import validate_email_address
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
 from django_vox.http import HttpSessionMixin, clean_body
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "SEND_MANY_LIMIT", "parse_model_lines"]
 
@@ -30,9 +34,11 @@ logger = logging.getLogger("django_vox")
 SEND_MANY_LIMIT = 500
 
 
-def parse_model_lines(body: str) -> list:
+def parse_model_lines(body: str) -> list[tuple[str, str]]:
     """``[(key, value template), ...]`` from the template's ``key: value`` lines."""
-    return rendering.parse_key_value_lines(body, "Postmark template model")
+    lines: list[tuple[str, str]] = rendering.parse_key_value_lines(body,
+                                                                    "Postmark template model")
+    return lines
 
 
 class Backend(HttpSessionMixin, BaseBackend):
@@ -49,10 +55,12 @@ class Backend(HttpSessionMixin, BaseBackend):
     #: Individual messages go to Postmark's batch endpoint this many at a time.
     SEND_MANY_LIMIT = SEND_MANY_LIMIT
 
-    def get_default_from_address(self):
-        return settings.DEFAULT_FROM_EMAIL
+    def get_default_from_address(self) -> str:
+        address: str = settings.DEFAULT_FROM_EMAIL
+        return address
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         model = {key: self.render(value, parameters, autoescape=False)
                  for key, value in parse_model_lines(body)}
         return Message(
@@ -61,27 +69,29 @@ class Backend(HttpSessionMixin, BaseBackend):
             data=model,
         )
 
-    def format_preview(self, message):
+    def format_preview(self, message: Message) -> str:
         rows = "".join(f"<tr><th>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>"
                        for key, value in (message.data or {}).items())
         return (f'<p class="vox-subject">Postmark template '
                 f'<strong>{html.escape(message.subject)}</strong></p>\n'
                 f'<table class="vox-data">{rows}</table>')
 
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         validate_email_address(address, self.PROTOCOL)
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         self._post(message.from_address, [address], message)
 
-    def send_message(self, from_address, to_addresses, message):
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
         """One request for all addresses (Postmark takes a comma-separated To)."""
+        self._require_message("send_message", message)
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
             self._post(from_address or message.from_address, to_addresses, message)
 
-    def send_many(self, items):
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendError | None]:
         """Individual messages, up to ``SEND_MANY_LIMIT`` (500) per request to
         Postmark's batch endpoint (``POST /email/batchWithTemplates``).
 
@@ -89,8 +99,8 @@ class Backend(HttpSessionMixin, BaseBackend):
         accepted it, else the send error (an invalid address, Postmark's
         ErrorCode and Message, or the failure of the whole request).
         """
-        results = [None] * len(items)
-        valid = []
+        results: list[SendError | None] = [None] * len(items)
+        valid: list[int] = []
         for index, (address, _message) in enumerate(items):
             try:
                 self.validate_address(address)
@@ -105,7 +115,7 @@ class Backend(HttpSessionMixin, BaseBackend):
                 results[index] = error
         return results
 
-    def _send_batch(self, items):
+    def _send_batch(self, items: Sequence[tuple[str, Message]]) -> list[SendError | None]:
         """Send validated ``(address, message)`` items in one request; their errors."""
         if len(items) == 1:  # one message: the single endpoint, same request count
             address, message = items[0]
@@ -124,15 +134,16 @@ class Backend(HttpSessionMixin, BaseBackend):
             return [err] * len(items)
         answers = _json(response.text, list)
         if len(answers) != len(items):
-            err = PermanentSendError(
+            failure: SendError = PermanentSendError(
                 f"Postmark answered the batch of {len(items)} messages with "
                 f"{len(answers)} results; which were sent is unknown",
                 status=response.status_code, body=response.text)
-            return [err] * len(items)
+            return [failure] * len(items)
         return [_answer_error(answer, response.status_code) for answer in answers]
 
-    def _payload(self, from_address, to_addresses, message):
-        payload = {
+    def _payload(self, from_address: str, to_addresses: Sequence[str],
+                 message: Message) -> dict[str, Any]:
+        payload: dict[str, Any] = {
             "From": rendering.fold_header(from_address) or self.get_default_from_address(),
             "To": ", ".join(to_addresses),
             "TemplateAlias": message.subject,
@@ -144,7 +155,7 @@ class Backend(HttpSessionMixin, BaseBackend):
                                   for name, value in message.headers.items()]
         return payload
 
-    def _request(self, path, payload):
+    def _request(self, path: str, payload: dict[str, Any]) -> requests.Response:
         """POST ``payload`` to Postmark; the response, or a send error with
         Postmark's ErrorCode, Message and Retry-After."""
         token = conf.require("DJANGO_VOX_POSTMARK_TOKEN")
@@ -162,7 +173,7 @@ class Backend(HttpSessionMixin, BaseBackend):
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         return response
 
-    def _post(self, from_address, to_addresses, message):
+    def _post(self, from_address: str, to_addresses: Sequence[str], message: Message) -> None:
         payload = self._payload(from_address, to_addresses, message)
         response = self._request("/email/withTemplate", payload)
         answer = _json(response.text)
@@ -171,7 +182,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         logger.debug("Postmark accepted the email to %s: %s", payload["To"], answer.get("MessageID"))
 
 
-def _json(text, kind=dict):
+def _json(text: str | None, kind: type[Any] = dict) -> Any:
     try:
         answer = json.loads(text or "null")
     except ValueError:
@@ -179,14 +190,15 @@ def _json(text, kind=dict):
     return answer if isinstance(answer, kind) else kind()
 
 
-def _answer_error(answer, status):
+def _answer_error(answer: object, status: int) -> SendError | None:
     """None for a batch result Postmark accepted, else its send error."""
     if isinstance(answer, dict) and answer.get("ErrorCode") == 0:
         return None
     return _postmark_error(PermanentSendError, status, json.dumps(answer))
 
 
-def _postmark_error(error_class, status, body, retry_after=None):
+def _postmark_error(error_class: type[SendError], status: int, body: Any,
+                    retry_after: float | None = None) -> SendError:
     """A send error with Postmark's ErrorCode and Message."""
     answer = _json(body)
     detail = clean_body(str(answer.get("Message") or body or ""))

@@ -7,12 +7,14 @@ wherever the template prints them.  What the editor writes stays live.
 """
 
 import logging
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.http import HttpSessionMixin, validate_url
+from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["Backend", "mrkdwn_escape"]
 
@@ -33,13 +35,16 @@ class Backend(HttpSessionMixin, BaseBackend):
     VERBOSE_NAME = _("Slack webhook")
     EDITOR_TYPE = "basic"
 
-    def render(self, source, parameters, autoescape=None):
+    def render(self, source: str, parameters: dict[str, Any],
+               autoescape: bool | None = None) -> str:
         """Values from data escaped for mrkdwn (see the module)."""
-        return rendering.render(source, parameters, autoescape=True, escape=mrkdwn_escape)
+        rendered: str = rendering.render(source, parameters, autoescape=True,
+                                         escape=mrkdwn_escape)
+        return rendered
 
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         validate_url(address, protocol=self.PROTOCOL)
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         """POST ``{"text": ...}``; a non-2xx answer raises with Slack's response body."""
         self.http.post_json(address, {"text": message.text}, what="Slack webhook")

@@ -9,29 +9,33 @@ without ``text_body`` the text is made from the HTML, without ``html_body``
 the email is text only.  A template with no blocks at all is a text body.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.template import Context
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
 from django.template.base import VariableDoesNotExist
 from django.template.loader_tags import BlockNode
 from django.utils.translation import gettext_lazy as _
 
-from django_vox import rendering
 from django_vox.backends._email import EmailBackend
 from django_vox.backends.html_email import html_to_text
 from django_vox.exceptions import TemplateRenderError
 from django_vox.messages import Message
+from django_vox.templating import rendering
 
 __all__ = ["BLOCKS", "Backend", "render_block"]
 
 BLOCKS = ("subject", "text_body", "html_body")
 
 
-def _blocks(source, autoescape):
+def _blocks(source: str, autoescape: bool) -> tuple[Any, dict[str, BlockNode]]:
     template = rendering.compile_template(source, autoescape)
     return template, {node.name: node for node in template.nodelist.get_nodes_by_type(BlockNode)}
 
 
-def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> str | None:
+def render_block(source: str, name: str, parameters: dict[str, Any],
+                 autoescape: bool) -> str | None:
     """Render block ``name`` of ``source`` on its own; None when there is no such block."""
     template, blocks = _blocks(source, autoescape)
     node = blocks.get(name)
@@ -41,7 +45,8 @@ def render_block(source: str, name: str, parameters: dict, autoescape: bool) -> 
     try:
         with rendering.message_budget(), context.render_context.push_state(template), \
                 context.bind_template(template):
-            return node.render(context)
+            rendered: str = node.render(context)
+            return rendered
     except (DjangoTemplateSyntaxError, VariableDoesNotExist) as err:
         raise TemplateRenderError(f"Template error in block {name!r}: {err}") from err
 
@@ -53,7 +58,8 @@ class Backend(EmailBackend):
     VERBOSE_NAME = _("Email (template blocks)")
     EDITOR_TYPE = "basic"
 
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         _template, blocks = _blocks(body, False)
         if not blocks.keys() & set(BLOCKS):
             return Message(subject=self.render_subject(subject, parameters),
@@ -64,9 +70,10 @@ class Backend(EmailBackend):
         html = render_block(body, "html_body", parameters, autoescape=True)
         if text is None:
             text = html_to_text(html) if html is not None else ""
+        folded: str = (rendering.fold_header(block_subject) if block_subject is not None
+                       else self.render_subject(subject, parameters))
         return Message(
-            subject=(rendering.fold_header(block_subject) if block_subject is not None
-                     else self.render_subject(subject, parameters)),
+            subject=folded,
             # Blocks are stripped as in 4.x; a text body ends with one newline.
             text=text.strip() + "\n" if text.strip() else "",
             html=html.strip() if html is not None else None,

@@ -9,14 +9,16 @@ numbers; anything else is refused before a request is made.
 import json
 import logging
 import re
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
-from django_vox.http import HttpSessionMixin, status_error_class
-from django_vox.retryafter import RETRY_AFTER_STATUSES
+from django_vox.http import HttpSession, HttpSessionMixin, status_error_class
+from django_vox.messages import Message
+from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES
 
 __all__ = ["Backend"]
 
@@ -26,11 +28,12 @@ logger = logging.getLogger("django_vox")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
-def _http_client_class():
+def _http_client_class() -> type[Any]:
     from twilio.http import HttpClient
     from twilio.http.response import Response
 
-    class VoxHttpClient(HttpClient):
+    # The twilio package has no type information: HttpClient is Any to the checker.
+    class VoxHttpClient(HttpClient):  # type: ignore[misc]
         """Sends the twilio client's requests through an HttpSession.
 
         Provider answers (any status) go back to the client, which turns
@@ -41,13 +44,14 @@ def _http_client_class():
         send error.
         """
 
-        def __init__(self, http):
+        def __init__(self, http: HttpSession) -> None:
             super().__init__(logger=logging.getLogger("django_vox.twilio"), is_async=False)
             self.http = http
-            self.retry_after = None
+            self.retry_after: float | None = None
 
-        def request(self, method, url, params=None, data=None, headers=None, auth=None,
-                    timeout=None, allow_redirects=False):
+        def request(self, method: str, url: str, params: Any = None, data: Any = None,
+                    headers: Any = None, auth: Any = None, timeout: Any = None,
+                    allow_redirects: bool = False) -> Any:
             self.retry_after = None
             try:
                 response = self.http.request(method, url, what="Twilio API request",
@@ -75,11 +79,11 @@ class Backend(HttpSessionMixin, BaseBackend):
                          "DJANGO_VOX_TWILIO_FROM_NUMBER")
     HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_TWILIO_API_BASE",)
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.client = None
+        self.client: Any = None  # twilio.rest.Client while open
 
-    def open(self):
+    def open(self) -> bool:
         opened = super().open()
         if self.client is None:
             self.check_dependencies()
@@ -91,14 +95,15 @@ class Backend(HttpSessionMixin, BaseBackend):
             self.client.api.base_url = conf.get("DJANGO_VOX_TWILIO_API_BASE").rstrip("/")
         return opened
 
-    def close(self):
+    def close(self) -> None:
         self.client = None
         super().close()
 
-    def get_default_from_address(self):
-        return conf.get("DJANGO_VOX_TWILIO_FROM_NUMBER") or ""
+    def get_default_from_address(self) -> str:
+        number: str = conf.get("DJANGO_VOX_TWILIO_FROM_NUMBER") or ""
+        return number
 
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         """Accept a number written in E.164 form (``+15551234567``) that is
         possible (its length fits its country code).  With
         ``DJANGO_VOX_SMS_STRICT_VALIDATION`` it must also lie in a range
@@ -108,17 +113,17 @@ class Backend(HttpSessionMixin, BaseBackend):
         if reason:
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         """One Messages API call for ``address``."""
         from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
         self.client.messages.create(to=address, from_=from_number, body=message.text)
 
-    def transport_errors(self):
+    def transport_errors(self) -> tuple[type[BaseException], ...]:
         from twilio.base.exceptions import TwilioException
 
         return (*super().transport_errors(), TwilioException)
 
-    def map_transport_error(self, err, what):
+    def map_transport_error(self, err: BaseException, what: str) -> SendError:
         """Twilio's error answers by status (:func:`~django_vox.http.status_error_class`)."""
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -136,15 +141,17 @@ class Backend(HttpSessionMixin, BaseBackend):
             return PermanentSendError(f"Twilio SMS to {what} failed: {err}")
         return super().map_transport_error(err, what)
 
-    def _retry_after(self, status):
+    def _retry_after(self, status: int) -> float | None:
         """The Retry-After (seconds) of the 429 or 503 answer the client just
         turned into an exception with ``status``, kept by the HTTP adapter."""
         if status not in RETRY_AFTER_STATUSES:
             return None
-        return getattr(getattr(self.client, "http_client", None), "retry_after", None)
+        seconds: float | None = getattr(getattr(self.client, "http_client", None),
+                                        "retry_after", None)
+        return seconds
 
 
-def _e164_problem(address, strict):
+def _e164_problem(address: object, strict: bool) -> str | None:
     """Why ``address`` is not an acceptable E.164 number, or None."""
     import phonenumbers
 
@@ -164,13 +171,13 @@ def _e164_problem(address, strict):
     return None
 
 
-def _problem_body(err):
+def _problem_body(err: BaseException) -> str:
     """An RFC 9457 answer as JSON text, without its request URI (it holds the account SID)."""
     return json.dumps({name: getattr(err, name, None)
                        for name in ("type", "title", "status", "code", "detail", "errors")},
                       default=str)
 
 
-def _error_body(err):
+def _error_body(err: Any) -> str:
     """Twilio's error as JSON text, without the request URI (it holds the account SID)."""
     return json.dumps({"code": err.code, "message": err.msg, "details": err.details}, default=str)

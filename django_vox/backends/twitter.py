@@ -13,9 +13,12 @@ moves the API (proxies, tests).
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
+import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +33,8 @@ from django_vox.exceptions import (
     TransientSendError,
 )
 from django_vox.http import HttpSessionMixin
-from django_vox.sandbox import live_values
+from django_vox.messages import Message
+from django_vox.templating.sandbox import live_values
 
 __all__ = ["Backend", "MAX_DM_LENGTH", "MAX_POST_LENGTH", "weighted_length"]
 
@@ -51,14 +55,14 @@ class Backend(HttpSessionMixin, BaseBackend):
     REQUIRED_SETTINGS = CREDENTIALS
     HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_TWITTER_API_BASE",)
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.auth = None
+        self.auth: Any = None  # requests_oauthlib.OAuth1 while open
         self.api_base = ""
-        self.user_ids = {}
+        self.user_ids: dict[str, str] = {}
 
     # -- lifecycle ------------------------------------------------------------
-    def open(self):
+    def open(self) -> bool:
         if self.auth is None:  # settings first, so a missing one leaves nothing open
             self.check_dependencies()
             from requests_oauthlib import OAuth1
@@ -69,13 +73,14 @@ class Backend(HttpSessionMixin, BaseBackend):
             self.user_ids = {}
         return super().open()
 
-    def close(self):
+    def close(self) -> None:
         self.auth = None
         self.user_ids = {}
         super().close()
 
     # -- building -------------------------------------------------------------
-    def build_message(self, subject, body, parameters, attachments=()):
+    def build_message(self, subject: str, body: str, parameters: dict[str, Any],
+                      attachments: Iterable[Any] = ()) -> Message:
         """The rendered text, refused here when X would refuse it as too long.
 
         A message for a contact with a handle is a direct message; anything
@@ -90,17 +95,18 @@ class Backend(HttpSessionMixin, BaseBackend):
         return message
 
     # -- sending --------------------------------------------------------------
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> None:
         if address and not (isinstance(address, str) and HANDLE.fullmatch(address)):
             reason = ('write the handle without "@"' if str(address).startswith("@")
                       else "an X handle has 1-15 letters, digits or underscores")
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
-    def send_message(self, from_address, to_addresses, message):
+    def send_message(self, from_address: str, to_addresses: Sequence[str],
+                     message: Message) -> None:
         """As in 4.x, no address at all is a post on the configured account."""
         super().send_message(from_address, list(to_addresses) or [""], message)
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         """A post when ``address`` is empty, else a direct message to that handle."""
         problem = length_problem(message.text, direct=bool(address))
         if problem:
@@ -112,7 +118,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         else:
             self.call("POST", "/2/tweets", "X post", json={"text": message.text})
 
-    def user_id(self, handle):
+    def user_id(self, handle: str) -> str:
         """The X user id of ``handle``, asked once per open backend."""
         key = handle.lower()
         if key not in self.user_ids:
@@ -126,11 +132,11 @@ class Backend(HttpSessionMixin, BaseBackend):
             self.user_ids[key] = str(user_id)
         return self.user_ids[key]
 
-    def call(self, method, path, what, **kwargs):
+    def call(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         """One signed request; an error answer becomes a SendError in plain words."""
-        responses = []  # the raw answer, for the rate limit headers HttpSession drops
+        responses: list[requests.Response] = []  # the raw answer, for the rate limit headers
 
-        def keep(response, **_kwargs):
+        def keep(response: requests.Response, **_kwargs: Any) -> None:
             responses.append(response)
 
         try:
@@ -139,28 +145,28 @@ class Backend(HttpSessionMixin, BaseBackend):
         except SendError as err:
             if err.status is None:  # no answer: a timeout or refused connection
                 raise
-            headers = responses[-1].headers if responses else {}
+            headers: Mapping[str, str] = responses[-1].headers if responses else {}
             raise _x_error(what, err, headers) from err
 
 
-def length_problem(text, *, direct=False):
+def length_problem(text: str | None, *, direct: bool = False) -> str | None:
     """Why X would refuse ``text`` as a post (or a direct message), or None."""
     if not (text or "").strip():
         return "X refuses an empty message: the template rendered no text."
     if direct:
-        length = len(unicodedata.normalize("NFC", text))
+        length = len(unicodedata.normalize("NFC", text or ""))
         if length > MAX_DM_LENGTH:
             return (f"The direct message has {length} characters; "
                     f"X allows at most {MAX_DM_LENGTH}.")
         return None
-    length = weighted_length(text)
+    length = weighted_length(text or "")
     if length > MAX_POST_LENGTH:
         return (f"The post is {length} characters long as X counts them (every link counts "
                 f"23, CJK characters and emoji 2); X allows at most {MAX_POST_LENGTH}.")
     return None
 
 
-def _api_base():
+def _api_base() -> str:
     base = str(conf.get("DJANGO_VOX_TWITTER_API_BASE") or "").rstrip("/")
     if base.endswith("/1.1"):
         raise ImproperlyConfigured(
@@ -172,14 +178,14 @@ def _api_base():
     return base
 
 
-def _json(text):
+def _json(text: str | None) -> Any:
     try:
         return json.loads(text or "{}")
     except ValueError:
         return {}
 
 
-def _reason(answer):
+def _reason(answer: object) -> str:
     """X's own words from an error answer: v2's ``detail``/``title``, or the
     first entry of ``errors`` (v2 ``detail`` or v1.1-style ``message``)."""
     if not isinstance(answer, dict):
@@ -191,14 +197,14 @@ def _reason(answer):
                or answer.get("title") or "")
 
 
-def _error_code(answer):
+def _error_code(answer: object) -> Any:
     errors = answer.get("errors") if isinstance(answer, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return errors[0].get("code")
     return None
 
 
-def _not_enrolled(answer):
+def _not_enrolled(answer: object) -> bool:
     """v2's way of saying the app's access level does not include the endpoint."""
     if not isinstance(answer, dict):
         return False
@@ -206,12 +212,12 @@ def _not_enrolled(answer):
             or str(answer.get("type", "")).endswith("/client-forbidden"))
 
 
-def _x_error(what, err, headers):
+def _x_error(what: str, err: SendError, headers: Mapping[str, str]) -> SendError:
     """The SendError for an error answer ``err`` (which has status and body)."""
     answer = _json(err.body)
     code, reason = _error_code(answer), _reason(answer)
     status = err.status
-    fields = {"status": status, "code": code, "body": err.body, "retry_after": err.retry_after}
+    fields: dict[str, Any] = {"status": status, "code": code, "body": err.body, "retry_after": err.retry_after}
     if status == 403 and (code == 453 or _not_enrolled(answer)):
         return PermanentSendError(
             f"{what} failed: the X API access tier of this app does not allow this endpoint "
@@ -230,7 +236,8 @@ def _x_error(what, err, headers):
     return type(err)(f"{what} failed: {reason or 'X answered with an error'}", **fields)
 
 
-def _rate_limited(what, headers, fields):
+def _rate_limited(what: str, headers: Mapping[str, str],
+                  fields: dict[str, Any]) -> TransientSendError:
     """A transient error saying when X's rate limit window resets: its
     ``retry_at``, and ``retry_after`` the seconds until then (or the answer's
     Retry-After, when that is longer or there is no reset time)."""
@@ -245,14 +252,14 @@ def _rate_limited(what, headers, fields):
             f"{what} failed: X's rate limit is used up until "
             f"{reset:%Y-%m-%d %H:%M:%S} UTC (x-rate-limit-reset); try again after that.",
             **fields)
-    error.retry_at = reset
+    error.retry_at = reset  # type: ignore[attr-defined]  # documented, on X's errors only
     return error
 
 
-def _reset_time(headers):
+def _reset_time(headers: Mapping[str, str]) -> datetime | None:
     """When the exhausted limit resets: ``x-rate-limit-reset`` (the endpoint's
     15-minute window), or a 24-hour limit's reset if that one is used up."""
-    resets = []
+    resets: list[datetime] = []
     for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
         reset = headers.get(f"{prefix}-reset")
         remaining = headers.get(f"{prefix}-remaining")

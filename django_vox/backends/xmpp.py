@@ -12,13 +12,21 @@ import datetime
 import logging
 import re
 import threading
+from collections.abc import Coroutine
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
-from django_vox.exceptions import InvalidAddress, PermanentSendError, TransientSendError
+from django_vox.exceptions import (
+    InvalidAddress,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
+from django_vox.messages import Message
 
 __all__ = ["Backend"]
 
@@ -41,15 +49,15 @@ class Backend(BaseBackend):
     TIMEOUT = 30
     TRANSPORT_ERRORS = (OSError, *TIMEOUTS)
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._loop = None
-        self._thread = None
-        self._client = None
-        self._session = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: Any = None  # aioxmpp.Client while open
+        self._session: Any = None  # its connected() context
 
     # -- lifecycle ------------------------------------------------------------
-    def open(self):
+    def open(self) -> bool:
         """Connect and log in; raise a SendError saying why when that fails."""
         if self._client is not None:
             return False
@@ -69,7 +77,7 @@ class Backend(BaseBackend):
         self.is_open = True
         return True
 
-    def close(self):
+    def close(self) -> None:
         if self._client is not None:
             try:
                 self._run(self._session.__aexit__(None, None, None), self.TIMEOUT)
@@ -80,24 +88,27 @@ class Backend(BaseBackend):
         self._stop_loop()
         self.is_open = False
 
-    def _start_loop(self):
-        self._loop = asyncio.new_event_loop()
-        self._loop.set_exception_handler(_quiet_loop_errors)
-        self._thread = threading.Thread(target=self._loop.run_forever,
+    def _start_loop(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_loop_errors)
+        self._thread = threading.Thread(target=loop.run_forever,
                                         name="django-vox-xmpp", daemon=True)
         self._thread.start()
 
-    def _stop_loop(self):
-        if self._loop is None:
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None:
             return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(self.TIMEOUT)
-        if not self._loop.is_running():
-            self._loop.close()
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(self.TIMEOUT)
+        if not loop.is_running():
+            loop.close()
         self._loop = self._thread = None
 
-    def _run(self, coroutine, timeout):
+    def _run(self, coroutine: Coroutine[Any, Any, Any], timeout: float) -> Any:
         """Run ``coroutine`` on the backend's loop and wait for its result."""
+        assert self._loop is not None, "the loop runs between _start_loop() and _stop_loop()"
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return future.result(timeout)
@@ -105,7 +116,7 @@ class Backend(BaseBackend):
             future.cancel()
             raise
 
-    async def _connect(self, jid, password, peer):
+    async def _connect(self, jid: str, password: str, peer: list[tuple[str, int]]) -> Any:
         import aiosasl
         import aioxmpp
         import OpenSSL.SSL
@@ -153,7 +164,8 @@ class Backend(BaseBackend):
         return client
 
     # -- sending --------------------------------------------------------------
-    def validate_address(self, address):
+    def validate_address(self, address: str) -> Any:
+        """Refuse what is not a bare or full JID; return the parsed ``aioxmpp.JID``."""
         import aioxmpp
 
         if not isinstance(address, str) or _CONTROL.search(address):
@@ -169,13 +181,13 @@ class Backend(BaseBackend):
                                  protocol=self.PROTOCOL)
         return jid
 
-    def deliver(self, address, message):
+    def deliver(self, address: str, message: Message) -> None:
         self._run(self._send(self.validate_address(address), message.text), self.TIMEOUT)
 
-    def map_transport_error(self, err, what):
+    def map_transport_error(self, err: BaseException, what: str) -> SendError:
         return TransientSendError(f"Sending the XMPP message to {what} failed: {_reason(err)}")
 
-    async def _send(self, recipient, text):
+    async def _send(self, recipient: Any, text: str) -> None:
         import aioxmpp
 
         stanza = aioxmpp.Message(to=recipient, type_=aioxmpp.MessageType.CHAT)
@@ -183,7 +195,7 @@ class Backend(BaseBackend):
         await self._client.send(stanza)
 
 
-def _server_setting():
+def _server_setting() -> list[tuple[str, int]]:
     """DJANGO_VOX_XMPP_SERVER as ``[(host, port)]``, or ``[]`` to use DNS."""
     value = conf.get("DJANGO_VOX_XMPP_SERVER")
     if not value:
@@ -196,12 +208,12 @@ def _server_setting():
     return [(host, int(port))]
 
 
-def _quiet_loop_errors(loop, context):
+def _quiet_loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """aioxmpp leaves futures with unretrieved exceptions behind after a failed
     connection; they repeat what open() already raised, so keep them at debug."""
     logger.debug("XMPP event loop: %s", context.get("message"), exc_info=context.get("exception"))
 
 
-def _reason(err):
+def _reason(err: BaseException) -> str:
     text = str(err)
     return f"{type(err).__name__}: {text}" if text else type(err).__name__

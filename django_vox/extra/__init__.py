@@ -1,1 +1,2 @@
-"""Integrations kept at their 4.x import paths (see docs/upgrading.rst)."""
+"""The 4.x package ``django_vox.extra``: part of the compat side
+(:mod:`django_vox.compat`), removed in django-vox 6.0."""

@@ -1,22 +1,10 @@
-"""The 4.x background issue method, now served by :mod:`django_vox.tasks`.
+"""The 4.x issue method ``django_vox.extra.background_tasks.issue``.
 
-``DJANGO_VOX_ISSUE_METHOD = "django_vox.extra.background_tasks.issue"`` keeps
-working: notifications go to the Django Tasks backend named by
-``DJANGO_VOX_TASK_BACKEND`` (4.x used django-background-tasks), so run that
-backend's worker instead of ``process_tasks``.  Point the setting at
-``"django_vox.tasks.issue"`` to drop the deprecation warning.
+Part of the compat side: the function is
+:func:`django_vox.compat.background_tasks.issue`; it warns when called and is
+removed in django-vox 6.0.
 """
 
-import warnings
-
-from django_vox import tasks
+from django_vox.compat.background_tasks import issue
 
 __all__ = ["issue"]
-
-
-def issue(notification, obj, *, actor=None, target=None):
-    """Issue ``notification`` about ``obj`` in a task worker (see :func:`django_vox.tasks.issue`)."""
-    warnings.warn(
-        "django_vox.extra.background_tasks.issue is deprecated; set DJANGO_VOX_ISSUE_METHOD "
-        "to 'django_vox.tasks.issue'.", DeprecationWarning, stacklevel=2)
-    return tasks.issue(notification, obj, actor=actor, target=target)

@@ -23,7 +23,9 @@ Failures become send errors: transient for connection failures, timeouts,
 429 and 5xx (:func:`status_error_class`), permanent otherwise.  A 429 or 503
 answer's ``Retry-After`` (seconds or an HTTP date) becomes the error's
 ``retry_after`` in seconds, which pauses the backend's rate limit (429) and
-puts the next background attempt no earlier (:func:`django_vox.retry.retry_delay`).
+puts the next background attempt no earlier (:func:`django_vox.pacing.retry.retry_delay`).
+
+Imports conf, exceptions and :mod:`django_vox.pacing.retryafter` only.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -52,7 +54,12 @@ from django_vox.http.transport import (
     is_forbidden,
     new_session,
 )
-from django_vox.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
+from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES, retry_after_seconds
+
+if TYPE_CHECKING:  # HttpSessionMixin is listed before a backend's base class
+    from django_vox.backends.base import Backend as _MixinBase
+else:
+    _MixinBase = object
 
 __all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
            "HttpSessionMixin", "clean_body", "retry_after_of", "status_error_class", "validate_url"]
@@ -92,7 +99,7 @@ def status_error_class(status: int) -> type[SendError]:
 def validate_url(address: str, protocol: str | None = None) -> str:
     """Refuse anything but an absolute http(s) URL without spaces or control
     characters, and an IP address literal that data may not reach."""
-    def refuse(reason):
+    def refuse(reason: str) -> NoReturn:
         raise InvalidAddress(address, reason, protocol=protocol)
 
     if not isinstance(address, str) or _CONTROL.search(address):
@@ -124,7 +131,8 @@ class HttpSession:
     every other URL is data and gets the address filter.
     """
 
-    def __init__(self, timeout: float | None = None, endpoint_settings: Sequence[str] = ()):
+    def __init__(self, timeout: float | None = None,
+                 endpoint_settings: Sequence[str] = ()) -> None:
         self.timeout = timeout
         self.endpoint_settings = tuple(endpoint_settings)
         self._sessions: dict[bool, requests.Session] = {}
@@ -143,7 +151,7 @@ class HttpSession:
         self._open = False
 
     @property
-    def session(self):
+    def session(self) -> requests.Session | None:
         """A requests session while open (for backward compatibility), else None."""
         return self._session_for(False) if self._open else None
 
@@ -191,7 +199,8 @@ class HttpSession:
     def post_json(self, url: str, payload: Any, **kwargs: Any) -> requests.Response:
         return self.request("POST", url, json=payload, **kwargs)
 
-    def _send(self, method, url, what, kwargs):
+    def _send(self, method: str, url: str, what: str,
+              kwargs: dict[str, Any]) -> requests.Response:
         timeout = self.timeout if self.timeout is not None else conf.get("DJANGO_VOX_HTTP_TIMEOUT")
         trusted = self.is_trusted(url)
         session = self._session_for(trusted)
@@ -208,14 +217,15 @@ class HttpSession:
         return response
 
 
-def retry_after_of(response) -> float | None:
+def retry_after_of(response: requests.Response) -> float | None:
     """The seconds a 429 or 503 answer asks to wait (its ``Retry-After``), or None."""
     if response.status_code not in RETRY_AFTER_STATUSES:
         return None
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 
-def _transport_error(err, what, url, timeout, expired):
+def _transport_error(err: BaseException, what: str, url: str, timeout: Any,
+                     expired: bool) -> SendError:
     if expired or isinstance(err, (requests.Timeout, urllib3.exceptions.TimeoutError,
                                    TimeoutError)):
         return TransientSendError(f"{what} to {_safe(url)} timed out: it took longer than "
@@ -228,7 +238,7 @@ def _transport_error(err, what, url, timeout, expired):
     return PermanentSendError(f"{what} to {_safe(url)} failed: {type(err).__name__}")
 
 
-def _ssl_reason(err):
+def _ssl_reason(err: BaseException) -> str:
     """The innermost SSL error's text (requests and urllib3 wrap it)."""
     for _depth in range(5):
         inner = err.args[0] if err.args and isinstance(err.args[0], BaseException) \
@@ -239,10 +249,11 @@ def _ssl_reason(err):
     return str(err)[:200]
 
 
-def _read_capped(response, deadline, limit):
+def _read_capped(response: requests.Response, deadline: Deadline, limit: int) -> None:
     """Read at most ``limit`` bytes of the body; drop the connection when
     there was more (never hand a half-read connection back to the pool)."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     for chunk in response.raw.stream(16 * 1024, decode_content=True):
         chunks.append(chunk)
         size += len(chunk)
@@ -252,7 +263,7 @@ def _read_capped(response, deadline, limit):
     if deadline.expired:
         raise TimeoutError("deadline passed while reading the response")
     response._content = b"".join(chunks)[:limit]
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests reads it
     if not complete:
         logger.debug("Response from %s cut at %d bytes.", _safe(response.url), limit)
         response.raw.close()
@@ -272,13 +283,13 @@ def clean_body(text: str | None, secrets: Iterable[str] = ()) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-def _configured_secrets():
+def _configured_secrets() -> list[str]:
     """The credentials in django-vox's settings (tokens, secrets, passwords, keys)."""
     return [str(conf.get(name) or "") for name in conf.DEFAULTS
             if re.search("TOKEN|SECRET|PASSWORD|_KEY", name)]
 
 
-def _secrets_of(url, kwargs):
+def _secrets_of(url: str, kwargs: dict[str, Any]) -> list[str]:
     """The credentials a request carries: URL password and query values,
     header values named like credentials, basic-auth and OAuth secrets."""
     parts = urlsplit(url)
@@ -295,14 +306,14 @@ def _secrets_of(url, kwargs):
     return secrets
 
 
-def _under(url, base):
+def _under(url: str, base: str) -> bool:
     url_parts, base_parts = urlsplit(url), urlsplit(base)
     return ((url_parts.scheme, url_parts.netloc.lower())
             == (base_parts.scheme, base_parts.netloc.lower())
             and url_parts.path.startswith(base_parts.path.rstrip("/")))
 
 
-def _safe(url):
+def _safe(url: str | None) -> str:
     """The URL without user info or query string (which may carry secrets)."""
     try:
         parts = urlsplit(url or "")
@@ -317,7 +328,7 @@ def _safe(url):
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
 
 
-class HttpSessionMixin:
+class HttpSessionMixin(_MixinBase):
     """For backends that talk HTTP: ``self.http`` is one :class:`HttpSession`
     from ``open()`` to ``close()``, reused by every message of an issue.
     List it before the backend base class.  ``HTTP_ENDPOINT_SETTINGS`` names
@@ -326,15 +337,15 @@ class HttpSessionMixin:
 
     HTTP_ENDPOINT_SETTINGS: tuple[str, ...] = ()
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.http = HttpSession(endpoint_settings=self.HTTP_ENDPOINT_SETTINGS)
 
-    def open(self):
+    def open(self) -> bool:
         opened = super().open()
         self.http.open()
         return opened
 
-    def close(self):
+    def close(self) -> None:
         self.http.close()
         super().close()

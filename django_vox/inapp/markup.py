@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.html import escape, linebreaks
 
-from django_vox import conf, rendering
+from django_vox import conf
 from django_vox.backends.markdown_email import markdown_escaper
-from django_vox.legacy_settings import markdown_extensions
+from django_vox.templating import rendering
 
 __all__ = ["render_body", "make_markdown", "markdown_available", "safe_url", "SAFE_SCHEMES"]
 
@@ -74,9 +74,8 @@ def make_markdown():
     import markdown
 
     extras = conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or []
-    extensions, _unsupported = markdown_extensions(extras)
     try:
-        return markdown.Markdown(extensions=[*extensions, _sanitizer()])
+        return markdown.Markdown(extensions=[*extras, _sanitizer()])
     except (ImportError, AttributeError, TypeError) as err:
         raise ImproperlyConfigured(
             f"DJANGO_VOX_MARKDOWN_EXTRAS {extras!r} could not be loaded: {err}") from err

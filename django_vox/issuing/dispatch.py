@@ -4,8 +4,9 @@ A :class:`BackendSession` opens one backend once (for an issue, a resend or
 a one-time message), holds the error if opening failed (every row sent
 through it then fails with that error, and is recorded), sends rows and
 records their outcomes on the delivery log.  It waits for the backend's rate
-limit (:mod:`django_vox.ratelimit`) before each message, and sends one-address
-rows through the backend's ``send_many()`` batch call when it has one.
+limit (:mod:`django_vox.pacing.ratelimit`) before each message, and sends one-address
+rows through the backend's ``send_many()`` when it has a batch call of its own
+(``Backend.sends_in_batches()``).
 
 Retries are the task layer's business: a caller in a task worker passes a
 ``schedule_retry(pending, run_after)`` callback, and transient failures are
@@ -22,11 +23,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from django_vox import conf, deliverylog, ratelimit, signals
+from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
 from django_vox.models import Delivery, Notification
+from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",
@@ -156,13 +158,12 @@ class BackendSession:
     def _outcomes(self, pairs: list) -> Iterator[list]:
         """Send ``[(row, message)]``, yielding ``[(row, error or None)]`` as
         each request is answered: one row, or one ``send_many`` batch."""
-        send_many = getattr(self.backend, "send_many", None)
-        if send_many is None or self.open_error is not None:
+        if not self.backend.sends_in_batches() or self.open_error is not None:
             for row, message in pairs:
                 yield [(row, self._attempt(row, message))]
             return
         single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
-        size = max(1, int(getattr(self.backend, "SEND_MANY_LIMIT", 100)))
+        size = max(1, int(self.backend.SEND_MANY_LIMIT))
         for start in range(0, len(single), size):
             yield self._attempt_many(single[start:start + size])
         for row, message in pairs:

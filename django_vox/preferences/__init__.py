@@ -13,6 +13,9 @@ The package, lowest module first:
 
 Issuing does not import this package: ``VoxConfig.ready()`` hands
 :class:`PreferenceFilter` and :class:`unsubscribe_links` to it.
+
+May import the registry, the models, the backends and what is below them;
+issuing asks them through the contact policy and never imports them.
 """
 
 from django_vox.exceptions import BadToken

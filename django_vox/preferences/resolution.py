@@ -135,7 +135,7 @@ class PreferenceFilter:
     def delivery_choices(self, owners) -> dict:
         """``{owner key: delivery}`` for owners whose deciding row chooses how
         they receive it ("immediately", "daily", "weekly"; see
-        :mod:`django_vox.issuing.holding`).  Uses the rows the last
+        :mod:`django_vox.digests.holding`).  Uses the rows the last
         :meth:`split` loaded for the batch: no query.  Required notifications
         ignore preferences: they are sent as the template says."""
         if self.notification.required:

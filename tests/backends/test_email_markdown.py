@@ -100,7 +100,7 @@ def test_markdown_email_over_smtp(smtp_server, make_template, committed):
 
 
 def test_escape_reaches_variables_inside_tags_and_leaves_plain_rendering_alone():
-    from django_vox import rendering
+    from django_vox.templating import rendering
 
     source = "{% if x %}{% for i in items %}{{ i }};{% endfor %}{% endif %}{% with y=x %}{{ y }}{% endwith %}"
     params = {"x": "*a*", "items": ["_b_", "<c>"]}

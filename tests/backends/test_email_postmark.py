@@ -10,7 +10,6 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from werkzeug import Response
 
-from django_vox import ratelimit
 from django_vox.backends.postmark_email import Backend, parse_model_lines
 from django_vox.exceptions import (
     PermanentSendError,
@@ -19,6 +18,7 @@ from django_vox.exceptions import (
 )
 from django_vox.messages import Message
 from django_vox.models import Delivery, FailedMessage
+from django_vox.pacing import ratelimit
 from tests.backends.email_helpers import EMAIL_BACKENDS, make_article
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import ArticleRegistration

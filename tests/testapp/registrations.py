@@ -11,7 +11,7 @@ from django_vox.registry import (
     objects,
     provides_contacts,
 )
-from django_vox.sandbox import TemplateVariable
+from django_vox.templating.sandbox import TemplateVariable
 from tests.testapp.models import Article, Comment, Depot, Profile, Subscriber, Ticket
 
 User = get_user_model()

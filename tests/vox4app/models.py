@@ -3,11 +3,14 @@
 Each block is the docs' example with only the imports the docs leave out
 added; where two examples define a model of the same name, the second gets a
 numbered name.  Registrations sit at the bottom of models.py, as in the docs.
+``Invoice`` uses the legacy model API 4.0.6 still shipped "for backwards
+compatibility" (VoxModel with a VoxMeta), as projects of older 4.x releases did.
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.models import VoxModel, VoxNotification, VoxNotifications
 from django_vox.registry import (
     Attachment,
     Channel,
@@ -154,6 +157,24 @@ class Page2Registration(Registration):
 
     def get_channels(self):
         return {"author": Channel.field(Page2.author)}
+
+
+# -- the legacy model API of 4.0.6: notifications declared on the model ----------------
+class Invoice(VoxModel):
+
+    class VoxMeta:
+        notifications = VoxNotifications(
+            sent=VoxNotification(
+                _("Notification that an invoice was sent."),
+                actor_type="vox4app.user", target_type="vox4app.purchaseorder"),
+            paid=_("Notification that an invoice was paid."),
+        )
+
+    number = models.CharField(max_length=20)
+    order = models.ForeignKey(PurchaseOrder, null=True, on_delete=models.SET_NULL)
+
+    def __str__(self):
+        return self.number
 
 
 # the actual registration

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from django_vox.sync import sync_notifications
+from django_vox.registry.sync import sync_notifications
 
 
 class Command(BaseCommand):

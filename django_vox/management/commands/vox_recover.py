@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_vox.exceptions import MissingDependency
 
 try:  # the Tasks framework is optional; without it this command explains what is missing
-    from django_vox import tasks
+    from django_vox.background import tasks
 except MissingDependency as err:
     tasks, _missing = None, err
 

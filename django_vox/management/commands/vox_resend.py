@@ -7,12 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from django_vox import resending
 from django_vox.exceptions import MissingDependency
+from django_vox.issuing import resending
 from django_vox.models import Delivery
 
 try:  # the Tasks framework is optional: only --background needs it
-    from django_vox import tasks
+    from django_vox.background import tasks
 except MissingDependency as err:
     tasks, _missing = None, err
 

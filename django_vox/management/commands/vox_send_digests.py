@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_vox import digests
+from django_vox.digests import closing as digests
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from django_vox.models import Notification, SiteContact
 from django_vox.registry import backends
-from django_vox.sync import sync_notifications
+from django_vox.registry.sync import sync_notifications
 from tests.demo.blog.models import Article, Comment, Subscriber
 
 AUTHOR_EMAIL = "author@example.org"

@@ -1,0 +1,372 @@
+"""Closing digest windows: one message per recipient for the messages held.
+
+Issuing holds a message (a delivery log row with status *held*, a digest key
+``template id/protocol:address`` and ``digest_due``, see
+:mod:`django_vox.digests.holding`).  :func:`send_digests`, run by
+``manage.py vox_send_digests`` (cron) or the self-rescheduling
+:func:`django_vox.tasks.send_digests_task`, closes the due windows a batch of
+digest keys at a time:
+
+1. the due held rows of the batch are *claimed* with one conditional UPDATE
+   (``status = held`` → ``digested`` with a fresh claim id), so two schedulers
+   running at once never fold the same row twice;
+2. preferences are checked again (a recipient who turned the notification off
+   since gets nothing: the items become *suppressed*), the digest of each key is
+   rendered with the template's digest subject and content, written to the log
+   (queued) and linked from its items, all in the claim's transaction: a crash
+   before it commits leaves every item held for the next run;
+3. after the commit, the digests are sent through the normal pipeline
+   (rate limits, retries in a task worker).  A crash after the commit leaves
+   queued digests, which ``vox_recover`` sends like any abandoned delivery.
+
+Queries per batch do not depend on how many items or contacts it holds.
+"""
+
+import datetime
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from django_vox import conf, deliverylog
+from django_vox.backends import backends as backend_registry
+from django_vox.issuing import (
+    BackendSession,
+    build_context,
+    policy,
+    rendering_without_writes,
+    send_deliveries,
+)
+from django_vox.messages import Message
+from django_vox.models import Delivery, Template
+from django_vox.registry import Contact
+from django_vox.templating import sandbox
+
+__all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
+           "digest_context", "digest_source", "send_digests"]
+
+logger = logging.getLogger("django_vox")
+
+#: The first item's subject, "(and N more)" after it: see templating.digestparts.
+DEFAULT_SUBJECT = "{% digest_subject %}"
+#: A count, then each item's subject and text (templating.digestparts), so
+#: editors start from words rather than a loop.
+DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since "
+                   '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
+
+
+def default_digest(template) -> tuple:
+    """``(subject, content)`` of the digest made from an individual template:
+    each item's own subject and text, in order, under a count."""
+    subject = DEFAULT_SUBJECT if template.subject else ""
+    content = DEFAULT_CONTENT
+    if template.backend == "email":  # the Django-template email backend names its parts
+        content = ("{% block subject %}" + DEFAULT_SUBJECT + "{% endblock %}"
+                   "{% block text_body %}" + DEFAULT_CONTENT + "{% endblock %}")
+    return subject, content
+
+
+def digest_source(template) -> tuple:
+    """The digest ``(subject, content)`` an editor wrote, else the default."""
+    subject, content = default_digest(template)
+    return template.digest_subject or subject, template.digest_content or content
+
+
+@dataclass
+class DigestRun:
+    """What one :func:`send_digests` run did."""
+
+    digests: int = 0
+    items: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# -- claiming --------------------------------------------------------------------------
+def _due(now) -> Q:
+    """Held rows whose window has closed, or held for longer than
+    ``DJANGO_VOX_DIGEST_MAX_AGE`` seconds (whatever their window says now)."""
+    max_age = datetime.timedelta(seconds=conf.positive_int("DJANGO_VOX_DIGEST_MAX_AGE"))
+    return Q(digest_due__lte=now) | Q(created_at__lte=now - max_age)
+
+
+def due_keys(now, limit: int, skip=()) -> list:
+    """Up to ``limit`` digest keys with held rows due at ``now`` (one query)."""
+    rows = Delivery.objects.filter(_due(now), status=Delivery.HELD)
+    if skip:
+        rows = rows.exclude(digest_key__in=list(skip))
+    return list(rows.order_by("digest_key").values_list("digest_key", flat=True)
+                .distinct()[:limit])
+
+
+def claim_held(keys, now) -> list:
+    """Take the due held rows of ``keys``: one conditional UPDATE that only one
+    process wins per row, then one SELECT of what this process took."""
+    token = uuid.uuid4()
+    Delivery.objects.filter(_due(now), status=Delivery.HELD,
+                            digest_key__in=list(keys)).update(
+        status=Delivery.DIGESTED, digest_claim=token, updated_at=timezone.now())
+    return list(Delivery.objects.filter(digest_claim=token).order_by("created_at", "pk"))
+
+
+# -- loading what the items name (in bulk) -------------------------------------------------
+class _Instances:
+    """The objects, actors, targets and owners of held rows, one query per model."""
+
+    def __init__(self, rows):
+        wanted = defaultdict(set)
+        for row in rows:
+            if row.object_type_id and row.object_id:
+                wanted[ContentType.objects.get_for_id(row.object_type_id).model_class()].add(
+                    row.object_id)
+            for name in ("owner", "actor", "target"):
+                model, pk = self._split(row.digest_data.get(name))
+                if model is not None:
+                    wanted[model].add(pk)
+        self.found = {model: {str(pk): obj for pk, obj in
+                              model._default_manager.in_bulk(list(pks)).items()}
+                      for model, pks in wanted.items() if model is not None}
+
+    @staticmethod
+    def _split(ref):
+        if not ref:
+            return None, None
+        try:
+            return apps.get_model(ref[0], ref[1]), ref[2]
+        except (LookupError, IndexError, ValueError):
+            return None, None
+
+    def get(self, ref):
+        model, pk = self._split(ref)
+        return self.found.get(model, {}).get(str(pk)) if model is not None else None
+
+    def obj(self, row):
+        if not (row.object_type_id and row.object_id):
+            return None
+        model = ContentType.objects.get_for_id(row.object_type_id).model_class()
+        return self.found.get(model, {}).get(str(row.object_id))
+
+
+def _contact(row, instances) -> Contact:
+    name, protocol, address = (row.digest_data.get("contact")
+                               or ["", row.protocol, (row.to_addresses or [""])[0]])
+    return Contact(name, protocol, address, instances.get(row.digest_data.get("owner")))
+
+
+# -- rendering ---------------------------------------------------------------------------
+def _item(row, template, contact, instances) -> tuple:
+    """``(context, message, held at)`` of one held row."""
+    context = build_context(instances.obj(row), notification=template.notification,
+                            actor=instances.get(row.digest_data.get("actor")),
+                            target=instances.get(row.digest_data.get("target")),
+                            contact=contact)
+    return context, Message.from_dict(row.message or {}), row.created_at
+
+
+def digest_context(base, items, window: dict):
+    """The digest's variables: those of ``base`` (a :func:`build_context`
+    result for the recipient) but the object's, plus ``items`` (each the
+    individual message's variables with its ``subject``, ``text``, ``html``
+    and ``created_at``), ``count`` and ``window``, all as template data."""
+    values = {name: value for name, value in base.items()
+              if name not in ("object", "content", "actor", "source", "target")}
+    values.update(
+        items=sandbox.to_template_value([
+            {**context, "subject": message.subject, "text": message.text,
+             "html": message.html or "", "created_at": created_at}
+            for context, message, created_at in items]),
+        count=len(items), window=sandbox.to_template_value(window))
+    live = {name: value for name, value in getattr(base, "live", base).items()
+            if name in values}
+    return sandbox.TemplateContext(values, live)
+
+
+#: The length of each named window (a "limit" window starts at its first item).
+PERIODS = {Template.HOURLY: datetime.timedelta(hours=1), Template.DAILY: datetime.timedelta(days=1),
+           Template.WEEKLY: datetime.timedelta(days=7)}
+
+
+def _window(template, rows, now) -> dict:
+    """``{"name", "start", "end"}``: the window the digest closes."""
+    kind = rows[0].digest_data.get("window") or template.digest_window
+    end = max((row.digest_due for row in rows if row.digest_due is not None), default=now)
+    start = min(rows[0].created_at, end - PERIODS.get(kind, datetime.timedelta(0)))
+    return {"name": kind, "start": start, "end": end}
+
+
+class _Digest:
+    """One digest to render: a template, a contact and its held rows."""
+
+    def __init__(self, template, contact, rows):
+        self.template, self.contact, self.rows = template, contact, rows
+        self.owner = None
+        self.message = None
+        self.row = None
+
+
+def _render(digest, backend, links, instances, now) -> Message:
+    template = digest.template
+    urls = {}
+    if links and digest.owner is not None:
+        urls = {"unsubscribe_url": links.unsubscribe_url(digest.owner),
+                "preferences_url": links.preferences_url(digest.owner)}
+    base = build_context(None, notification=template.notification, contact=digest.contact,
+                         **urls)
+    params = digest_context(base, [_item(row, template, digest.contact, instances)
+                                   for row in digest.rows], _window(template, digest.rows, now))
+    subject, content = digest_source(template)
+    message = backend.build_message(subject, content, params, [])
+    message.from_address = backend.get_from_address(template.from_address, params)
+    if urls and backend.PROTOCOL == "email":
+        for name, value in links.headers(urls["unsubscribe_url"]).items():
+            message.headers.setdefault(name, value)
+    return message
+
+
+# -- closing a batch of keys ---------------------------------------------------------------
+def _groups(rows) -> dict:
+    """``{digest key: [rows]}`` in the order they were held."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[row.digest_key].append(row)
+    return groups
+
+
+def _suppress(groups, now) -> None:
+    """``[(rows, reason)]``: items of recipients who turned it off since (one statement)."""
+    rows = []
+    for group, reason in groups:
+        for row in group:
+            row.status, row.error = Delivery.SUPPRESSED, reason
+        rows += group
+    deliverylog.mark_failed(rows, now, fields=("status", "error"))
+
+
+def _release(rows, reason) -> list:
+    """Items whose digest cannot be made (template deleted, backend not enabled)
+    are sent on their own, as they were rendered: never lost."""
+    for row in rows:
+        row.status, row.error = Delivery.FAILED, reason
+    deliverylog.mark_failed(rows, timezone.now(), fields=("status", "error"))
+    return rows
+
+
+class _Closer:
+    """Closes one batch of digest keys (see the module docstring)."""
+
+    def __init__(self, now, run: DigestRun, schedule_retry=None):
+        self.now, self.run, self.schedule_retry = now, run, schedule_retry
+        self.to_send = defaultdict(list)  # backend ID → [(log row, message)]
+        self.released = []
+        self.failed_keys = set()
+
+    def close(self, keys) -> None:
+        with transaction.atomic():
+            rows = claim_held(keys, self.now)
+            if not rows:
+                return
+            self.run.items += len(rows)
+            instances = _Instances(rows)
+            templates = Template.objects.select_related(
+                "notification__object_type").in_bulk({row.template_id for row in rows
+                                                      if row.template_id})
+            by_template = defaultdict(list)
+            for _key, group in _groups(rows).items():
+                template = templates.get(group[0].template_id)
+                backend_class = backend_registry.get(template.backend) if template else None
+                if backend_class is None:
+                    self.released += _release(group, "Sent on its own: its digest template "
+                                                     "is gone or its backend is not enabled.")
+                    continue
+                contact = _contact(group[0], instances)
+                by_template[template.pk].append(_Digest(template, contact, group))
+            for digests in by_template.values():
+                self._prepare(digests, instances)
+
+    def _prepare(self, digests, instances) -> None:
+        """Check preferences again, render and log the digests of one template."""
+        template = digests[0].template
+        backend = backend_registry.get(template.backend)()
+        allowed, suppressed = policy.contact_filter(template.notification, backend.PROTOCOL).split(
+            [digest.contact for digest in digests])
+        owners = {contact.address: owner for contact, owner in allowed}
+        off = {contact.address: reason for contact, reason in suppressed}
+        links = policy.links_for(template.notification, backend.PROTOCOL)
+        log = deliverylog.LogWriter(issue_id=uuid.uuid4(), notification=template.notification,
+                                    template=template, object_type=None, object_id="",
+                                    backend=backend.ID,
+                                    protocol=backend.PROTOCOL)
+        ready, dropped = [], []
+        with rendering_without_writes():  # one savepoint for the batch, not one per digest
+            for digest in digests:
+                if digest.contact.address in off:
+                    dropped.append(digest)
+                    continue
+                digest.owner = owners.get(digest.contact.address)
+                digest.message = _render(digest, backend, links, instances, self.now)
+                digest.row = log.row([digest.contact.address],
+                                     from_address=digest.message.from_address,
+                                     message=digest.message.to_dict(),
+                                     contact_key=digest.rows[0].contact_key)
+                ready.append(digest)
+        _suppress([(digest.rows, off[digest.contact.address]) for digest in dropped], self.now)
+        self.run.suppressed += sum(len(digest.rows) for digest in dropped)
+        log.write([digest.row for digest in ready])
+        _link_items(ready)
+        self.run.digests += len(ready)
+        self.to_send[backend.ID] += [(digest.row, digest.message) for digest in ready]
+
+    def send(self) -> None:
+        """Send what :meth:`close` logged (after its transaction committed)."""
+        for backend_id, pairs in self.to_send.items():
+            with BackendSession(backend_registry.get(backend_id),
+                                schedule_retry=self.schedule_retry) as session:
+                sent, failed = session.send([row for row, _m in pairs], [m for _r, m in pairs])
+            self.run.sent += sent
+            self.run.failed += len(failed)
+        if self.released:
+            results = send_deliveries(self.released, raise_errors=False,
+                                                schedule_retry=self.schedule_retry)
+            self.run.sent += sum(1 for ok in results.values() if ok)
+
+
+def _link_items(digests) -> None:
+    """Point each item at its digest (one statement for the batch)."""
+    pairs = [(digest.row.pk, row.pk) for digest in digests for row in digest.rows]
+    if pairs:
+        deliverylog.link_digest(pairs)
+
+
+def send_digests(now=None, *, batch_size: int | None = None, schedule_retry=None) -> DigestRun:
+    """Close every digest window due at ``now`` and send one message per key.
+
+    Safe to run from several schedulers at once, and to run again after a
+    crash: a held row is folded into exactly one digest.  Held rows due long
+    ago (the scheduler was down) are sent in the first run that sees them.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or conf.positive_int("DJANGO_VOX_BATCH_SIZE")
+    run = DigestRun()
+    skip = set()
+    while keys := due_keys(now, batch_size, skip):
+        closer = _Closer(now, run, schedule_retry)
+        try:
+            closer.close(keys)
+        except Exception:  # noqa: BLE001 - one bad template must not stop the others
+            logger.exception("Closing digests %s failed; their items stay held.", keys)
+            if conf.get("DJANGO_VOX_THROW_EXCEPTIONS"):
+                raise
+            skip.update(keys)
+            continue
+        closer.send()
+    return run

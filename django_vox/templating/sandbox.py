@@ -1,0 +1,331 @@
+"""What an editor's template can reach: data, never live objects.
+
+Django's template language walks attributes and calls anything callable
+without arguments, so a model instance in the context is a door to the whole
+process (``object.author._meta.apps...``, ``actor.get_session_auth_hash``,
+``notification.deliveries.all``).  django-vox therefore never hands templates
+a model instance, manager, queryset or function.  The context holds only:
+
+* plain values: text, numbers, booleans, dates and times, ``None``;
+* :class:`ObjectView`: a read-only view of one model instance offering its
+  concrete fields and forward relations (as views again), its reverse and
+  many-to-many relations as bounded :class:`ListView` lists, and the extra
+  variables its registration declares (:class:`TemplateVariable`);
+* :class:`DataView`: a read-only mapping (the notification, a contact, a
+  file, JSON data).
+
+Fields that hold secrets are never offered: names such as ``password``,
+``token``, ``secret``, ``api_key``, ``hash`` (see :func:`is_sensitive_name`),
+and the registration's ``private_fields`` (its declarations: see
+docs/registrations.rst).  The rules (what a view may offer) are
+:mod:`~django_vox.templating.rules`; this module builds the views that
+enforce them.  It sits low in the package: it takes registrations through a
+``registration_for(model)`` function.
+"""
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.utils.functional import Promise
+from django.utils.safestring import SafeData, mark_safe
+
+from django_vox.templating.engine import wrap_text
+from django_vox.templating.rules import (
+    MAX_DEPTH,
+    SENSITIVE_MODELS,
+    SENSITIVE_WORDS,
+    ModelRules,
+    TemplateVariable,
+    field_type,
+    is_sensitive_name,
+    model_label,
+    rules_for,
+)
+
+__all__ = [  # noqa: RUF022
+    "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
+    "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
+    "registration_lookup", "TemplateContext", "live_values", "MAX_DEPTH", "SENSITIVE_WORDS",
+]
+
+
+#: Items of a plain list a registration's variable returns, at most.
+SEQUENCE_LIMIT = 1000
+
+_PLAIN_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time,
+                datetime.timedelta, uuid.UUID)
+
+
+# -- views --------------------------------------------------------------------------
+
+class _Lookup:
+    """How views find the registration of a model, and how deep they are."""
+
+    __slots__ = ("depth", "registration_for", "sample")
+
+    def __init__(self, registration_for, depth=0, sample=False):
+        self.registration_for = registration_for
+        self.depth = depth
+        #: Views of made-up instances: declared variables show a placeholder.
+        self.sample = sample
+
+    def deeper(self):
+        return _Lookup(self.registration_for, self.depth + 1, self.sample)
+
+    def rules(self, model):
+        registration = self.registration_for(model) if self.registration_for else None
+        return rules_for(model, registration)
+
+
+class DataView:
+    """A read-only mapping for templates: ``{{ view.name }}`` and nothing else.
+
+    Values are computed on first use.  The view has no public attribute or
+    method, so Django's attribute lookup finds nothing but the keys.
+    """
+
+    __slots__ = ("_vox_cache", "_vox_compute", "_vox_names", "_vox_text")
+
+    def __init__(self, values: Mapping | None = None, *, text="", names=None, compute=None):
+        self._vox_cache = dict(values or {})
+        self._vox_names = frozenset(names) if names is not None else frozenset(self._vox_cache)
+        self._vox_compute = compute
+        self._vox_text = text
+
+    def __getitem__(self, name):
+        if not isinstance(name, str) or name not in self._vox_names:
+            raise KeyError(name)
+        if name not in self._vox_cache:
+            self._vox_cache[name] = self._vox_compute(name)
+        return wrap_text(self._vox_cache[name])
+
+    def __contains__(self, name):
+        return name in self._vox_names
+
+    def __iter__(self):
+        return iter(sorted(self._vox_names))
+
+    def __str__(self):
+        text = self._vox_text
+        return text() if callable(text) else str(text)
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {sorted(self._vox_names)}>"
+
+
+class ObjectView(DataView):
+    """A model instance as templates see it (see the module's docstring)."""
+
+    __slots__ = ("_vox_identity", "_vox_lookup", "_vox_rules")
+
+    def __init__(self, instance, lookup: _Lookup):
+        rules = lookup.rules(instance.__class__)  # a lazy object proxies __class__
+        super().__init__(names=rules.entries, text=lambda: str(instance),
+                         compute=lambda name: _entry_value(instance, rules.entries[name], rules,
+                                                           lookup))
+        self._vox_rules = rules
+        self._vox_lookup = lookup
+        self._vox_identity = (rules.model, instance.pk)
+
+    def __eq__(self, other):
+        if isinstance(other, ObjectView):
+            return self._vox_identity == other._vox_identity and self._vox_identity[1] is not None
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self._vox_identity)
+
+
+class ListView:
+    """A bounded, read-only list for templates: ``{% for x in view %}``,
+    ``view.0``, ``view.count`` (all of them, not only those listed) and
+    ``view.all`` (the view itself, so 4.x templates' ``.all`` still reads)."""
+
+    __slots__ = ("_vox_count", "_vox_items", "_vox_load")
+
+    def __init__(self, load, count=None):
+        self._vox_load = load
+        self._vox_items = None
+        self._vox_count = count
+
+    def _vox_list(self):
+        if self._vox_items is None:
+            self._vox_items = list(self._vox_load())
+        return self._vox_items
+
+    def __getitem__(self, key):
+        if key == "all":
+            return self
+        if key == "count":
+            count = self._vox_count
+            return count() if callable(count) else len(self._vox_list())
+        if isinstance(key, int):
+            return wrap_text(self._vox_list()[key])
+        if isinstance(key, slice):  # the |slice filter
+            items = self._vox_list()[key]
+            return ListView(lambda: items)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return map(wrap_text, self._vox_list())
+
+    def __reversed__(self):
+        return map(wrap_text, reversed(self._vox_list()))
+
+    def __len__(self):
+        return len(self._vox_list())
+
+    def __bool__(self):
+        return bool(self._vox_list())
+
+    def __str__(self):
+        return ", ".join(str(item) for item in self._vox_list())
+
+    def __repr__(self):
+        return f"<ListView of {len(self)}>"
+
+
+def _queryset_view(queryset, lookup, limit):
+    deeper = lookup.deeper()
+    return ListView(lambda: [ObjectView(obj, deeper) for obj in queryset[:limit]],
+                    count=queryset.count)
+
+
+def _entry_value(instance, entry, rules, lookup):
+    kind = entry.kind
+    if kind == "field":
+        if entry.name == "pk":
+            return to_template_value(instance.pk, lookup)
+        return to_template_value(entry.source.value_from_object(instance), lookup)
+    if kind == "choice":
+        return str(getattr(instance, f"get_{entry.source.name}_display")())
+    if lookup.depth >= MAX_DEPTH and kind != "variable":
+        return None
+    if kind in ("relation", "reverse"):
+        try:
+            related = getattr(instance, entry.name)
+        except ObjectDoesNotExist:
+            return None
+        return None if related is None else ObjectView(related, lookup.deeper())
+    if kind == "many":
+        if instance.pk is None:
+            return ListView(list)
+        return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
+    if lookup.sample:
+        return f"Sample {entry.label}"
+    return to_template_value(entry.source.value(instance), lookup)
+
+
+def _file_view(value):
+    def url():
+        try:
+            return value.url
+        except ValueError:  # no file
+            return ""
+
+    return DataView({"name": value.name or ""}, names=("name", "url"), text=value.name or "",
+                    compute=lambda _name: url())
+
+
+def _sequence_view(items, lookup):
+    values = []
+    for index, item in enumerate(items):
+        if index >= SEQUENCE_LIMIT:
+            break
+        values.append(to_template_value(item, lookup))
+    return ListView(lambda: values)
+
+
+def _text(value):
+    return mark_safe(str(value)) if isinstance(value, SafeData) else str(value)
+
+
+def _plain(value):
+    """``value`` when it is a plain value (datetimes in UTC), else _NOT_PLAIN."""
+    if value is None or isinstance(value, _PLAIN_TYPES) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, (str, Promise)):
+        return _text(value)
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.timezone.utc) if value.tzinfo else value
+    return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()
+
+
+def _model_data(value, lookup):
+    if isinstance(value, models.Model):
+        if model_label(value.__class__) in SENSITIVE_MODELS:
+            return None
+        return ObjectView(value, lookup)
+    if isinstance(value, FieldFile):
+        return _file_view(value)
+    queryset = value.all()
+    return _queryset_view(queryset, lookup, lookup.rules(queryset.model).list_limit)
+
+
+def to_template_value(value, lookup=None):
+    """``value`` as template data: a plain value, a view, or ``None``.
+
+    Functions, classes and anything else that is not data become ``None``.
+    """
+    lookup = lookup if lookup is not None else _Lookup(None)
+    plain = _plain(value)
+    if plain is not _NOT_PLAIN:
+        return plain
+    if isinstance(value, (DataView, ListView)):
+        return value
+    if isinstance(value, (models.Model, FieldFile, models.QuerySet, models.Manager)):
+        return _model_data(value, lookup)
+    if isinstance(value, Mapping):
+        return DataView({k: to_template_value(v, lookup) for k, v in value.items()
+                         if isinstance(k, str) and not k.startswith("_") and not callable(v)})
+    if callable(value) or isinstance(value, type):
+        return None
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray, memoryview)):
+        return _sequence_view(value, lookup)
+    return None
+
+
+def registration_lookup(registration_for: Callable | None = None, depth=0):
+    """How views find registrations (``registration_for(model)``), at ``depth``."""
+    return _Lookup(registration_for, depth)
+
+
+def view_of(instance, registration_for: Callable | None = None, *, sample=False):
+    """The view templates get of ``instance`` (None stays None).
+
+    ``registration_for(model)`` returns the registration whose declarations
+    apply (``lambda m: django_vox.registry.objects[m].registration``).
+    ``sample``: ``instance`` is made up (see :mod:`django_vox.templating.samples`), so
+    declared variables read "Sample <label>" instead of running.
+    """
+    return to_template_value(instance, _Lookup(registration_for, sample=sample))
+
+
+class TemplateContext(dict):
+    """The variables of one message: template data (views and plain values)
+    as the items, and in :attr:`live` the objects they were made from, for the
+    backends that need them (the activity backend describes the real object;
+    a backend reads the contact's address).  Templates only see the items."""
+
+    def __init__(self, values, live):
+        super().__init__(values)
+        self.live = dict(live)
+
+
+def live_values(parameters) -> dict:
+    """The live objects behind a backend's ``parameters``: ``parameters.live``
+    for a :class:`TemplateContext`, else ``parameters`` itself (a dict built by
+    hand, as in tests)."""
+    return getattr(parameters, "live", None) or parameters or {}
+
