@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import latency, scale, suppressed
+from bench import inapp, latency, scale, suppressed
 from bench.common import ROOT, BenchFailure
 
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
-             "background-email", "postmark-batch", "rate-limit", "latency", "fanout-suppressed"]
+             "background-email", "postmark-batch", "rate-limit", "latency", "fanout-suppressed",
+             "inapp"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -36,15 +37,17 @@ DEFAULT_N = {
     "rate-limit": [],  # N = --rate-limit × --rate-duration
     "latency": [10000],
     "fanout-suppressed": [10000],
+    "inapp": [10000],
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
            "memory": [2000], "enqueue": [10], "background-email": [100],
            "postmark-batch": [1000], "rate-limit": [], "latency": [500],
-           "fanout-suppressed": [1000]}
+           "fanout-suppressed": [1000],
+           "inapp": [100]}
 #: Postmark's batch endpoint takes up to this many messages per request.
 POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
-PER_DATABASE = {"fanout-email", "enqueue", "background-email"}
+PER_DATABASE = {"fanout-email", "enqueue", "background-email", "inapp"}
 TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
 #: The implementations each case runs (floor and ours unless listed).  The
 #: background case also runs our in-process issue: its target (issue 22) is the
@@ -66,6 +69,7 @@ REQUIREMENTS = {
     "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
     "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
     "fanout-suppressed": ("django_vox.tracking", "the suppression list (django_vox.tracking)"),
+    "inapp": ("django_vox.backends.inapp", "the inapp backend"),
 }
 
 
@@ -256,7 +260,10 @@ class Runner:
 
     def run_scale_case(self, case, n, db, variant=None):
         """The cases that are not floor against ours: their own lines and summary."""
-        if case == "rate-limit":
+        if case == "inapp":
+            lines, summary = inapp.run(self, n, db)
+            runs = {"configs": lines}
+        elif case == "rate-limit":
             lines, runs = [], {}
             summary = scale.run(self, db, limit=self.options.rate_limit,
                                 duration=self.options.rate_duration,
@@ -269,7 +276,7 @@ class Runner:
         self.results.append({"summary": summary, "medians": {}, "runs": runs})
 
     def run_case(self, case, n, db, variant=None):
-        if case in ("rate-limit", "latency"):
+        if case in ("rate-limit", "latency", "inapp"):
             return self.run_scale_case(case, n, db, variant)
         impls = IMPLS.get(case, ["floor", "ours"])
         runs = {impl: [] for impl in impls}

@@ -140,6 +140,11 @@ def main(argv):
     if argv[0].startswith("--latency-"):
         print(json.dumps(latency.worker_main(argv)), flush=True)
         return
+    if argv[0] == "--inapp":
+        from bench import inapp
+
+        print(json.dumps(inapp.worker_main(argv)), flush=True)
+        return
     if argv[0].startswith("--rate-limit-"):
         print(json.dumps(scale.worker_main(argv)), flush=True)
         return

@@ -31,6 +31,9 @@ SETTING_IDS = {
     "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": "django_vox.E043",
     "DJANGO_VOX_SOFT_BOUNCE_LIMIT": "django_vox.E044",
     "DJANGO_VOX_SOFT_BOUNCE_WINDOW": "django_vox.E045",
+    "DJANGO_VOX_INAPP_LIVE": "django_vox.E046",
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": "django_vox.E047",
+    "DJANGO_VOX_INAPP_RETENTION": "django_vox.E048",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",

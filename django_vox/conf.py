@@ -19,9 +19,10 @@ __all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_ba
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
            "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
-           "webhook_url", "validate_webhook_base_url", "validate_postmark_webhook_credentials",
+           "validate_webhook_base_url", "validate_postmark_webhook_credentials",
            "validate_webhook_max_body", "validate_tracking_payload_limit",
-           "validate_soft_bounce_limit", "validate_soft_bounce_window"]
+           "validate_soft_bounce_limit", "validate_soft_bounce_window",
+           "validate_inapp_live", "validate_inapp_poll_interval", "validate_inapp_retention"]
 
 _MISSING = object()
 
@@ -75,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": 10000,  # characters of a payload kept on its event
     "DJANGO_VOX_SOFT_BOUNCE_LIMIT": 3,  # soft bounces within the window suppress an address
     "DJANGO_VOX_SOFT_BOUNCE_WINDOW": 2592000,  # seconds (30 days)
+    "DJANGO_VOX_INAPP_LIVE": "poll",  # how the bell learns of new messages: "poll" or "sse"
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": 30,  # seconds between two looks at the unread count
+    "DJANGO_VOX_INAPP_RETENTION": 7776000,  # seconds (90 days) a read message is kept; None: ever
     "SITE_DOMAIN": None,
     "SITE_SSL": True,
 }
@@ -182,25 +186,6 @@ def site_base_url(*, required: bool = True) -> str | None:
             "django-vox needs SITE_DOMAIN (or django.contrib.sites) to build absolute URLs.")
     scheme = scheme or ("https" if get("SITE_SSL") else "http")
     return f"{scheme}://{host}"
-
-
-def webhook_url(name: str) -> str | None:
-    """The public URL of django-vox's webhook view ``name`` (a URL name such
-    as ``"django_vox:twilio-status"``) under ``DJANGO_VOX_WEBHOOK_BASE_URL``,
-    or None when that setting is unset."""
-    base: str | None = get("DJANGO_VOX_WEBHOOK_BASE_URL")
-    if not base:
-        return None
-    validate_webhook_base_url(base)
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        path = reverse(name)
-    except NoReverseMatch as err:
-        raise ImproperlyConfigured(
-            f"DJANGO_VOX_WEBHOOK_BASE_URL is set but the URL {name!r} cannot be built: include "
-            f"django_vox.urls in the URLconf (docs/tracking.rst).") from err
-    return base.rstrip("/") + path
 
 
 def site_url(path: str = "", *, required: bool = True) -> str | None:
@@ -321,12 +306,24 @@ def _whole_number_at_least_1(name: str, value: Any) -> None:
         raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {value!r}.")
 
 
-def validate_max_attempts(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_MAX_ATTEMPTS", value)
+def _at_least_1(name: str) -> Callable[[object], None]:
+    """The validator of a setting that is a whole number of at least 1."""
+    def validate(value: object) -> None:
+        _whole_number_at_least_1(name, value)
+
+    validate.__name__ = validate.__qualname__ = "validate_" + name.removeprefix(
+        "DJANGO_VOX_").lower()
+    return validate
 
 
-def validate_batch_size(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
+validate_max_attempts = _at_least_1("DJANGO_VOX_MAX_ATTEMPTS")
+validate_batch_size = _at_least_1("DJANGO_VOX_BATCH_SIZE")
+validate_webhook_max_body = _at_least_1("DJANGO_VOX_WEBHOOK_MAX_BODY")
+validate_tracking_payload_limit = _at_least_1("DJANGO_VOX_TRACKING_PAYLOAD_LIMIT")
+validate_soft_bounce_limit = _at_least_1("DJANGO_VOX_SOFT_BOUNCE_LIMIT")
+validate_soft_bounce_window = _at_least_1("DJANGO_VOX_SOFT_BOUNCE_WINDOW")
+validate_inapp_poll_interval = _at_least_1("DJANGO_VOX_INAPP_POLL_INTERVAL")
+
 
 
 def validate_webhook_base_url(value: object) -> None:
@@ -355,20 +352,17 @@ def validate_postmark_webhook_credentials(value: object) -> None:
             "characters (it is all that stands between the internet and the suppression list).")
 
 
-def validate_webhook_max_body(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_WEBHOOK_MAX_BODY", value)
+def validate_inapp_live(value: object) -> None:
+    if value not in ("poll", "sse"):
+        raise ImproperlyConfigured(
+            f'DJANGO_VOX_INAPP_LIVE must be "poll" (the bell asks for the unread count every '
+            f'DJANGO_VOX_INAPP_POLL_INTERVAL seconds) or "sse" (server-sent events, for ASGI '
+            f'sites), not {value!r}.')
 
 
-def validate_tracking_payload_limit(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_TRACKING_PAYLOAD_LIMIT", value)
-
-
-def validate_soft_bounce_limit(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_SOFT_BOUNCE_LIMIT", value)
-
-
-def validate_soft_bounce_window(value: object) -> None:
-    _whole_number_at_least_1("DJANGO_VOX_SOFT_BOUNCE_WINDOW", value)
+def validate_inapp_retention(value: object) -> None:
+    if value is not None:
+        _whole_number_at_least_1("DJANGO_VOX_INAPP_RETENTION", value)
 
 
 #: setting → its validator (see above).
@@ -387,6 +381,9 @@ VALIDATORS: dict[str, Callable[[Any], None]] = {
     "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": validate_tracking_payload_limit,
     "DJANGO_VOX_SOFT_BOUNCE_LIMIT": validate_soft_bounce_limit,
     "DJANGO_VOX_SOFT_BOUNCE_WINDOW": validate_soft_bounce_window,
+    "DJANGO_VOX_INAPP_LIVE": validate_inapp_live,
+    "DJANGO_VOX_INAPP_POLL_INTERVAL": validate_inapp_poll_interval,
+    "DJANGO_VOX_INAPP_RETENTION": validate_inapp_retention,
 }
 
 

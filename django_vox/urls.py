@@ -1,7 +1,7 @@
 """URLs of django-vox's public views.  Include them with
 ``path("vox/", include("django_vox.urls"))``."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from django_vox.activities import inbox
 from django_vox.preferences import views
@@ -27,3 +27,6 @@ urlpatterns += [
     re_path(r"^(?P<actor_path>(?:[^/]+/)+)inbox$", inbox.inbox, name="inbox"),
     re_path(r"^(?P<actor_path>(?:[^/]+/)+)outbox$", inbox.outbox, name="outbox"),
 ]
+
+# The in-app messages of the signed-in user (see django_vox.inapp and docs/in-app.rst).
+urlpatterns += [path("inapp/", include("django_vox.inapp.urls"))]

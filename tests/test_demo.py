@@ -245,3 +245,31 @@ def test_subscribe_post_comment_flow(demo, enabled_backends):
                 if m["To"].addresses[0].addr_spec == "author@example.org"]
     assert digest["Subject"] == "2 new comments on your articles"
     assert "Second thought" in _text(digest) and "Third thought" in _text(digest)
+
+
+def test_a_signed_in_subscriber_sees_the_bell(demo):
+    ada = requests.Session()
+    form = ada.get(demo.url("/accounts/login/"))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    signed_in = ada.post(demo.url("/accounts/login/"), allow_redirects=False,
+                         headers={"Referer": demo.url("/accounts/login/")},
+                         data={"csrfmiddlewaretoken": token, "username": "ada@example.org",
+                               "password": "password"})
+    assert signed_in.status_code == 302
+    assert "data-vox-bell" in ada.get(demo.url("/")).text
+    assert "data-vox-bell" not in requests.get(demo.url("/")).text  # only when signed in
+    before = ada.get(demo.url("/vox/inapp/api/count/")).json()["unread"]
+
+    author = demo.post_form("/admin/login/?next=/admin/",
+                            {"username": "author@example.org", "password": "password",
+                             "next": "/admin/"})
+    assert author.status_code == 302
+    posted = demo.post_form("/admin/blog/article/add/",
+                            {"title": "Bell news", "body": "Shown under the bell."})
+    assert posted.status_code == 302
+    demo.new_mail()
+    assert ada.get(demo.url("/vox/inapp/api/count/")).json()["unread"] == before + 1
+    [newest] = ada.get(demo.url("/vox/inapp/api/messages/?limit=1")).json()["results"]
+    assert newest["title"] == "New article: Bell news"
+    assert newest["link"].startswith("/articles/")  # the object's get_absolute_url()
+    assert "<strong>Bell news</strong>" in newest["body"]

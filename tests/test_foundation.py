@@ -103,7 +103,7 @@ def test_default_list_is_the_seed_list_without_activity():
     assert "django_vox.backends.activity.Backend" not in DEFAULT_BACKENDS
     assert [p.rsplit(".", 2)[-2] for p in DEFAULT_BACKENDS] == [
         "html_email", "markdown_email", "postmark_email", "template_email",
-        "twilio", "twitter", "slack", "json_webhook", "xmpp"]
+        "twilio", "twitter", "slack", "json_webhook", "xmpp", "inapp"]
 
 
 def test_missing_dependency_error_names_extra():

@@ -20,6 +20,7 @@ the package imports it.
 from django_vox.admin.activity import ActivityAdmin, InboxItemAdmin
 from django_vox.admin.deliveries import DeliveryAdmin, FailedMessageAdmin
 from django_vox.admin.forms import NotifyForm, TemplateForm
+from django_vox.admin.inapp import InAppMessageAdmin
 from django_vox.admin.issues import BackgroundIssueAdmin
 from django_vox.admin.notifications import NotificationAdmin, SiteContactAdmin, TemplateInline
 from django_vox.admin.preferences import PreferenceAdmin
@@ -29,4 +30,4 @@ from django_vox.tracking.admin import DeliveryEventAdmin, SuppressionAdmin
 __all__ = ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
            "DeliveryAdmin", "FailedMessageAdmin", "ActivityAdmin", "InboxItemAdmin",
            "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin",
-           "SuppressionAdmin", "DeliveryEventAdmin"]
+           "SuppressionAdmin", "DeliveryEventAdmin", "InAppMessageAdmin"]

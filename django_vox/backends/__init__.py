@@ -37,6 +37,7 @@ DEFAULT_BACKENDS = (
     "django_vox.backends.slack.Backend",
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
+    "django_vox.backends.inapp.Backend",
 )
 
 
@@ -217,6 +218,7 @@ PROTOCOL_NAMES: dict[str, Any] = {
     "json-webhook": _("JSON webhook"),
     "xmpp": _("Jabber (XMPP)"),
     "activity": _("Activity Streams inbox"),
+    "inapp": _("In-app (bell)"),
     "twitter": _("Twitter / X"),
 }
 

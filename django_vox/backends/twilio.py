@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import InvalidAddress, PermanentSendError, SendError
-from django_vox.http import HttpSession, HttpSessionMixin, status_error_class
+from django_vox.http import HttpSession, HttpSessionMixin, status_error_class, webhook_url
 from django_vox.messages import Message
 from django_vox.pacing.retryafter import RETRY_AFTER_STATUSES
 
@@ -119,7 +119,7 @@ class Backend(HttpSessionMixin, BaseBackend):
         message's status changes to django-vox (:mod:`django_vox.tracking.twilio`)."""
         from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
         extra: dict[str, str] = {}
-        callback = conf.webhook_url("django_vox:twilio-status")
+        callback = webhook_url("django_vox:twilio-status")
         if callback:
             extra["status_callback"] = callback
         created = self.client.messages.create(to=address, from_=from_number, body=message.text,

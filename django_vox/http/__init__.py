@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import urllib3
+from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
 from django_vox.exceptions import (
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # HttpSessionMixin is listed before a backend's base class
 else:
     _MixinBase = object
 
-__all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
+__all__ = ["webhook_url", "MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
            "HttpSessionMixin", "clean_body", "request_timeouts", "retry_after_of", "status_error_class", "validate_url"]
 
 logger = logging.getLogger("django_vox")
@@ -370,3 +371,22 @@ class HttpSessionMixin(_MixinBase):
     def close(self) -> None:
         self.http.close()
         super().close()
+
+
+def webhook_url(name: str) -> str | None:
+    """The public URL of django-vox's webhook view ``name`` (a URL name such
+    as ``"django_vox:twilio-status"``) under ``DJANGO_VOX_WEBHOOK_BASE_URL``,
+    or None when that setting is unset."""
+    base: str | None = conf.get("DJANGO_VOX_WEBHOOK_BASE_URL")
+    if not base:
+        return None
+    conf.validate_webhook_base_url(base)
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse(name)
+    except NoReverseMatch as err:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_WEBHOOK_BASE_URL is set but the URL {name!r} cannot be built: include "
+            f"django_vox.urls in the URLconf (docs/tracking.rst).") from err
+    return base.rstrip("/") + path

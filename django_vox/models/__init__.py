@@ -29,13 +29,15 @@ from django_vox.models.activities import Activity, InboxItem
 from django_vox.models.preferences import Preference
 from django_vox.models.background import BackgroundIssue, IssueChunk
 from django_vox.tracking.models import DeliveryEvent, Suppression
+# The in-app backend's messages (django_vox.inapp), registered under this app.
+from django_vox.inapp.models import InAppMessage
 # isort: on
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
     "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
-    "DeliveryEvent", "Suppression",
+    "DeliveryEvent", "Suppression", "InAppMessage",
 ]
 
 

@@ -27,11 +27,12 @@ BUILT_IN = [
     "django_vox.backends.slack.Backend",
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
+    "django_vox.backends.inapp.Backend",
 ]
 
 #: Feature pages, in reading order.
-FEATURE_PAGES = ["admin", "activities", "background", "preferences", "digests", "tracking",
-                 "benchmarks"]
+FEATURE_PAGES = ["admin", "in-app", "activities", "background", "preferences", "digests",
+                 "tracking", "benchmarks"]
 
 
 def _yes(flag):

@@ -88,6 +88,7 @@ _BUILT_IN_BACKENDS = [
     "django_vox.backends.slack.Backend",
     "django_vox.backends.json_webhook.Backend",
     "django_vox.backends.xmpp.Backend",
+    "django_vox.backends.inapp.Backend",
 ]
 
 
@@ -130,3 +131,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"django_vox": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# Subscribers with an account sign in on the site and see the in-app bell.
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# The bell looks for new messages every 10 seconds (docs/in-app.rst).
+DJANGO_VOX_INAPP_POLL_INTERVAL = 10

@@ -4,7 +4,7 @@ error naming the setting (``manage.py check``: django_vox.E040 to E045)."""
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from django_vox import checks, conf
+from django_vox import checks, conf, http
 
 WRONG = [
     ("DJANGO_VOX_WEBHOOK_BASE_URL", "example.org", "django_vox.E040"),
@@ -42,10 +42,10 @@ def test_good_values_pass(settings, name, value):
 
 def test_the_twilio_callback_url_needs_the_urls(settings):
     settings.DJANGO_VOX_WEBHOOK_BASE_URL = "https://example.org/"
-    assert conf.webhook_url("django_vox:twilio-status") == \
+    assert http.webhook_url("django_vox:twilio-status") == \
         "https://example.org/vox/tracking/twilio/"
     settings.ROOT_URLCONF = "tests.testapp.urls_without_vox"
     with pytest.raises(ImproperlyConfigured, match="include django_vox.urls"):
-        conf.webhook_url("django_vox:twilio-status")
+        http.webhook_url("django_vox:twilio-status")
     settings.DJANGO_VOX_WEBHOOK_BASE_URL = None
-    assert conf.webhook_url("django_vox:twilio-status") is None
+    assert http.webhook_url("django_vox:twilio-status") is None

@@ -18,6 +18,9 @@ class Subscriber(models.Model):
     email = models.EmailField(unique=True)
     # Put in the links of the article mails; whoever has it may comment as this subscriber.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # A subscriber with an account signs in and sees the in-app bell.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                related_name="subscriber")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

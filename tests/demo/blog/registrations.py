@@ -8,11 +8,15 @@
   channel.
 * a new comment: ``Comment.posted``, issued by the comment view (the actor is
   the subscriber who wrote it); its template goes to the article's author.
+
+Subscribers with an account (``Subscriber.user``) and the authors also get
+both in-app, under the bell of the site's header.
 """
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.inapp.contacts import InAppUserContacts, user_contact
 from django_vox.registry import (
     Attachment,
     Channel,
@@ -29,8 +33,8 @@ from tests.demo.blog.models import Article, Comment, Subscriber
 User = get_user_model()
 
 
-class UserRegistration(Registration):
-    """Users (the authors) are reached by email."""
+class UserRegistration(InAppUserContacts, Registration):
+    """Users (the authors) are reached by email, and in-app when signed in."""
 
     template_variables = {
         "get_username": TemplateVariable(_("user name"), "get_username"),
@@ -52,6 +56,11 @@ class SubscriberRegistration(SignalRegistration):
     @provides_contacts("email")
     def email(self, subscriber, notification):
         yield Contact(subscriber.name, "email", subscriber.email)
+
+    @provides_contacts("inapp")
+    def inapp(self, subscriber, notification):
+        """Subscribers with an account: the bell of their user."""
+        return user_contact(subscriber.user)
 
 
 class ArticleRegistration(Registration):

@@ -27,6 +27,8 @@ ARTICLES = [
      "subject or the text of a template and post another article to see it."),
 ]
 SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org")]
+#: Ada has an account: signed in, she sees the in-app bell.
+SUBSCRIBER_LOGIN = ("ada@example.org", "password")
 
 SITE_CONTACTS = [
     # (protocol, name, address): one per protocol editors may want to try.
@@ -76,6 +78,21 @@ COMMENT_DIGEST = {
         "{% endfor %}\n</ul>"),
 }
 
+# In-app messages (the bell): for signed-in subscribers and the author.
+INAPP_TEMPLATES = {
+    ("blog.article", "posted"): (
+        "c:subscribers",
+        "New article: {{ object.title }}",
+        "{{ actor.get_username }} has posted **{{ object.title }}**.\n\n"
+        "[Read it]({{ object.url }})",
+    ),
+    ("blog.comment", "posted"): (
+        "c:author",
+        "{{ actor.name }} commented on {{ object.article.title }}",
+        "> {{ object.text|truncatewords:30 }}",
+    ),
+}
+
 # Disabled templates for the other protocols' site contacts: editors enable them to try.
 SITE_CONTACT_TEMPLATES = {
     "slack-webhook": "*{{ object.name }}* ({{ object.email }}) subscribed to the blog.",
@@ -108,6 +125,8 @@ class Command(BaseCommand):
             f"\n  The blog:   {site}\n"
             f"  The admin:  {site}admin/\n"
             f"  Log in as:  {AUTHOR_EMAIL} / {AUTHOR_PASSWORD}\n"
+            f"  Subscriber: {SUBSCRIBER_LOGIN[0]} / {SUBSCRIBER_LOGIN[1]} "
+            f"(sign in on the blog to see the bell)\n"
             "  Mail is printed in this terminal.\n"))
 
     def seed(self):
@@ -122,6 +141,7 @@ class Command(BaseCommand):
             if not Article.objects.filter(title=title).exists():
                 Article.objects.create(author=author, title=title, body=body)
                 created.append(f"article {title!r}")
+        self.subscriber_account(created)
         first = Article.objects.filter(title=ARTICLES[0][0]).first()
         if first and not first.comments.exists():
             Comment.objects.create(article=first, subscriber=Subscriber.objects.get(
@@ -147,6 +167,19 @@ class Command(BaseCommand):
             user.save()
         return user
 
+    def subscriber_account(self, created):
+        """Ada's account (the login printed), linked to her subscription."""
+        User = get_user_model()
+        username, password = SUBSCRIBER_LOGIN
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username, username, password, first_name="Ada")
+            created.append(f"user {username}")
+        elif not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        Subscriber.objects.filter(email=username, user=None).update(user=user)
+
     def templates(self, created):
         email_backend = pick_backend("email", preferred="email-html")
         if email_backend is None:
@@ -160,6 +193,10 @@ class Command(BaseCommand):
             if label == "blog.article" and "email-md" in backends:
                 add_template(created, notification, "email-md", recipients=recipients,
                              subject=subject, content=MARKDOWN_ARTICLE, enabled=False)
+        if "inapp" in backends:
+            for (label, codename), (recipients, subject, content) in INAPP_TEMPLATES.items():
+                add_template(created, notification_row(label, codename), "inapp",
+                             recipients=recipients, subject=subject, content=content)
         created_notification = notification_row("blog.subscriber", "created")
         for protocol, content in SITE_CONTACT_TEMPLATES.items():
             backend_id = pick_backend(protocol)

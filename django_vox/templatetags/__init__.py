@@ -1,0 +1,1 @@
+"""Template tags: ``{% load vox_inapp %}`` for the in-app bell (see docs/in-app.rst)."""
