@@ -146,7 +146,7 @@ class Registration:
 
     # -- contacts ---------------------------------------------------------
     def get_contacts(self, instance: Any, protocol: str,
-                     notification: vox_models.Notification | None) -> Iterator[Contact]:
+                     notification: Any) -> Iterator[Contact]:
         """Yield the Contacts of ``instance`` for ``protocol``."""
         name = self._vox_contact_methods.get(protocol)
         if name is None:
