@@ -8,10 +8,13 @@ PIP := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 # Debian packages the test suite runs as real servers / browsers.
 SYSTEM_PACKAGES := prosody chromium
+# Seconds apt-get waits for another apt or dpkg (unattended upgrades) to let go
+# of its lock before giving up.
+APT_LOCK_TIMEOUT ?= 300
 # Extra interpreters for tox (pyenv layout on the CI machines; harmless elsewhere).
 PYENV_PATHS := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[0-9]*/bin))
 
-.PHONY: help demo test test-postgres test-all system-deps tox lint docs bench clean
+.PHONY: help demo test test-postgres test-all system-deps tox lint docs bench clean ci-extra sdist sdist-check
 
 help:
 	@echo "make demo           run the demo site (admin login is printed)"
@@ -20,6 +23,7 @@ help:
 	@echo "make tox            run every Django/Python combination, no-extras, docs and lint"
 	@echo "make lint           ruff, the import layers and mypy (configured in pyproject.toml)"
 	@echo "make bench          run the benchmarks"
+	@echo "make sdist-check    build the sdist and run its tests (tox -e py311-django52) from it"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +46,9 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian packages:$$missing"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || exit 1; \
+	    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_TIMEOUT) update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_TIMEOUT) \
+	      install -y -q $$missing || exit 1; \
 	  else \
 	    echo "The tests need these Debian packages:$$missing"; \
 	    echo "Install them (as root: apt-get install -y$$missing) and run make test again."; \
@@ -67,6 +72,25 @@ demo: $(VENV)/.installed-all
 tox: $(VENV)/.installed-all
 	$(PIP) install --quiet tox
 	PATH="$(PYENV_PATHS):$$PATH" $(BIN)/tox $(TOX_ARGS)
+
+# What CI runs besides make test and make test-postgres: the newest Django on
+# the newest Python (with the browser tests), the docs build with -W, the linters.
+CI_TOX_ENVS ?= py313-django61,docs,lint
+ci-extra: system-deps
+	$(MAKE) tox TOX_ARGS="-e $(CI_TOX_ENVS)"
+
+# The sdist must carry what its tests need (tests/test_sdist.py checks the file
+# list); this builds it, unpacks it in a temporary directory and runs tox there.
+SDIST_TOX_ENV ?= py311-django52
+sdist: $(VENV)/.installed-test
+	rm -rf dist
+	$(BIN)/python -m build --sdist --outdir dist .
+
+sdist-check: sdist system-deps
+	$(PIP) install --quiet tox
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tar -xzf dist/*.tar.gz -C "$$tmp" && cd "$$tmp"/django_vox-* && \
+	PATH="$(PYENV_PATHS):$$PATH" $(abspath $(BIN))/tox -e $(SDIST_TOX_ENV) -- -p no:cacheprovider
 
 lint: $(VENV)/.installed-all
 	$(PIP) install --quiet tox

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import mail
 from django.template import Context, Engine
 
+from bench import suppressed
 from bench.app.models import Member, Post, audience_of
 
 SUBJECT = "{{ object.title }}: news for {{ recipient.name }}"
@@ -65,6 +66,7 @@ TEMPLATES["memory"] = TEMPLATES["fanout-email"]
 TEMPLATES["enqueue"] = TEMPLATES["fanout-email"]
 TEMPLATES["background-email"] = TEMPLATES["fanout-email"]
 TEMPLATES["latency"] = TEMPLATES["fanout-email"]
+TEMPLATES["fanout-suppressed"] = TEMPLATES["fanout-email"]
 
 def make_post(n):
     return Post.objects.create(title="Version 5 is out", body=POST_BODY,
@@ -276,6 +278,8 @@ IMPLEMENTATIONS = {
     ("latency", "floor"): floor_fanout_email,
     ("postmark-batch", "floor"): floor_postmark_batch,
     ("postmark-batch", "ours"): ours_postmark_batch,
+    ("fanout-suppressed", "unsuppressed"): suppressed.unsuppressed,
+    ("fanout-suppressed", "ours"): suppressed.ours,
 }
 
 

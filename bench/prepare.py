@@ -42,9 +42,18 @@ def clear_log():
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)}")
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(Delivery._meta.db_table)} "
+                           f"CASCADE")  # with the delivery events that point at it
     else:
         Delivery.objects.all().delete()
+    _clear_suppressions()
+
+
+def _clear_suppressions():
+    """Empty the suppression list (only fanout-suppressed fills it, in its prepare)."""
+    from django_vox.models import Suppression
+
+    Suppression.objects.all().delete()
 
 
 def clear_tasks():

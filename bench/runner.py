@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import latency, scale
+from bench import latency, scale, suppressed
 from bench.common import ROOT, BenchFailure
 
 ALL_CASES = ["fanout-email", "bulk-email", "webhook", "xmpp", "memory", "enqueue",
-             "background-email", "postmark-batch", "rate-limit", "latency"]
+             "background-email", "postmark-batch", "rate-limit", "latency", "fanout-suppressed"]
 DEFAULT_N = {
     "fanout-email": [100, 1000, 10000],
     "bulk-email": [100, 1000, 10000],
@@ -35,10 +35,12 @@ DEFAULT_N = {
     "postmark-batch": [1000],
     "rate-limit": [],  # N = --rate-limit × --rate-duration
     "latency": [10000],
+    "fanout-suppressed": [10000],
 }
 QUICK_N = {"fanout-email": [100], "bulk-email": [100], "webhook": [100], "xmpp": [50],
            "memory": [2000], "enqueue": [10], "background-email": [100],
-           "postmark-batch": [1000], "rate-limit": [], "latency": [500]}
+           "postmark-batch": [1000], "rate-limit": [], "latency": [500],
+           "fanout-suppressed": [1000]}
 #: Postmark's batch endpoint takes up to this many messages per request.
 POSTMARK_BATCH = 500
 #: Cases run on every database asked for; the others on the first one only.
@@ -47,7 +49,8 @@ TARGETS = {"fanout-email": 1.2, "bulk-email": 1.1, "webhook": 1.3, "xmpp": 1.5}
 #: The implementations each case runs (floor and ours unless listed).  The
 #: background case also runs our in-process issue: its target (issue 22) is the
 #: background fan-out by one worker at most 1.15 × that.
-IMPLS = {"enqueue": ["ours"], "background-email": ["floor", "ours", "inprocess"]}
+IMPLS = {"enqueue": ["ours"], "background-email": ["floor", "ours", "inprocess"],
+         "fanout-suppressed": ["unsuppressed", "ours"]}
 INPROCESS_TARGET = 1.15
 MEMORY_LIMIT = 60 * 1024 * 1024
 #: What each case needs that may arrive later on another branch.
@@ -62,6 +65,7 @@ REQUIREMENTS = {
     "postmark-batch": ("django_vox.backends.postmark_email", "the postmark_email backend"),
     "rate-limit": ("django_vox.ratelimit", "the rate limits (django_vox.ratelimit)"),
     "latency": ("django_tasks_rq", "django-tasks-rq (pip install django-vox[test])"),
+    "fanout-suppressed": ("django_vox.tracking", "the suppression list (django_vox.tracking)"),
 }
 
 
@@ -227,6 +231,8 @@ class Runner:
             return 1, n
         if case == "enqueue":
             return 0, 0
+        if case == "fanout-suppressed":
+            return suppressed.delivered(n), suppressed.delivered(n)
         return n, n
 
     def run_once(self, case, impl, n, db):
@@ -384,6 +390,8 @@ def case_targets(case, n, medians, runs):
                 "target_requests": target, "target_met": ours["requests"] <= target}
     if case == "enqueue":
         return {"latency_seconds": ours["seconds"], "queries": ours["queries"]}
+    if case == "fanout-suppressed":
+        return suppressed.summary(medians)
     return {}
 
 

@@ -13,7 +13,7 @@ from django_vox.pacing import ratelimit
 from django_vox.templating.visibility import unreachable_variables
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
-        "type": "django_vox.E004"}
+        "type": "django_vox.E004", "partial": "django_vox.W003"}
 #: The check id of each setting validated by django_vox.conf.VALIDATORS.
 SETTING_IDS = {
     "SITE_DOMAIN": "django_vox.E010",
@@ -24,18 +24,29 @@ SETTING_IDS = {
     "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
     "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
     "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+    # Hearing back from providers (django_vox.tracking)
+    "DJANGO_VOX_WEBHOOK_BASE_URL": "django_vox.E040",
+    "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": "django_vox.E041",
+    "DJANGO_VOX_WEBHOOK_MAX_BODY": "django_vox.E042",
+    "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": "django_vox.E043",
+    "DJANGO_VOX_SOFT_BOUNCE_LIMIT": "django_vox.E044",
+    "DJANGO_VOX_SOFT_BOUNCE_WINDOW": "django_vox.E045",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",
     "import": "Check the spelling of the dotted path in DJANGO_VOX_BACKENDS.",
     "duplicate": "Remove one of them from DJANGO_VOX_BACKENDS or give it another ID.",
     "dependency": "Install the package (see the hint) or remove the backend from DJANGO_VOX_BACKENDS.",
+    "partial": ("The backend is left out until then. Install the package, or list the backends "
+                "you use in DJANGO_VOX_BACKENDS."),
 }
 
 
 def check_backends(app_configs=None, **kwargs):
     classes, problems = inspect_backends()
     messages = [
+        checks.Warning(p.message, hint=_HINTS[p.kind], obj=p.path, id=_IDS[p.kind])
+        if p.kind == "partial" else
         checks.Error(p.message, hint=_HINTS[p.kind], obj=p.path, id=_IDS[p.kind])
         for p in problems
     ]

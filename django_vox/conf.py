@@ -14,10 +14,14 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-__all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url", "site_url",
+__all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url",
+           "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
-           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
+           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
+           "webhook_url", "validate_webhook_base_url", "validate_postmark_webhook_credentials",
+           "validate_webhook_max_body", "validate_tracking_payload_limit",
+           "validate_soft_bounce_limit", "validate_soft_bounce_window"]
 
 _MISSING = object()
 
@@ -64,6 +68,13 @@ DEFAULTS: dict[str, Any] = {
     "DJANGO_VOX_UNSUBSCRIBE_MAX_AGE": None,  # seconds; None: links do not expire
     "DJANGO_VOX_INBOX_LIMIT": 500,
     "DJANGO_VOX_ACTIVITY_REGEX": None,
+    # Hearing back from providers (django_vox.tracking, docs/tracking.rst)
+    "DJANGO_VOX_WEBHOOK_BASE_URL": None,  # "https://example.org": where providers post to
+    "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": None,  # "user:password" (HTTP Basic)
+    "DJANGO_VOX_WEBHOOK_MAX_BODY": 262144,  # bytes a webhook request may carry
+    "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": 10000,  # characters of a payload kept on its event
+    "DJANGO_VOX_SOFT_BOUNCE_LIMIT": 3,  # soft bounces within the window suppress an address
+    "DJANGO_VOX_SOFT_BOUNCE_WINDOW": 2592000,  # seconds (30 days)
     "SITE_DOMAIN": None,
     "SITE_SSL": True,
 }
@@ -177,6 +188,25 @@ def site_base_url(*, required: bool = True) -> str | None:
     return f"{scheme}://{host}"
 
 
+def webhook_url(name: str) -> str | None:
+    """The public URL of django-vox's webhook view ``name`` (a URL name such
+    as ``"django_vox:twilio-status"``) under ``DJANGO_VOX_WEBHOOK_BASE_URL``,
+    or None when that setting is unset."""
+    base: str | None = get("DJANGO_VOX_WEBHOOK_BASE_URL")
+    if not base:
+        return None
+    validate_webhook_base_url(base)
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse(name)
+    except NoReverseMatch as err:
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_WEBHOOK_BASE_URL is set but the URL {name!r} cannot be built: include "
+            f"django_vox.urls in the URLconf (docs/tracking.rst).") from err
+    return base.rstrip("/") + path
+
+
 def site_url(path: str = "", *, required: bool = True) -> str | None:
     """The absolute URL of ``path`` (relative to the site root) on this site.
 
@@ -239,7 +269,7 @@ def validate_http_timeout(value: object) -> None:
             and all(_positive_number(part) for part in value)):
         return
     raise ImproperlyConfigured(
-        f"DJANGO_VOX_HTTP_TIMEOUT must be a number of seconds above 0 (or a (connect, read) "
+        f"DJANGO_VOX_HTTP_TIMEOUT must be a number of seconds above 0 (or a (connect, total) "
         f"pair of them), not {value!r}: without one a request to a peer that does not answer "
         f"blocks its worker for good.")
 
@@ -303,6 +333,48 @@ def validate_batch_size(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
 
 
+def validate_webhook_base_url(value: object) -> None:
+    if not value:
+        return
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or parts.path.strip("/"):
+        raise ImproperlyConfigured(
+            f"DJANGO_VOX_WEBHOOK_BASE_URL must be the public scheme and host of this site, "
+            f"such as 'https://example.org', not {value!r}.")
+
+
+def validate_postmark_webhook_credentials(value: object) -> None:
+    if value is None:
+        return
+    user, colon, password = str(value).partition(":") if isinstance(value, str) else ("", "", "")
+    if not colon or not user or not password:
+        raise ImproperlyConfigured(
+            "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS must be \"user:password\" (both parts "
+            "non-empty; the user may not hold a colon), the HTTP Basic credentials set on "
+            "Postmark's webhook.")
+    if len(password) < 16:
+        raise ImproperlyConfigured(
+            "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS: the password must have at least 16 "
+            "characters (it is all that stands between the internet and the suppression list).")
+
+
+def validate_webhook_max_body(value: object) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_WEBHOOK_MAX_BODY", value)
+
+
+def validate_tracking_payload_limit(value: object) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_TRACKING_PAYLOAD_LIMIT", value)
+
+
+def validate_soft_bounce_limit(value: object) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_SOFT_BOUNCE_LIMIT", value)
+
+
+def validate_soft_bounce_window(value: object) -> None:
+    _whole_number_at_least_1("DJANGO_VOX_SOFT_BOUNCE_WINDOW", value)
+
+
 #: setting → its validator (see above).
 VALIDATORS: dict[str, Callable[[Any], None]] = {
     "SITE_DOMAIN": validate_site_domain,
@@ -313,6 +385,12 @@ VALIDATORS: dict[str, Callable[[Any], None]] = {
     "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
     "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
     "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+    "DJANGO_VOX_WEBHOOK_BASE_URL": validate_webhook_base_url,
+    "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": validate_postmark_webhook_credentials,
+    "DJANGO_VOX_WEBHOOK_MAX_BODY": validate_webhook_max_body,
+    "DJANGO_VOX_TRACKING_PAYLOAD_LIMIT": validate_tracking_payload_limit,
+    "DJANGO_VOX_SOFT_BOUNCE_LIMIT": validate_soft_bounce_limit,
+    "DJANGO_VOX_SOFT_BOUNCE_WINDOW": validate_soft_bounce_window,
 }
 
 

@@ -133,8 +133,11 @@ class BackendNotAvailable(ImproperlyConfigured):
 class MissingDependency(BackendNotAvailable):
     """A backend's optional dependency is not installed."""
 
-    def __init__(self, backend_path: str, module: str, extra: str | None = None) -> None:
-        hint = f' (pip install "django-vox[{extra}]")' if extra else ""
+    def __init__(self, backend_path: str, module: str, extra: str | None = None,
+                 install: str | None = None) -> None:
+        # install: the command that installs it, when the extra alone does not
+        install = install or (f'pip install "django-vox[{extra}]"' if extra else "")
+        hint = f" ({install})" if install else ""
         super().__init__(
             f"Backend {backend_path} needs the Python package providing "
             f"{module!r}, which is not installed{hint}."

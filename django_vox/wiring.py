@@ -14,6 +14,8 @@ from django_vox.backends import _on_setting_changed
 from django_vox.issuing import install_contact_policy
 from django_vox.preferences import PreferenceFilter, unsubscribe_links
 from django_vox.registry.sync import sync_notifications
+from django_vox.tracking import anymail_source
+from django_vox.tracking.suppression import suppressing
 
 __all__ = ["install"]
 
@@ -24,7 +26,9 @@ def install(app_config) -> None:
     setting_changed.connect(_on_setting_changed, dispatch_uid="django_vox_backends")
     post_migrate.connect(_sync_after_migrate, sender=app_config, dispatch_uid="django_vox_sync")
     # Preferences sit above issuing: issuing asks them through this injection point.
-    install_contact_policy(PreferenceFilter, unsubscribe_links)
+    # The suppression list is checked first, on every path that sends.
+    install_contact_policy(suppressing(PreferenceFilter), unsubscribe_links)
+    anymail_source.connect()  # django-anymail's tracking events, when it is installed
     checks.register()
 
 

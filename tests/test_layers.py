@@ -171,7 +171,8 @@ def policy_restored():
 def test_preferences_are_installed_as_the_contact_policy_at_startup():
     from django_vox.preferences import PreferenceFilter, unsubscribe_links
 
-    assert policy._filter_factory is PreferenceFilter
+    # The suppression list (django_vox.tracking) is checked before the preferences.
+    assert policy._filter_factory.wrapped is PreferenceFilter
     assert policy._links_factory is unsubscribe_links
 
 

@@ -24,7 +24,9 @@ from django_vox.admin.issues import BackgroundIssueAdmin
 from django_vox.admin.notifications import NotificationAdmin, SiteContactAdmin, TemplateInline
 from django_vox.admin.preferences import PreferenceAdmin
 from django_vox.admin.views import notify
+from django_vox.tracking.admin import DeliveryEventAdmin, SuppressionAdmin
 
 __all__ = ["notify", "NotificationAdmin", "TemplateInline", "SiteContactAdmin",
            "DeliveryAdmin", "FailedMessageAdmin", "ActivityAdmin", "InboxItemAdmin",
-           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin"]
+           "PreferenceAdmin", "NotifyForm", "TemplateForm", "BackgroundIssueAdmin",
+           "SuppressionAdmin", "DeliveryEventAdmin"]

@@ -5,6 +5,8 @@ resend path).
 The log is shown in words: the subject, the notification's name, the backend's
 name, the addresses as text and the status; each delivery's page shows the
 message as its recipient sees it (the HTML in a frame that runs nothing).
+Without ``django_vox.view_delivery_content`` the page and the list show it
+masked (:mod:`django_vox.admin.masking`).
 """
 
 import json
@@ -19,9 +21,10 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from django_vox.admin import words
+from django_vox.admin import masking, words
 from django_vox.issuing import resending
 from django_vox.models import Delivery, FailedMessage
+from django_vox.tracking.admin import ProviderSaidFilter, TrackingColumns
 
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]
 
@@ -78,20 +81,21 @@ class ProtocolFilter(admin.SimpleListFilter):
         return queryset.filter(protocol=self.value()) if self.value() else queryset
 
 
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
     list_display = ["created_at", "message_line", "backend_name", "outcome", "recipients"]
     list_display_links = ["created_at", "message_line"]
-    list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = ["status", ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",
-                     "digest_key"]
+                     "digest_key", "provider_message_id"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     readonly_fields = ["subject", "notification_name", "recipients", "from_address",
                        "backend_name", "protocol_name", "status_words", "attempts", "error",
                        "created_at", "sent_at", "next_attempt_at", "about", "issue",
-                       "digest_words", "digest_due", "digest"]
+                       "digest_words", "digest_due", "digest", "provider_message_id",
+                       "provider_said"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
     change_form_template = "django_vox/admin/delivery_change_form.html"
@@ -107,6 +111,44 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, obj):
         return (obj.message or {}).get("subject") or "—"
+
+    @admin.display(description=_("subject"))
+    def masked_subject(self, obj):
+        return masking.masked_text(self.subject(obj), _secrets(obj))
+
+    @admin.display(description=_("message"))
+    def masked_message_line(self, obj):
+        return format_html('{}<br><span class="quiet">{}</span>', self.masked_subject(obj),
+                           self.notification_name(obj))
+
+    # -- masked for those who may not read messages (see admin.masking) -----------
+
+    _MASKED = {"subject": "masked_subject", "message_line": "masked_message_line"}
+
+    def _masked_names(self, request, names):
+        if masking.may_read(request.user):
+            return list(names)
+        return [self._MASKED.get(name, name) if isinstance(name, str) else name
+                for name in names]
+
+    def get_list_display(self, request):
+        return self._masked_names(request, super().get_list_display(request))
+
+    def get_list_display_links(self, request, list_display):
+        return self._masked_names(request, super().get_list_display_links(request,
+                                                                          list_display))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._masked_names(request, super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        return self._masked_names(request, super().get_fields(request, obj))
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if masking.may_read(request.user):
+            return fields
+        return [name for name in fields if not name.startswith("message__")]
 
     @admin.display(description=_("message"))
     def message_line(self, obj):
@@ -163,9 +205,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         (the whole error is on the delivery's page)."""
         status = capfirst(self.status_words(obj))
         if obj.error and obj.status == Delivery.FAILED:
-            return format_html('{}<br><span class="quiet">{}</span>', status,
-                               self.short_error(obj))
-        return status
+            status = format_html('{}<br><span class="quiet">{}</span>', status,
+                                 self.short_error(obj))
+        return self.with_provider_said(obj, status)  # what the provider said, under it
 
     @admin.display(description=_("issue"))
     def issue(self, obj):
@@ -205,9 +247,12 @@ class DeliveryAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         row = self.get_object(request, object_id)
         if row is not None:
-            extra_context["vox_message"] = self._message(row)
+            readable = masking.may_read(request.user)
+            extra_context["vox_message"] = self._message(row, readable)
+            extra_context.update(self.tracking_context(row))
             extra_context["title"] = gettext("Delivery to %(to)s") % {"to": self.recipients(row)}
-            extra_context["subtitle"] = self.subject(row)  # not str(row): it shows codes
+            extra_context["subtitle"] = (self.subject(row) if readable  # not str(row): codes
+                                         else self.masked_subject(row))
             if row.status in (Delivery.QUEUED, Delivery.FAILED) and \
                     self.has_change_permission(request, row):
                 opts = self.model._meta
@@ -223,10 +268,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     @staticmethod
-    def _message(row):
+    def _message(row, readable=True):
         message = row.message or {}
+        if not readable:
+            message = masking.masked_message(message)
         data = message.get("data")
         return {
+            "masked_note": "" if readable else masking.masked_note(),
             "subject": message.get("subject") or "",
             "html": message.get("html") or "",
             "text": message.get("text") or "",
@@ -256,9 +304,13 @@ class DeliveryAdmin(admin.ModelAdmin):
                           messages.WARNING if result.failed else messages.SUCCESS)
 
 
+def _secrets(row):
+    return (row.message or {}).get(masking.SECRET_VALUES) or ()
+
+
 admin.site.register(Delivery, DeliveryAdmin)
 
 
 @admin.register(FailedMessage)
 class FailedMessageAdmin(DeliveryAdmin):
-    list_filter = [BackendFilter, ProtocolFilter, "created_at"]
+    list_filter = [ProviderSaidFilter, BackendFilter, ProtocolFilter, "created_at"]

@@ -21,11 +21,11 @@ from django_vox.admin.editor_preview import (
     backend_class_for,
     sample_rendering,
 )
-from django_vox.admin.search import may_view
+from django_vox.admin.reach import EditorReach
 from django_vox.exceptions import VoxError
 from django_vox.issuing import build_context, holding, rendering_without_writes
 from django_vox.models import Template
-from django_vox.rendering import check_template
+from django_vox.templating.rendering import check_template
 
 __all__ = ["DIGEST_ITEMS", "digest_answer"]
 
@@ -33,14 +33,15 @@ __all__ = ["DIGEST_ITEMS", "digest_answer"]
 DIGEST_ITEMS = 3
 
 
-def _item_objects(user, model, sample) -> list:
+def _item_objects(reach: EditorReach, model, sample) -> list:
     """The chosen sample, then the next newest objects the editor may view
-    (the sample twice when it is the only one: a digest gathers several)."""
+    (through the model's admin queryset: the editor's ``reach``), the sample
+    twice when it is the only one: a digest gathers several."""
     if sample is None:
         return [None] * DIGEST_ITEMS
-    if sample.made_up or not may_view(user, model):
+    if sample.made_up or not reach.may_view(model):
         return [sample.obj] + [made_up(model) for _ in range(DIGEST_ITEMS - 1)]
-    others = list(model._default_manager.exclude(pk=sample.obj.pk).order_by("-pk")
+    others = list(reach.queryset(model).exclude(pk=sample.obj.pk).order_by("-pk")
                   [:DIGEST_ITEMS - 1])
     return [sample.obj, *(others or [sample.obj])]
 
@@ -53,7 +54,7 @@ def _check(sources: dict) -> None:
             raise PreviewError(f"{labels[name]}: {problem}")
 
 
-def digest_answer(user, notification, wanted: PreviewRequest, post) -> dict:
+def digest_answer(reach: EditorReach, notification, wanted: PreviewRequest, post) -> dict:
     """The JSON answer for the digest's preview (``post``: the editor's form,
     with ``digest_subject``, ``digest_content`` and ``digest_window``)."""
     backend_class = backend_class_for(wanted)  # checks the template's own fields
@@ -62,7 +63,7 @@ def digest_answer(user, notification, wanted: PreviewRequest, post) -> dict:
     subject, content = digests.digest_source(Template(
         backend=wanted.backend_id, subject=wanted.subject,
         digest_subject=sources["subject"], digest_content=sources["content"]))
-    rendering = sample_rendering(user, notification, wanted, backend_class)
+    rendering = sample_rendering(reach, notification, wanted, backend_class)
     backend = backend_class()
     now = timezone.now()
     kind = post.get("digest_window") or Template.DAILY
@@ -71,10 +72,10 @@ def digest_answer(user, notification, wanted: PreviewRequest, post) -> dict:
     items = []
     try:
         with rendering_without_writes():
-            for obj in _item_objects(user, notification.get_object_model(), rendering.sample):
+            for obj in _item_objects(reach, notification.get_object_model(), rendering.sample):
                 params = build_context(obj, notification=notification, actor=instances["actor"],
                                        target=instances["target"], contact=rendering.contact,
-                                       **rendering.extra)
+                                       reach=reach, **rendering.extra)
                 message = backend.build_message(
                     wanted.subject if backend_class.USE_SUBJECT else "", wanted.content, params)
                 items.append((params, message, now))
@@ -85,5 +86,5 @@ def digest_answer(user, notification, wanted: PreviewRequest, post) -> dict:
     digest = dataclasses.replace(wanted, subject=subject, content=content)
     result = answer(backend_class, digest,
                     dataclasses.replace(rendering, params=context))
-    result["warnings"] = []
+    result["warnings"] = reach.notes()
     return result

@@ -1,7 +1,7 @@
 """The editor's preview: an unsaved template as one recipient will get it.
 
-The editor chooses the sample object (among the objects they may view; a
-made-up one otherwise) and, for templates sent to each recipient on their
+The editor chooses the sample object (among the objects they may reach,
+see :mod:`django_vox.admin.reach`; a made-up one otherwise) and, for templates sent to each recipient on their
 own, the recipient among those the first ticked group reaches for that
 object.  The answer names both, and gives the message's From, To and
 Subject beside its body, so nothing needs guessing.
@@ -15,11 +15,10 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from django_vox.admin.checks import made_up, unclosed_tag
-from django_vox.admin.search import may_view
+from django_vox.admin.reach import EditorReach
 from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend as BaseBackend
 from django_vox.exceptions import PreviewError, VoxError
@@ -79,22 +78,21 @@ def _made_up(model):
         "model": model._meta.verbose_name}, True)
 
 
-def choose_sample(user, model, object_id="") -> Sample | None:
-    """The object ``object_id`` of ``model`` when the user may view it, else the
-    newest one they may view, else a made-up one (None without a model)."""
+def choose_sample(reach: EditorReach, model, object_id="") -> Sample | None:
+    """The object ``object_id`` of ``model`` (PreviewError when the editor
+    cannot reach it), else the newest one they can reach, else a made-up one
+    (None without a model)."""
     if model is None:
         return None
-    if not may_view(user, model):
+    if not reach.may_view(model):
         return _made_up(model)
-    rows = model._default_manager.all()
-    obj = None
     if object_id:
-        try:
-            obj = rows.filter(pk=model._meta.pk.to_python(object_id)).first()
-        except (ValidationError, ValueError, TypeError):
-            obj = None
-    if obj is None:
-        obj = rows.order_by("-pk").first()
+        obj = reach.get(model, object_id)
+        if obj is None:
+            raise PreviewError(_("There is no %(model)s %(id)s among those you may view.") % {
+                "model": model._meta.verbose_name, "id": str(object_id)[:40]})
+    else:
+        obj = reach.newest(model)
     return Sample(obj, str(obj), False) if obj is not None else _made_up(model)
 
 
@@ -176,14 +174,19 @@ def _body_html(backend, message) -> str:
     return backend.format_preview(message)
 
 
-def _may_view_contacts(user, contacts) -> bool:
-    """Whether ``user`` may view the records behind ``contacts`` (an address
-    with no record is shown to whoever may view the object)."""
-    models = {type(c.obj) for c in contacts if c.obj is not None}
-    return all(may_view(user, model) for model in models)
+def _reachable_contacts(reach, contacts) -> list | None:
+    """Those of ``contacts`` whose records the editor may reach (an address with
+    no record is shown to whoever may view the object); None when the editor
+    may not view some kind of record behind them at all."""
+    if not all(reach.may_view(model) for model in {type(c.obj) for c in contacts
+                                                    if c.obj is not None}):
+        return None
+    allowed = {id(obj) for obj in reach.reachable([c.obj for c in contacts
+                                                   if c.obj is not None])}
+    return [c for c in contacts if c.obj is None or id(c.obj) in allowed]
 
 
-def _recipient(user, notification, wanted, instances, protocol, sample):
+def _recipient(reach, notification, wanted, instances, protocol, sample):
     """(contact or None, choices, note) for the recipient the preview uses."""
     if wanted.bulk:
         return None, [], _("Bulk: one message goes to all recipients at once, so there is "
@@ -196,7 +199,8 @@ def _recipient(user, notification, wanted, instances, protocol, sample):
     if not contacts:
         return None, [], _("The first group ticked has nobody to write to for this sample; "
                            "choose another sample.")
-    if not _may_view_contacts(user, contacts):
+    contacts = _reachable_contacts(reach, contacts)
+    if not contacts:
         return None, [], _("You may not view the people this group reaches: the recipient "
                            "is made up.")
     chosen = next((c for c in contacts if c.address == wanted.recipient_id), contacts[0])
@@ -264,15 +268,17 @@ def answer(backend_class, wanted: PreviewRequest, rendering: Rendering) -> dict:
     }
 
 
-def sample_rendering(user, notification, wanted: PreviewRequest, backend_class) -> Rendering:
+def sample_rendering(reach: EditorReach, notification, wanted: PreviewRequest,
+                     backend_class) -> Rendering:
     """The sample object, its actor and target, the recipient and the context a
-    preview renders with (for a template's message or its digest)."""
-    sample = choose_sample(user, notification.get_object_model(), wanted.object_id)
-    actor = choose_sample(user, notification.get_actor_model())
-    target = choose_sample(user, notification.get_target_model())
+    preview renders with (for a template's message or its digest), as far as
+    the editor's ``reach`` goes."""
+    sample = choose_sample(reach, notification.get_object_model(), wanted.object_id)
+    actor = choose_sample(reach, notification.get_actor_model())
+    target = choose_sample(reach, notification.get_target_model())
     instances = {"obj": sample.obj if sample else None, "actor": actor.obj if actor else None,
                  "target": target.obj if target else None}
-    contact, choices, note = _recipient(user, notification, wanted, instances,
+    contact, choices, note = _recipient(reach, notification, wanted, instances,
                                         backend_class.PROTOCOL, sample)
     extra = {} if notification.required else dict(SAMPLE_LINKS)
     if contact is None and not wanted.bulk:  # nobody real: a made-up recipient, or none
@@ -281,16 +287,16 @@ def sample_rendering(user, notification, wanted: PreviewRequest, backend_class) 
             note = note or _("The recipient is made up too.")
     params = build_context(instances["obj"], notification=notification,
                            actor=instances["actor"], target=instances["target"],
-                           contact=contact, **extra)
+                           contact=contact, reach=reach, **extra)
     return Rendering(sample, contact, choices, note, params, instances, extra)
 
 
-def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
+def preview_answer(reach: EditorReach, notification, wanted: PreviewRequest) -> dict:
     """The JSON answer for the template editor; raises PreviewError for the editor."""
     backend_class = backend_class_for(wanted)
-    rendering = sample_rendering(user, notification, wanted, backend_class)
+    rendering = sample_rendering(reach, notification, wanted, backend_class)
     result = answer(backend_class, wanted, rendering)
-    result["warnings"] = unreachable_warnings(
+    result["warnings"] = reach.notes() + unreachable_warnings(
         notification, wanted.subject if backend_class.USE_SUBJECT else "", wanted.content,
         template=unsaved_template(notification, wanted.recipients, wanted.bulk))
     return result
@@ -318,9 +324,9 @@ def _made_up_recipient(notification, keys):
     return made_up(apps.get_model(label))
 
 
-def one_time_answer(instances, wanted: PreviewRequest) -> dict:
+def one_time_answer(reach: EditorReach, instances, wanted: PreviewRequest) -> dict:
     """The JSON answer for the one-time message form: ``instances`` are the
-    selected objects (the editor may change them, so they may view them)."""
+    selected objects, as the editor's ``reach`` found them."""
     backend_class = backend_class_for(wanted)
     by_pk = {str(obj.pk): obj for obj in instances}
     if not by_pk:
@@ -333,12 +339,18 @@ def one_time_answer(instances, wanted: PreviewRequest) -> dict:
             contacts.append(contact)
         if len(contacts) >= RECIPIENT_LIMIT:
             break
-    contact = next((c for c in contacts if c.address == wanted.recipient_id),
-                   contacts[0] if contacts else None)
     note = "" if contacts else _("%(object)s has no address for this backend: it is skipped.") % {
         "object": obj}
-    params = build_context(obj, contact=contact)
+    if contacts:
+        contacts = _reachable_contacts(reach, contacts) or []
+        if not contacts:
+            note = _("You may not view the people this reaches: the preview has no "
+                     "recipient.")
+    contact = next((c for c in contacts if c.address == wanted.recipient_id),
+                   contacts[0] if contacts else None)
+    params = build_context(obj, contact=contact, reach=reach)
     result = answer(backend_class, wanted, Rendering(sample, contact, contacts, note, params))
+    result["warnings"] = reach.notes()
     result["sample"]["objects"] = [{"id": pk, "text": str(item)}
                                    for pk, item in itertools.islice(by_pk.items(), 100)]
     return result

@@ -4,6 +4,9 @@ and target when the notification has them.
 The choosers are the admin's own autocomplete widget (select2) fed by the
 notification's search URLs (see :mod:`django_vox.admin.search`), so editors
 type a few letters and pick among all objects, not the newest few hundred.
+Every field, and the names a re-displayed form shows, offers only the objects
+the editor may reach (:mod:`django_vox.admin.reach`): an id beyond them is a
+form error.
 """
 
 from django import forms
@@ -88,8 +91,9 @@ class IssueForm(forms.Form):
     actor = forms.ModelChoiceField(label=_("actor"), queryset=None)
     target = forms.ModelChoiceField(label=_("target"), queryset=None)
 
-    def __init__(self, notification, search_urls, *args, **kwargs):
-        """``search_urls`` maps roles (object, actor, target) to search URLs."""
+    def __init__(self, notification, search_urls, reach, *args, **kwargs):
+        """``search_urls`` maps roles (object, actor, target) to search URLs;
+        ``reach`` is the editor's :class:`~django_vox.admin.reach.EditorReach`."""
         super().__init__(*args, **kwargs)
         for name, (getter, role) in ROLE_FIELDS.items():
             model = getattr(notification, getter)()
@@ -97,7 +101,11 @@ class IssueForm(forms.Form):
                 del self.fields[name]
                 continue
             field = self.fields[name]
-            field.queryset = model._default_manager.all()
+            field.queryset = reach.queryset(model)
+            if not reach.may_view(model):
+                refused = gettext("You may not view %(model)s, so you cannot choose one.") % {
+                    "model": model._meta.verbose_name_plural}
+                field.error_messages.update(invalid_choice=refused, invalid_pk_value=refused)
             chooser = ObjectsChooser if name == "objects" else ObjectChooser
             field.widget = chooser(search_urls[role])
             if name == "objects":

@@ -128,8 +128,13 @@ class NotificationAdmin(admin.ModelAdmin):
             return False  # make_notifications would bring it back
         return super().has_delete_permission(request, obj)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=None):
+        # Django 6.1 passes where the actions show (change list or change form)
+        # and deprecates overrides without the argument; 5.2 and 6.0 know none.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # some are declared in code
         return actions
 
@@ -228,7 +233,7 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_issue"),
             path("<path:object_id>/search/<str:role>/", wrap(self.search_view),
                  name="django_vox_notification_search"),
-            path("one-time-preview/", wrap(views.one_time_preview_view),
+            path("one-time-preview/", wrap(self.one_time_preview_view),
                  name="django_vox_one_time_preview"),
             path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
                  name="django_vox_jsi18n"),
@@ -243,6 +248,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def search_view(self, request, object_id, role):
         return views.search_view(self, request, object_id, role)
+
+    def one_time_preview_view(self, request):
+        return views.one_time_preview_view(request, self.admin_site)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox.admin import words
 from django_vox.admin.deliveries import ProtocolFilter
 from django_vox.admin.issuing import ObjectChooser
+from django_vox.admin.reach import object_key
 from django_vox.admin.search import search_response
 from django_vox.models import Notification, Preference
 from django_vox.registry import objects
@@ -100,6 +101,23 @@ class PreferenceForm(forms.ModelForm):
             self.fields["delivery"].choices = [(value, capfirst(label)) for value, label
                                                in self.fields["delivery"].choices]
         self._owner_widget(current)
+
+    def clean(self):
+        """An owner id must be a key of the kind of owner chosen (an integer for
+        most models), and name a record of it."""
+        cleaned = super().clean()
+        content_type, owner_id = cleaned.get("owner_type"), cleaned.get("owner_id")
+        model = content_type.model_class() if content_type is not None else None
+        if model is not None and owner_id:
+            try:
+                key = object_key(model, owner_id)
+            except ValueError as err:
+                self.add_error("owner_id", str(err))
+                return cleaned
+            if not model._default_manager.filter(pk=key).exists():
+                self.add_error("owner_id", gettext("There is no %(model)s %(id)s.") % {
+                    "model": model._meta.verbose_name, "id": owner_id})
+        return cleaned
 
     def _owner_widget(self, content_type):
         attrs = {"class": "vox-owner"}

@@ -6,29 +6,24 @@ The answers have the shape of Django's autocomplete view
 (``{"results": [{"id", "text"}], "pagination": {"more"}}``), so the admin's
 own select2 widget reads them.
 
-Only objects of models the editor may view are offered.  The search uses the
+Only objects the editor may reach are offered (:mod:`django_vox.admin.reach`:
+the model's admin queryset, with its view permission).  The search uses the
 model's ``ModelAdmin.search_fields`` when it is registered with some, else
 the model's text fields (never one whose name marks a secret).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import JsonResponse
 
+from django_vox.admin.reach import EditorReach, object_key
 from django_vox.templating.sandbox import is_sensitive_name
 
-__all__ = ["may_view", "search_objects", "search_response", "PAGE_SIZE"]
+__all__ = ["search_objects", "search_response", "PAGE_SIZE"]
 
 #: Objects per page of answers.
 PAGE_SIZE = 20
-
-
-def may_view(user, model) -> bool:
-    """Whether ``user`` may see the objects of ``model`` in the admin."""
-    opts = model._meta
-    return (user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
-            or user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))
 
 
 def _text_fields(model):
@@ -39,8 +34,8 @@ def _text_fields(model):
 
 def _pk_lookup(model, term):
     try:
-        return models.Q(pk=model._meta.pk.to_python(term))
-    except (ValidationError, ValueError, TypeError):
+        return models.Q(pk=object_key(model, term))
+    except ValueError:
         return None
 
 
@@ -59,20 +54,19 @@ def search_objects(request, admin_site, model, term: str = "", page: int = 1):
 
     Raises PermissionDenied when the user may not view the model.
     """
-    if not may_view(request.user, model):
+    reach = EditorReach(request, admin_site)
+    if not reach.may_view(model):
         raise PermissionDenied
     term = (term or "").strip()
-    model_admin = admin_site._registry.get(model) if admin_site is not None else None
+    model_admin = reach.model_admin(model)
+    queryset = reach.queryset(model)
     if model_admin is not None and model_admin.get_search_fields(request):
-        queryset = model_admin.get_queryset(request)
         if term:
             queryset, duplicates = model_admin.get_search_results(request, queryset, term)
             if duplicates:
                 queryset = queryset.distinct()
-    else:
-        queryset = model._default_manager.all()
-        if term:
-            queryset = _fallback_search(model, queryset, term)
+    elif term:
+        queryset = _fallback_search(model, queryset, term)
     paginator = Paginator(queryset.order_by("-pk"), PAGE_SIZE)
     number = max(1, min(page, paginator.num_pages or 1))
     current = paginator.page(number)

@@ -3,7 +3,9 @@ choosers, issuing a notification by hand, and the ``notify`` action with its
 intermediate page (the one-time message).
 
 Each view is reached through ``AdminSite.admin_view`` (staff only, CSRF
-protected) and checks the model permission it needs itself.
+protected) and checks the model permission it needs itself.  What an editor
+may reach through them (objects, actors, targets, recipients, related objects
+in a preview) is :mod:`django_vox.admin.reach`'s one rule.
 """
 
 import logging
@@ -26,7 +28,8 @@ from django_vox.admin.digest_preview import digest_answer
 from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
 from django_vox.admin.forms import NotifyForm, backend_info
 from django_vox.admin.issuing import IssueForm, needs_text
-from django_vox.admin.search import may_view, search_response
+from django_vox.admin.reach import EditorReach, object_key, object_keys
+from django_vox.admin.search import search_response
 from django_vox.exceptions import TemplateRenderError, VoxError
 from django_vox.issuing.manual import send_one_time
 from django_vox.templating.visibility import describe_one_time_context
@@ -85,12 +88,11 @@ def preview_view(model_admin, request, object_id):
     notification = _notification_or_404(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, notification):
         raise PermissionDenied
+    reach = EditorReach(request, model_admin.admin_site)
     wanted = PreviewRequest.from_post(request.POST)
     if request.POST.get("digest") == "1":
-        return _preview_json(lambda: digest_answer(request.user, notification, wanted,
-                                                   request.POST))
-    return _preview_json(lambda: editor_preview.preview_answer(request.user, notification,
-                                                               wanted))
+        return _preview_json(lambda: digest_answer(reach, notification, wanted, request.POST))
+    return _preview_json(lambda: editor_preview.preview_answer(reach, notification, wanted))
 
 
 #: Search roles → the notification's model getter.
@@ -124,12 +126,13 @@ def issue_view(model_admin, request, object_id):
     """Choose objects (and the actor and target) and issue the notification for each."""
     notification = _notification_or_404(model_admin, request, object_id)
     model = notification.get_object_model()
-    if (model is None or not model_admin.has_change_permission(request, notification)
-            or not may_view(request.user, model)):
-        raise PermissionDenied
     site = model_admin.admin_site
+    reach = EditorReach(request, site)
+    if (model is None or not model_admin.has_change_permission(request, notification)
+            or not reach.may_view(model)):
+        raise PermissionDenied
     change_url = reverse(f"{site.name}:django_vox_notification_change", args=[notification.pk])
-    form = IssueForm(notification, search_urls(site.name, notification),
+    form = IssueForm(notification, search_urls(site.name, notification), reach,
                      request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -223,6 +226,10 @@ def notify_action_view(model_admin, request, queryset):
             text += " " + ngettext("%(count)d object has no contact for this backend.",
                                    "%(count)d objects have no contact for this backend.",
                                    result.unreachable) % {"count": result.unreachable}
+        if result.suppressed:  # on the suppression list (django_vox.tracking)
+            text += " " + ngettext("%(count)d address is suppressed (not sent to).",
+                                   "%(count)d addresses are suppressed (not sent to).",
+                                   result.suppressed) % {"count": result.suppressed}
         level = messages.SUCCESS if result.sent and not result.failed else messages.WARNING
         model_admin.message_user(request, text, level)
         return None
@@ -244,16 +251,40 @@ def notify_action_view(model_admin, request, queryset):
     return TemplateResponse(request, "django_vox/admin/notify.html", context)
 
 
-def one_time_preview_view(request):
+def _one_time_objects(request, admin_site):
+    """The model and the selected objects a one-time preview names, as the
+    editor may reach them: 404 for a content type or id that is none, 403
+    without the change permission, PreviewError for an object beyond reach."""
+    try:
+        content_type = ContentType.objects.filter(
+            pk=object_key(ContentType, request.POST.get("content_type"))).first()
+        model = content_type.model_class() if content_type is not None else None
+        if model is None:
+            raise Http404(_("No such kind of object."))
+        keys = object_keys(model, request.POST.getlist("ids")[:ONE_TIME_SAMPLES])
+    except ValueError as err:
+        raise Http404(str(err)) from None
+    reach = EditorReach(request, admin_site)
+    model_admin = reach.model_admin(model)
+    opts = model._meta
+    if not (model_admin.has_change_permission(request) if model_admin is not None else
+            request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")):
+        raise PermissionDenied
+    instances = list(reach.queryset(model).filter(pk__in=keys))
+    return reach, instances, len(instances) < len(set(keys))
+
+
+def one_time_preview_view(request, admin_site=None):
     """POST the one-time message and the selected objects → JSON for the editor."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    content_type = get_object_or_404(ContentType, pk=request.POST.get("content_type") or 0)
-    model = content_type.model_class()
-    opts = model._meta if model is not None else None
-    if opts is None or not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
-        raise PermissionDenied
-    ids = request.POST.getlist("ids")[:ONE_TIME_SAMPLES]
-    instances = list(model._default_manager.filter(pk__in=ids))
+    reach, instances, refused = _one_time_objects(request, admin_site or admin.site)
     wanted = PreviewRequest.from_post(request.POST)
-    return _preview_json(lambda: editor_preview.one_time_answer(instances, wanted))
+
+    def build():
+        if refused:
+            raise PreviewError(_("Some of the selected objects are not among those you may "
+                                 "view."))
+        return editor_preview.one_time_answer(reach, instances, wanted)
+
+    return _preview_json(build)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
-from django_vox.exceptions import BackendNotAvailable, MissingDependency
+from django_vox.exceptions import BackendNotAvailable
 
 __all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend", "set_class_adapter",
            "PROTOCOL_NAMES", "protocol_name"]
@@ -61,7 +61,7 @@ class LoadProblem:
     """Something wrong with the configured backends, for system checks."""
 
     def __init__(self, kind: str, message: str, path: str, other: str | None = None) -> None:
-        self.kind = kind  # "import", "duplicate" or "dependency"
+        self.kind = kind  # "type", "import", "duplicate", "dependency" or "partial"
         self.message = message
         self.path = path
         self.other = other
@@ -81,6 +81,18 @@ def _load(path: object) -> tuple[type[Backend] | None, LoadProblem | None]:
         text = str(err) if isinstance(err, ImportError) else f"{type(err).__name__}: {err}"
         return None, LoadProblem(
             "import", f"DJANGO_VOX_BACKENDS entry {path!r} could not be imported: {text}", path)
+
+
+def _dependency_problem(cls: type[Backend], path: str, explicit: bool) -> LoadProblem | None:
+    """A listed backend missing a package is an error.  A default one is left
+    out, with a warning only when its extra was installed but is incomplete
+    (the xmpp extra on Python 3.13), rather than without a word."""
+    message = str(cls.missing_dependency(path))
+    if explicit:
+        return LoadProblem("dependency", message, path)
+    if cls.extra_incomplete():
+        return LoadProblem("partial", message, path)
+    return None
 
 
 def inspect_backends(
@@ -107,12 +119,10 @@ def inspect_backends(
             problems.append(problem)
         if cls is None:
             continue
-        missing = cls.missing_dependencies()
-        if missing:
-            if explicit:
-                problems.append(LoadProblem(
-                    "dependency", str(MissingDependency(str(path), missing[0], cls.EXTRA or None)),
-                    str(path)))
+        if cls.missing_dependencies():
+            problem = _dependency_problem(cls, str(path), explicit)
+            if problem is not None:
+                problems.append(problem)
             continue
         if cls.ID in seen:
             problems.append(LoadProblem(
@@ -140,6 +150,7 @@ class BackendRegistry:
         with self._lock:
             if self._classes is None:
                 classes, problems = inspect_backends()
+                problems = [p for p in problems if p.kind != "partial"]  # a warning only
                 if problems:
                     raise BackendNotAvailable(problems[0].message)
                 self._classes = {cls.ID: cls for cls in classes}

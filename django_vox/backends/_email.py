@@ -14,13 +14,14 @@ import re
 import smtplib
 import ssl
 from collections.abc import Sequence
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 
 from django_vox import conf
@@ -34,7 +35,8 @@ from django_vox.exceptions import (
 from django_vox.messages import Message
 from django_vox.templating import rendering
 
-__all__ = ["EmailBackend", "get_mail_connection", "smtp_error", "validate_email_address"]
+__all__ = ["EmailBackend", "get_mail_connection", "sent_message_id", "smtp_error",
+           "validate_email_address"]
 
 logger = logging.getLogger("django_vox")
 
@@ -115,6 +117,32 @@ def format_from_address(value: str) -> str:
             quoted = name.replace("\\", "\\\\").replace('"', '\\"')
             return f'"{quoted}" <{addr.strip()}>'
     return value
+
+
+def _set_message_id(email: mail.EmailMessage, connection: Any) -> None:
+    """Give ``email`` a Message-ID now, not left to Django (which makes one
+    while sending and forgets it): it is recorded on the delivery, and a
+    provider's events name it.  Not through django-anymail, whose ESP gives
+    its own id (``anymail_status``) and may refuse a Message-ID header."""
+    if type(connection).__module__.startswith("anymail."):
+        return
+    if not any(name.lower() == "message-id" for name in email.extra_headers):
+        email.extra_headers["Message-ID"] = make_msgid(domain=DNS_NAME)
+
+
+def sent_message_id(email: mail.EmailMessage) -> str:
+    """The id of a sent email: the ESP's when django-anymail sent it
+    (``anymail_status.message_id``; with several, the first recipient's), else
+    its ``Message-ID`` header without the angle brackets."""
+    status = getattr(email, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, (set, frozenset)):
+        recipients = getattr(status, "recipients", None) or {}
+        first = next(iter(recipients.values()), None)
+        found = getattr(first, "message_id", None) or (sorted(found)[0] if found else None)
+    if not found:
+        found = email.extra_headers.get("Message-ID", "")
+    return str(found).strip().strip("<>")
 
 
 def _clean_filename(name: str) -> str:
@@ -213,11 +241,11 @@ class EmailBackend(Backend):
                          attachment.mimetype or "application/octet-stream")
         return email
 
-    def deliver(self, address: str, message: Message) -> None:
-        self._send_email(message.from_address, [address], message)
+    def deliver(self, address: str, message: Message) -> str:
+        return self._send_email(message.from_address, [address], message)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
+                     message: Message) -> str | None:
         """Send one email to all of ``to_addresses`` over the open connection.
 
         Outside ``open()``/``close()`` a connection is opened for this email
@@ -228,19 +256,22 @@ class EmailBackend(Backend):
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
-            self._send_email(from_address or message.from_address, to_addresses, message)
+            return self._send_email(from_address or message.from_address, to_addresses,
+                                    message)
 
     def _send_email(self, from_address: str, to_addresses: Sequence[str],
-                    message: Message) -> None:
+                    message: Message) -> str:
         connection = self.connection if self.connection is not None else self._connect()
         try:
             email = self.make_email(from_address, to_addresses, message)
+            _set_message_id(email, connection)
             sent = connection.send_messages([email])
         except ValueError as err:  # Django's refusal of a bad address or header
             raise PermanentSendError(f"Email to {', '.join(to_addresses)} refused: {err}") \
                 from err
         if sent == 0:
             raise PermanentSendError(f"The mail backend sent nothing to {', '.join(to_addresses)}")
+        return sent_message_id(email)
 
     def map_transport_error(self, err: BaseException, what: str) -> SendError:
         """SMTP and socket errors (see :func:`smtp_error`); a transient one

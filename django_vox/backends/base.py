@@ -12,7 +12,8 @@ The base class runs the steps of a send, the same for every backend::
     send(address, message)
       validate_address(address)        # InvalidAddress before any network I/O
       open() if not open yet           # closed again afterwards, only then
-      deliver(address, message)        # the one hook a backend must fill in
+      deliver(address, message)        # the one hook a backend must fill in;
+                                       # it returns the provider's message id (or None)
       transport errors -> SendError    # transport_errors() / map_transport_error()
 
 so a backend writes ``deliver`` (and usually ``validate_address``,
@@ -64,6 +65,9 @@ class Backend:
     DEPENDS: ClassVar[Sequence[str]] = ()
     #: The pip extra that installs DEPENDS.
     EXTRA: ClassVar[str] = ""
+    #: Import names that only EXTRA brings: one of them present while DEPENDS
+    #: are missing means the extra was installed but is incomplete (check W003).
+    EXTRA_ONLY: ClassVar[Sequence[str]] = ()
     #: Settings that must be set before this backend can send (system check W001).
     REQUIRED_SETTINGS: ClassVar[Sequence[str]] = ()
     ALLOW_MANUAL_SENDING: ClassVar[bool] = True
@@ -89,10 +93,30 @@ class Backend:
                 or _spec_missing(name)]
 
     @classmethod
-    def check_dependencies(cls) -> None:
+    def extra_incomplete(cls) -> bool:
+        """Whether EXTRA looks installed (see EXTRA_ONLY) while a dependency is missing."""
+        return bool(cls.missing_dependencies()) and any(
+            importlib.util.find_spec(name) is not None for name in cls.EXTRA_ONLY)
+
+    @classmethod
+    def install_command(cls, module: str) -> str:
+        """The command that installs the package providing ``module`` (for error messages)."""
+        return f'pip install "django-vox[{cls.EXTRA}]"' if cls.EXTRA else ""
+
+    @classmethod
+    def missing_dependency(cls, path: str | None = None) -> MissingDependency | None:
+        """The error for the first missing dependency, or None when all import."""
         missing = cls.missing_dependencies()
-        if missing:
-            raise MissingDependency(cls.dotted_path(), missing[0], cls.EXTRA or None)
+        if not missing:
+            return None
+        return MissingDependency(path or cls.dotted_path(), missing[0], cls.EXTRA or None,
+                                 install=cls.install_command(missing[0]))
+
+    @classmethod
+    def check_dependencies(cls) -> None:
+        error = cls.missing_dependency()
+        if error is not None:
+            raise error
 
     @classmethod
     def missing_settings(cls) -> list[str]:
@@ -176,26 +200,30 @@ class Backend:
         Called before anything is opened or sent, so it must not do I/O.
         """
 
-    def send(self, address: str, message: Message) -> None:
+    def send(self, address: str, message: Message) -> str | None:
         """Deliver ``message`` to one ``address``: validate, open if needed,
-        :meth:`deliver`, map transport errors, close what was opened here."""
+        :meth:`deliver`, map transport errors, close what was opened here.
+        Returns what :meth:`deliver` returned (the provider's message id, or None)."""
         self._require_message("send", message)
         self.validate_address(address)
         with self.delivering(address):
-            self.deliver(address, message)
+            return self.deliver(address, message)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
-        """Deliver ``message`` to several addresses (one ``send`` each by default)."""
+                     message: Message) -> str | None:
+        """Deliver ``message`` to several addresses (one ``send`` each by
+        default); the provider's id of the first, or None."""
         self._require_message("send_message", message)
         if from_address:
             message.from_address = from_address
-        for address in to_addresses:
-            self.send(address, message)
+        ids = [self.send(address, message) for address in to_addresses]
+        return next((found for found in ids if found), None)
 
-    def send_many(self, items: Sequence[tuple[str, Message]]) -> Sequence[BaseException | None]:
+    def send_many(self, items: Sequence[tuple[str, Message]]
+                  ) -> Sequence[BaseException | str | None]:
         """Deliver each ``(address, message)`` item; one result per item, in
-        order: None when it was sent, else the exception it failed with.
+        order: the exception it failed with, else what :meth:`send` returned
+        (the provider's message id, or None).
 
         The default sends each item with :meth:`send`.  A backend whose
         service has a batch API overrides it (and sets ``SEND_MANY_LIMIT``);
@@ -205,16 +233,14 @@ class Backend:
         """
         for _address, message in items:
             self._require_message("send_many", message)
-        results: list[BaseException | None] = []
+        results: list[BaseException | str | None] = []
         for address, message in items:
             try:
-                self.send(address, message)
+                results.append(self.send(address, message))
             except ImproperlyConfigured:
                 raise
             except Exception as err:  # noqa: BLE001 - each item's failure is its result
                 results.append(err)
-            else:
-                results.append(None)
         return results
 
     @classmethod
@@ -232,8 +258,10 @@ class Backend:
                     "message with an instance, Backend().build_message(...))"
                     if isinstance(message, str) else "") + ".")
 
-    def deliver(self, address: str, message: Message) -> None:
-        """Hand ``message`` to the transport for ``address`` (already validated).
+    def deliver(self, address: str, message: Message) -> str | None:
+        """Hand ``message`` to the transport for ``address`` (already validated);
+        return the provider's id of the message when it gives one (it is
+        recorded on the delivery, and provider events find it by that id).
 
         Runs while the backend is open.  Raise a SendError for what the
         provider refused; exceptions listed in :meth:`transport_errors` are

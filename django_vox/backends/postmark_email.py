@@ -79,27 +79,27 @@ class Backend(HttpSessionMixin, BaseBackend):
     def validate_address(self, address: str) -> None:
         validate_email_address(address, self.PROTOCOL)
 
-    def deliver(self, address: str, message: Message) -> None:
-        self._post(message.from_address, [address], message)
+    def deliver(self, address: str, message: Message) -> str | None:
+        return self._post(message.from_address, [address], message)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
+                     message: Message) -> str | None:
         """One request for all addresses (Postmark takes a comma-separated To)."""
         self._require_message("send_message", message)
         for address in to_addresses:
             self.validate_address(address)
         with self.delivering(", ".join(to_addresses)):
-            self._post(from_address or message.from_address, to_addresses, message)
+            return self._post(from_address or message.from_address, to_addresses, message)
 
-    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendError | None]:
+    def send_many(self, items: Sequence[tuple[str, Message]]) -> list[SendError | str | None]:
         """Individual messages, up to ``SEND_MANY_LIMIT`` (500) per request to
         Postmark's batch endpoint (``POST /email/batchWithTemplates``).
 
-        Returns one entry per ``(address, message)``: None when Postmark
-        accepted it, else the send error (an invalid address, Postmark's
+        Returns one entry per ``(address, message)``: Postmark's MessageID
+        when it accepted it, else the send error (an invalid address, Postmark's
         ErrorCode and Message, or the failure of the whole request).
         """
-        results: list[SendError | None] = [None] * len(items)
+        results: list[SendError | str | None] = [None] * len(items)
         valid: list[int] = []
         for index, (address, _message) in enumerate(items):
             try:
@@ -115,16 +115,16 @@ class Backend(HttpSessionMixin, BaseBackend):
                 results[index] = error
         return results
 
-    def _send_batch(self, items: Sequence[tuple[str, Message]]) -> list[SendError | None]:
-        """Send validated ``(address, message)`` items in one request; their errors."""
+    def _send_batch(self, items: Sequence[tuple[str, Message]]
+                    ) -> list[SendError | str | None]:
+        """Send validated ``(address, message)`` items in one request: their ids or errors."""
         if len(items) == 1:  # one message: the single endpoint, same request count
             address, message = items[0]
             try:
                 with self.delivering(address):
-                    self._post(message.from_address, [address], message)
+                    return [self._post(message.from_address, [address], message)]
             except SendError as err:
                 return [err]
-            return [None]
         payload = {"Messages": [self._payload(message.from_address, [address], message)
                                 for address, message in items]}
         try:
@@ -134,7 +134,7 @@ class Backend(HttpSessionMixin, BaseBackend):
             return [err] * len(items)
         answers = _json(response.text, list)
         if len(answers) != len(items):
-            failure: SendError = PermanentSendError(
+            failure: SendError | str | None = PermanentSendError(
                 f"Postmark answered the batch of {len(items)} messages with "
                 f"{len(answers)} results; which were sent is unknown",
                 status=response.status_code, body=response.text)
@@ -173,13 +173,15 @@ class Backend(HttpSessionMixin, BaseBackend):
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         return response
 
-    def _post(self, from_address: str, to_addresses: Sequence[str], message: Message) -> None:
+    def _post(self, from_address: str, to_addresses: Sequence[str],
+              message: Message) -> str | None:
         payload = self._payload(from_address, to_addresses, message)
         response = self._request("/email/withTemplate", payload)
         answer = _json(response.text)
         if answer.get("ErrorCode"):
             raise _postmark_error(PermanentSendError, response.status_code, response.text)
         logger.debug("Postmark accepted the email to %s: %s", payload["To"], answer.get("MessageID"))
+        return str(answer.get("MessageID") or "") or None
 
 
 def _json(text: str | None, kind: type[Any] = dict) -> Any:
@@ -190,10 +192,10 @@ def _json(text: str | None, kind: type[Any] = dict) -> Any:
     return answer if isinstance(answer, kind) else kind()
 
 
-def _answer_error(answer: object, status: int) -> SendError | None:
-    """None for a batch result Postmark accepted, else its send error."""
+def _answer_error(answer: object, status: int) -> SendError | str | None:
+    """The MessageID of a batch result Postmark accepted, else its send error."""
     if isinstance(answer, dict) and answer.get("ErrorCode") == 0:
-        return None
+        return str(answer.get("MessageID") or "") or None
     return _postmark_error(PermanentSendError, status, json.dumps(answer))
 
 

@@ -113,10 +113,18 @@ class Backend(HttpSessionMixin, BaseBackend):
         if reason:
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
-    def deliver(self, address: str, message: Message) -> None:
-        """One Messages API call for ``address``."""
+    def deliver(self, address: str, message: Message) -> str | None:
+        """One Messages API call for ``address``; returns the message's SID.
+        With ``DJANGO_VOX_WEBHOOK_BASE_URL`` set, Twilio is asked to post the
+        message's status changes to django-vox (:mod:`django_vox.tracking.twilio`)."""
         from_number = message.from_address or conf.require("DJANGO_VOX_TWILIO_FROM_NUMBER")
-        self.client.messages.create(to=address, from_=from_number, body=message.text)
+        extra: dict[str, str] = {}
+        callback = conf.webhook_url("django_vox:twilio-status")
+        if callback:
+            extra["status_callback"] = callback
+        created = self.client.messages.create(to=address, from_=from_number, body=message.text,
+                                              **extra)
+        return getattr(created, "sid", None)
 
     def transport_errors(self) -> tuple[type[BaseException], ...]:
         from twilio.base.exceptions import TwilioException

@@ -102,21 +102,27 @@ class Backend(HttpSessionMixin, BaseBackend):
             raise InvalidAddress(address, reason, protocol=self.PROTOCOL)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
+                     message: Message) -> str | None:
         """As in 4.x, no address at all is a post on the configured account."""
-        super().send_message(from_address, list(to_addresses) or [""], message)
+        return super().send_message(from_address, list(to_addresses) or [""], message)
 
-    def deliver(self, address: str, message: Message) -> None:
+    def deliver(self, address: str, message: Message) -> str | None:
         """A post when ``address`` is empty, else a direct message to that handle."""
         problem = length_problem(message.text, direct=bool(address))
         if problem:
             raise PermanentSendError(problem)
         if address:
             user_id = self.user_id(address)
-            self.call("POST", f"/2/dm_conversations/with/{quote(user_id, safe='')}/messages",
-                      f"X direct message to @{address}", json={"text": message.text})
+            response = self.call(
+                "POST", f"/2/dm_conversations/with/{quote(user_id, safe='')}/messages",
+                f"X direct message to @{address}", json={"text": message.text})
+            key = "dm_event_id"
         else:
-            self.call("POST", "/2/tweets", "X post", json={"text": message.text})
+            response = self.call("POST", "/2/tweets", "X post", json={"text": message.text})
+            key = "id"
+        answer = _json(response.text)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return (str(data.get(key) or "") or None) if isinstance(data, dict) else None
 
     def user_id(self, handle: str) -> str:
         """The X user id of ``handle``, asked once per open backend."""

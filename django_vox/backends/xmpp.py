@@ -11,6 +11,7 @@ import concurrent.futures
 import datetime
 import logging
 import re
+import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -44,10 +45,21 @@ class Backend(BaseBackend):
     EDITOR_TYPE = "basic"
     DEPENDS = ("aioxmpp", "pytz")
     EXTRA = "xmpp"
+    #: aioxmpp's own libraries, which the extra installs without aioxmpp on Python 3.13.
+    EXTRA_ONLY = ("aiosasl", "aioopenssl")
     REQUIRED_SETTINGS = ("DJANGO_VOX_XMPP_JID", "DJANGO_VOX_XMPP_PASSWORD")
     #: Seconds allowed for connecting and logging in, and for sending one message.
     TIMEOUT = 30
     TRANSPORT_ERRORS = (OSError, *TIMEOUTS)
+
+    @classmethod
+    def install_command(cls, module: str) -> str:
+        # aioxmpp 0.13 pins lxml 4, which does not build on Python 3.13: there the
+        # extra installs aioxmpp's run-time needs and aioxmpp comes without its pins.
+        if module == "aioxmpp" and sys.version_info >= (3, 13):
+            return ('pip install "django-vox[xmpp]" && pip install --no-deps "aioxmpp>=0.13"; '
+                    "the xmpp extra cannot install aioxmpp itself on Python 3.13")
+        return super().install_command(module)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

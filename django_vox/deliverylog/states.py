@@ -50,20 +50,28 @@ def _batch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Sequence[
 
 def _sent_statement(connection: BaseDatabaseWrapper, rows: Iterable[Any], now: datetime, *,
                     as_array: bool) -> tuple[str, list[Any]]:
-    """``(sql, params)`` marking ``rows`` sent (attempts + 1) at ``now``: with
-    ``as_array`` one statement for all keys (PostgreSQL's ``= ANY``), else the
+    """``(sql, params)`` marking ``rows`` sent (attempts + 1) at ``now`` with
+    their provider message ids: with ``as_array`` one statement for all keys
+    (PostgreSQL's ``= ANY``, or ``unnest`` pairing keys and ids), else the
     statement and one parameter list per row (for ``executemany``)."""
     model = _model()
     qn = connection.ops.quote_name
     pk = model._meta.pk
+    table = qn(model._meta.db_table)
     sent_at = model._meta.get_field("sent_at").get_db_prep_save(now, connection)
-    head = (f"UPDATE {qn(model._meta.db_table)} SET {qn('status')} = %s, {qn('sent_at')} = %s, "
-            f"{qn('updated_at')} = %s, {qn('error')} = %s, {qn('attempts')} = {qn('attempts')} + 1 ")
+    head = (f"UPDATE {table} SET {qn('status')} = %s, {qn('sent_at')} = %s, "
+            f"{qn('updated_at')} = %s, {qn('error')} = %s, {qn('attempts')} = {qn('attempts')} + 1, "
+            f"{qn('provider_message_id')} = ")
     values = [model.SENT, sent_at, sent_at, ""]
     keys = [pk.get_db_prep_save(row.pk, connection) for row in rows]
+    ids = [getattr(row, "provider_message_id", "") or "" for row in rows]
+    if as_array and not any(ids):
+        return head + f"'' WHERE {qn(pk.column)} = ANY(%s)", values + [keys]
     if as_array:
-        return head + f"WHERE {qn(pk.column)} = ANY(%s)", values + [keys]
-    return head + f"WHERE {qn(pk.column)} = %s", [values + [key] for key in keys]
+        return (head + f"sent.mid FROM unnest(%s::uuid[], %s::text[]) AS sent(pk, mid) "
+                f"WHERE {table}.{qn(pk.column)} = sent.pk", values + [keys, ids])
+    return head + f"%s WHERE {qn(pk.column)} = %s", [values + [mid, key]
+                                                   for mid, key in zip(ids, keys)]
 
 
 def _sent(rows: Iterable[Any], now: datetime) -> None:

@@ -72,7 +72,7 @@ class LogRow:
     __slots__ = ("pk", "to_addresses", "from_address", "message", "status", "attempts",
                  "error", "created_at", "updated_at", "sent_at", "next_attempt_at",
                  "recipient_type_id", "recipient_id", "contact_key", "digest_key", "digest_due",
-                 "digest_data", "writer")
+                 "digest_data", "provider_message_id", "writer")
 
     created_at: datetime | None
     updated_at: datetime | None
@@ -95,6 +95,7 @@ class LogRow:
         self.recipient_type_id, self.recipient_id = recipient
         self.contact_key, self.digest_key, self.digest_due = contact_key, digest_key, digest_due
         self.digest_data = digest_data if digest_data is not None else {}
+        self.provider_message_id = ""
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property

@@ -14,7 +14,8 @@ backends documentation for why that library):
 * Redirects are never followed: a 3xx answer is a permanent failure naming
   its Location.
 * ``DJANGO_VOX_HTTP_TIMEOUT`` is the deadline of the whole request, from
-  connecting to the last byte; at most ``MAX_RESPONSE_BYTES`` of a response
+  connecting to the last byte (a ``(connect, total)`` pair also bounds
+  connecting on its own: :func:`request_timeouts`); at most ``MAX_RESPONSE_BYTES`` of a response
   are read (``MAX_PROVIDER_RESPONSE_BYTES`` from a trusted provider endpoint,
   whose batch answers are larger); at most ``MAX_ERROR_CHARS`` characters of a body, with secrets
   stripped, reach an error (and so the delivery log and the logs).
@@ -62,7 +63,7 @@ else:
     _MixinBase = object
 
 __all__ = ["MAX_ERROR_CHARS", "MAX_PROVIDER_RESPONSE_BYTES", "MAX_RESPONSE_BYTES", "AddressPolicy", "HttpSession",
-           "HttpSessionMixin", "clean_body", "retry_after_of", "status_error_class", "validate_url"]
+           "HttpSessionMixin", "clean_body", "request_timeouts", "retry_after_of", "status_error_class", "validate_url"]
 
 logger = logging.getLogger("django_vox")
 
@@ -115,6 +116,8 @@ def validate_url(address: str, protocol: str | None = None) -> str:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return address  # a name: checked after resolving it, when connecting
+    if isinstance(literal, ipaddress.IPv6Address) and literal.scope_id:
+        refuse(f"an IPv6 address with a zone (%{literal.scope_id}) is never a public address")
     if not AddressPolicy.from_settings().allows(parts.hostname, literal) \
             and is_forbidden(literal, port):
         refuse(f"{literal} is not a public address ({AddressPolicy.HINT})")
@@ -202,11 +205,12 @@ class HttpSession:
     def _send(self, method: str, url: str, what: str,
               kwargs: dict[str, Any]) -> requests.Response:
         timeout = self.timeout if self.timeout is not None else conf.get("DJANGO_VOX_HTTP_TIMEOUT")
+        connect, total = request_timeouts(timeout)
         trusted = self.is_trusted(url)
         session = self._session_for(trusted)
-        with Deadline(timeout) as deadline:
+        with Deadline(total) as deadline:
             try:
-                response = session.request(method, url, timeout=(timeout, timeout), stream=True,
+                response = session.request(method, url, timeout=(connect, total), stream=True,
                                            allow_redirects=False, **kwargs)
                 _read_capped(response, deadline,
                              MAX_PROVIDER_RESPONSE_BYTES if trusted else MAX_RESPONSE_BYTES)
@@ -217,6 +221,16 @@ class HttpSession:
         return response
 
 
+def request_timeouts(value: Any) -> tuple[float, float]:
+    """``(connect timeout, total deadline)`` in seconds from a
+    ``DJANGO_VOX_HTTP_TIMEOUT`` value: a number is both, a pair is
+    ``(connect, total)``, as the setting's check accepts."""
+    if isinstance(value, (tuple, list)):
+        connect, total = value
+        return float(connect), float(total)
+    return float(value), float(value)
+
+
 def retry_after_of(response: requests.Response) -> float | None:
     """The seconds a 429 or 503 answer asks to wait (its ``Retry-After``), or None."""
     if response.status_code not in RETRY_AFTER_STATUSES:
@@ -224,12 +238,19 @@ def retry_after_of(response: requests.Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 
+def _seconds(timeout: Any) -> str:
+    connect, total = request_timeouts(timeout)
+    if connect == total:
+        return f"{timeout}s"
+    return f"{connect:g}s to connect or {total:g}s in all"
+
+
 def _transport_error(err: BaseException, what: str, url: str, timeout: Any,
                      expired: bool) -> SendError:
     if expired or isinstance(err, (requests.Timeout, urllib3.exceptions.TimeoutError,
                                    TimeoutError)):
         return TransientSendError(f"{what} to {_safe(url)} timed out: it took longer than "
-                                  f"{timeout}s (DJANGO_VOX_HTTP_TIMEOUT)")
+                                  f"{_seconds(timeout)} (DJANGO_VOX_HTTP_TIMEOUT)")
     if isinstance(err, requests.exceptions.SSLError):
         return PermanentSendError(f"{what} to {_safe(url)} failed TLS verification: "
                                   f"{_ssl_reason(err)}")

@@ -17,8 +17,9 @@ from django.db import DatabaseError, transaction
 from django_vox import conf, deliverylog
 from django_vox.digests import holding
 from django_vox.issuing import policy
-from django_vox.issuing.context import build_context
+from django_vox.issuing.context import build_context, stored_message
 from django_vox.issuing.dispatch import BackendSession
+from django_vox.templating.sandbox import collecting_secrets
 
 if TYPE_CHECKING:
     from django_vox.backends import Backend
@@ -119,7 +120,7 @@ def deliver_bulk(issue: Issue, template: Template, session: BackendSession,
     backend = session.backend
     base = issue.context()
     try:
-        with rendering_without_writes():
+        with rendering_without_writes(), collecting_secrets() as secrets:
             message = backend.build_message(template.subject, template.content, base,
                                             attachments)
             message.from_address = backend.get_from_address(template.from_address, base)
@@ -130,32 +131,35 @@ def deliver_bulk(issue: Issue, template: Template, session: BackendSession,
         log.write([log.row(addresses, status=log.model.FAILED, error=text)])
         issue.render_failed(template, err, text)
         return
-    rows = [log.row(addresses, from_address=message.from_address, message=message.to_dict())]
+    rows = [log.row(addresses, from_address=message.from_address,
+                    message=stored_message(message, secrets))]
     issue.record(session, log.write(rows), [message])
 
 
 def _build_one(issue: Issue, template: Template, backend: Backend,
                attachments: list[MessageAttachment], links: Any, contact: Contact,
-               owner: Any) -> Message:
-    """The message of ``template`` to one contact (inside rendering_without_writes)."""
+               owner: Any) -> tuple[Message, dict[str, Any]]:
+    """The message of ``template`` to one contact (inside rendering_without_writes),
+    and what the log stores of it."""
     urls = {}
     if links:
         urls = {"unsubscribe_url": links.unsubscribe_url(owner),
                 "preferences_url": links.preferences_url(owner)}
     params = build_context(issue.obj, notification=issue.notification, actor=issue.actor,
                            target=issue.target, contact=contact, **urls)
-    message = backend.build_message(template.subject, template.content, params, attachments)
-    message.from_address = backend.get_from_address(template.from_address, params)
+    with collecting_secrets() as secrets:
+        message = backend.build_message(template.subject, template.content, params, attachments)
+        message.from_address = backend.get_from_address(template.from_address, params)
     if links and backend.PROTOCOL == "email":
         for name, value in links.headers(urls["unsubscribe_url"]).items():
             message.headers.setdefault(name, value)
-    return message
+    return message, stored_message(message, secrets)
 
 
 def _render_batch(issue: Issue, template: Template, backend: Backend,
                   attachments: list[MessageAttachment], links: Any, batch: list[tuple[Contact, Any]]
-                  ) -> list[tuple[Contact, Any, BaseException | None]]:  # Message or None
-    """``[(contact, message or None, error or None)]`` for a batch: one contact's
+                  ) -> list[tuple[Contact, Any, BaseException | None]]:
+    """``[(contact, (message, stored) or None, error or None)]`` for a batch: one contact's
     failure is its own.  Templates render in one rolled-back transaction per
     batch; a database error aborts it, so the rest go on in a new one."""
     results: list[tuple[Contact, Any, BaseException | None]]
@@ -164,8 +168,8 @@ def _render_batch(issue: Issue, template: Template, backend: Backend,
         with rendering_without_writes():
             for contact, owner in pending:
                 try:
-                    message = _build_one(issue, template, backend, attachments, links,
-                                         contact, owner)
+                    built = _build_one(issue, template, backend, attachments, links,
+                                       contact, owner)
                 except ImproperlyConfigured:
                     raise
                 except DatabaseError as err:
@@ -174,7 +178,7 @@ def _render_batch(issue: Issue, template: Template, backend: Backend,
                 except Exception as err:  # noqa: BLE001 - recorded on this contact's row
                     results.append((contact, None, err))
                 else:
-                    results.append((contact, message, None))
+                    results.append((contact, built, None))
     return results
 
 
@@ -190,15 +194,16 @@ def deliver_individually(issue: Issue, template: Template, session: BackendSessi
         holds = holder.plan(batch, choices)
         rendered = _render_batch(issue, template, backend, attachments, links, batch)
         rows, built = [], []
-        for (contact, message, err), hold in zip(rendered, holds, strict=True):
+        for (contact, message_and_stored, err), hold in zip(rendered, holds, strict=True):
             if err is not None:
                 text = render_error(template, err, contact)
                 rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
                                     recipient=refs(contact.obj)))
                 issue.render_failed(template, err, text)
                 continue
+            message, stored = message_and_stored
             rows.append(log.row([contact.address], from_address=message.from_address,
-                                message=message.to_dict(), recipient=refs(contact.obj),
+                                message=stored, recipient=refs(contact.obj),
                                 **holder.row_fields(contact, hold, actor=issue.actor,
                                                     target=issue.target)))
             if hold is None:

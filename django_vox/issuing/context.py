@@ -17,7 +17,12 @@ from django_vox.models import Notification
 from django_vox.registry import Contact, objects
 from django_vox.templating import samples, sandbox
 
-__all__ = ["build_context", "context_names", "registration_for", "template_value"]
+__all__ = ["build_context", "context_names", "registration_for", "template_value",
+           "stored_message", "SECRET_VALUES"]
+
+#: The key of a stored message (``Delivery.message``) listing the values of
+#: secret variables it carries, for the admin to mask; resending ignores it.
+SECRET_VALUES = "secret_values"
 
 _UNSET = object()
 #: (variable name, role attribute) of a notification's context, and of a one-time message's.
@@ -29,7 +34,8 @@ _ONE_TIME_NAMES = tuple(pair for pair in _NOTIFICATION_NAMES if pair[1] == "obj"
 def build_context(obj: Any, *, notification: Any = None, actor: Any = None, target: Any = None,
                   contact: Any = None, recipient: Any = _UNSET,
                   unsubscribe_url: str | None = None,
-                  preferences_url: str | None = None) -> sandbox.TemplateContext:
+                  preferences_url: str | None = None,
+                  reach: Any = None) -> sandbox.TemplateContext:
     """The variables a template is rendered with, as template data.
 
     ``obj`` is the object the message is about (``object``/``content``).  A
@@ -39,6 +45,8 @@ def build_context(obj: Any, *, notification: Any = None, actor: Any = None, targ
     ``recipient`` its object (else the contact itself) unless given.  The link
     variables are only present when there are links.  The objects
     themselves stay in the result's ``live`` mapping, for backends.
+    ``reach`` is the previewing editor's (:mod:`django_vox.admin.reach`): what
+    it does not follow renders as nothing; None when sending.
     """
     live = _live_context(obj, notification, actor, target, contact, recipient)
     if unsubscribe_url is not None:
@@ -50,7 +58,7 @@ def build_context(obj: Any, *, notification: Any = None, actor: Any = None, targ
     for name, value in live.items():
         key = id(value)
         if key not in views:
-            views[key] = template_value(value)
+            views[key] = template_value(value, reach)
         values[name] = views[key]
     return sandbox.TemplateContext(values, live)
 
@@ -77,9 +85,10 @@ def registration_for(model: type[Model]) -> Any:
     return objects[model].registration
 
 
-def template_value(value: Any) -> Any:
+def template_value(value: Any, reach: Any = None) -> Any:
     """``value`` as templates get it: the notification and a contact as data
-    views of their fields above, a model instance as its registration's view."""
+    views of their fields above, a model instance as its registration's view
+    (seen with the previewing editor's ``reach``, if any)."""
     if isinstance(value, Notification):
         return sandbox.DataView({"name": str(value), "codename": value.codename,
                                  "description": str(value.description),
@@ -90,7 +99,8 @@ def template_value(value: Any) -> Any:
         return sandbox.DataView({"name": value.name or "", "address": value.address,
                                  "protocol": value.protocol}, text=str(value))
     if isinstance(value, Model):
-        return sandbox.view_of(value, registration_for, sample=samples.is_made_up(value))
+        return sandbox.view_of(value, registration_for, sample=samples.is_made_up(value),
+                               reach=reach)
     return sandbox.to_template_value(value)
 
 
@@ -105,3 +115,13 @@ def context_names(*, notification: bool = True, contact: bool = True,
     if links:
         names += ["unsubscribe_url", "preferences_url"]
     return names
+
+
+def stored_message(message: Any, secrets: Any = ()) -> dict[str, Any]:
+    """``message`` as the delivery log stores it: ``Message.to_dict()`` plus,
+    under :data:`SECRET_VALUES`, the values of the secret variables it carries
+    (from :func:`django_vox.templating.sandbox.collecting_secrets`)."""
+    data: dict[str, Any] = message.to_dict()
+    if secrets:
+        data[SECRET_VALUES] = sorted(secrets)
+    return data

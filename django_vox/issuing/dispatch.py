@@ -31,7 +31,7 @@ from django_vox.backends.base import Backend
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
 from django_vox.messages import Message
-from django_vox.models import Delivery, Notification
+from django_vox.models import Delivery, Notification, OneTimeNotification
 from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
 
@@ -102,22 +102,22 @@ class BackendSession:
                  traceback: TracebackType | None) -> None:
         self.close()
 
-    def _send_one(self, row: Any, message: Message) -> None:
+    def _send_one(self, row: Any, message: Message) -> str | None:
+        """Send one row; the provider's message id (or None)."""
         if self.open_error is not None:
             raise self.open_error
         to = row.to_addresses
         if self.limiter is not None:
             self.limiter.acquire(len(to), on_wait=self._keep_fresh)
         if len(to) == 1:
-            self.backend.send(to[0], message)
-        else:
-            self.backend.send_message(message.from_address, to, message)
+            return self.backend.send(to[0], message)
+        return self.backend.send_message(message.from_address, to, message)
 
     def _attempt(self, row: Any, message: Message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
         configuration error is raised (the rows not sent stay queued in the log)."""
         try:
-            self._send_one(row, message)
+            row.provider_message_id = _message_id(self._send_one(row, message))
         except ImproperlyConfigured:
             raise
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
@@ -144,9 +144,16 @@ class BackendSession:
             err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "  # type: ignore[misc]
                             f"{len(results)} results for {len(pairs)} messages.")
             return [(row, err) for row, _message in pairs]
-        for error in results:
-            self._note_throttling(error)
-        return [(row, error) for (row, _message), error in zip(pairs, results)]
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        for (row, _message), result in zip(pairs, results):
+            # Each result is the error, or (sent) the provider's message id or None.
+            if isinstance(result, BaseException):
+                self._note_throttling(result)
+                outcomes.append((row, result))
+            else:
+                row.provider_message_id = _message_id(result)
+                outcomes.append((row, None))
+        return outcomes
 
     def _keep_fresh(self) -> None:
         """While waiting for the rate limit, renew the rows still to be sent
@@ -215,6 +222,11 @@ class BackendSession:
         return len(sent), failed
 
 
+def _message_id(value: Any) -> str:
+    """What is recorded as the provider's message id of a sent row (at most 255 characters)."""
+    return str(value).strip().strip("<>")[:255] if value else ""
+
+
 def record_failures(failed: Sequence[tuple[Any, BaseException]], now: datetime | None = None, *,
                     schedule_retry: RetryScheduler | None = None) -> None:
     """Record ``[(row, error)]`` on the log (one statement) and tell the
@@ -276,15 +288,17 @@ def recheck_preferences(rows: list[Any]) -> list[Any]:
     suppressed with the reason (through the installed contact policy).
 
     A message to several addresses (a bulk template) loses the addresses that
-    opted out; it is suppressed when none is left.
+    opted out; it is suppressed when none is left.  A one-time message (no
+    notification) is asked as one: only the suppression list can stop it.
     """
-    groups: dict[tuple[int, str], list[Any]] = {}
+    groups: dict[tuple[int | None, str], list[Any]] = {}
     for row in rows:
-        if row.notification_id is not None:
-            groups.setdefault((row.notification_id, row.protocol), []).append(row)
+        groups.setdefault((row.notification_id, row.protocol), []).append(row)
     if not groups:
         return rows
-    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups})
+    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups
+                                                  if nid is not None})
+    notifications[None] = OneTimeNotification
     objs = _recipient_objects(rows)
     dropped, narrowed = [], []
     for (nid, protocol), group in groups.items():

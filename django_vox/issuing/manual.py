@@ -17,12 +17,14 @@ from django.contrib.contenttypes.models import ContentType
 from django_vox import deliverylog
 from django_vox.backends import Backend
 from django_vox.backends import backends as backend_registry
-from django_vox.issuing import BackendSession, build_context, rendering_without_writes
+from django_vox.issuing import BackendSession, build_context, policy, rendering_without_writes
+from django_vox.issuing.context import stored_message
 from django_vox.issuing.recipients import unique_contacts
 from django_vox.messages import Message
 from django_vox.models import Delivery, OneTimeNotification
 from django_vox.registry import Contact
 from django_vox.registry import objects as registry
+from django_vox.templating.sandbox import collecting_secrets
 
 __all__ = ["ManualResult", "manual_backends", "send_one_time"]
 
@@ -37,6 +39,8 @@ class ManualResult:
     failed: int = 0
     #: Selected objects that had no contact for the backend's protocol.
     unreachable: int = 0
+    #: Contacts not written to: their address is on the suppression list.
+    suppressed: int = 0
     issue_id: uuid.UUID | None = None
 
 
@@ -46,8 +50,9 @@ def manual_backends() -> list[type[Backend]]:
 
 
 def _build(backend: Backend, instances: Iterable[Any], subject: str, body: str,
-           from_address: str) -> tuple[list[tuple[Any, Contact]], list[Message], int]:
-    """Render one message per contact.  Returns (contacts, messages, unreachable)."""
+           from_address: str) -> tuple[list[tuple[Any, Contact, Any]], list[Message], int]:
+    """Render one message per contact.  Returns (contacts, messages, unreachable):
+    ``contacts`` are ``(instance, contact, what the log stores of its message)``."""
     contacts, messages, unreachable = [], [], 0
     for instance in instances:
         registration = registry[type(instance)].registration
@@ -57,9 +62,10 @@ def _build(backend: Backend, instances: Iterable[Any], subject: str, body: str,
             continue
         for contact in unique_contacts(found):
             params = build_context(instance, contact=contact)
-            message = backend.build_message(subject, body, params)
-            message.from_address = backend.get_from_address(from_address, params)
-            contacts.append((instance, contact))
+            with collecting_secrets() as secrets:
+                message = backend.build_message(subject, body, params)
+                message.from_address = backend.get_from_address(from_address, params)
+            contacts.append((instance, contact, stored_message(message, secrets)))
             messages.append(message)
     return contacts, messages, unreachable
 
@@ -84,18 +90,31 @@ def send_one_time(instances: Iterable[Any], backend_id: str, subject: str, body:
             backend, list(instances), subject, body, from_address)
     if not messages:
         return result
-    rows = []
-    for (instance, contact), message in zip(contacts, messages, strict=True):
+    # The contact policy of a required notification: only the suppression list refuses.
+    _allowed, refused = policy.contact_filter(OneTimeNotification, backend.PROTOCOL).split(
+        [contact for _instance, contact, _stored in contacts])
+    refused = {id(contact): reason for contact, reason in refused}
+    rows, outgoing, sending = [], [], []
+    for (instance, contact, stored), message in zip(contacts, messages, strict=True):
         ct = ContentType.objects.get_for_model(type(instance))
-        rows.append(Delivery(
+        reason = refused.get(id(contact))
+        row = Delivery(
             issue_id=result.issue_id, object_type=ct, object_id=str(instance.pk),
             backend=backend.ID, protocol=backend.PROTOCOL, from_address=message.from_address,
-            to_addresses=[contact.address], message=message.to_dict()))
-    rows = deliverylog.insert(rows)
-    with session:
-        sent, failed = session.send(rows, messages)
-    result.sent, result.failed = sent, len(failed)
-    logger.info("One-time message via %s: %d sent, %d failed, %d without contact.",
-                backend.ID, result.sent, result.failed, result.unreachable)
+            to_addresses=[contact.address], message=stored,
+            **({"status": Delivery.SUPPRESSED, "error": reason} if reason else {}))
+        rows.append(row)
+        if reason is None:
+            outgoing.append(row)
+            sending.append(message)
+    deliverylog.insert(rows)
+    result.suppressed = len(rows) - len(outgoing)
+    if outgoing:  # no connection opened when every address is suppressed
+        with session:
+            sent, failed = session.send(outgoing, sending)
+        result.sent, result.failed = sent, len(failed)
+    logger.info("One-time message via %s: %d sent, %d failed, %d suppressed, %d without "
+                "contact.", backend.ID, result.sent, result.failed, result.suppressed,
+                result.unreachable)
     return result
 

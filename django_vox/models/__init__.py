@@ -28,12 +28,14 @@ from django_vox.models.deliveries import Delivery, FailedMessage
 from django_vox.models.activities import Activity, InboxItem
 from django_vox.models.preferences import Preference
 from django_vox.models.background import BackgroundIssue, IssueChunk
+from django_vox.tracking.models import DeliveryEvent, Suppression
 # isort: on
 
 __all__ = [
     "Notification", "Template", "TemplateAttachment", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
     "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
+    "DeliveryEvent", "Suppression",
 ]
 
 

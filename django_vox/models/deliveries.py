@@ -66,11 +66,18 @@ class Delivery(DigestRowFields):
     recipient_type = models.ForeignKey(ContentType, models.SET_NULL, null=True, blank=True,
                                        related_name="+", verbose_name=_("recipient type"))
     recipient_id = models.CharField(_("recipient id"), max_length=255, blank=True)
+    # What the provider calls the message, and what it said last (django_vox.tracking).
+    provider_message_id = models.CharField(_("provider message id"), max_length=255,
+                                           blank=True, default="", db_index=True)
+    provider_status = models.CharField(_("provider said"), max_length=20, blank=True,
+                                       default="", db_index=True)
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "digest_due"], name="django_vox_held_due")]
+        permissions = [("view_delivery_content",
+                        _("Can read the stored messages of deliveries unmasked"))]
 
     def __str__(self):
         return f"{self.backend} → {', '.join(self.to_addresses or [])} ({self.status})"

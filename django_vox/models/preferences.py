@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.text import capfirst
@@ -76,10 +77,17 @@ class Preference(models.Model):
         return f"{owner}: {what} / {how}: {state}"
 
     def get_owner(self):
-        """The owner instance, or None for an address (or a deleted owner)."""
+        """The owner instance, or None for an address (or a deleted owner, or an
+        ``owner_id`` that is no key of the owner's model: a row written by hand)."""
         if not self.owner_type_id:
             return None
         model = self.owner_type.model_class()
         if model is None:
             return None
-        return model._default_manager.filter(pk=self.owner_id).first()
+        field = model._meta.pk
+        try:
+            key = field.to_python(self.owner_id)
+            field.run_validators(key)
+        except (ValidationError, TypeError, ValueError, OverflowError):
+            return None
+        return model._default_manager.filter(pk=key).first()

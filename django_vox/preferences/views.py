@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from django_vox import preferences as prefs
 from django_vox.backends import protocol_name
+from django_vox.tracking import suppression
 
 __all__ = ["unsubscribe", "preferences"]
 
@@ -87,6 +88,12 @@ def preferences(request: HttpRequest, token: str | None = None) -> HttpResponse:
     else:
         return redirect_to_login(request.get_full_path())
     matrix = prefs.PreferenceMatrix(owner)
+    suppressed = suppression.active_for(suppression.owner_addresses(owner, matrix.protocols))
+    if request.method == "POST" and "resume" in request.POST:
+        # The recipient asks for messages to a suppressed address of theirs again.
+        chosen = [row for row in suppressed if str(row.pk) == request.POST["resume"]]
+        suppression.lift(chosen, note="Lifted by the recipient on the preferences page.")
+        return _private(HttpResponseRedirect(request.path + "?resumed=1"))
     if request.method == "POST":
         changed = matrix.save(request.POST.getlist("on"), choices={
             name[len("choice:"):]: value for name, value in request.POST.items()
@@ -94,4 +101,5 @@ def preferences(request: HttpRequest, token: str | None = None) -> HttpResponse:
         logger.info("Preferences of %r saved: %d change(s).", owner.key, changed)
         return _private(HttpResponseRedirect(request.path + "?saved=1"))
     return _private(render(request, TEMPLATE_DIR + "preferences.html", {
-        "owner": owner, "matrix": matrix, "saved": request.GET.get("saved") == "1"}))
+        "owner": owner, "matrix": matrix, "saved": request.GET.get("saved") == "1",
+        "suppressed": suppressed, "resumed": request.GET.get("resumed") == "1"}))

@@ -62,6 +62,10 @@ class TemplateVariable:
     source: "str | Callable[[Any], Any]"
     #: What the variable holds, for the picker ("text", "number", "date"...).
     type: str = "text"
+    #: A credential (a password-reset link, a one-time code): the messages
+    #: carry it, but the admin masks it for those who may not read message
+    #: bodies (see :func:`django_vox.templating.sandbox.collecting_secrets`).
+    secret: bool = False
 
     def value(self, instance):
         if callable(self.source):

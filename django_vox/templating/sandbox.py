@@ -21,12 +21,26 @@ docs/registrations.rst).  The rules (what a view may offer) are
 :mod:`~django_vox.templating.rules`; this module builds the views that
 enforce them.  It sits low in the package: it takes registrations through a
 ``registration_for(model)`` function.
+
+A preview also passes the editor's *reach* (see :func:`view_of`): an object
+whose ``follows(model)`` says whether the editor may see objects of a model
+(the admin's rule, :mod:`django_vox.admin.reach`).  A relation or declared
+variable leading to a model the editor may not view then renders as nothing
+(an empty list for a list), and the reach remembers it for the preview's
+note.  Messages sent to recipients are built without a reach.
+
+The values of variables a registration declares secret
+(``TemplateVariable(..., secret=True)``: a password-reset link, a one-time
+code) are gathered while a message renders inside :func:`collecting_secrets`,
+so the delivery log can mask them for those who may not read message bodies.
 """
 
+import contextlib
+import contextvars
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -51,6 +65,7 @@ __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
     "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
     "registration_lookup", "TemplateContext", "live_values", "MAX_DEPTH", "SENSITIVE_WORDS",
+    "collecting_secrets",
 ]
 
 
@@ -60,22 +75,51 @@ SEQUENCE_LIMIT = 1000
 _PLAIN_TYPES = (bool, int, float, decimal.Decimal, datetime.date, datetime.time,
                 datetime.timedelta, uuid.UUID)
 
+_secrets: contextvars.ContextVar = contextvars.ContextVar("django_vox_secrets", default=None)
+
+
+@contextlib.contextmanager
+def collecting_secrets() -> Iterator[set]:
+    """A set that receives, as text, the value of each secret variable
+    (``TemplateVariable(secret=True)``) rendered inside the block."""
+    found: set = set()
+    token = _secrets.set(found)
+    try:
+        yield found
+    finally:
+        _secrets.reset(token)
+
+
+def _note_secret(value):
+    found = _secrets.get()
+    if found is not None and isinstance(value, (str, int, float, decimal.Decimal, uuid.UUID)) \
+            and not isinstance(value, bool) and str(value):
+        found.add(str(value))
+    return value
+
 
 # -- views --------------------------------------------------------------------------
 
 class _Lookup:
     """How views find the registration of a model, and how deep they are."""
 
-    __slots__ = ("depth", "registration_for", "sample")
+    __slots__ = ("depth", "reach", "registration_for", "sample")
 
-    def __init__(self, registration_for, depth=0, sample=False):
+    def __init__(self, registration_for, depth=0, sample=False, reach=None):
         self.registration_for = registration_for
         self.depth = depth
         #: Views of made-up instances: declared variables show a placeholder.
         self.sample = sample
+        #: The previewing editor's reach (None when sending): see the module.
+        self.reach = reach
 
     def deeper(self):
-        return _Lookup(self.registration_for, self.depth + 1, self.sample)
+        return _Lookup(self.registration_for, self.depth + 1, self.sample, self.reach)
+
+    def hides(self, model) -> bool:
+        """Whether objects of ``model`` are hidden from the previewing editor
+        (made-up samples hold no data, so they are never hidden)."""
+        return self.reach is not None and not self.sample and not self.reach.follows(model)
 
     def rules(self, model):
         registration = self.registration_for(model) if self.registration_for else None
@@ -209,19 +253,29 @@ def _entry_value(instance, entry, rules, lookup):
         return str(getattr(instance, f"get_{entry.source.name}_display")())
     if lookup.depth >= MAX_DEPTH and kind != "variable":
         return None
-    if kind in ("relation", "reverse"):
-        try:
-            related = getattr(instance, entry.name)
-        except ObjectDoesNotExist:
-            return None
-        return None if related is None else ObjectView(related, lookup.deeper())
-    if kind == "many":
+    if kind in ("relation", "reverse", "many"):
+        return _related_value(instance, entry, rules, lookup)
+    if lookup.sample:
+        return f"Sample {entry.label}"
+    value = to_template_value(entry.source.value(instance), lookup)
+    return _note_secret(value) if entry.source.secret else value
+
+
+def _related_value(instance, entry, rules, lookup):
+    """A relation's value: a view, a bounded list, or nothing (also when the
+    previewing editor may not view the related model)."""
+    many = entry.kind == "many"
+    if lookup.hides(entry.related_model):
+        return ListView(list) if many else ""
+    if many:
         if instance.pk is None:
             return ListView(list)
         return _queryset_view(getattr(instance, entry.name).all(), lookup, rules.list_limit)
-    if lookup.sample:
-        return f"Sample {entry.label}"
-    return to_template_value(entry.source.value(instance), lookup)
+    try:
+        related = getattr(instance, entry.name)
+    except ObjectDoesNotExist:
+        return None
+    return None if related is None else ObjectView(related, lookup.deeper())
 
 
 def _file_view(value):
@@ -266,10 +320,12 @@ def _model_data(value, lookup):
     if isinstance(value, models.Model):
         if model_label(value.__class__) in SENSITIVE_MODELS:
             return None
-        return ObjectView(value, lookup)
+        return "" if lookup.hides(value.__class__) else ObjectView(value, lookup)
     if isinstance(value, FieldFile):
         return _file_view(value)
     queryset = value.all()
+    if lookup.hides(queryset.model):
+        return ListView(list)
     return _queryset_view(queryset, lookup, lookup.rules(queryset.model).list_limit)
 
 
@@ -301,15 +357,16 @@ def registration_lookup(registration_for: Callable | None = None, depth=0):
     return _Lookup(registration_for, depth)
 
 
-def view_of(instance, registration_for: Callable | None = None, *, sample=False):
+def view_of(instance, registration_for: Callable | None = None, *, sample=False, reach=None):
     """The view templates get of ``instance`` (None stays None).
 
     ``registration_for(model)`` returns the registration whose declarations
     apply (``lambda m: django_vox.registry.objects[m].registration``).
     ``sample``: ``instance`` is made up (see :mod:`django_vox.templating.samples`), so
     declared variables read "Sample <label>" instead of running.
+    ``reach``: the previewing editor's (see the module); None when sending.
     """
-    return to_template_value(instance, _Lookup(registration_for, sample=sample))
+    return to_template_value(instance, _Lookup(registration_for, sample=sample, reach=reach))
 
 
 class TemplateContext(dict):

@@ -44,3 +44,21 @@ class NeedsSettingsBackend(locmem.Backend):
 
 class NotABackend:
     pass
+
+
+class HalfInstalledBackend(locmem.Backend):
+    """A default backend whose extra is half there, like xmpp's on Python 3.13."""
+
+    ID = "half-installed"
+    DEPENDS = ("surely_not_installed_pkg", "json")
+    EXTRA = "imaginary"
+    EXTRA_ONLY = ("email",)
+
+
+class CommonDependencyBackend(locmem.Backend):
+    """Its main package is missing, a common one it also needs is there (like
+    twilio's phonenumbers or xmpp's pytz): not a sign that its extra is installed."""
+
+    ID = "common-dependency"
+    DEPENDS = ("surely_not_installed_pkg", "json")
+    EXTRA = "imaginary"

@@ -1,0 +1,123 @@
+"""What the delivery log's admin hides from those who may not read message bodies.
+
+Reading stored messages unmasked needs ``django_vox.view_delivery_content``
+(:data:`CONTENT_PERMISSION`).  For everyone else the admin's delivery page and
+list show each message with these parts replaced by :data:`HIDDEN` (the stored
+message stays intact, so a resend sends the original):
+
+* the values of the variables a registration declares secret
+  (``TemplateVariable(..., secret=True)``), recorded with the message;
+* **links carrying a token**: every ``http``/``https`` URL that has
+  - a query parameter whose name marks a secret (as for fields:
+    ``token``, ``key``, ``signature``, ``secret``, ``hash``, ``otp``... see
+    :func:`django_vox.templating.rules.is_sensitive_name`, plus ``sig``,
+    ``code`` and ``auth``), or
+  - a path segment or query value that looks random: split at ``-``, ``_``,
+    ``.`` and ``~``, a piece of at least :data:`RANDOM_PIECE` characters
+    mixing letters and digits, or text holding a ``:`` between such
+    characters (Django's signed values).  Django's own signed links
+    (django-vox's unsubscribe and preferences links, password resets) are
+    all of this kind.
+
+  Such a link keeps its scheme and host (``https://example.org/…``) so the
+  reader still sees where it went.
+"""
+
+import html
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+from django.utils.translation import gettext as _
+
+from django_vox.issuing.context import SECRET_VALUES
+from django_vox.templating.rules import is_sensitive_name
+
+__all__ = ["CONTENT_PERMISSION", "HIDDEN", "RANDOM_PIECE", "SECRET_VALUES", "may_read",
+           "masked_message", "masked_text", "masked_note", "carries_token"]
+
+CONTENT_PERMISSION = "django_vox.view_delivery_content"
+
+#: What replaces a hidden part.
+HIDDEN = "[hidden]"
+
+#: Characters of a piece of a path segment that make it look random.
+RANDOM_PIECE = 12
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TOKEN_NAMES = frozenset({"sig", "code", "auth"})
+_PIECES = re.compile(r"[-_.~]")
+_SIGNED = re.compile(r"[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{4,}")
+
+
+def may_read(user) -> bool:
+    """Whether ``user`` may read stored messages unmasked."""
+    return user.has_perm(CONTENT_PERMISSION)
+
+
+def _looks_random(text: str) -> bool:
+    if _SIGNED.search(text):
+        return True
+    return any(len(piece) >= RANDOM_PIECE and any(c.isdigit() for c in piece)
+               and any(c.isalpha() for c in piece) for piece in _PIECES.split(text))
+
+
+def carries_token(url: str) -> bool:
+    """Whether ``url`` is a link carrying a token (see the module)."""
+    try:
+        parts = urlsplit(html.unescape(url))
+    except ValueError:
+        return True  # not even a URL we can read: hide it rather than guess
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name.lower() in _TOKEN_NAMES or is_sensitive_name(name) or _looks_random(value):
+            return True
+    return any(_looks_random(segment) for segment in parts.path.split("/"))
+
+
+def _mask_url(match) -> str:
+    url = match.group(0)
+    if not carries_token(url):
+        return url
+    parts = urlsplit(html.unescape(url))
+    return f"{parts.scheme}://{parts.netloc}/… {HIDDEN}"
+
+
+def masked_text(text: str, secrets=()) -> str:
+    """``text`` with the ``secrets`` (and their HTML-escaped forms) and links
+    carrying a token replaced (see the module)."""
+    if not text:
+        return text
+    for value in sorted(secrets, key=len, reverse=True):
+        for form in {value, html.escape(value)}:
+            text = text.replace(form, HIDDEN)
+    return _URL.sub(_mask_url, text)
+
+
+def _masked_data(value, secrets):
+    if isinstance(value, str):
+        return masked_text(value, secrets)
+    if isinstance(value, list):
+        return [_masked_data(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked_data(item, secrets) for key, item in value.items()}
+    return value
+
+
+def masked_message(message: dict) -> dict:
+    """A copy of a stored message (``Delivery.message``) for those who may not
+    read it: subject, text, HTML, data and headers masked; attachments
+    reduced to their names."""
+    message = message or {}
+    secrets = [value for value in message.get(SECRET_VALUES) or [] if value]
+    result = {key: _masked_data(message.get(key), secrets)
+              for key in ("subject", "text", "html", "data", "headers")}
+    result["attachments"] = [{"filename": masked_text(a.get("filename", ""), secrets)}
+                             for a in message.get("attachments") or []]
+    result["masked"] = True
+    return result
+
+
+def masked_note() -> str:
+    """The words the delivery page shows above a masked message."""
+    return _("Links carrying a token and secret values are hidden: reading messages "
+             "unmasked needs the “Can read the stored messages of deliveries unmasked” "
+             "permission.")

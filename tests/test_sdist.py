@@ -1,0 +1,55 @@
+"""The sdist carries what its own test suite needs (issue 29): every tracked file
+of tests/, docs/ and bench/ (the tests import the benchmarks), and the files
+that run them.  ``make sdist-check`` goes further and runs tox from the sdist.
+
+Skipped outside a git checkout (such as the unpacked sdist itself), where
+there is no list of tracked files to compare with.
+"""
+
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP_LEVEL = {"CHANGELOG.rst", "LICENSE", "Makefile", "README.rst", "pyproject.toml", "setup.cfg",
+             "setup.py", "tox.ini", "MANIFEST.in", ".ci/run"}
+
+
+def _tracked(*folders):
+    out = subprocess.run(["git", "ls-files", "-z", *folders], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    return {name for name in out.split("\0") if name}
+
+
+@pytest.fixture(scope="module")
+def sdist_files(tmp_path_factory):
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: no tracked files to compare the sdist with")
+    out = tmp_path_factory.mktemp("sdist")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    (archive,) = out.glob("django_vox-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = [member.name for member in tar.getmembers() if member.isfile()]
+    prefix = names[0].split("/", 1)[0] + "/"
+    return {name.removeprefix(prefix) for name in names}
+
+
+def test_the_sdist_carries_every_tracked_test_doc_and_benchmark_file(sdist_files):
+    missing = sorted(_tracked("tests", "docs", "bench") - sdist_files)
+    assert missing == []
+
+
+def test_the_sdist_carries_the_files_that_run_the_tests(sdist_files):
+    assert sorted(TOP_LEVEL - sdist_files) == []
+
+
+def test_the_sdist_carries_no_build_output_nor_bytecode(sdist_files):
+    stray = sorted(name for name in sdist_files
+                   if "__pycache__" in name or name.endswith((".pyc", ".sqlite3"))
+                   or name.startswith(("docs/_build/", "bench/results/")))
+    assert stray == []
