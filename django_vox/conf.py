@@ -6,7 +6,7 @@ Nothing is cached, so ``override_settings`` always applies.
 import re
 from collections.abc import Callable
 from numbers import Real
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -161,6 +161,10 @@ def _sites_domain() -> str | None:
         return None
 
 
+@overload
+def site_base_url(*, required: Literal[True] = ...) -> str: ...
+@overload
+def site_base_url(*, required: bool) -> str | None: ...
 def site_base_url(*, required: bool = True) -> str | None:
     """``scheme://host[:port]`` of this site, without a trailing slash.
 

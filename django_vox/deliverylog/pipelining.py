@@ -1,6 +1,9 @@
 """PostgreSQL pipelining of a task worker's sent marks (:class:`SentMarks`)."""
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from django_vox.deliverylog.states import _connection, _model, _sent, _sent_statement, mark_sent
 
@@ -9,7 +12,7 @@ __all__ = ["SentMarks"]
 logger = logging.getLogger("django_vox")
 
 
-def _can_pipeline(connection) -> bool:
+def _can_pipeline(connection: Any) -> bool:
     """Whether sent marks may go ahead on a connection of their own: PostgreSQL
     through psycopg 3, and the log's connection in autocommit mode outside any
     transaction (a task worker; inside a transaction a second connection would
@@ -34,10 +37,10 @@ class SentMarks:
     transaction) each mark is :func:`mark_sent`, waited for.
     """
 
-    def __init__(self):
-        connection = _connection(_model())
+    def __init__(self) -> None:
+        connection: Any = _connection(_model())  # .Database: the driver, not in the stubs
         self._connection = connection
-        self._raw = None
+        self._raw: Any = None
         self._pending = False
         if _can_pipeline(connection):
             try:
@@ -57,7 +60,7 @@ class SentMarks:
     def pipelined(self) -> bool:
         return self._raw is not None
 
-    def mark_sent(self, rows, now) -> None:
+    def mark_sent(self, rows: Sequence[Any], now: datetime) -> None:
         if not rows:
             return
         if self._raw is None:

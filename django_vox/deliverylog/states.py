@@ -11,10 +11,13 @@ and on SQLite sync to disk, once per row.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from django_vox.exceptions import SendError
@@ -27,15 +30,15 @@ __all__ = ["claim", "describe_error", "issue_started", "link_digest", "logged_ad
            "mark_failed", "mark_sent", "queue_now", "record_failures", "statuses", "touch"]
 
 
-def _model():
+def _model() -> Any:  # Delivery; its _meta is walked generically below
     return Delivery
 
 
-def _connection(model):
+def _connection(model: Any) -> BaseDatabaseWrapper:
     return connections[router.db_for_write(model)]
 
 
-def _batch(connection, sql, params):
+def _batch(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Sequence[Any]]) -> None:
     if len(params) == 1:  # one statement is atomic by itself (a worker marks each row)
         with connection.cursor() as cursor:
             cursor.execute(sql, params[0])
@@ -45,7 +48,8 @@ def _batch(connection, sql, params):
             cursor.executemany(sql, params)
 
 
-def _sent_statement(connection, rows, now, *, as_array: bool):
+def _sent_statement(connection: BaseDatabaseWrapper, rows: Iterable[Any], now: datetime, *,
+                    as_array: bool) -> tuple[str, list[Any]]:
     """``(sql, params)`` marking ``rows`` sent (attempts + 1) at ``now`` with
     their provider message ids: with ``as_array`` one statement for all keys
     (PostgreSQL's ``= ANY``, or ``unnest`` pairing keys and ids), else the
@@ -70,13 +74,13 @@ def _sent_statement(connection, rows, now, *, as_array: bool):
                                                    for mid, key in zip(ids, keys)]
 
 
-def _sent(rows, now):
+def _sent(rows: Iterable[Any], now: datetime) -> None:
     for row in rows:
         row.status, row.sent_at, row.updated_at, row.error = Delivery.SENT, now, now, ""
         row.attempts = (row.attempts or 0) + 1
 
 
-def mark_sent(rows, now):
+def mark_sent(rows: Sequence[Any], now: datetime) -> None:
     """Mark rows sent (attempts + 1) in one statement."""
     if not rows:
         return
@@ -92,7 +96,8 @@ def mark_sent(rows, now):
     _sent(rows, now)
 
 
-def mark_failed(rows, now, fields=("status", "error", "attempts", "next_attempt_at")):
+def mark_failed(rows: Sequence[Any], now: datetime,
+                fields: Iterable[str] = ("status", "error", "attempts", "next_attempt_at")) -> None:
     """Write the given fields of already-updated row objects in one statement."""
     if not rows:
         return
@@ -121,7 +126,8 @@ def describe_error(err: BaseException) -> str:
     return text if isinstance(err, SendError) else f"{type(err).__name__}: {text}"
 
 
-def record_failures(failed, now: datetime, *, retry: bool = False) -> list:
+def record_failures(failed: Sequence[tuple[Any, BaseException]], now: datetime, *,
+                    retry: bool = False) -> list[Any]:
     """Record failed deliveries with their errors (one statement for the batch).
 
     ``failed`` holds ``(row, error)`` pairs.  With ``retry`` (deliveries sent
@@ -151,7 +157,8 @@ def record_failures(failed, now: datetime, *, retry: bool = False) -> list:
     return retrying
 
 
-def _claim_match(row, status, next_attempt_at, updated_at, stale_before):
+def _claim_match(row: Any, status: Any, next_attempt_at: Any, updated_at: Any,
+                 stale_before: datetime | None) -> "QuerySet[Delivery] | None":
     """The conditional UPDATE's queryset for taking ``row``, or None when it cannot be taken."""
     match = Delivery.objects.filter(pk=row.pk, status=status, attempts=row.attempts)
     if status == Delivery.FAILED:
@@ -163,7 +170,7 @@ def _claim_match(row, status, next_attempt_at, updated_at, stale_before):
     return None  # sent, suppressed, or being sent by someone else
 
 
-def claim(rows: Iterable, *, stale_before: datetime | None = None) -> list:
+def claim(rows: Iterable[Any], *, stale_before: datetime | None = None) -> list[Any]:
     """Take ``rows`` for sending; return those this process may send.
 
     A row is taken with one conditional UPDATE that only one process can win,
@@ -192,7 +199,7 @@ def claim(rows: Iterable, *, stale_before: datetime | None = None) -> list:
     return taken
 
 
-def touch(rows, now: datetime) -> int:
+def touch(rows: Sequence[Any], now: datetime) -> int:
     """Renew ``updated_at`` of rows still queued for sending (one statement),
     so that recovery does not take rows a live process is waiting to send
     (for a rate limit) for abandoned ones."""
@@ -202,31 +209,31 @@ def touch(rows, now: datetime) -> int:
                                    next_attempt_at__isnull=True).update(updated_at=now)
 
 
-def queue_now(row) -> None:
+def queue_now(row: Any) -> None:
     """Let a claimed row wait as a retry due now, so one retry task takes it."""
     Delivery.objects.filter(pk=row.pk, status=Delivery.QUEUED,
                             next_attempt_at__isnull=True).update(next_attempt_at=timezone.now())
 
 
-def issue_started(issue_id) -> bool:
+def issue_started(issue_id: Any) -> bool:
     """Whether the issue ``issue_id`` has logged anything yet."""
     return Delivery.objects.filter(issue_id=issue_id).exists()
 
 
-def logged_addresses(issue_id, template) -> set:
+def logged_addresses(issue_id: Any, template: Any) -> set[str]:
     """The addresses the issue ``issue_id`` already logged for ``template``."""
     return {address for row in Delivery.objects.filter(
         issue_id=issue_id, template=template).values_list("to_addresses", flat=True)
         for address in row}
 
 
-def statuses(rows) -> dict:
+def statuses(rows: Iterable[Any]) -> dict[Any, str]:
     """``{pk: status}`` of ``rows`` as the database has them now."""
     return dict(Delivery.objects.filter(pk__in=[row.pk for row in rows])
                 .values_list("pk", "status"))
 
 
-def link_digest(pairs) -> None:
+def link_digest(pairs: Iterable[tuple[Any, Any]]) -> None:
     """``[(digest pk, item pk)]``: record the digest each held item was sent in
     (one statement)."""
     model = _model()

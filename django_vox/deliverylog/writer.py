@@ -13,16 +13,23 @@ signal receiver gets.
 
 import operator
 import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 from django.utils import timezone
 
 from django_vox.deliverylog.states import _batch, _connection, _model
 
 __all__ = ["LogRow", "LogWriter", "as_delivery", "insert"]
 
+_Rows = TypeVar("_Rows", bound=Sequence[Any])
 
 
-def _insert_sql(model, connection):
+
+def _insert_sql(model: Any, connection: BaseDatabaseWrapper) -> str:
     qn = connection.ops.quote_name
     fields = model._meta.concrete_fields
     return "INSERT INTO {} ({}) VALUES ({})".format(
@@ -32,7 +39,7 @@ def _insert_sql(model, connection):
     )
 
 
-def insert(rows):
+def insert(rows: _Rows) -> _Rows:
     """Insert Delivery instances (not yet saved) in one statement."""
     if not rows:
         return rows
@@ -67,9 +74,16 @@ class LogRow:
                  "recipient_type_id", "recipient_id", "contact_key", "digest_key", "digest_due",
                  "digest_data", "provider_message_id", "writer")
 
-    def __init__(self, writer, to_addresses, from_address="", message=None, status=None,
-                 error="", recipient=(None, ""), contact_key="", digest_key="", digest_due=None,
-                 digest_data=None):
+    created_at: datetime | None
+    updated_at: datetime | None
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+    def __init__(self, writer: "LogWriter", to_addresses: list[str], from_address: str = "",
+                 message: dict[str, Any] | None = None, status: str | None = None,
+                 error: str = "", recipient: tuple[Any, Any] = (None, ""), contact_key: str = "",
+                 digest_key: str = "", digest_due: datetime | None = None,
+                 digest_data: dict[str, Any] | None = None) -> None:
         self.writer = writer
         self.pk = uuid.uuid4()
         self.to_addresses = to_addresses
@@ -85,14 +99,14 @@ class LogRow:
         self.created_at = self.updated_at = self.sent_at = self.next_attempt_at = None
 
     @property
-    def id(self):
+    def id(self) -> uuid.UUID:
         return self.pk
 
     @property
-    def backend(self):
+    def backend(self) -> Any:
         return self.writer.fields["backend"]
 
-    def as_delivery(self):
+    def as_delivery(self) -> Any:
         """The saved Delivery this row stands for (built, not queried)."""
         values = dict(self.writer.fields)
         values.update((name, getattr(self, name)) for name in LogRow.__slots__
@@ -102,11 +116,11 @@ class LogRow:
         delivery._state.db = self.writer.connection.alias
         return delivery
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<LogRow {self.pk} {self.backend} → {', '.join(self.to_addresses)} ({self.status})>"
 
 
-def as_delivery(row):
+def as_delivery(row: Any) -> Any:
     """``row`` as a Delivery instance (for signal receivers and callers)."""
     return row.as_delivery() if isinstance(row, LogRow) else row
 
@@ -125,12 +139,12 @@ class LogWriter:
                       "recipient_type_id", "recipient_id", "contact_key", "digest_key",
                       "digest_due", "digest_data")
 
-    def __init__(self, **fields):
+    def __init__(self, **fields: Any) -> None:
         self.model = model = _model()
         self.fields = fields
         self.connection = connection = _connection(model)
         self.sql = _insert_sql(model, connection)
-        self._columns = []
+        self._columns: list[tuple[Field[Any, Any] | None, Any]] = []
         for field in model._meta.concrete_fields:
             if field.attname in self.ROW_ATTRIBUTES:
                 self._columns.append((field, field.attname))
@@ -142,11 +156,11 @@ class LogWriter:
                 value = field.get_default()
             self._columns.append((None, field.get_db_prep_save(value, connection)))
 
-    def row(self, to_addresses, **values):
+    def row(self, to_addresses: Iterable[str], **values: Any) -> LogRow:
         """A new row (not yet written) to ``to_addresses``."""
         return LogRow(self, list(to_addresses), **values)
 
-    def write(self, rows):
+    def write(self, rows: list[LogRow]) -> list[LogRow]:
         """Insert ``rows`` (LogRows of this writer) in one statement; returns them."""
         if not rows:
             return rows
@@ -158,10 +172,10 @@ class LogWriter:
         _batch(self.connection, self.sql, [[get(row) for get in getters] for row in rows])
         return rows
 
-    def _getters(self, prepared_now):
+    def _getters(self, prepared_now: Any) -> list[Callable[..., Any]]:
         """One function per column: LogRow → the value to pass to the database."""
         connection = self.connection
-        getters = []
+        getters: list[Callable[..., Any]] = []
         for field, value in self._columns:
             if field is None:  # shared by every row, prepared in __init__
                 getters.append(lambda row, value=value: value)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
@@ -21,8 +22,15 @@ from django_vox.issuing.dispatch import BackendSession
 from django_vox.templating.sandbox import collecting_secrets
 
 if TYPE_CHECKING:
+    from django_vox.backends import Backend
+    from django_vox.deliverylog import LogWriter
     from django_vox.issuing.issue import Issue
+    from django_vox.messages import Message, MessageAttachment
     from django_vox.models import Template
+    from django_vox.registry import Contact
+
+    #: A batch of allowed ``[(contact, owner)]`` and the recipients' delivery choices.
+    _Batch = tuple[list[tuple[Contact, Any]], dict[Any, str]]
 
 __all__ = ["deliver_bulk", "deliver_individually", "deliver_template", "render_error",
            "rendering_without_writes"]
@@ -31,7 +39,7 @@ logger = logging.getLogger("django_vox")
 
 
 @contextlib.contextmanager
-def rendering_without_writes():
+def rendering_without_writes() -> Iterator[None]:
     """Render editors' templates in a transaction that is always rolled back.
 
     The template language already refuses methods marked ``alters_data``; this
@@ -45,7 +53,7 @@ def rendering_without_writes():
 
 
 # -- one template of an issue ----------------------------------------------------
-def _log_suppressed(issue, suppressed, log):
+def _log_suppressed(issue: Issue, suppressed: list[tuple[Contact, str]], log: LogWriter) -> None:
     """Log contacts dropped by a preference, so editors can see why (one statement)."""
     if suppressed:
         refs = issue.recipient_refs
@@ -54,7 +62,8 @@ def _log_suppressed(issue, suppressed, log):
         issue.suppressed += len(suppressed)
 
 
-def _allowed_batches(issue, template, protocol, log, contacts=None):
+def _allowed_batches(issue: Issue, template: Template, protocol: str, log: LogWriter,
+                     contacts: Iterable[Contact] | None = None) -> Iterator[_Batch]:
     """Batches of ``[(contact, owner)]`` the contact policy allows; the rest is logged.
 
     ``contacts`` (a chunk's) replaces the template's own recipients.
@@ -74,7 +83,7 @@ def _allowed_batches(issue, template, protocol, log, contacts=None):
             yield allowed, _delivery_choices(contact_filter, allowed)
 
 
-def _delivery_choices(contact_filter, allowed) -> dict:
+def _delivery_choices(contact_filter: Any, allowed: list[tuple[Contact, Any]]) -> dict[Any, str]:
     """``{owner key: "immediately" | "daily" | "weekly"}`` the recipients chose
     (an installed policy may offer ``delivery_choices``; see holding)."""
     choose = getattr(contact_filter, "delivery_choices", None)
@@ -82,7 +91,7 @@ def _delivery_choices(contact_filter, allowed) -> dict:
 
 
 def deliver_template(issue: Issue, template: Template, session: BackendSession,
-                     contacts=None) -> None:
+                     contacts: Iterable[Contact] | None = None) -> None:
     """Send ``template`` of ``issue`` to everyone it reaches (or to ``contacts``)."""
     backend = session.backend
     attachments = issue.attachments(template) if backend.USE_ATTACHMENTS else []
@@ -94,14 +103,16 @@ def deliver_template(issue: Issue, template: Template, session: BackendSession,
         deliver_individually(issue, template, session, batches, attachments, log)
 
 
-def render_error(template, err: BaseException, contact=None) -> str:
+def render_error(template: Template, err: BaseException, contact: Contact | None = None) -> str:
     """What the log says about a message that could not be rendered."""
     who = f" for {contact.address}" if contact is not None else ""
     return (f"Rendering template {template.pk} ({template.backend}){who} failed: "
             f"{deliverylog.describe_error(err)}")
 
 
-def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
+def deliver_bulk(issue: Issue, template: Template, session: BackendSession,
+                 batches: Iterable[_Batch], attachments: list[MessageAttachment],
+                 log: LogWriter) -> None:
     """One message to all the allowed contacts (a bulk template)."""
     addresses = [contact.address for batch, _choices in batches for contact, _owner in batch]
     if not addresses:
@@ -125,7 +136,9 @@ def deliver_bulk(issue, template, session, batches, attachments, log) -> None:
     issue.record(session, log.write(rows), [message])
 
 
-def _build_one(issue, template, backend, attachments, links, contact, owner):
+def _build_one(issue: Issue, template: Template, backend: Backend,
+               attachments: list[MessageAttachment], links: Any, contact: Contact,
+               owner: Any) -> tuple[Message, dict[str, Any]]:
     """The message of ``template`` to one contact (inside rendering_without_writes),
     and what the log stores of it."""
     urls = {}
@@ -143,10 +156,13 @@ def _build_one(issue, template, backend, attachments, links, contact, owner):
     return message, stored_message(message, secrets)
 
 
-def _render_batch(issue, template, backend, attachments, links, batch):
+def _render_batch(issue: Issue, template: Template, backend: Backend,
+                  attachments: list[MessageAttachment], links: Any, batch: list[tuple[Contact, Any]]
+                  ) -> list[tuple[Contact, Any, BaseException | None]]:
     """``[(contact, (message, stored) or None, error or None)]`` for a batch: one contact's
     failure is its own.  Templates render in one rolled-back transaction per
     batch; a database error aborts it, so the rest go on in a new one."""
+    results: list[tuple[Contact, Any, BaseException | None]]
     results, pending = [], iter(batch)
     while len(results) < len(batch):
         with rendering_without_writes():
@@ -166,7 +182,9 @@ def _render_batch(issue, template, backend, attachments, links, batch):
     return results
 
 
-def deliver_individually(issue, template, session, batches, attachments, log) -> None:
+def deliver_individually(issue: Issue, template: Template, session: BackendSession,
+                         batches: Iterable[_Batch], attachments: list[MessageAttachment],
+                         log: LogWriter) -> None:
     """One message per allowed contact, logged and sent a batch at a time."""
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)

@@ -63,7 +63,8 @@ def build_context(obj: Any, *, notification: Any = None, actor: Any = None, targ
     return sandbox.TemplateContext(values, live)
 
 
-def _live_context(obj, notification, actor, target, contact, recipient):
+def _live_context(obj: Any, notification: Any, actor: Any, target: Any, contact: Any,
+                  recipient: Any) -> dict[str, Any]:
     instances = {"obj": obj, "actor": actor, "target": target}
     if notification is None:
         context = {name: instances[attr] for name, attr in _ONE_TIME_NAMES}
@@ -79,7 +80,7 @@ def _live_context(obj, notification, actor, target, contact, recipient):
     return context
 
 
-def registration_for(model) -> Any:
+def registration_for(model: type[Model]) -> Any:
     """The registration whose declarations say what templates see of ``model``."""
     return objects[model].registration
 
@@ -104,7 +105,7 @@ def template_value(value: Any, reach: Any = None) -> Any:
 
 
 def context_names(*, notification: bool = True, contact: bool = True,
-                  links: bool = True) -> list:
+                  links: bool = True) -> list[str]:
     """The names :func:`build_context` can give a template (for the admin's variable list)."""
     names = [name for name, _attr in (_NOTIFICATION_NAMES if notification else _ONE_TIME_NAMES)]
     if notification:
@@ -116,11 +117,11 @@ def context_names(*, notification: bool = True, contact: bool = True,
     return names
 
 
-def stored_message(message: Any, secrets: Any = ()) -> dict:
+def stored_message(message: Any, secrets: Any = ()) -> dict[str, Any]:
     """``message`` as the delivery log stores it: ``Message.to_dict()`` plus,
     under :data:`SECRET_VALUES`, the values of the secret variables it carries
     (from :func:`django_vox.templating.sandbox.collecting_secrets`)."""
-    data = message.to_dict()
+    data: dict[str, Any] = message.to_dict()
     if secrets:
         data[SECRET_VALUES] = sorted(secrets)
     return data

@@ -15,8 +15,10 @@ handed to it instead of being marked failed.  Issuing never imports the tasks.
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from types import TracebackType
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
@@ -25,8 +27,10 @@ from django.utils import timezone
 
 from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
+from django_vox.backends.base import Backend
 from django_vox.exceptions import SendError
 from django_vox.issuing import policy
+from django_vox.messages import Message
 from django_vox.models import Delivery, Notification, OneTimeNotification
 from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
@@ -37,7 +41,7 @@ __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveri
 logger = logging.getLogger("django_vox")
 
 #: ``schedule_retry({delivery id: attempts}, run_after)``, given by the task layer.
-RetryScheduler = Callable[[dict, datetime], None]
+RetryScheduler = Callable[[dict[str, int], datetime], None]
 
 describe_error = deliverylog.describe_error
 
@@ -53,13 +57,14 @@ class BackendSession:
     hands transient failures to the callback instead of marking them failed.
     """
 
-    def __init__(self, backend_class, *, schedule_retry: RetryScheduler | None = None):
+    def __init__(self, backend_class: type[Backend], *,
+                 schedule_retry: RetryScheduler | None = None) -> None:
         self.backend = backend_class()
         #: The backend's DJANGO_VOX_RATE_LIMITS entry, shared by every process.
         self.limiter = ratelimit.limiter_for(self.backend.ID)
         self.schedule_retry = schedule_retry
         #: Rows of the current send() not yet sent, and when they were last touched.
-        self._waiting: dict = {}
+        self._waiting: dict[Any, Any] = {}
         self._touched_at = 0.0
         self.open_error: BaseException | None = None
         #: How a task worker marks each message sent (opened with the first one).
@@ -90,13 +95,14 @@ class BackendSession:
             if marks is not None:
                 marks.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "BackendSession":
         return self.open()
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         self.close()
 
-    def _send_one(self, row, message) -> str | None:
+    def _send_one(self, row: Any, message: Message) -> str | None:
         """Send one row; the provider's message id (or None)."""
         if self.open_error is not None:
             raise self.open_error
@@ -107,7 +113,7 @@ class BackendSession:
             return self.backend.send(to[0], message)
         return self.backend.send_message(message.from_address, to, message)
 
-    def _attempt(self, row, message) -> BaseException | None:
+    def _attempt(self, row: Any, message: Message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
         configuration error is raised (the rows not sent stay queued in the log)."""
         try:
@@ -121,7 +127,8 @@ class BackendSession:
             return err
         return None
 
-    def _attempt_many(self, pairs: list) -> list:
+    def _attempt_many(self, pairs: list[tuple[Any, Message]]
+                      ) -> list[tuple[Any, BaseException | None]]:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
             self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
@@ -134,10 +141,10 @@ class BackendSession:
             self._note_throttling(err)
             return [(row, err) for row, _message in pairs]
         if len(results) != len(pairs):
-            err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "
+            err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "  # type: ignore[misc]
                             f"{len(results)} results for {len(pairs)} messages.")
             return [(row, err) for row, _message in pairs]
-        outcomes = []
+        outcomes: list[tuple[Any, BaseException | None]] = []
         for (row, _message), result in zip(pairs, results):
             # Each result is the error, or (sent) the provider's message id or None.
             if isinstance(result, BaseException):
@@ -157,12 +164,13 @@ class BackendSession:
             deliverylog.touch(list(self._waiting.values()), timezone.now())
             self._touched_at = now
 
-    def _note_throttling(self, err) -> None:
+    def _note_throttling(self, err: BaseException | None) -> None:
         """A 429 from the provider slows the backend's rate limit down."""
         if self.limiter is not None and getattr(err, "status", None) == 429:
             self.limiter.throttled(getattr(err, "retry_after", None))
 
-    def _outcomes(self, pairs: list) -> Iterator[list]:
+    def _outcomes(self, pairs: list[tuple[Any, Message]]
+                  ) -> Iterator[list[tuple[Any, BaseException | None]]]:
         """Send ``[(row, message)]``, yielding ``[(row, error or None)]`` as
         each request is answered: one row, or one ``send_many`` batch."""
         if not self.backend.sends_in_batches() or self.open_error is not None:
@@ -177,11 +185,13 @@ class BackendSession:
             if len(row.to_addresses) != 1:
                 yield [(row, self._attempt(row, message))]
 
-    def send(self, rows: Iterable, messages: Iterable) -> tuple[int, list]:
+    def send(self, rows: Iterable[Any], messages: Iterable[Message]
+             ) -> tuple[int, list[tuple[Any, BaseException]]]:
         """Send each row's message; update the log in two statements.
 
         Returns ``(number sent, [(row, error) ...])``.
         """
+        failed: list[tuple[Any, BaseException]]
         sent, failed = [], []
         pairs = list(zip(rows, messages, strict=True))
         self._waiting = {row.pk: row for row, _message in pairs}
@@ -197,7 +207,7 @@ class BackendSession:
             failed.extend((row, error) for row, error in outcomes if error is not None)
             sent.extend(done)
             if self.background and done:  # at once (see deliverylog.SentMarks)
-                self._marks.mark_sent(done, timezone.now())
+                self._marks.mark_sent(done, timezone.now())  # type: ignore[union-attr]
         if self._marks is not None:
             self._marks.wait()  # every mark answered before the failures and signals
         now = timezone.now()
@@ -212,12 +222,12 @@ class BackendSession:
         return len(sent), failed
 
 
-def _message_id(value) -> str:
+def _message_id(value: Any) -> str:
     """What is recorded as the provider's message id of a sent row (at most 255 characters)."""
     return str(value).strip().strip("<>")[:255] if value else ""
 
 
-def record_failures(failed: list, now: datetime | None = None, *,
+def record_failures(failed: Sequence[tuple[Any, BaseException]], now: datetime | None = None, *,
                     schedule_retry: RetryScheduler | None = None) -> None:
     """Record ``[(row, error)]`` on the log (one statement) and tell the
     ``message_failed`` receivers.
@@ -231,7 +241,7 @@ def record_failures(failed: list, now: datetime | None = None, *,
     if retrying:
         pending = {str(row.pk): row.attempts for row in retrying}
         run_after = max(row.next_attempt_at for row in retrying)
-        transaction.on_commit(lambda: schedule_retry(pending, run_after))
+        transaction.on_commit(lambda: schedule_retry(pending, run_after))  # type: ignore[misc]
     if signals.message_failed.receivers:
         for row, err in failed:
             if row.status == Delivery.FAILED:
@@ -240,9 +250,9 @@ def record_failures(failed: list, now: datetime | None = None, *,
                     error=err)
 
 
-def _recipient_objects(rows) -> dict:
+def _recipient_objects(rows: Iterable[Any]) -> dict[tuple[int, str], Any]:
     """``{(content type id, pk): instance}`` of the rows' recipients (one query per model)."""
-    wanted = {}
+    wanted: dict[int, set[str]] = {}
     for row in rows:
         if row.recipient_type_id and row.recipient_id:
             wanted.setdefault(row.recipient_type_id, set()).add(row.recipient_id)
@@ -256,7 +266,8 @@ def _recipient_objects(rows) -> dict:
     return found
 
 
-def _split_group(notification, protocol, rows, objs) -> dict:
+def _split_group(notification: Notification, protocol: str, rows: Iterable[Any],
+                 objs: dict[tuple[int, str], Any]) -> dict[Any, list[tuple[str, str]]]:
     """``{row: [(address, reason)]}`` of the addresses the contact policy now refuses."""
     contacts, owners = [], {}
     for row in rows:
@@ -266,13 +277,13 @@ def _split_group(notification, protocol, rows, objs) -> dict:
             contacts.append(contact)
             owners[id(contact)] = row
     _allowed, suppressed = policy.contact_filter(notification, protocol).split(contacts)
-    refused = {}
+    refused: dict[Any, list[tuple[str, str]]] = {}
     for contact, reason in suppressed:
         refused.setdefault(owners[id(contact)], []).append((contact.address, reason))
     return refused
 
 
-def recheck_preferences(rows: list) -> list:
+def recheck_preferences(rows: list[Any]) -> list[Any]:
     """The claimed ``rows`` their recipients still want; the others are marked
     suppressed with the reason (through the installed contact policy).
 
@@ -280,7 +291,7 @@ def recheck_preferences(rows: list) -> list:
     opted out; it is suppressed when none is left.  A one-time message (no
     notification) is asked as one: only the suppression list can stop it.
     """
-    groups = {}
+    groups: dict[tuple[int | None, str], list[Any]] = {}
     for row in rows:
         groups.setdefault((row.notification_id, row.protocol), []).append(row)
     if not groups:
@@ -310,12 +321,13 @@ def recheck_preferences(rows: list) -> list:
     return [row for row in rows if row.status != Delivery.SUPPRESSED]
 
 
-def _send_backend_rows(backend_id, rows, schedule_retry):
+def _send_backend_rows(backend_id: str, rows: list[Any], schedule_retry: RetryScheduler | None
+                       ) -> list[tuple[Any, BaseException]]:
     """Send claimed ``rows`` of one backend; returns the [(row, error)] that failed."""
     backend_class = backend_registry.get(backend_id)
     if backend_class is None:
         err = SendError(f"Backend {backend_id!r} is not enabled")
-        failed = [(row, err) for row in rows]
+        failed: list[tuple[Any, BaseException]] = [(row, err) for row in rows]
         record_failures(failed)
         return failed
     with BackendSession(backend_class, schedule_retry=schedule_retry) as session:
@@ -323,9 +335,9 @@ def _send_backend_rows(backend_id, rows, schedule_retry):
     return failed
 
 
-def send_deliveries(deliveries: Iterable, *, raise_errors: bool | None = None,
+def send_deliveries(deliveries: Iterable[Any], *, raise_errors: bool | None = None,
                     schedule_retry: RetryScheduler | None = None,
-                    stale_before: datetime | None = None) -> dict:
+                    stale_before: datetime | None = None) -> dict[Any, bool]:
     """(Re)send logged deliveries exactly as rendered; never one already sent.
 
     Returns ``{pk: sent?}`` (True for those sent before).  Each row is claimed
@@ -341,13 +353,15 @@ def send_deliveries(deliveries: Iterable, *, raise_errors: bool | None = None,
     deliveries = list(deliveries)
     claimed = deliverylog.claim(deliveries, stale_before=stale_before)
     taken = {row.pk for row in recheck_preferences(claimed)}
+    results: dict[Any, bool]
+    by_backend: dict[str, list[Any]]
     results, by_backend = {}, {}
     for row in deliveries:
         if row.pk in taken:
             by_backend.setdefault(row.backend, []).append(row)
         else:
             results[row.pk] = row.status == Delivery.SENT
-    errors = []
+    errors: list[BaseException] = []
     for backend_id, rows in by_backend.items():
         failed = _send_backend_rows(backend_id, rows, schedule_retry)
         failed_pks = {row.pk for row, _err in failed}

@@ -9,23 +9,25 @@ dies) and updates it in batches afterwards.
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import transaction
 
 from django_vox import conf, deliverylog
+from django_vox.backends import Backend
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import IssueError, RequiredNotificationError
 from django_vox.issuing.batches import deliver_template, rendering_without_writes
 from django_vox.issuing.context import build_context
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
 from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_contacts
-from django_vox.messages import MessageAttachment
+from django_vox.messages import Message, MessageAttachment
 from django_vox.models import Delivery, Notification, Template
-from django_vox.registry import objects
+from django_vox.registry import Contact, objects
+from django_vox.templating.sandbox import TemplateContext
 
 __all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
            "resolve_dotted", "rendering_without_writes", "when_committed", "attachment_owner"]
@@ -37,23 +39,23 @@ _QUEUED = Delivery.QUEUED
 resolve_dotted = conf.resolve_dotted  # re-exported: django_vox.issuing.resolve_dotted
 
 
-def get_issue_method() -> Callable:
+def get_issue_method() -> Callable[..., Any]:
     """The function ``DJANGO_VOX_ISSUE_METHOD`` names (ImproperlyConfigured naming it if none)."""
     path = conf.get("DJANGO_VOX_ISSUE_METHOD")
     if callable(path):
-        return path
+        return cast("Callable[..., Any]", path)
     try:
-        return resolve_dotted(path)
+        return cast("Callable[..., Any]", resolve_dotted(path))
     except (ImportError, AttributeError) as err:
         raise ImproperlyConfigured(
             f"DJANGO_VOX_ISSUE_METHOD {path!r} could not be imported: {err}") from err
 
 
-def _model_label(ct) -> str:
+def _model_label(ct: ContentType) -> str:
     return f"{ct.app_label}.{ct.model}"
 
 
-def _type_name(value) -> str:
+def _type_name(value: Any) -> str:
     return value._meta.label_lower if hasattr(value, "_meta") else type(value).__name__
 
 
@@ -109,7 +111,7 @@ def issue_now(notification: Notification, obj: Any, *, actor: Any = None,
     return issue
 
 
-def attachment_owner(key: str, instances: dict) -> tuple[Any, str]:
+def attachment_owner(key: str, instances: Mapping[Any, Any]) -> tuple[Any, str]:
     """``(instance, attachment name)`` for an attachment key; the instance is
     None when the role is unknown or a relation on the way is empty."""
     role_name, *path, name = key.split(".") if "." in key else (key, "")
@@ -129,9 +131,11 @@ class Issue:
     """One notification about one object, ready to be delivered."""
 
     def __init__(self, notification: Notification, obj: Any, *, actor: Any = None,
-                 target: Any = None, templates: list | None = None, background: bool = False,
+                 target: Any = None, templates: list[Template] | None = None,
+                 background: bool = False,
                  issue_id: uuid.UUID | None = None,
-                 schedule_retry: RetryScheduler | None = None, resuming: bool | None = None):
+                 schedule_retry: RetryScheduler | None = None,
+                 resuming: bool | None = None) -> None:
         if background and schedule_retry is None:
             raise ValueError("A background issue needs schedule_retry (see django_vox.tasks).")
         self.notification = notification
@@ -153,16 +157,16 @@ class Issue:
             templates = list(notification.templates.filter(enabled=True)
                              .prefetch_related("attachments"))
         self.templates = templates
-        self.errors: list = []
+        self.errors: list[BaseException] = []
         self.sent = 0
         self.failed = 0
         self.suppressed = 0
         self.retrying = 0
         self.recipient_refs = RecipientRefs()
-        self._render_warned = set()
+        self._render_warned: set[Any] = set()
 
     # -- what to send -------------------------------------------------------
-    def usable_templates(self) -> Iterator[tuple]:
+    def usable_templates(self) -> Iterator[tuple[Template, type[Backend]]]:
         """``(template, backend class)`` for each template whose backend is enabled."""
         for template in self.templates:
             backend_class = backend_registry.get(template.backend)
@@ -172,15 +176,15 @@ class Issue:
                 continue
             yield template, backend_class
 
-    def context(self) -> dict:
+    def context(self) -> TemplateContext:
         """The template context every message of this issue shares."""
         return build_context(self.obj, notification=self.notification, actor=self.actor,
                              target=self.target)
 
-    def instances(self) -> dict:
+    def instances(self) -> dict[str, Any]:
         return {"obj": self.obj, "actor": self.actor, "target": self.target}
 
-    def contacts(self, template: Template, protocol: str):
+    def contacts(self, template: Template, protocol: str) -> Iterator[Contact]:
         """Yield each Contact of ``template`` once (de-duplicated by address)."""
         return template_contacts(template, self.notification, protocol, self.instances())
 
@@ -216,7 +220,7 @@ class Issue:
     # -- delivering ---------------------------------------------------------
     def deliver(self) -> "Issue":
         """Build, log and send every message.  Returns self."""
-        sessions = {}
+        sessions: dict[str, BackendSession] = {}
         try:
             for template, backend_class in self.usable_templates():
                 session = sessions.get(template.backend)
@@ -241,7 +245,7 @@ class Issue:
                            self.notification, self.failed or len(self.errors))
         return self
 
-    def log_writer(self, template: Template, backend) -> deliverylog.LogWriter:
+    def log_writer(self, template: Template, backend: Backend) -> deliverylog.LogWriter:
         obj = self.obj
         return deliverylog.LogWriter(
             issue_id=self.issue_id, notification=self.notification, template=template,
@@ -250,7 +254,7 @@ class Issue:
             object_id=str(obj.pk) if getattr(obj, "pk", None) is not None else "",
             backend=backend.ID, protocol=backend.PROTOCOL)
 
-    def record(self, session: BackendSession, rows: list, messages: list) -> None:
+    def record(self, session: BackendSession, rows: list[Any], messages: list[Message]) -> None:
         """Send written ``rows`` through ``session`` and count the outcome."""
         sent, failed = session.send(rows, messages)
         self.sent += sent

@@ -8,16 +8,21 @@ that no Notification or Template is involved.
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
 from django_vox import deliverylog
+from django_vox.backends import Backend
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing import BackendSession, build_context, policy, rendering_without_writes
 from django_vox.issuing.context import stored_message
 from django_vox.issuing.recipients import unique_contacts
+from django_vox.messages import Message
 from django_vox.models import Delivery, OneTimeNotification
+from django_vox.registry import Contact
 from django_vox.registry import objects as registry
 from django_vox.templating.sandbox import collecting_secrets
 
@@ -39,12 +44,13 @@ class ManualResult:
     issue_id: uuid.UUID | None = None
 
 
-def manual_backends():
+def manual_backends() -> list[type[Backend]]:
     """The enabled backend classes that allow one-time messages."""
     return [cls for cls in backend_registry.all() if cls.ALLOW_MANUAL_SENDING]
 
 
-def _build(backend, instances, subject, body, from_address):
+def _build(backend: Backend, instances: Iterable[Any], subject: str, body: str,
+           from_address: str) -> tuple[list[tuple[Any, Contact, Any]], list[Message], int]:
     """Render one message per contact.  Returns (contacts, messages, unreachable):
     ``contacts`` are ``(instance, contact, what the log stores of its message)``."""
     contacts, messages, unreachable = [], [], 0
@@ -64,7 +70,7 @@ def _build(backend, instances, subject, body, from_address):
     return contacts, messages, unreachable
 
 
-def send_one_time(instances, backend_id: str, subject: str, body: str,
+def send_one_time(instances: Iterable[Any], backend_id: str, subject: str, body: str,
                   from_address: str = "") -> ManualResult:
     """Send ``body`` (an editor template) to the contacts of each of ``instances``.
 

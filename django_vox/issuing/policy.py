@@ -7,7 +7,7 @@ not import them: :class:`django_vox.apps.VoxConfig` installs
 something else is installed), every contact is allowed and no links are made.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["AllowAll", "NoLinks", "install_contact_policy", "contact_filter", "links_for"]
@@ -16,11 +16,11 @@ __all__ = ["AllowAll", "NoLinks", "install_contact_policy", "contact_filter", "l
 class AllowAll:
     """The filter used when no policy is installed: nobody is suppressed."""
 
-    def __init__(self, notification: Any, protocol: str):
+    def __init__(self, notification: Any, protocol: str) -> None:
         self.notification = notification
         self.protocol = protocol
 
-    def split(self, contacts):
+    def split(self, contacts: Iterable[Any]) -> tuple[list[tuple[Any, Any]], list[tuple[Any, str]]]:
         """``(allowed, suppressed)``: ``[(contact, owner)]`` and ``[(contact, reason)]``."""
         return [(contact, None) for contact in contacts], []
 
@@ -28,18 +28,19 @@ class AllowAll:
 class NoLinks:
     """The links used when no policy is installed: none."""
 
-    def __init__(self, notification: Any, protocol: str):
+    def __init__(self, notification: Any, protocol: str) -> None:
         pass
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return False
 
 
-_filter_factory: Callable = AllowAll
-_links_factory: Callable = NoLinks
+_filter_factory: Callable[[Any, str], Any] = AllowAll
+_links_factory: Callable[[Any, str], Any] = NoLinks
 
 
-def install_contact_policy(filter_factory: Callable, links_factory: Callable) -> None:
+def install_contact_policy(filter_factory: Callable[[Any, str], Any],
+                           links_factory: Callable[[Any, str], Any]) -> None:
     """Use ``filter_factory(notification, protocol)`` (an object with
     ``split(contacts) -> (allowed, suppressed)``) and ``links_factory(notification,
     protocol)`` (false when there are no links; else ``unsubscribe_url(owner)``,
@@ -48,11 +49,11 @@ def install_contact_policy(filter_factory: Callable, links_factory: Callable) ->
     _filter_factory, _links_factory = filter_factory, links_factory
 
 
-def contact_filter(notification: Any, protocol: str):
+def contact_filter(notification: Any, protocol: str) -> Any:
     """The installed filter for one notification and protocol."""
     return _filter_factory(notification, protocol)
 
 
-def links_for(notification: Any, protocol: str):
+def links_for(notification: Any, protocol: str) -> Any:
     """The installed links for one notification and protocol."""
     return _links_factory(notification, protocol)

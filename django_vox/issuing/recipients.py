@@ -7,7 +7,7 @@ roles: the key, the names a template or attachment key may use for it.
 """
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ class Role:
 
     key: str
     attr: str | None
-    names: tuple
+    names: tuple[str, ...]
 
 
 ROLES = (
@@ -63,7 +63,7 @@ def parse_key(key: str) -> tuple[Role | None, str]:
     return role_of(role), channel_key
 
 
-def resolve_channel(key: str, instances: dict) -> tuple[Channel | None, Iterable]:
+def resolve_channel(key: str, instances: Mapping[str, Any]) -> tuple[Channel | None, Iterable[Any]]:
     """The channel a recipient key names and the objects it reaches.
 
     ``instances`` maps role attributes (``obj``, ``actor``, ``target``) to
@@ -81,7 +81,8 @@ def resolve_channel(key: str, instances: dict) -> tuple[Channel | None, Iterable
     return channel, channel.resolve(instance)
 
 
-def unique_contacts(contacts: Iterable[Contact], seen: set | None = None) -> Iterator[Contact]:
+def unique_contacts(contacts: Iterable[Contact],
+                    seen: set[str] | None = None) -> Iterator[Contact]:
     """Each contact once: later ones with an address already seen are dropped."""
     seen = set() if seen is None else seen
     for contact in contacts:
@@ -91,7 +92,7 @@ def unique_contacts(contacts: Iterable[Contact], seen: set | None = None) -> Ite
         yield contact
 
 
-def site_contacts(notification: Notification, protocol: str) -> QuerySet:
+def site_contacts(notification: Notification, protocol: str) -> QuerySet[SiteContact]:
     """The site contacts on ``protocol`` that get ``notification``."""
     settings = SiteContactSetting.objects.filter(
         site_contact=OuterRef("pk"), notification=notification)
@@ -110,7 +111,8 @@ def contacts_of(instances: Iterable[Any], protocol: str,
         yield from registration.get_contacts(instance, protocol, notification)
 
 
-def _key_contacts(key, notification, protocol, instances):
+def _key_contacts(key: str, notification: Notification, protocol: str,
+                  instances: Mapping[str, Any]) -> Iterable[Contact]:
     if key == SITE:
         return (Contact(sc.name, protocol, sc.address, sc)
                 for sc in site_contacts(notification, protocol).iterator())
@@ -121,7 +123,8 @@ def _key_contacts(key, notification, protocol, instances):
 
 
 def template_contacts(template: Template, notification: Notification, protocol: str,
-                      instances: dict, seen: set | None = None) -> Iterator[Contact]:
+                      instances: Mapping[str, Any],
+                      seen: set[str] | None = None) -> Iterator[Contact]:
     """Each Contact ``template`` reaches, once (de-duplicated by address);
     none whose address is in ``seen`` (filled as they go)."""
     seen = set() if seen is None else seen
@@ -134,10 +137,10 @@ class RecipientRefs:
     (so a resend can ask the recipient's preferences again); ``(None, "")``
     for a contact with no saved model instance.  One lookup per class."""
 
-    def __init__(self):
-        self._type_ids = {}
+    def __init__(self) -> None:
+        self._type_ids: dict[type, int] = {}
 
-    def __call__(self, obj: Any) -> tuple:
+    def __call__(self, obj: Any) -> tuple[int | None, str]:
         pk = getattr(obj, "pk", None)
         if pk is None or not hasattr(obj, "_meta"):
             return None, ""
@@ -148,7 +151,7 @@ class RecipientRefs:
         return type_id, str(pk)
 
 
-def role_models(notification):
+def role_models(notification: Notification | None) -> Iterator[tuple[str, Any]]:
     """Yield (key prefix, model) for the object, actor and target ``notification``
     has: ``("c", Article)``, then ``("se", User)`` and ``("re", ...)`` when declared."""
     if notification is None or not notification.object_type_id:

@@ -10,7 +10,7 @@ import mimetypes
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.fields.related_descriptors import (
@@ -24,9 +24,14 @@ from django.utils.translation import gettext_lazy as _
 from django_vox.messages import MessageAttachment
 
 if TYPE_CHECKING:
+    from django.db.models import Model
+    from django_stubs_ext import StrOrPromise
+
     from django_vox.registry.registrations import Registration
 
 __all__ = ["Attachment", "Channel", "Contact", "provides_contacts"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Contact:
     address: str
     obj: Any = None
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} <{self.address}>" if self.name else self.address
 
 
@@ -53,7 +58,7 @@ class Attachment:
 
     def __init__(self, attr: str | None = None, *, mime_string: str | None = None,
                  mime_attr: str | None = None, label: str | None = None,
-                 filename: str | None = None):
+                 filename: str | None = None) -> None:
         if (mime_string is None) == (mime_attr is None):
             raise ValueError("Attachment needs exactly one of mime_string or mime_attr")
         self.attr = attr
@@ -61,16 +66,16 @@ class Attachment:
         self.mime_attr = mime_attr
         self.label = label
         self.filename = filename
-        self.key = attr
+        self.key = cast(str, attr)  # None until __set_name__ names it
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type, name: str) -> None:
         self.key = name
         if self.attr is None:
             self.attr = name
         if self.label is None:
             self.label = name.replace("_", " ")
 
-    def _value(self, registration, instance, name):
+    def _value(self, registration: Registration, instance: Any, name: Any) -> Any:
         method = getattr(registration, name, None)
         if callable(method) and not hasattr(instance, name):
             return method(instance)
@@ -100,7 +105,7 @@ class Attachment:
                                  mimetype=mimetype or "application/octet-stream")
 
 
-def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
+def provides_contacts(*protocols: str) -> Callable[[_F], _F]:
     """Mark a registration method as yielding the addresses for ``protocols``.
 
     The method is called as ``method(instance, notification)`` and yields
@@ -109,8 +114,8 @@ def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
     if not protocols:
         raise TypeError("provides_contacts() needs at least one protocol")
 
-    def decorator(func):
-        func.vox_contact_protocols = tuple(protocols)
+    def decorator(func: _F) -> _F:
+        func.vox_contact_protocols = tuple(protocols)  # type: ignore[attr-defined]
         return func
 
     return decorator
@@ -119,39 +124,39 @@ def provides_contacts(*protocols: str) -> Callable[[Callable], Callable]:
 class Channel:
     """A group of objects (people) a notification about an instance can reach."""
 
-    def __init__(self, label: str, model: type | None, func: Callable[[Any], Any]):
+    def __init__(self, label: StrOrPromise, model: type[Model] | None, func: Callable[[Any], Any]) -> None:
         self.label = label
         self.model = model
         self.func = func
 
-    def __call__(self, instance):
+    def __call__(self, instance: Any) -> Any:
         return self.func(instance)
 
-    def resolve(self, instance: Any) -> Iterable:
+    def resolve(self, instance: Any) -> Iterable[Any]:
         """Iterate the objects reached for ``instance`` (querysets stream)."""
         result = self.func(instance)
         if result is None:
             return ()
         if hasattr(result, "iterator") and hasattr(result, "query"):
-            return result.iterator(chunk_size=2000)
+            return cast(Iterable[Any], result.iterator(chunk_size=2000))
         if hasattr(result, "_meta"):  # a single instance
             return (result,)
-        return result
+        return cast(Iterable[Any], result)
 
     @classmethod
     def self(cls, registration: Registration) -> Channel:
         model = registration.model
-        label = model._meta.verbose_name if model is not None else _("object")
+        label: Any = model._meta.verbose_name if model is not None else _("object")
         return cls(label, model, lambda instance: (instance,))
 
     @classmethod
     def field(cls, descriptor: Any) -> Channel:
         """A channel following a relation: ``Channel.field(Order.customer)``."""
         if isinstance(descriptor, ForwardManyToOneDescriptor):  # FK and forward O2O
-            field = descriptor.field
+            field: Any = descriptor.field
             name = field.name
 
-            def func(instance):
+            def func(instance: Any) -> tuple[Any, ...]:
                 try:
                     value = getattr(instance, name)
                 except ObjectDoesNotExist:
@@ -160,10 +165,10 @@ class Channel:
 
             return cls(field.verbose_name, field.related_model, func)
         if isinstance(descriptor, ReverseOneToOneDescriptor):
-            related = descriptor.related
+            related: Any = descriptor.related
             name = related.get_accessor_name()
 
-            def func(instance):
+            def func(instance: Any) -> tuple[Any, ...]:
                 try:
                     return (getattr(instance, name),)
                 except ObjectDoesNotExist:
@@ -172,7 +177,7 @@ class Channel:
             return cls(related.related_model._meta.verbose_name, related.related_model, func)
         if isinstance(descriptor, ManyToManyDescriptor):
             if descriptor.reverse:
-                rel = descriptor.rel
+                rel: Any = descriptor.rel
                 name, model = rel.get_accessor_name(), rel.related_model
                 label = model._meta.verbose_name_plural
             else:

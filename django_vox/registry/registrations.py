@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import signals
+from django.db.models import Model, signals
 from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
@@ -25,6 +25,9 @@ from django_vox import models as vox_models
 from django_vox.activities import iri as iris
 from django_vox.exceptions import ActivityIRIError
 from django_vox.registry.declarations import Attachment, Channel, Contact, provides_contacts
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger("django_vox")
 
@@ -43,9 +46,9 @@ class Notification:
     be issued without.  ``name``: what recipients read ("New %(model)s").
     """
 
-    def __init__(self, description: str, codename: str = "", actor_type: str = "",
+    def __init__(self, description: StrOrPromise, codename: str = "", actor_type: str = "",
                  target_type: str = "", activity_type: str = "", required: bool = False,
-                 default_enabled: bool = True, name: str = ""):
+                 default_enabled: bool = True, name: StrOrPromise = "") -> None:
         self.description, self.name = description, name
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
@@ -53,24 +56,24 @@ class Notification:
         self.activity_type = iris.activity_type_name(activity_type)
         self.required = bool(required)
         self.default_enabled = bool(default_enabled)
-        self.registration_class = None
+        self.registration_class: type[Registration] | None = None
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type[Registration], name: str) -> None:
         if not self.codename:
             self.codename = name
         self.registration_class = owner
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Notification {self.codename!r}>"
 
-    def get_row(self, model: type) -> vox_models.Notification:
+    def get_row(self, model: type[Model]) -> vox_models.Notification:
         """The ``django_vox.models.Notification`` row of this declaration for ``model``."""
         return vox_models.Notification.objects.get_for_model(model, self.codename)
 
     def issue(self, instance: Any, *, actor: Any = None, target: Any = None) -> Any:
         """Issue this notification about ``instance`` (see ``django_vox.notify``)."""
         return objects[type(instance)].notify(instance, self.codename, actor=actor, target=target)
-    issue.alters_data = True  # sends: never from a template
+    issue.alters_data = True  # type: ignore[attr-defined]  # sends: never from a template
 
 
 
@@ -78,20 +81,22 @@ class Notification:
 class Registration:
     """Base class of registrations.  Subclasses inherit declarations."""
 
-    _vox_notifications: dict = {}
-    _vox_attachments: dict = {}
-    _vox_contact_methods: dict = {}
+    _vox_notifications: dict[str, Notification] = {}
+    _vox_attachments: dict[str, Attachment] = {}
+    _vox_contact_methods: dict[str, str] = {}
 
     # What templates can reach (django_vox.templating.rules; docs/registrations.rst); merged.
-    template_fields = None  # None: every field whose name does not look secret
-    private_fields = ()
-    template_relations = ()  # reverse relations, as lists of template_list_limit
+    template_fields: Iterable[str] | None = None  # None: every field whose name does not look secret
+    private_fields: Iterable[str] = ()
+    template_relations: Iterable[str] = ()  # reverse relations, as lists of template_list_limit
     template_list_limit = 20
-    template_variables: dict = {}  # name -> TemplateVariable(label, source)
+    template_variables: dict[str, Any] = {}  # name -> TemplateVariable(label, source)
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        notifications, attachments, contacts = {}, {}, {}
+        notifications: dict[str, Notification] = {}
+        attachments: dict[str, Attachment] = {}
+        contacts: dict[str, str] = {}
         for klass in reversed(cls.__mro__):
             for name, value in vars(klass).items():
                 if isinstance(value, Notification):
@@ -105,10 +110,10 @@ class Registration:
         cls._vox_attachments = attachments
         cls._vox_contact_methods = contacts
 
-    def __init__(self, model: type | None = None):
+    def __init__(self, model: type[Model] | None = None) -> None:
         self.model = model
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         model = self.model._meta.label if self.model is not None else None
         return f"<{type(self).__name__} for {model}>"
 
@@ -141,7 +146,7 @@ class Registration:
 
     # -- contacts ---------------------------------------------------------
     def get_contacts(self, instance: Any, protocol: str,
-                     notification: vox_models.Notification | None) -> Iterator[Contact]:
+                     notification: Any) -> Iterator[Contact]:
         """Yield the Contacts of ``instance`` for ``protocol``."""
         name = self._vox_contact_methods.get(protocol)
         if name is None:
@@ -180,17 +185,17 @@ class Registration:
             logger.debug("No activity address: %s", err)
             return None
 
-    def has_activity_endpoint(self, instance) -> bool:
+    def has_activity_endpoint(self, instance: Any) -> bool:
         """Whether ``instance`` may read its inbox over HTTP.  Off unless a
         registration opts in, so no inbox is exposed by accident."""
         return False
 
-    def get_activity_object(self, instance) -> dict:
+    def get_activity_object(self, instance: Any) -> dict[str, Any]:
         """``instance`` as an Activity Streams object; the model's ``__activity__()``
         when it has one, else type, id, name and url."""
         method = getattr(instance, "__activity__", None)
         if callable(method):
-            return method()
+            return cast("dict[str, Any]", method())
         return default_activity_object(instance)
 
 
@@ -205,7 +210,8 @@ class SignalRegistration(Registration):
 class RegistryEntry:
     """What ``objects[Model]`` returns."""
 
-    def __init__(self, model: type, registration: Registration, regex: str | None = None):
+    def __init__(self, model: type[Model], registration: Registration,
+                 regex: str | None = None) -> None:
         self.model = model
         self.registration = registration
         self.regex = regex
@@ -216,17 +222,17 @@ class RegistryEntry:
         self.registration.get_notification(codename)  # declared in code?
         row = vox_models.Notification.objects.get_for_model(self.model, codename)
         return row.issue(instance, actor=actor, target=target)
-    notify.alters_data = True  # sends: never from a template
+    notify.alters_data = True  # type: ignore[attr-defined]  # sends: never from a template
 
 
 class ObjectRegistry:
     """Maps models to their registrations."""
 
-    def __init__(self):
-        self._entries = {}
+    def __init__(self) -> None:
+        self._entries: dict[type[Model], RegistryEntry] = {}
         self._lock = threading.Lock()
 
-    def add(self, model: type, registration_class: type[Registration] = Registration, *,
+    def add(self, model: type[Model], registration_class: type[Registration] = Registration, *,
             regex: str | None) -> RegistryEntry:
         if not (isinstance(registration_class, type) and issubclass(registration_class, Registration)):
             raise TypeError(f"{registration_class!r} is not a Registration subclass")
@@ -241,20 +247,20 @@ class ObjectRegistry:
             signals.post_delete.connect(_on_post_delete, sender=model, dispatch_uid=uid + "_delete")
         return entry
 
-    def remove(self, model: type) -> None:
+    def remove(self, model: type[Model]) -> None:
         with self._lock:
             self._entries.pop(model, None)
         uid = f"django_vox_{model._meta.label}"
         signals.post_save.disconnect(sender=model, dispatch_uid=uid + "_save")
         signals.post_delete.disconnect(sender=model, dispatch_uid=uid + "_delete")
 
-    def _lookup(self, model):
+    def _lookup(self, model: Any) -> RegistryEntry | None:
         entry = self._entries.get(model)
         if entry is None and hasattr(model, "_meta"):
             entry = self._entries.get(model._meta.concrete_model)
         return entry
 
-    def __getitem__(self, model: type) -> RegistryEntry:
+    def __getitem__(self, model: type[Model]) -> RegistryEntry:
         entry = self._lookup(model)
         if entry is None:
             return RegistryEntry(model, Registration(model), None)
@@ -266,23 +272,24 @@ class ObjectRegistry:
     def __iter__(self) -> Iterator[RegistryEntry]:
         return iter(list(self._entries.values()))
 
-    def items(self) -> list[tuple[type, RegistryEntry]]:
+    def items(self) -> list[tuple[type[Model], RegistryEntry]]:
         return list(self._entries.items())
 
-    def models(self) -> list[type]:
+    def models(self) -> list[type[Model]]:
         return list(self._entries)
 
 
 objects = ObjectRegistry()
 
 
-def _on_post_save(sender, instance, created, raw=False, **kwargs):
+def _on_post_save(sender: type[Model], instance: Any, created: bool, raw: bool = False,
+                  **kwargs: Any) -> None:
     if raw:
         return
     objects[sender].notify(instance, "created" if created else "updated")
 
 
-def _on_post_delete(sender, instance, **kwargs):
+def _on_post_delete(sender: type[Model], instance: Any, **kwargs: Any) -> None:
     objects[sender].notify(instance, "deleted")
 
 
@@ -314,7 +321,7 @@ def object_iri(instance: Any) -> str:
     return site_iri(object_iri_path(instance))
 
 
-def default_activity_object(instance: Any) -> dict:
+def default_activity_object(instance: Any) -> dict[str, Any]:
     """A small AS2 object for ``instance``: type, id (when it has an IRI), name, url."""
     is_person = isinstance(instance, get_user_model())
     document = {"type": "Person" if is_person else "Object"}

@@ -1,13 +1,17 @@
 """Keep Notification rows in step with the notifications declared in code."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils.text import capfirst
 
 from django_vox.models import Notification
+from django_vox.registry import Notification as Declaration
 from django_vox.registry import objects
 
 __all__ = ["SyncReport", "sync_notifications"]
@@ -15,12 +19,12 @@ __all__ = ["SyncReport", "sync_notifications"]
 
 @dataclass
 class SyncReport:
-    added: list = field(default_factory=list)
-    altered: list = field(default_factory=list)
-    removed: list = field(default_factory=list)
-    kept: list = field(default_factory=list)  # gone from code but still has templates
+    added: list[str] = field(default_factory=list)
+    altered: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # gone from code but still has templates
 
-    def lines(self):
+    def lines(self) -> Iterator[str]:
         for verb, items in (("Added", self.added), ("Altered", self.altered),
                             ("Removed", self.removed)):
             for item in items:
@@ -29,11 +33,11 @@ class SyncReport:
             yield f"Kept {item}: no longer in code, but it still has templates"
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.added or self.altered or self.removed)
 
 
-def _ct(label, using):
+def _ct(label: str, using: str) -> ContentType | None:
     if not label:
         return None
     try:
@@ -43,14 +47,14 @@ def _ct(label, using):
     return ContentType.objects.db_manager(using).get_for_model(model)
 
 
-def declared_notifications():
+def declared_notifications() -> Iterator[tuple[type[Model], Declaration]]:
     """Yield (model, declaration) for every registered notification."""
     for entry in objects:
         for declaration in entry.registration.get_notifications():
             yield entry.model, declaration
 
 
-def _wanted(model, decl, using):
+def _wanted(model: type[Model], decl: Declaration, using: str) -> dict[str, Any]:
     """The field values the row of declaration ``decl`` should have."""
     return {
         "description": str(decl.description),
@@ -64,7 +68,8 @@ def _wanted(model, decl, using):
     }
 
 
-def _sync_one(row, ct, name, decl, wanted, report, *, dry_run, using):
+def _sync_one(row: Notification | None, ct: ContentType, name: str, decl: Declaration,
+              wanted: dict[str, Any], report: SyncReport, *, dry_run: bool, using: str) -> None:
     """Add or alter the row of one declaration (``row`` None: there is none yet)."""
     manager = Notification.objects.using(using)
     if row is None:
@@ -87,7 +92,8 @@ def _sync_one(row, ct, name, decl, wanted, report, *, dry_run, using):
         row.save(using=using)
 
 
-def _remove_gone(existing, seen, report, *, dry_run):
+def _remove_gone(existing: dict[tuple[int, str], Notification], seen: set[tuple[int, str]],
+                 report: SyncReport, *, dry_run: bool) -> None:
     """Remove rows no longer declared in code, unless they still have templates."""
     for key, row in existing.items():
         if key in seen:
@@ -107,7 +113,7 @@ def sync_notifications(*, dry_run: bool = False, using: str = "default") -> Sync
     with transaction.atomic(using=using):
         existing = {(n.object_type_id, n.codename): n
                     for n in Notification.objects.using(using).filter(from_code=True)}
-        seen = set()
+        seen: set[tuple[int, str]] = set()
         for model, decl in declared_notifications():
             ct = ContentType.objects.db_manager(using).get_for_model(model)
             key = (ct.id, decl.codename)
