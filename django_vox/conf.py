@@ -17,7 +17,8 @@ from django.utils.module_loading import import_string
 __all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url", "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
-           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
+           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
+           "recipient_locale_function", "validate_recipient_locale"]
 
 _MISSING = object()
 
@@ -64,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "DJANGO_VOX_UNSUBSCRIBE_MAX_AGE": None,  # seconds; None: links do not expire
     "DJANGO_VOX_INBOX_LIMIT": 500,
     "DJANGO_VOX_ACTIVITY_REGEX": None,
+    # dotted path of resolver(contact) -> (language, timezone) or None (docs/languages.rst)
+    "DJANGO_VOX_RECIPIENT_LOCALE": None,
+    "DJANGO_VOX_WARN_MISSING_TRANSLATIONS": True,  # False: the default text is fine (W040)
     "SITE_DOMAIN": None,
     "SITE_SSL": True,
 }
@@ -222,6 +226,31 @@ def validate_issue_method(value: object) -> None:
         raise ImproperlyConfigured(f"DJANGO_VOX_ISSUE_METHOD {value!r} is not a function.")
 
 
+def recipient_locale_function(value: object) -> Callable[..., Any] | None:
+    """The function a DJANGO_VOX_RECIPIENT_LOCALE value names (None when
+    unset); ImproperlyConfigured naming the setting when it cannot be used."""
+    name = "DJANGO_VOX_RECIPIENT_LOCALE"
+    if not value:
+        return None
+    if callable(value):
+        return cast(Callable[..., Any], value)
+    if not isinstance(value, str):
+        raise ImproperlyConfigured(f"{name} must be the dotted path of a function "
+                                   f"resolver(contact) -> (language, timezone), not {value!r}.")
+    try:
+        found = resolve_dotted(value)
+    except Exception as err:  # noqa: BLE001 - whatever importing it raises is the culprit
+        raise ImproperlyConfigured(f"{name} {value!r} could not be imported: "
+                                   f"{type(err).__name__}: {err}") from err
+    if not callable(found):
+        raise ImproperlyConfigured(f"{name} {value!r} is not a function.")
+    return cast(Callable[..., Any], found)
+
+
+def validate_recipient_locale(value: object) -> None:
+    recipient_locale_function(value)
+
+
 def _positive_number(value: object) -> bool:
     # Real declares no ">" for the checker: compared as what it is here, a number.
     return (not isinstance(value, bool) and isinstance(value, Real)
@@ -309,6 +338,7 @@ VALIDATORS: dict[str, Callable[[Any], None]] = {
     "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
     "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
     "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+    "DJANGO_VOX_RECIPIENT_LOCALE": validate_recipient_locale,
 }
 
 

@@ -126,7 +126,8 @@ def sample_recipients(notification, key, instances, protocol) -> list:
 
 
 def _site_contact(site_contact, protocol):
-    return Contact(site_contact.name, protocol, site_contact.address, site_contact)
+    return Contact(site_contact.name, protocol, site_contact.address, site_contact,
+                   site_contact.language, site_contact.timezone)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_
 from django_vox.messages import MessageAttachment
 from django_vox.models import Delivery, Notification, Template
 from django_vox.registry import objects
+from django_vox.registry.locales import LocaleResolver
 
 __all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
            "resolve_dotted", "rendering_without_writes", "when_committed", "attachment_owner"]
@@ -149,9 +150,14 @@ class Issue:
         if resuming is None:
             resuming = issue_id is not None and deliverylog.issue_started(issue_id)
         self.resuming = resuming
+        #: Each recipient's language and time zone (docs/languages.rst).
+        self.locales = LocaleResolver()
         if templates is None:
+            related = ["attachments"]
+            if self.locales.multilingual:  # every template's translations in one query
+                related.append("translations")
             templates = list(notification.templates.filter(enabled=True)
-                             .prefetch_related("attachments"))
+                             .prefetch_related(*related))
         self.templates = templates
         self.errors: list = []
         self.sent = 0

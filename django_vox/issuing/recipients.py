@@ -112,7 +112,7 @@ def contacts_of(instances: Iterable[Any], protocol: str,
 
 def _key_contacts(key, notification, protocol, instances):
     if key == SITE:
-        return (Contact(sc.name, protocol, sc.address, sc)
+        return (Contact(sc.name, protocol, sc.address, sc, sc.language, sc.timezone)
                 for sc in site_contacts(notification, protocol).iterator())
     channel, reached = resolve_channel(key, instances)
     if channel is None:
