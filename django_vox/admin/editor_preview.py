@@ -33,6 +33,7 @@ from django_vox.issuing.recipients import (
 )
 from django_vox.models import Template
 from django_vox.registry import Contact
+from django_vox.registry.locales import Locale, LocaleResolver, rendering_in
 from django_vox.templating.rendering import check_template
 from django_vox.templating.visibility import recipient_models, unreachable_variables
 
@@ -142,6 +143,8 @@ class PreviewRequest:
     bulk: bool = False
     object_id: str = ""
     recipient_id: str = ""
+    #: The language of a translation's preview ("" for the default text).
+    language: str = ""
 
     @classmethod
     def from_post(cls, post):
@@ -200,8 +203,11 @@ def _recipient(user, notification, wanted, instances, protocol, sample):
     if not _may_view_contacts(user, contacts):
         return None, [], _("You may not view the people this group reaches: the recipient "
                            "is made up.")
-    chosen = next((c for c in contacts if c.address == wanted.recipient_id), contacts[0])
-    return chosen, contacts, ""
+    chosen = next((c for c in contacts if c.address == wanted.recipient_id), None)
+    if chosen is None and wanted.language:  # a translation: someone who reads it
+        resolve = LocaleResolver()
+        chosen = next((c for c in contacts if resolve(c).language == wanted.language), None)
+    return chosen or contacts[0], contacts, ""
 
 
 def _to_line(wanted, contact, choices):
@@ -279,11 +285,23 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
     params = build_context(instances["obj"], notification=notification,
                            actor=instances["actor"], target=instances["target"],
                            contact=contact, **extra)
-    result = answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+    with rendering_in(_preview_locale(wanted.language, contact)):
+        result = answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
     result["warnings"] = unreachable_warnings(
         notification, wanted.subject if backend_class.USE_SUBJECT else "", wanted.content,
         template=unsaved_template(notification, wanted.recipients, wanted.bulk))
     return result
+
+
+def _preview_locale(language, contact) -> Locale:
+    """A translation's preview renders in its language, in the time zone of
+    the recipient shown when they read it; the default text as it is sent in
+    the default language."""
+    resolve = LocaleResolver()
+    if not language:
+        return resolve.default
+    found = resolve(contact) if contact is not None else resolve.default
+    return found if found.language == language else resolve.locale(language, "")
 
 
 def unsaved_template(notification, keys, bulk) -> Template:

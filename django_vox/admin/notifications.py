@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from django_vox.admin import introspection, views, words
+from django_vox.admin import translations as translation_pages
 from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
@@ -34,6 +35,16 @@ class TemplateInline(admin.StackedInline):
     #: What users who may only view see instead of the stored codes.
     READ_ONLY_WORDS = {"backend": "backend_name", "recipients": "recipient_words"}
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("translations")
+
+    @admin.display(description=_("translations"))
+    def translations(self, template):
+        """Each language the site offers: translated, missing or out of date (links)."""
+        if not template.pk:
+            return gettext("Save the template first.")
+        return translation_pages.template_links(self.admin_site.name, template)
+
     @admin.display(description=_("attachments"))
     def attachments(self, template):
         """Read-only display (users who may only view): the attachments by name."""
@@ -52,12 +63,16 @@ class TemplateInline(admin.StackedInline):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
+        if translation_pages.other_languages() and "translations" not in fields:
+            fields = [*fields, "translations"]
         if self.has_change_permission(request, obj):
             return fields
         return [self.READ_ONLY_WORDS.get(name, name) for name in fields]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if translation_pages.other_languages():
+            readonly.append("translations")
         if not self.has_change_permission(request, obj):
             readonly += list(self.READ_ONLY_WORDS.values())
         return readonly
@@ -163,13 +178,27 @@ class NotificationAdmin(admin.ModelAdmin):
                 "shared": words.recipient_words(notification, shared)}, messages.WARNING)
 
     def get_queryset(self, request):
-        return (super().get_queryset(request)
+        rows = (super().get_queryset(request)
                 .select_related("object_type", "actor_type", "target_type")
                 .annotate(template_count=Count("templates")))
+        if translation_pages.other_languages():  # the list's translations, in two queries a page
+            rows = rows.prefetch_related("templates__translations")
+        return rows
 
     @admin.display(description=_("templates"), ordering="template_count")
     def template_count(self, obj):
         return obj.template_count
+
+    @admin.display(description=_("translations to do"))
+    def translations_to_do(self, obj):
+        """Missing and out-of-date translations of its enabled templates."""
+        return translation_pages.summary(obj) or gettext("none")
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if translation_pages.other_languages():  # a site offering several languages
+            shown.append("translations_to_do")
+        return shown
 
     #: Flags shown in words where they cannot be changed (not ✔/✖).
     FLAG_WORDS = {"required": "required_words", "default_enabled": "default_enabled_words",
@@ -206,6 +235,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            *translation_pages.urls(self, wrap),  # before "<path:object_id>/…", which would match
             path("<path:object_id>/preview/", wrap(self.preview_view),
                  name="django_vox_notification_preview"),
             path("<path:object_id>/issue/", wrap(self.issue_view),
