@@ -1,6 +1,8 @@
 """Admin of notifications (with their templates inline, a preview and an
 issue page) and of site contacts."""
 
+import zoneinfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -19,7 +21,7 @@ from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
-from django_vox.registry import objects
+from django_vox.registry import locales, objects
 
 __all__ = ["NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
            "SiteContactSettingInline", "TemplateInline"]
@@ -295,14 +297,28 @@ def _reason(error) -> str:
 
 class SiteContactForm(forms.ModelForm):
     protocol = forms.ChoiceField(label=_("protocol"))
+    language = forms.ChoiceField(label=_("language"), required=False)
 
     class Meta:
         model = SiteContact
-        fields = ["name", "protocol", "address", "enable_filter"]
+        fields = ["name", "protocol", "address", "enable_filter", "language", "timezone"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["protocol"].choices = words.protocol_choices(self.instance.protocol)
+        self.fields["language"].choices = [("", gettext("The site's default language")),
+                                           *locales.offered_languages()]
+
+    def clean_timezone(self):
+        zone = self.cleaned_data.get("timezone", "").strip()
+        if zone:
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise forms.ValidationError(gettext(
+                    "“%(zone)s” is not a time zone name; write one such as “Europe/Paris”.")
+                    % {"zone": zone}, code="timezone") from None
+        return zone
 
     def clean(self):
         """The address must be one the protocol's backends can send to."""

@@ -80,6 +80,9 @@ class TranslationForm(forms.ModelForm):
             for name, _flag in _FIELDS:
                 self.initial.setdefault(name, getattr(template, name))
         for name, _flag in _FIELDS:
+            default = getattr(template, name)
+            if default and not isinstance(self.fields[name].widget, forms.Textarea):
+                self.fields[name].widget.attrs["placeholder"] = default  # what blank means
             if name.startswith("digest_") and template.delivery_mode == Template.IMMEDIATELY:
                 self.fields[name].help_text = _("Used once the template is sent in digests.")
 

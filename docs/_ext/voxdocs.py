@@ -30,7 +30,8 @@ BUILT_IN = [
 ]
 
 #: Feature pages, in reading order.
-FEATURE_PAGES = ["admin", "activities", "background", "preferences", "digests", "benchmarks"]
+FEATURE_PAGES = ["admin", "activities", "background", "preferences", "digests", "languages",
+                 "benchmarks"]
 
 
 def _yes(flag):
