@@ -155,6 +155,24 @@ def test_a_single_language_site_shows_nothing_of_translations(admin_client, sett
     assert admin_client.get(page_url(template, "de")).status_code == 404
 
 
+@pytest.mark.django_db
+def test_site_contacts_have_a_language_and_a_checked_time_zone(admin_client):
+    from django_vox.models import SiteContact
+
+    url = reverse("admin:django_vox_sitecontact_add")
+    form = admin_client.get(url).context["adminform"].form
+    assert ("fr", "Français") in form.fields["language"].choices
+    fields = {"name": "Équipe", "protocol": "email", "address": "team@example.org",
+              "enable_filter": "blacklist", "language": "fr", "timezone": "Mars/Olympus",
+              "settings-TOTAL_FORMS": "0", "settings-INITIAL_FORMS": "0"}
+    response = admin_client.post(url, fields)
+    assert "is not a time zone name" in " ".join(
+        response.context["adminform"].form.errors["timezone"])
+    admin_client.post(url, {**fields, "timezone": "Europe/Paris"})
+    contact = SiteContact.objects.get()
+    assert (contact.language, contact.timezone) == ("fr", "Europe/Paris")
+
+
 # -- Chromium --------------------------------------------------------------------------------
 @pytest.mark.browser
 def test_the_language_tabs_at_1280_px(page, transactional_db, tmp_path):
