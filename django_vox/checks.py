@@ -1,5 +1,6 @@
 """System checks: the backend configuration, every setting that can be wrong,
-the rate limits, digests, and the saved templates (their backend, their variables)."""
+the rate limits, digests, and the saved templates (their backend, their
+variables, their translations)."""
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -9,7 +10,9 @@ from django_vox import conf
 from django_vox.backends import inspect_backends
 from django_vox.digests import holding
 from django_vox.models import Template
+from django_vox.models.translations import MISSING, OUT_OF_DATE, translation_status
 from django_vox.pacing import ratelimit
+from django_vox.registry import locales
 from django_vox.templating.visibility import unreachable_variables
 
 _IDS = {"import": "django_vox.E001", "duplicate": "django_vox.E002", "dependency": "django_vox.E003",
@@ -24,6 +27,7 @@ SETTING_IDS = {
     "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
     "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
     "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+    "DJANGO_VOX_RECIPIENT_LOCALE": "django_vox.E018",
     # Hearing back from providers (django_vox.tracking)
     "DJANGO_VOX_WEBHOOK_BASE_URL": "django_vox.E040",
     "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": "django_vox.E041",
@@ -190,6 +194,41 @@ def check_saved_templates(app_configs=None, databases=None, **kwargs):
     return messages
 
 
+def check_translations(app_configs=None, databases=None, **kwargs):
+    """W040: enabled templates with no text, or an out-of-date one, in a
+    language the site offers (its recipients get the default text).
+    ``DJANGO_VOX_WARN_MISSING_TRANSLATIONS = False`` turns it off for sites
+    that accept the fallback.  A database check, like W010."""
+    if not conf.get("DJANGO_VOX_WARN_MISSING_TRANSLATIONS"):
+        return []
+    languages = [code for code, _name in locales.offered_languages()[1:]]
+    if not languages:
+        return []
+    messages = []
+    for alias in databases or ():
+        try:
+            templates = list(Template.objects.using(alias).filter(enabled=True)
+                             .select_related("notification__object_type")
+                             .prefetch_related("translations").order_by("pk"))
+        except DatabaseError:  # not migrated yet
+            continue
+        for template in templates:
+            status = translation_status(template, languages)
+            missing = [code for code, state in status.items() if state == MISSING]
+            stale = [code for code, state in status.items() if state == OUT_OF_DATE]
+            if not (missing or stale):
+                continue
+            parts = ([f"no translation for {', '.join(missing)}"] if missing else []) + (
+                [f"an out-of-date translation for {', '.join(stale)}"] if stale else [])
+            messages.append(checks.Warning(
+                f"Template {template.pk} ({template.notification}, {template.backend}) has "
+                f"{' and '.join(parts)}: those recipients get the default text.",
+                hint="Translate it in the admin (the template's Translations link), or set "
+                     "DJANGO_VOX_WARN_MISSING_TRANSLATIONS = False to accept the default text.",
+                obj=template, id="django_vox.W040"))
+    return messages
+
+
 #: Each check with its tags; :func:`register` (from VoxConfig.ready()) hands them to Django.
 CHECKS = [
     (check_backends, ("django_vox",)),
@@ -198,6 +237,7 @@ CHECKS = [
     (check_rate_limits, ("django_vox",)),
     (check_digests, ("django_vox",)),
     (check_saved_templates, ("django_vox_templates", checks.Tags.database)),
+    (check_translations, ("django_vox_templates", checks.Tags.database)),
 ]
 
 

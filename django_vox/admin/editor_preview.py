@@ -32,6 +32,7 @@ from django_vox.issuing.recipients import (
 )
 from django_vox.models import Template
 from django_vox.registry import Contact
+from django_vox.registry.locales import Locale, LocaleResolver, rendering_in
 from django_vox.templating.rendering import check_template
 from django_vox.templating.visibility import recipient_models, unreachable_variables
 
@@ -124,7 +125,8 @@ def sample_recipients(notification, key, instances, protocol) -> list:
 
 
 def _site_contact(site_contact, protocol):
-    return Contact(site_contact.name, protocol, site_contact.address, site_contact)
+    return Contact(site_contact.name, protocol, site_contact.address, site_contact,
+                   site_contact.language, site_contact.timezone)
 
 
 @dataclass
@@ -139,6 +141,8 @@ class PreviewRequest:
     bulk: bool = False
     object_id: str = ""
     recipient_id: str = ""
+    #: The language of a translation's preview ("" for the default text).
+    language: str = ""
 
     @classmethod
     def from_post(cls, post):
@@ -203,8 +207,11 @@ def _recipient(reach, notification, wanted, instances, protocol, sample):
     if not contacts:
         return None, [], _("You may not view the people this group reaches: the recipient "
                            "is made up.")
-    chosen = next((c for c in contacts if c.address == wanted.recipient_id), contacts[0])
-    return chosen, contacts, ""
+    chosen = next((c for c in contacts if c.address == wanted.recipient_id), None)
+    if chosen is None and wanted.language:  # a translation: someone who reads it
+        resolve = LocaleResolver()
+        chosen = next((c for c in contacts if resolve(c).language == wanted.language), None)
+    return chosen or contacts[0], contacts, ""
 
 
 def _to_line(wanted, contact, choices):
@@ -295,11 +302,23 @@ def preview_answer(reach: EditorReach, notification, wanted: PreviewRequest) -> 
     """The JSON answer for the template editor; raises PreviewError for the editor."""
     backend_class = backend_class_for(wanted)
     rendering = sample_rendering(reach, notification, wanted, backend_class)
-    result = answer(backend_class, wanted, rendering)
+    with rendering_in(_preview_locale(wanted.language, rendering.contact)):
+        result = answer(backend_class, wanted, rendering)
     result["warnings"] = reach.notes() + unreachable_warnings(
         notification, wanted.subject if backend_class.USE_SUBJECT else "", wanted.content,
         template=unsaved_template(notification, wanted.recipients, wanted.bulk))
     return result
+
+
+def _preview_locale(language, contact) -> Locale:
+    """A translation's preview renders in its language, in the time zone of
+    the recipient shown when they read it; the default text as it is sent in
+    the default language."""
+    resolve = LocaleResolver()
+    if not language:
+        return resolve.default
+    found = resolve(contact) if contact is not None else resolve.default
+    return found if found.language == language else resolve.locale(language, "")
 
 
 def unsaved_template(notification, keys, bulk) -> Template:

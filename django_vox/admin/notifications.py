@@ -1,6 +1,8 @@
 """Admin of notifications (with their templates inline, a preview and an
 issue page) and of site contacts."""
 
+import zoneinfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from django_vox.admin import introspection, views, words
+from django_vox.admin import translations as translation_pages
 from django_vox.admin.checks import overlapping_templates
 from django_vox.admin.deliveries import ProtocolFilter
 from django_vox.admin.editor_preview import editor_media
@@ -20,7 +23,7 @@ from django_vox.admin.preferences import ModelNameFilter
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
-from django_vox.registry import objects
+from django_vox.registry import locales, objects
 
 __all__ = ["NotificationAdmin", "SiteContactAdmin", "SiteContactForm",
            "SiteContactSettingInline", "TemplateInline"]
@@ -35,6 +38,16 @@ class TemplateInline(admin.StackedInline):
 
     #: What users who may only view see instead of the stored codes.
     READ_ONLY_WORDS = {"backend": "backend_name", "recipients": "recipient_words"}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("translations")
+
+    @admin.display(description=_("translations"))
+    def translations(self, template):
+        """Each language the site offers: translated, missing or out of date (links)."""
+        if not template.pk:
+            return gettext("Save the template first.")
+        return translation_pages.template_links(self.admin_site.name, template)
 
     @admin.display(description=_("attachments"))
     def attachments(self, template):
@@ -54,12 +67,16 @@ class TemplateInline(admin.StackedInline):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
+        if translation_pages.other_languages() and "translations" not in fields:
+            fields = [*fields, "translations"]
         if self.has_change_permission(request, obj):
             return fields
         return [self.READ_ONLY_WORDS.get(name, name) for name in fields]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if translation_pages.other_languages():
+            readonly.append("translations")
         if not self.has_change_permission(request, obj):
             readonly += list(self.READ_ONLY_WORDS.values())
         return readonly
@@ -171,13 +188,27 @@ class NotificationAdmin(admin.ModelAdmin):
                 "shared": words.recipient_words(notification, shared)}, messages.WARNING)
 
     def get_queryset(self, request):
-        return (super().get_queryset(request)
+        rows = (super().get_queryset(request)
                 .select_related("object_type", "actor_type", "target_type")
                 .annotate(template_count=Count("templates")))
+        if translation_pages.other_languages():  # the list's translations, in two queries a page
+            rows = rows.prefetch_related("templates__translations")
+        return rows
 
     @admin.display(description=_("templates"), ordering="template_count")
     def template_count(self, obj):
         return obj.template_count
+
+    @admin.display(description=_("translations to do"))
+    def translations_to_do(self, obj):
+        """Missing and out-of-date translations of its enabled templates."""
+        return translation_pages.summary(obj) or gettext("none")
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if translation_pages.other_languages():  # a site offering several languages
+            shown.append("translations_to_do")
+        return shown
 
     #: Flags shown in words where they cannot be changed (not ✔/✖).
     FLAG_WORDS = {"required": "required_words", "default_enabled": "default_enabled_words",
@@ -227,6 +258,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            *translation_pages.urls(self, wrap),  # before "<path:object_id>/…", which would match
             path("<path:object_id>/preview/", wrap(self.preview_view),
                  name="django_vox_notification_preview"),
             path("<path:object_id>/issue/", wrap(self.issue_view),
@@ -289,14 +321,28 @@ def _reason(error) -> str:
 
 class SiteContactForm(forms.ModelForm):
     protocol = forms.ChoiceField(label=_("protocol"))
+    language = forms.ChoiceField(label=_("language"), required=False)
 
     class Meta:
         model = SiteContact
-        fields = ["name", "protocol", "address", "enable_filter"]
+        fields = ["name", "protocol", "address", "enable_filter", "language", "timezone"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["protocol"].choices = words.protocol_choices(self.instance.protocol)
+        self.fields["language"].choices = [("", gettext("The site's default language")),
+                                           *locales.offered_languages()]
+
+    def clean_timezone(self):
+        zone = self.cleaned_data.get("timezone", "").strip()
+        if zone:
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise forms.ValidationError(gettext(
+                    "“%(zone)s” is not a time zone name; write one such as “Europe/Paris”.")
+                    % {"zone": zone}, code="timezone") from None
+        return zone
 
     def clean(self):
         """The address must be one the protocol's backends can send to."""

@@ -136,9 +136,13 @@ def _groups(contacts: Iterator, size: int | None) -> Iterator[list]:
 
 
 def _entry(contact, refs) -> list:
-    """``[name, address, [content type id, pk] or None]`` of one contact."""
+    """``[name, address, [content type id, pk] or None]`` of one contact, then
+    its language and time zone when the contact gives them."""
     type_id, pk = refs(contact.obj)
-    return [contact.name, contact.address, [type_id, pk] if type_id else None]
+    entry = [contact.name, contact.address, [type_id, pk] if type_id else None]
+    if contact.language or contact.timezone:
+        entry += [contact.language, contact.timezone]
+    return entry
 
 
 def _write_chunk(record, attempt, number, template, group, refs) -> IssueChunk:
@@ -218,7 +222,7 @@ def _contacts(entries: list, protocol: str) -> list:
     """The chunk's Contacts, their objects loaded (one query per model); a
     recipient deleted since planning is left out."""
     wanted = {}
-    for _name, _address, ref in entries:
+    for _name, _address, ref, *_locale in entries:
         if ref:
             wanted.setdefault(ref[0], set()).add(ref[1])
     objs = {}
@@ -228,12 +232,12 @@ def _contacts(entries: list, protocol: str) -> list:
             objs.update(((type_id, str(pk)), obj)
                         for pk, obj in model._default_manager.in_bulk(list(pks)).items())
     contacts = []
-    for name, address, ref in entries:
+    for name, address, ref, *locale in entries:
         obj = objs.get((ref[0], ref[1])) if ref else None
         if ref and obj is None:
             logger.info("Contact %s: its recipient was deleted after planning; skipped.", address)
             continue
-        contacts.append(Contact(name, protocol, address, obj))
+        contacts.append(Contact(name, protocol, address, obj, *locale[:2]))
     return contacts
 
 

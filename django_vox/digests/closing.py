@@ -46,6 +46,7 @@ from django_vox.issuing import (
 from django_vox.messages import Message
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
+from django_vox.registry.locales import Locale, LocaleResolver, LocaleSwitch
 from django_vox.templating import sandbox
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
@@ -163,6 +164,14 @@ def _contact(row, instances) -> Contact:
     return Contact(name, protocol, address, instances.get(row.digest_data.get("owner")))
 
 
+def _locale(row, contact, locales) -> Locale:
+    """The recipient's locale when the item was held, else as it is now."""
+    held = row.digest_data.get("locale")
+    if isinstance(held, list) and len(held) == 2:
+        return locales.locale(*held)
+    return locales(contact)
+
+
 # -- rendering ---------------------------------------------------------------------------
 def _item(row, template, contact, instances) -> tuple:
     """``(context, message, held at)`` of one held row."""
@@ -209,17 +218,21 @@ class _Digest:
 
     def __init__(self, template, contact, rows):
         self.template, self.contact, self.rows = template, contact, rows
+        self.locale = None
         self.owner = None
         self.message = None
         self.row = None
 
 
-def _render(digest, backend, links, instances, now) -> Message:
+def _render(digest, backend, links, instances, now, language="") -> Message:
+    """The digest's message (in its recipient's locale, which is active;
+    ``language`` goes into its links when given)."""
     template = digest.template
     urls = {}
     if links and digest.owner is not None:
-        urls = {"unsubscribe_url": links.unsubscribe_url(digest.owner),
-                "preferences_url": links.preferences_url(digest.owner)}
+        extra = {"language": language} if language else {}
+        urls = {"unsubscribe_url": links.unsubscribe_url(digest.owner, **extra),
+                "preferences_url": links.preferences_url(digest.owner, **extra)}
     base = build_context(None, notification=template.notification, contact=digest.contact,
                          **urls)
     params = digest_context(base, [_item(row, template, digest.contact, instances)
@@ -269,6 +282,7 @@ class _Closer:
         self.to_send = defaultdict(list)  # backend ID → [(log row, message)]
         self.released = []
         self.failed_keys = set()
+        self.locales = LocaleResolver()
 
     def close(self, keys) -> None:
         with transaction.atomic():
@@ -277,9 +291,10 @@ class _Closer:
                 return
             self.run.items += len(rows)
             instances = _Instances(rows)
-            templates = Template.objects.select_related(
-                "notification__object_type").in_bulk({row.template_id for row in rows
-                                                      if row.template_id})
+            templates = Template.objects.select_related("notification__object_type")
+            if self.locales.multilingual:
+                templates = templates.prefetch_related("translations")
+            templates = templates.in_bulk({row.template_id for row in rows if row.template_id})
             by_template = defaultdict(list)
             for _key, group in _groups(rows).items():
                 template = templates.get(group[0].template_id)
@@ -289,7 +304,10 @@ class _Closer:
                                                      "is gone or its backend is not enabled.")
                     continue
                 contact = _contact(group[0], instances)
-                by_template[template.pk].append(_Digest(template, contact, group))
+                locale = _locale(group[0], contact, self.locales)
+                digest = _Digest(template.for_language(locale.language), contact, group)
+                digest.locale = locale
+                by_template[template.pk].append(digest)
             for digests in by_template.values():
                 self._prepare(digests, instances)
 
@@ -307,13 +325,17 @@ class _Closer:
                                     backend=backend.ID,
                                     protocol=backend.PROTOCOL)
         ready, dropped = [], []
-        with rendering_without_writes():  # one savepoint for the batch, not one per digest
+        in_links = self.locales.multilingual
+        # One savepoint for the batch, not one per digest; each in its recipient's locale.
+        with rendering_without_writes(), LocaleSwitch() as switch:
             for digest in digests:
                 if digest.contact.address in off:
                     dropped.append(digest)
                     continue
                 digest.owner = owners.get(digest.contact.address)
-                digest.message = _render(digest, backend, links, instances, self.now)
+                switch(digest.locale)
+                digest.message = _render(digest, backend, links, instances, self.now,
+                                         digest.locale.language if in_links else "")
                 digest.row = log.row([digest.contact.address],
                                      from_address=digest.message.from_address,
                                      message=digest.message.to_dict(),

@@ -183,8 +183,9 @@ class Holder:
             elif due is None:
                 counts[key] = counts.get(key, 0) + 1
 
-    def row_fields(self, contact, hold, *, actor=None, target=None) -> dict:
-        """The delivery log fields of the message to ``contact`` (held with a ``hold``)."""
+    def row_fields(self, contact, hold, *, actor=None, target=None, locale=None) -> dict:
+        """The delivery log fields of the message to ``contact`` (held with a
+        ``hold``; its digest is written in ``locale``, the recipient's)."""
         fields = {"contact_key": contact_key(self.protocol, contact.address),
                   "digest_key": self._key(contact)}
         if hold is not None:
@@ -192,6 +193,8 @@ class Holder:
                 "window": hold.window, "contact": [contact.name, contact.protocol,
                                                    contact.address],
                 "owner": ref(contact.obj), "actor": ref(actor), "target": ref(target)})
+            if locale is not None:
+                fields["digest_data"]["locale"] = [locale.language, locale.timezone]
         return fields
 
 

@@ -1,6 +1,9 @@
 """One template of an issue, batch by batch: the contacts its policy allows,
 rendered (in a transaction that is always rolled back), written to the
-delivery log and sent, one message for all (bulk) or one per contact.
+delivery log and sent, one message for all (bulk; one per language) or one
+per contact.  Each message renders in its recipients' language and time zone
+(:mod:`django_vox.registry.locales`), with the template's text in that
+language (``Template.for_language``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from django_vox.digests import holding
 from django_vox.issuing import policy
 from django_vox.issuing.context import build_context, stored_message
 from django_vox.issuing.dispatch import BackendSession
+from django_vox.registry import locales as locales_module
+from django_vox.registry.locales import Locale, LocaleResolver
 from django_vox.templating.sandbox import collecting_secrets
 
 if TYPE_CHECKING:
@@ -31,9 +36,11 @@ if TYPE_CHECKING:
 
     #: A batch of allowed ``[(contact, owner)]`` and the recipients' delivery choices.
     _Batch = tuple[list[tuple[Contact, Any]], dict[Any, str]]
+    #: A rendered message and what the log stores of it (secrets marked).
+    _Built = tuple[Message, dict[str, Any]]
 
-__all__ = ["deliver_bulk", "deliver_individually", "deliver_template", "render_error",
-           "rendering_without_writes"]
+__all__ = ["deliver_bulk", "deliver_individually", "deliver_template", "language_groups",
+           "render_error", "rendering_without_writes"]
 
 logger = logging.getLogger("django_vox")
 
@@ -110,41 +117,93 @@ def render_error(template: Template, err: BaseException, contact: Contact | None
             f"{deliverylog.describe_error(err)}")
 
 
+def language_groups(locales: LocaleResolver, contacts: list[Contact]
+                    ) -> list[tuple[Locale, list[Contact]]]:
+    """``[(locale, [contact])]``: a bulk template's contacts by language, in
+    the order each language first appears.  A group's time zone is its
+    members' when they share one, else the site's."""
+    groups: dict[str, list[tuple[Contact, Locale]]] = {}
+    for contact in contacts:
+        locale = locales(contact)
+        groups.setdefault(locale.language, []).append((contact, locale))
+    result = []
+    for members in groups.values():
+        zones = {locale.timezone for _contact, locale in members}
+        locale = members[0][1]
+        if len(zones) > 1:
+            locale = Locale(locale.language, locales.default.timezone)
+        result.append((locale, [contact for contact, _locale in members]))
+    return result
+
+
 def deliver_bulk(issue: Issue, template: Template, session: BackendSession,
                  batches: Iterable[_Batch], attachments: list[MessageAttachment],
                  log: LogWriter) -> None:
-    """One message to all the allowed contacts (a bulk template)."""
-    addresses = [contact.address for batch, _choices in batches for contact, _owner in batch]
-    if not addresses:
+    """One message to all the allowed contacts (a bulk template); one per
+    language when the recipients have several, all logged in one statement."""
+    contacts = [contact for batch, _choices in batches for contact, _owner in batch]
+    if not contacts:
         return
-    backend = session.backend
+    groups = [(locale, [contact.address for contact in group])
+              for locale, group in language_groups(issue.locales, contacts)]
+    rendered = _render_bulk(issue, template, session.backend, attachments, groups)
+    rows, messages = [], []
+    for (locale, addresses), (built, err) in zip(groups, rendered, strict=True):
+        if err is not None:
+            text = render_error(template.for_language(locale.language), err)
+            rows.append(log.row(addresses, status=log.model.FAILED, error=text))
+            issue.render_failed(template, err, text)
+        elif built is not None:  # a result holds one or the other
+            message, stored = built
+            rows.append(log.row(addresses, from_address=message.from_address, message=stored))
+            messages.append(message)
+    written = log.write(rows)
+    issue.record(session, [row for row in written if row.status != log.model.FAILED], messages)
+
+
+def _render_bulk(issue: Issue, template: Template, backend: Backend,
+                 attachments: list[MessageAttachment], groups: list[tuple[Locale, list[str]]]
+                 ) -> list[tuple[_Built | None, BaseException | None]]:
+    """``[((message, stored) or None, error or None)]``, one per language group,
+    rendered in one rolled-back transaction (a new one after a database error)."""
     base = issue.context()
-    try:
-        with rendering_without_writes(), collecting_secrets() as secrets:
-            message = backend.build_message(template.subject, template.content, base,
-                                            attachments)
-            message.from_address = backend.get_from_address(template.from_address, base)
-    except ImproperlyConfigured:
-        raise
-    except Exception as err:  # noqa: BLE001 - recorded on the log for every address
-        text = render_error(template, err)
-        log.write([log.row(addresses, status=log.model.FAILED, error=text)])
-        issue.render_failed(template, err, text)
-        return
-    rows = [log.row(addresses, from_address=message.from_address,
-                    message=stored_message(message, secrets))]
-    issue.record(session, log.write(rows), [message])
+    results: list[tuple[_Built | None, BaseException | None]] = []
+    pending = iter(groups)
+    with locales_module.LocaleSwitch() as switch:
+        while len(results) < len(groups):
+            with rendering_without_writes():
+                for locale, _addresses in pending:
+                    translated = template.for_language(locale.language)
+                    try:
+                        switch(locale)
+                        with collecting_secrets() as secrets:
+                            message = backend.build_message(
+                                translated.subject, translated.content, base, attachments)
+                            message.from_address = backend.get_from_address(
+                                translated.from_address, base)
+                    except ImproperlyConfigured:
+                        raise
+                    except DatabaseError as err:
+                        results.append((None, err))
+                        break  # this transaction is aborted: go on in a new one
+                    except Exception as err:  # noqa: BLE001 - recorded for the group's addresses
+                        results.append((None, err))
+                    else:
+                        results.append(((message, stored_message(message, secrets)), None))
+    return results
 
 
 def _build_one(issue: Issue, template: Template, backend: Backend,
                attachments: list[MessageAttachment], links: Any, contact: Contact,
-               owner: Any) -> tuple[Message, dict[str, Any]]:
-    """The message of ``template`` to one contact (inside rendering_without_writes),
-    and what the log stores of it."""
+               owner: Any, language: str = "") -> _Built:
+    """The message of ``template`` to one contact (inside rendering_without_writes
+    and the contact's locale; ``language`` goes into its links when given), and
+    what the log stores of it."""
     urls = {}
     if links:
-        urls = {"unsubscribe_url": links.unsubscribe_url(owner),
-                "preferences_url": links.preferences_url(owner)}
+        extra = {"language": language} if language else {}
+        urls = {"unsubscribe_url": links.unsubscribe_url(owner, **extra),
+                "preferences_url": links.preferences_url(owner, **extra)}
     params = build_context(issue.obj, notification=issue.notification, actor=issue.actor,
                            target=issue.target, contact=contact, **urls)
     with collecting_secrets() as secrets:
@@ -157,28 +216,34 @@ def _build_one(issue: Issue, template: Template, backend: Backend,
 
 
 def _render_batch(issue: Issue, template: Template, backend: Backend,
-                  attachments: list[MessageAttachment], links: Any, batch: list[tuple[Contact, Any]]
-                  ) -> list[tuple[Contact, Any, BaseException | None]]:
+                  attachments: list[MessageAttachment], links: Any,
+                  batch: list[tuple[Contact, Any]], locales: list[Locale]
+                  ) -> list[tuple[Contact, _Built | None, BaseException | None]]:
     """``[(contact, (message, stored) or None, error or None)]`` for a batch: one contact's
     failure is its own.  Templates render in one rolled-back transaction per
-    batch; a database error aborts it, so the rest go on in a new one."""
-    results: list[tuple[Contact, Any, BaseException | None]]
-    results, pending = [], iter(batch)
-    while len(results) < len(batch):
-        with rendering_without_writes():
-            for contact, owner in pending:
-                try:
-                    built = _build_one(issue, template, backend, attachments, links,
-                                       contact, owner)
-                except ImproperlyConfigured:
-                    raise
-                except DatabaseError as err:
-                    results.append((contact, None, err))
-                    break  # this transaction is aborted: roll it back, go on in a new one
-                except Exception as err:  # noqa: BLE001 - recorded on this contact's row
-                    results.append((contact, None, err))
-                else:
-                    results.append((contact, built, None))
+    batch; a database error aborts it, so the rest go on in a new one.  Each
+    message renders in its recipient's locale (``locales``, one per contact)."""
+    results: list[tuple[Contact, _Built | None, BaseException | None]] = []
+    pending = iter(zip(batch, locales, strict=True))
+    in_links = issue.locales.multilingual
+    with locales_module.LocaleSwitch() as switch:
+        while len(results) < len(batch):
+            with rendering_without_writes():
+                for (contact, owner), locale in pending:
+                    try:
+                        switch(locale)
+                        built = _build_one(issue, template.for_language(locale.language),
+                                           backend, attachments, links, contact, owner,
+                                           locale.language if in_links else "")
+                    except ImproperlyConfigured:
+                        raise
+                    except DatabaseError as err:
+                        results.append((contact, None, err))
+                        break  # this transaction is aborted: roll it back, go on in a new one
+                    except Exception as err:  # noqa: BLE001 - recorded on this contact's row
+                        results.append((contact, None, err))
+                    else:
+                        results.append((contact, built, None))
     return results
 
 
@@ -192,23 +257,26 @@ def deliver_individually(issue: Issue, template: Template, session: BackendSessi
     holder = holding.Holder(template, backend.PROTOCOL)
     for batch, choices in batches:
         holds = holder.plan(batch, choices)
-        rendered = _render_batch(issue, template, backend, attachments, links, batch)
-        rows, built = [], []
-        for (contact, message_and_stored, err), hold in zip(rendered, holds, strict=True):
+        locales = [issue.locales(contact) for contact, _owner in batch]
+        rendered = _render_batch(issue, template, backend, attachments, links, batch, locales)
+        rows, outgoing = [], []
+        for (contact, built, err), hold, locale in zip(rendered, holds, locales, strict=True):
             if err is not None:
                 text = render_error(template, err, contact)
                 rows.append(log.row([contact.address], status=log.model.FAILED, error=text,
                                     recipient=refs(contact.obj)))
                 issue.render_failed(template, err, text)
                 continue
-            message, stored = message_and_stored
+            if built is None:  # a result holds one or the other
+                continue
+            message, stored = built
             rows.append(log.row([contact.address], from_address=message.from_address,
                                 message=stored, recipient=refs(contact.obj),
                                 **holder.row_fields(contact, hold, actor=issue.actor,
-                                                    target=issue.target)))
+                                                    target=issue.target, locale=locale)))
             if hold is None:
-                built.append(message)
+                outgoing.append(message)
         log.write(rows)
         # Held rows wait for their digest (django_vox.digests); failed ones are logged.
         issue.record(session, [row for row in rows if row.status != log.model.FAILED
-                               and row.digest_due is None], built)
+                               and row.digest_due is None], outgoing)

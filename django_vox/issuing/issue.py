@@ -27,6 +27,7 @@ from django_vox.issuing.recipients import RecipientRefs, role_by_name, template_
 from django_vox.messages import Message, MessageAttachment
 from django_vox.models import Delivery, Notification, Template
 from django_vox.registry import Contact, objects
+from django_vox.registry.locales import LocaleResolver
 from django_vox.templating.sandbox import TemplateContext
 
 __all__ = ["Issue", "issue_now", "validate_issue", "check_required", "get_issue_method",
@@ -153,9 +154,14 @@ class Issue:
         if resuming is None:
             resuming = issue_id is not None and deliverylog.issue_started(issue_id)
         self.resuming = resuming
+        #: Each recipient's language and time zone (docs/languages.rst).
+        self.locales = LocaleResolver()
         if templates is None:
+            related = ["attachments"]
+            if self.locales.multilingual:  # every template's translations in one query
+                related.append("translations")
             templates = list(notification.templates.filter(enabled=True)
-                             .prefetch_related("attachments"))
+                             .prefetch_related(*related))
         self.templates = templates
         self.errors: list[BaseException] = []
         self.sent = 0

@@ -114,7 +114,7 @@ def contacts_of(instances: Iterable[Any], protocol: str,
 def _key_contacts(key: str, notification: Notification, protocol: str,
                   instances: Mapping[str, Any]) -> Iterable[Contact]:
     if key == SITE:
-        return (Contact(sc.name, protocol, sc.address, sc)
+        return (Contact(sc.name, protocol, sc.address, sc, sc.language, sc.timezone)
                 for sc in site_contacts(notification, protocol).iterator())
     channel, reached = resolve_channel(key, instances)
     if channel is None:

@@ -1,6 +1,7 @@
 """django-vox's models, one module per concept (all importable from here):
 
 * :mod:`~django_vox.models.notifications`: notifications and their templates;
+* :mod:`~django_vox.models.translations`: templates' texts in other languages;
 * :mod:`~django_vox.models.contacts`: site contacts;
 * :mod:`~django_vox.models.deliveries`: the delivery log's rows;
 * :mod:`~django_vox.models.activities`: activities and inbox items;
@@ -23,6 +24,7 @@ from django_vox.models.notifications import (
     Template,
     TemplateAttachment,
 )
+from django_vox.models.translations import TemplateTranslation
 from django_vox.models.contacts import SiteContact, SiteContactSetting
 from django_vox.models.deliveries import Delivery, FailedMessage
 from django_vox.models.activities import Activity, InboxItem
@@ -34,7 +36,7 @@ from django_vox.inapp.models import InAppMessage
 # isort: on
 
 __all__ = [
-    "Notification", "Template", "TemplateAttachment", "SiteContact",
+    "Notification", "Template", "TemplateAttachment", "TemplateTranslation", "SiteContact",
     "SiteContactSetting", "Delivery", "FailedMessage", "Activity", "InboxItem",
     "Preference", "OneTimeNotification", "BackgroundIssue", "IssueChunk",
     "DeliveryEvent", "Suppression", "InAppMessage",

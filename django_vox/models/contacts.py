@@ -27,6 +27,11 @@ class SiteContact(models.Model):
     address = models.CharField(_("address"), max_length=500, blank=True)
     enable_filter = models.CharField(_("enable filter"), max_length=10, choices=FILTER_CHOICES,
                                      default=BLACKLIST)
+    language = models.CharField(_("language"), max_length=15, blank=True,
+                                help_text=_("Blank: the site's default language."))
+    timezone = models.CharField(_("time zone"), max_length=63, blank=True,
+                                help_text=_('An IANA name such as "Europe/Paris"; blank: the '
+                                            "site's time zone."))
 
     class Meta:
         verbose_name = _("site contact")

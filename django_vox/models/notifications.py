@@ -4,14 +4,17 @@ pipeline when called (the facades of the layer order)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.digests.options import DigestOptions
+from django_vox.models.translations import TRANSLATED_FIELDS
 
 __all__ = ["Notification", "Template", "TemplateAttachment", "OneTimeNotification"]
 
@@ -133,6 +136,46 @@ class Template(DigestOptions):
 
     def get_recipient_keys(self) -> list[str]:
         return [key.strip() for key in self.recipients.split(",") if key.strip()]
+
+    #: The language of this copy of the template ("" for the default text).
+    language = ""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.language:
+            raise ValueError(f"This is template {self.pk} in {self.language!r} (for rendering); "
+                             f"save the template itself or its TemplateTranslation.")
+        super().save(*args, **kwargs)
+
+    def translations_by_language(self) -> dict:
+        """``{language: TemplateTranslation}``, read once per instance (from
+        ``prefetch_related("translations")`` when the query had it)."""
+        found = self.__dict__.get("_vox_translations")
+        if found is None:
+            found = {row.language: row for row in self.translations.all()} if self.pk else {}
+            self.__dict__["_vox_translations"] = found
+        return found
+
+    def for_language(self, language: str) -> Template:
+        """This template with its texts in ``language``: a copy carrying the
+        translation's non-blank fields, or the template itself when there is
+        none (the default text).  Copies are kept, one per language."""
+        if language == settings.LANGUAGE_CODE.lower().replace("_", "-"):
+            return self  # the default text, whatever rows exist
+        copies = self.__dict__.setdefault("_vox_languages", {})
+        found = copies.get(language)
+        if found is None:
+            translation = self.translations_by_language().get(language)
+            if translation is None:
+                found = self
+            else:
+                found = copy.copy(self)
+                for name in TRANSLATED_FIELDS:
+                    value = getattr(translation, name)
+                    if value:
+                        setattr(found, name, value)
+                found.language = language
+            copies[language] = found
+        return found
 
 
 class TemplateAttachment(models.Model):

@@ -27,6 +27,7 @@ from django_vox.preferences.links import (
     make_unsubscribe_token,
     read_preferences_token,
     read_unsubscribe_token,
+    token_language,
     unsubscribe_links,
 )
 from django_vox.preferences.owners import Owner
@@ -37,5 +38,5 @@ __all__ = [
     "BadToken", "Owner", "PreferenceFilter", "PreferenceMatrix", "UNSUBSCRIBE_SALT",
     "PREFERENCES_SALT", "absolute_url", "is_enabled", "make_preferences_token",
     "make_unsubscribe_token", "read_preferences_token", "read_unsubscribe_token",
-    "set_preference", "unsubscribe_links",
+    "set_preference", "token_language", "unsubscribe_links",
 ]

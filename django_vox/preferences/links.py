@@ -19,7 +19,7 @@ from django_vox.preferences.owners import Owner
 __all__ = [
     "PREFERENCES_SALT", "UNSUBSCRIBE_SALT", "absolute_url", "make_preferences_token",
     "make_unsubscribe_token", "read_preferences_token", "read_unsubscribe_token",
-    "unsubscribe_links",
+    "token_language", "unsubscribe_links",
 ]
 
 logger = logging.getLogger("django_vox")
@@ -37,13 +37,31 @@ def _notification_key(notification):
     return [ct.app_label, ct.model, notification.codename]
 
 
-def make_unsubscribe_token(owner: Owner, notification, protocol: str) -> str:
-    return signing.dumps({"o": owner.token_data(), "n": _notification_key(notification),
-                          "p": protocol}, salt=UNSUBSCRIBE_SALT, compress=True)
+def make_unsubscribe_token(owner: Owner, notification, protocol: str, language: str = "") -> str:
+    """``language`` (the recipient's) is the language of the page the link opens."""
+    data = {"o": owner.token_data(), "n": _notification_key(notification), "p": protocol}
+    if language:
+        data["l"] = language
+    return signing.dumps(data, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def make_preferences_token(owner: Owner) -> str:
-    return signing.dumps({"o": owner.token_data()}, salt=PREFERENCES_SALT, compress=True)
+def make_preferences_token(owner: Owner, language: str = "") -> str:
+    data = {"o": owner.token_data()}
+    if language:
+        data["l"] = language
+    return signing.dumps(data, salt=PREFERENCES_SALT, compress=True)
+
+
+def token_language(token: str) -> str:
+    """The language a valid link was made with ("" for none, or an invalid link)."""
+    for salt in (UNSUBSCRIBE_SALT, PREFERENCES_SALT):
+        try:
+            data = signing.loads(token, salt=salt, max_age=_max_age())
+        except (signing.BadSignature, ValueError, TypeError):
+            continue
+        language = data.get("l") if isinstance(data, dict) else None
+        return language if isinstance(language, str) else ""
+    return ""
 
 
 def _loads(token, salt):
@@ -108,13 +126,14 @@ class unsubscribe_links:  # noqa: N801 - used like a function
     def __bool__(self):
         return self.base is not None
 
-    def unsubscribe_url(self, owner: Owner) -> str:
-        token = make_unsubscribe_token(owner, self.notification, self.protocol)
+    def unsubscribe_url(self, owner: Owner, language: str = "") -> str:
+        """The one-click link; its page speaks ``language`` (the recipient's)."""
+        token = make_unsubscribe_token(owner, self.notification, self.protocol, language)
         return self.base + reverse("django_vox:unsubscribe", args=[token])
 
-    def preferences_url(self, owner: Owner) -> str:
+    def preferences_url(self, owner: Owner, language: str = "") -> str:
         return self.base + reverse("django_vox:preferences-signed",
-                                   args=[make_preferences_token(owner)])
+                                   args=[make_preferences_token(owner, language)])
 
     def headers(self, url: str) -> dict:
         """RFC 2369 List-Unsubscribe, and RFC 8058 one-click when it is HTTPS."""

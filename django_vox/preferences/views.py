@@ -1,6 +1,8 @@
 """Public views: one-click unsubscribe (RFC 8058) and the preferences page.
 
-Neither needs JavaScript.  The unsubscribe view is CSRF-exempt because mail
+Both speak the recipient's language: the one the link was made with, else
+the owner's (docs/languages.rst), else the request's.  Neither needs
+JavaScript.  The unsubscribe view is CSRF-exempt because mail
 clients POST to it without cookies; the signed token in its URL is what
 authenticates the request.  Templates live under
 ``django_vox/preferences/`` and can be overridden by the project.
@@ -12,12 +14,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from django_vox import preferences as prefs
 from django_vox.backends import protocol_name
+from django_vox.registry import Contact
+from django_vox.registry.locales import Locale, LocaleResolver, rendering_in
 from django_vox.tracking import suppression
 
 __all__ = ["unsubscribe", "preferences"]
@@ -38,6 +43,33 @@ def _private(response: HttpResponse) -> HttpResponse:
     token came from) and nothing to any other."""
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _page_locale(owner, token: str | None) -> Locale | None:
+    """The language (and time zone) of the owner's pages: the one the link was
+    made with, else the owner's as the registration or
+    ``DJANGO_VOX_RECIPIENT_LOCALE`` give it; None: the request's own."""
+    locales = LocaleResolver()
+    language = prefs.token_language(token) if token else ""
+    known_language, zone = locales.known(Contact("", owner.protocol, owner.address,
+                                                 owner.instance))
+    language = language or known_language
+    if not (language or zone):
+        return None
+    if language:
+        return locales.locale(language, zone)
+    return Locale(translation.get_language() or locales.default.language,
+                  locales.locale("", zone).timezone)
+
+
+def _localized(locale: Locale | None, make_response):
+    """``make_response()`` rendered in ``locale`` (when there is one), saying so."""
+    if locale is None:
+        return make_response()
+    with rendering_in(locale):
+        response = make_response()
+    response["Content-Language"] = locale.language
     return response
 
 
@@ -62,16 +94,20 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     context = {"notification": notification, "protocol": protocol,
                "protocol_name": protocol_name(protocol),
                "preferences_url": reverse("django_vox:preferences")}
+    locale = _page_locale(owner, token)
     if request.method != "POST":
-        return _private(render(request, TEMPLATE_DIR + "unsubscribe.html", context))
+        return _private(_localized(locale, lambda: render(
+            request, TEMPLATE_DIR + "unsubscribe.html", context)))
     if notification.required:
         # Links are not made for required notifications, but one may have become
         # required after its link was sent.
-        return _private(render(request, TEMPLATE_DIR + "required.html", context))
+        return _private(_localized(locale, lambda: render(
+            request, TEMPLATE_DIR + "required.html", context)))
     prefs.set_preference(owner, notification, protocol, False)
     logger.info("Unsubscribed %r from %s by %s (%s).", owner.key, notification, protocol,
                 "one-click" if request.POST.get("List-Unsubscribe") == "One-Click" else "form")
-    return _private(render(request, TEMPLATE_DIR + "unsubscribed.html", context))
+    return _private(_localized(locale, lambda: render(
+        request, TEMPLATE_DIR + "unsubscribed.html", context)))
 
 
 @never_cache
@@ -100,6 +136,7 @@ def preferences(request: HttpRequest, token: str | None = None) -> HttpResponse:
             if name.startswith("choice:")})
         logger.info("Preferences of %r saved: %d change(s).", owner.key, changed)
         return _private(HttpResponseRedirect(request.path + "?saved=1"))
-    return _private(render(request, TEMPLATE_DIR + "preferences.html", {
-        "owner": owner, "matrix": matrix, "saved": request.GET.get("saved") == "1",
-        "suppressed": suppressed, "resumed": request.GET.get("resumed") == "1"}))
+    return _private(_localized(_page_locale(owner, token), lambda: render(
+        request, TEMPLATE_DIR + "preferences.html", {
+            "owner": owner, "matrix": matrix, "saved": request.GET.get("saved") == "1",
+            "suppressed": suppressed, "resumed": request.GET.get("resumed") == "1"})))

@@ -36,12 +36,21 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Contact:
-    """One address of one recipient.  ``obj`` is the model instance it belongs to."""
+    """One address of one recipient.  ``obj`` is the model instance it belongs to.
+
+    ``language`` (a code such as ``"fr"`` or ``"pt-br"``) and ``timezone`` (an
+    IANA name such as ``"Europe/Paris"``) are the recipient's, when the
+    contact method knows them; blank ones are asked of the registration, then
+    of ``DJANGO_VOX_RECIPIENT_LOCALE``, then default to ``LANGUAGE_CODE`` and
+    ``TIME_ZONE`` (see :mod:`django_vox.registry.locales`).
+    """
 
     name: str
     protocol: str
     address: str
     obj: Any = None
+    language: str = ""
+    timezone: str = ""
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>" if self.name else self.address

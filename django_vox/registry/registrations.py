@@ -11,6 +11,7 @@ activity addresses are the IRIs the registry's regexes give.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -144,6 +145,14 @@ class Registration:
         to keep new users off SMS until they opt in."""
         return notification.default_enabled
 
+    def get_locale(self, instance: Any) -> tuple[str | None, str | None] | None:
+        """The language and time zone of ``instance`` as a recipient:
+        ``("fr", "Europe/Paris")``, either may be blank; None when the
+        registration does not know (``DJANGO_VOX_RECIPIENT_LOCALE`` and the
+        site's defaults decide).  What a :class:`Contact` says itself wins.
+        Called for each recipient: read the instance, do not query."""
+        return None
+
     # -- contacts ---------------------------------------------------------
     def get_contacts(self, instance: Any, protocol: str,
                      notification: Any) -> Iterator[Contact]:
@@ -158,7 +167,7 @@ class Registration:
             result = (result,)
         for item in result:
             if isinstance(item, Contact):
-                yield item if item.obj is not None else Contact(item.name, item.protocol, item.address, instance)
+                yield item if item.obj is not None else dataclasses.replace(item, obj=instance)
             elif item is not None:
                 yield Contact(str(instance), protocol, str(item), instance)
 

@@ -32,7 +32,7 @@ BUILT_IN = [
 
 #: Feature pages, in reading order.
 FEATURE_PAGES = ["admin", "in-app", "activities", "background", "preferences", "digests",
-                 "tracking", "benchmarks"]
+                 "tracking", "languages", "benchmarks"]
 
 
 def _yes(flag):
