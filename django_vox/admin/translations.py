@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from django_vox.admin import editor_preview, introspection, views, words
 from django_vox.admin.checks import build_problem, unknown_variables
+from django_vox.admin.digest_preview import digest_answer
 from django_vox.admin.forms import backend_info, template_error
+from django_vox.admin.reach import EditorReach
 from django_vox.backends import backends as backend_registry
 from django_vox.models import Template, TemplateTranslation
 from django_vox.models.translations import (
@@ -249,15 +251,16 @@ def translation_preview_view(model_admin, request, object_id, template_id, langu
         return HttpResponseNotAllowed(["POST"])
     notification, _template = _template_and_language(model_admin, request, object_id,
                                                      template_id, language)
+    reach = EditorReach(request, model_admin.admin_site)
+    wanted = editor_preview.PreviewRequest.from_post(request.POST)
+    wanted.language = language
     if request.POST.get("digest") == "1":
         locale = LocaleResolver().locale(language, "")
 
         def digest():
             with rendering_in(locale):
-                return views._digest_preview(request, notification)
+                return digest_answer(reach, notification, wanted, request.POST)
 
         return views._preview_json(digest)
-    wanted = editor_preview.PreviewRequest.from_post(request.POST)
-    wanted.language = language
     return views._preview_json(lambda: editor_preview.preview_answer(
-        request.user, notification, wanted))
+        reach, notification, wanted))
