@@ -29,6 +29,13 @@ __all__ = ["Backend", "markdown_escaper"]
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
 
 
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _numeric(match: re.Match[str]) -> str:
+    return f"&#{ord(match.group(1))};"
+
+
 def _entity(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}&#{ord(match.group(3))};"
 
@@ -52,6 +59,10 @@ def markdown_escaper(escaped_chars: tuple[str, ...]) -> Callable[[str], str]:
     def escape(text: str) -> str:
         return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
+    def for_html_blocks(text: str) -> str:
+        return _BACKSLASHED.sub(_numeric, escape(text))
+
+    escape.for_html_blocks = for_html_blocks  # type: ignore[attr-defined]
     return escape
 
 
