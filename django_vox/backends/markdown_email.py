@@ -1,5 +1,6 @@
 """Email written in Markdown: the text part is the Markdown, the HTML part
-is made from it by Python-Markdown (extensions: DJANGO_VOX_MARKDOWN_EXTRAS).
+is made from it by Python-Markdown (extensions: DJANGO_VOX_MARKDOWN_EXTRAS),
+within the size and time limits of :mod:`django_vox.templating.markup`.
 
 Values substituted into the HTML part are escaped for Markdown *and* HTML,
 so data such as a user's name cannot add links, emphasis or markup; see
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf
 from django_vox.backends._email import EmailBackend
 from django_vox.messages import Message
-from django_vox.templating import rendering
+from django_vox.templating import markup, rendering
 
 if TYPE_CHECKING:
     import markdown
@@ -93,6 +94,7 @@ class Backend(EmailBackend):
         return Message(
             subject=self.render_subject(subject, parameters),
             text=self.render(body, parameters, autoescape=False),
-            html=md.convert(source),
+            html=markup.convert("markdown", source, conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or [],
+                                what="Markdown"),
             attachments=list(attachments),
         )

@@ -58,6 +58,10 @@ class RenderLimits:
     seconds: float = 5.0
     #: Largest size argument of a filter (``ljust:"20"``, ``wordwrap:"72"``...).
     width: int = 1_000
+    #: Characters of Markdown (or of HTML for its text part) converted, at most.
+    markup: int = 500_000
+    #: Seconds one conversion (Markdown to HTML, HTML to text) may take.
+    markup_seconds: float = 3.0
 
 
 def current_limits() -> RenderLimits:
