@@ -29,6 +29,7 @@ def parse_fields(body: str) -> dict[str, str]:
 class Backend(HttpSessionMixin, BaseBackend):
     ID = "json-webhook"
     PROTOCOL = "json-webhook"
+    ADDRESS_IS_ENDPOINT = True  # the recipient's own URL
     VERBOSE_NAME = _("JSON webhook")
     EDITOR_TYPE = "basic"
 

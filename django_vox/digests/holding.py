@@ -12,6 +12,9 @@ digest, when the template allows digests), the template's delivery mode
 (immediately, digest, or immediately then digest while busy), and the
 recipient limit (the template's ``recipient_limit``, else
 ``DJANGO_VOX_RECIPIENT_LIMIT``): messages to one contact beyond it are held.
+A required notification (a security notice, a password reset) is never held
+by the recipient limit: whoever can make a site send a victim a few messages
+must not be able to delay the one that matters.
 Each decision costs at most two queries per batch of contacts.
 """
 
@@ -107,7 +110,8 @@ class Holder:
     """Decides, a batch of contacts at a time, which messages of one template
     go out now and which are held (and until when)."""
 
-    def __init__(self, template, protocol: str, now: datetime.datetime | None = None):
+    def __init__(self, template, protocol: str, now: datetime.datetime | None = None, *,
+                 required: bool = False):
         self.template = template
         self.protocol = protocol
         self.now = now or timezone.now()
@@ -117,6 +121,8 @@ class Holder:
                                  f"The recipient limit of template {template.pk}" if own
                                  else SETTING)
         self.per_template = bool(own)
+        if required:  # never held by the recipient limit (see the module)
+            self.limit = None
 
     def due_of_choice(self, choice: str):
         """When a message is due under a recipient's ``choice`` (None: now;

@@ -167,7 +167,7 @@ def deliver_individually(issue, template, session, batches, attachments, log) ->
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)
     refs = issue.recipient_refs
-    holder = holding.Holder(template, backend.PROTOCOL)
+    holder = holding.Holder(template, backend.PROTOCOL, required=issue.notification.required)
     for batch, choices in batches:
         holds = holder.plan(batch, choices)
         rendered = _render_batch(issue, template, backend, attachments, links, batch)

@@ -101,7 +101,10 @@ class BackendSession:
             raise self.open_error
         to = row.to_addresses
         if self.limiter is not None:
-            self.limiter.acquire(len(to), on_wait=self._keep_fresh)
+            if self.backend.ADDRESS_IS_ENDPOINT:  # paused by its own 429 (see ratelimit)
+                for address in to:
+                    self.limiter.wait_for_address(address)
+            self.limiter.acquire(len(to), on_wait=self._keep_fresh, max_wait=self._max_wait)
         if len(to) == 1:
             self.backend.send(to[0], message)
         else:
@@ -117,14 +120,18 @@ class BackendSession:
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
             if not isinstance(err, SendError):
                 logger.debug("Backend %s raised %r", self.backend.ID, err)
-            self._note_throttling(err)
+            self._note_throttling(err, row)
             return err
         return None
 
     def _attempt_many(self, pairs: list) -> list:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
-            self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
+            try:
+                self.limiter.acquire(len(pairs), on_wait=self._keep_fresh,
+                                     max_wait=self._max_wait)
+            except ratelimit.WaitTooLong as err:
+                return [(row, err) for row, _message in pairs]
         items = [(row.to_addresses[0], message) for row, message in pairs]
         try:
             results = list(self.backend.send_many(items))
@@ -137,8 +144,8 @@ class BackendSession:
             err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "
                             f"{len(results)} results for {len(pairs)} messages.")
             return [(row, err) for row, _message in pairs]
-        for error in results:
-            self._note_throttling(error)
+        for (row, _message), error in zip(pairs, results):
+            self._note_throttling(error, row)
         return [(row, error) for (row, _message), error in zip(pairs, results)]
 
     def _keep_fresh(self) -> None:
@@ -150,10 +157,23 @@ class BackendSession:
             deliverylog.touch(list(self._waiting.values()), timezone.now())
             self._touched_at = now
 
-    def _note_throttling(self, err) -> None:
-        """A 429 from the provider slows the backend's rate limit down."""
-        if self.limiter is not None and getattr(err, "status", None) == 429:
-            self.limiter.throttled(getattr(err, "retry_after", None))
+    @property
+    def _max_wait(self) -> float | None:
+        """How long a synchronous sender waits for its turn, at most (a task
+        worker paces a whole batch, and holds no request)."""
+        return None if self.background else ratelimit.MAX_WAIT
+
+    def _note_throttling(self, err, row=None) -> None:
+        """A 429 from the provider slows the backend's rate limit down; one
+        from an endpoint the recipient owns pauses only that address."""
+        if self.limiter is None or getattr(err, "status", None) != 429:
+            return
+        retry_after = getattr(err, "retry_after", None)
+        if self.backend.ADDRESS_IS_ENDPOINT and row is not None:
+            for address in row.to_addresses:
+                self.limiter.address_throttled(address, retry_after)
+        else:
+            self.limiter.throttled(retry_after)
 
     def _outcomes(self, pairs: list) -> Iterator[list]:
         """Send ``[(row, message)]``, yielding ``[(row, error or None)]`` as
