@@ -64,6 +64,9 @@ class Backend:
     #: from data): a 429 from it pauses that address, not the backend
     #: (see :mod:`django_vox.pacing.ratelimit`).
     ADDRESS_IS_ENDPOINT: ClassVar[bool] = False
+    #: Whether the content is ``key: value`` lines (a JSON webhook, a Postmark
+    #: template model): generated content (a default digest) is made of them.
+    KEY_VALUE_CONTENT: ClassVar[bool] = False
     #: Import names this backend needs; the backend is skipped when one is missing.
     DEPENDS: ClassVar[Sequence[str]] = ()
     #: The pip extra that installs DEPENDS.

@@ -30,6 +30,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     ID = "json-webhook"
     PROTOCOL = "json-webhook"
     ADDRESS_IS_ENDPOINT = True  # the recipient's own URL
+    KEY_VALUE_CONTENT = True
     VERBOSE_NAME = _("JSON webhook")
     EDITOR_TYPE = "basic"
 
