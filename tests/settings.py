@@ -26,7 +26,11 @@ INSTALLED_APPS = [
 ]
 SITE_ID = 1
 
+# As a site deploys them (startproject's list): the browser tests submit the
+# public forms through SecurityMiddleware (SECURE_REFERRER_POLICY's default)
+# and CsrfViewMiddleware with CSRF_TRUSTED_ORIGINS unset.
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -400,3 +400,27 @@ def test_issue_search_finds_any_object_the_editor_may_view(client, django_user_m
     assert client.get(url, {"term": "spring"}).status_code == 403
     assert client.get(reverse("admin:django_vox_notification_search",
                               args=[published.pk, "nothing"])).status_code == 404
+
+
+@pytest.mark.parametrize("typed", ["Hello\n{{ object.title }}\n", "Hello\r\n{{ object.title }}\r\n"])
+def test_an_untouched_template_keeps_its_bytes(editor, published, typed):
+    """A browser sends a text area's lines with CRLF: saving the notification
+    must not rewrite an unchanged template (line ends, final newline)."""
+    stored = "Hello\n{{ object.title }}\n"
+    template = Template.objects.create(notification=published, backend="locmem",
+                                       recipients="c:author", content=stored,
+                                       digest_content="Digest\n")
+    response = editor.post(change_url(published), inline_post([{
+        "id": str(template.pk), "notification": str(published.pk), "backend": "locmem",
+        "recipients": ["c:author"], "content": typed, "digest_content": "Digest\r\n",
+        "enabled": True}], initial=1))
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert (template.content, template.digest_content) == (stored, "Digest\n")
+    # An edit is stored with \n line ends and its final newline.
+    editor.post(change_url(published), inline_post([{
+        "id": str(template.pk), "notification": str(published.pk), "backend": "locmem",
+        "recipients": ["c:author"], "content": "Hi\r\nthere\r\n", "enabled": True}],
+        initial=1))
+    template.refresh_from_db()
+    assert template.content == "Hi\nthere\n"

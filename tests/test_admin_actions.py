@@ -136,7 +136,8 @@ def test_notify_failures_are_logged_and_resendable(client, django_user_model, su
     response = client.post("/admin/django_vox/delivery/", {
         "action": "resend", "_selected_action": [str(failed.pk), str(sent_row.pk)], "index": "0"},
         follow=True)
-    assert "0 messages resent, 1 failed, 1 already sent (skipped)." in messages_of(response)
+    assert ("0 messages resent, 1 failed, 1 already sent (skipped). Why: mailbox unavailable; "
+            "status 550.") in messages_of(response)
     failed.refresh_from_db()
     assert failed.attempts == 2
     BrokenBackend.refuse = set()

@@ -1,7 +1,8 @@
 """The template editor's layout in headless Chromium, at the widths editors use.
 
 Each template's content gets a full-width block under its label: toolbar,
-text area, variable picker and a tall preview that follows the typing.  The
+text area, variable picker and a tall preview that follows the typing (from
+1600 px on, the preview beside the text rather than under it).  The
 screenshots land in ``$VOX_SCREENSHOT_DIR`` when it is set (the docs use them),
 else in the test's temporary directory.
 """
@@ -74,18 +75,25 @@ def test_editor_block_is_full_width_with_a_tall_preview(page, published, width, 
         label = row.locator(".field-content label").first
         expect(preview).to_be_visible()  # previewed on opening, without a click
         content_box, editor_box, label_box = box(content), box(editor), box(label)
-        assert content_box["width"] >= 0.4 * width, (width, content_box)
-        # The block sits under the label, and the text area fills it.
+        side_by_side = width >= 1600  # issue 30: the text and its preview side by side
+        assert content_box["width"] >= (0.35 if side_by_side else 0.4) * width, (
+            width, content_box)
+        # The block sits under the label, and the text area fills it (or its half).
         assert editor_box["y"] >= label_box["y"] + label_box["height"] - 1
-        assert content_box["width"] >= editor_box["width"] - 2
+        share = 0.5 if side_by_side else 1
+        assert content_box["width"] >= share * editor_box["width"] - 24
         for part in (".vox-toolbar", ".vox-picker"):
             part_box = box(row.locator(part))
             assert part_box["x"] >= editor_box["x"] - 1
             assert part_box["x"] + part_box["width"] <= editor_box["x"] + editor_box["width"] + 1
         preview_box = box(preview)
-        assert preview_box["y"] >= content_box["y"] + content_box["height"]
+        if side_by_side:
+            assert preview_box["x"] >= content_box["x"] + content_box["width"]
+            assert preview_box["y"] < content_box["y"] + content_box["height"]
+        else:
+            assert preview_box["y"] >= content_box["y"] + content_box["height"]
         assert preview_box["height"] >= 500
-        assert preview_box["width"] >= editor_box["width"] - 2
+        assert preview_box["width"] >= share * editor_box["width"] - 24
         # Nothing of the editor is off-screen to the right.
         assert editor_box["x"] + editor_box["width"] <= width
     frame = page.frame_locator("#templates-0 .vox-preview-frame")

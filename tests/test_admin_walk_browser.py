@@ -143,7 +143,8 @@ def test_an_editor_does_the_whole_job_at_1280(page, site, tmp_path, settings):
     listing = page.locator("#result_list")
     expect(listing).to_contain_text("News: Spring news")
     expect(listing).to_contain_text("HTML email (test)")
-    expect(listing).to_contain_text("failed: 552 mailbox full")
+    expect(listing.locator("td.field-outcome").first).to_contain_text("Failed")
+    expect(listing.locator("td.field-outcome").first).to_contain_text("552 mailbox full")
     status = listing.locator("td.field-outcome").first.bounding_box()
     assert status["x"] + status["width"] <= 1280  # the error is on screen
     assert_no_codes(page)

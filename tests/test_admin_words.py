@@ -43,3 +43,24 @@ def test_notification_name_is_its_description():
     published = Notification.objects.get_for_model(Article, "published")
     assert admin_words.notification_name(published) == "An article was published"
     assert admin_words.notification_name(Notification(codename="big_sale")) == "Big sale"
+
+
+def test_a_channel_label_may_place_the_model():
+    from django_vox.registry import Channel
+
+    published = Notification.objects.get_for_model(Article, "published")
+    channel = Channel("People who commented on the %(model)s", Article, lambda article: [])
+    assert admin_words._channel_label("c", Article, "commenters", channel) == (
+        "People who commented on the article")
+    assert admin_words._channel_label("se", Article, "commenters", channel) == (
+        "People who commented on the actor (article)")
+    plain = Channel("Readers", Article, lambda article: [])
+    assert admin_words._channel_label("c", Article, "readers", plain) == "Readers of the article"
+    assert published  # the test app's own labels are unchanged (see above)
+
+
+def test_errors_name_protocols_and_backends_in_words():
+    error = "Invalid address 'x' for protocol 'slack-webhook': no scheme; backend 'locmem'"
+    assert admin_words.error_words(error) == (
+        "Invalid address 'x' for Slack: no scheme; In-memory (tests)")
+    assert admin_words.error_words("") == ""

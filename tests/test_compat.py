@@ -40,7 +40,7 @@ def compat_contract():
 def lint_imports(root):
     return subprocess.run(
         [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--contract",
-         "compat", "--config", str(root / "pyproject.toml")],
+         "compat", str(root / "pyproject.toml")],
         cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=300)
 
@@ -78,16 +78,16 @@ def test_lint_imports_keeps_the_core_away_from_compat():
 
 
 def test_lint_imports_catches_a_core_module_importing_compat(tmp_path):
-    """The same contract on a copy of the package where retry.py imports compat."""
+    """The same contract on a copy of the package where pacing/retry.py imports compat."""
     shutil.copytree(PACKAGE, tmp_path / "django_vox",
                     ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    with open(tmp_path / "django_vox" / "retry.py", "a") as module:
+    with open(tmp_path / "django_vox" / "pacing" / "retry.py", "a") as module:
         module.write("\nfrom django_vox.compat import deprecated  # noqa\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1
     assert "BROKEN" in result.stdout
-    assert "django_vox.retry -> django_vox.compat" in result.stdout
+    assert "django_vox.pacing.retry -> django_vox.compat" in result.stdout
 
 
 # -- installed from ready() -------------------------------------------------------------

@@ -43,7 +43,9 @@ def test_editor_switches_a_template_to_a_daily_digest(editor, published):
     assert 'name="templates-0-delivery_mode"' in page
     assert 'name="templates-0-digest_content"' in page
     # A blank digest starts from the one generated from the individual template.
-    assert "{{ item.text }}" in page and "items.0.subject" in page
+    # It reads as words: the items' loop is behind a named tag.
+    assert "{% digest_items %}" in page and "{% digest_subject %}" in page
+    assert "{% for" not in page.split('name="templates-0-digest_content"')[1].split("</textarea>")[0]
     response = editor.post(change_url(published), inline_post([{
         "id": str(template.pk), "notification": str(published.pk), "backend": "locmem",
         "recipients": ["c:author"], "subject": "New: {{ object }}", "content": "Hello",
@@ -85,7 +87,10 @@ def test_the_delivery_log_shows_held_messages(client, django_user_model, publish
     listing = client.get(reverse("admin:django_vox_delivery_changelist") + "?status=held")
     assert "held for a digest" in listing.content.decode()
     detail = client.get(reverse("admin:django_vox_delivery_change", args=[row.pk]))
-    assert row.digest_key in detail.content.decode()
+    html = detail.content.decode()
+    assert "held for a digest" in listing.content.decode()
+    assert "Email to ann@example.org" in html  # the digest key in words
+    assert row.digest_key not in html
 
 
 def test_the_preferences_page_saves_a_digest_choice(client, make_template):
@@ -143,18 +148,21 @@ def test_the_admin_previews_a_digest(editor, published, ann):
     Article.objects.create(author=ann, title="Sample <b>")
     url = reverse("admin:django_vox_notification_preview", args=[published.pk])
     response = editor.post(url, {
-        "backend": "locmem", "digest": "1", "subject": "", "content": "",
-        "item_subject": "New: {{ object.title }}", "item_content": "Read {{ object.title }}"})
-    html = response.json()["html"]
+        "backend": "locmem", "digest": "1", "digest_subject": "", "digest_content": "",
+        "subject": "New: {{ object.title }}", "content": "Read {{ object.title }}"})
+    answer = response.json()
+    html = answer["html"]
     # This editor may not view articles: the items show a made-up sample (issue 17).
-    assert "New: Sample title (and 1 more)" in html and "Sample &lt;b&gt;" not in html
-    assert html.count("Read Sample title") == 2 and "2 notifications since" in html
-    written = editor.post(url, {"backend": "locmem", "digest": "1", "subject": "{{ count }} new",
-                                "content": "{% for i in items %}[{{ i.subject }}]{% endfor %}",
-                                "item_subject": "S", "item_content": "x"}).json()["html"]
-    assert "2 new" in written and "[S][S]" in written
-    bad = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
-                            "item_content": "{% load static %}"})
+    assert "Sample &lt;b&gt;" not in html
+    assert answer["header"]["subject"] == "New: Sample title (and 2 more)"
+    assert html.count("Read Sample title") == 3 and "3 notifications since" in html
+    written = editor.post(url, {"backend": "locmem", "digest": "1",
+                                "digest_subject": "{{ count }} new",
+                                "digest_content": "{% for i in items %}[{{ i.subject }}]{% endfor %}",
+                                "subject": "S", "content": "x"}).json()
+    assert written["header"]["subject"] == "3 new" and "[S][S][S]" in written["html"]
+    bad = editor.post(url, {"backend": "locmem", "digest": "1", "digest_content": "x",
+                            "content": "{% load static %}"})
     assert bad.status_code == 400 and "load" in bad.json()["error"]
 
 
@@ -189,20 +197,20 @@ def test_the_digest_picker_variables_render_in_the_digest_preview(editor, publis
     for path in ("count", "item.object.title", "item.subject", "item.text",
                  "notification.codename", "unsubscribe_url", "window.start", "window.end"):
         assert path in _paths(visibility.describe_digest_context(published))
-    html = editor.post(url, {"backend": "locmem", "digest": "1", "content": content,
-                             "item_subject": "S {{ object.title }}",
-                             "item_content": "T"}).json()["html"]
-    assert ("count=2;title=Sample title;subject=S Sample title;text=T;code=published;"
+    html = editor.post(url, {"backend": "locmem", "digest": "1", "digest_content": content,
+                             "subject": "S {{ object.title }}",
+                             "content": "T"}).json()["html"]
+    assert ("count=3;title=Sample title;subject=S Sample title;text=T;code=published;"
             "unsub=https://example.org/unsubscribe/sample-token/;window=ok") in html
 
 
 def test_digest_preview_errors_name_the_digest_field(editor, published):
     url = reverse("admin:django_vox_notification_preview", args=[published.pk])
-    bad = editor.post(url, {"backend": "locmem", "digest": "1", "content": "{% if %}",
-                            "item_content": "x"}).json()["error"]
+    bad = editor.post(url, {"backend": "locmem", "digest": "1", "digest_content": "{% if %}",
+                            "content": "x"}).json()["error"]
     assert bad.startswith("Digest content:")
-    own = editor.post(url, {"backend": "locmem", "digest": "1", "content": "x",
-                            "item_content": "{% for %}"}).json()["error"]
+    own = editor.post(url, {"backend": "locmem", "digest": "1", "digest_content": "x",
+                            "content": "{% for %}"}).json()["error"]
     assert own.startswith("Content:")
 
 

@@ -19,7 +19,12 @@ PACKAGE = "django_vox"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 50
-MAX_LOCAL_IMPORTS = 8
+# 8 of the core (ready(), notify() and the model conveniences) and 4 doors of the
+# 4.x compatibility layer, which the core may only reach when called: ready()
+# installing compat, ``from django_vox.models import VoxModel``,
+# ``backends.base.template_from_string`` and the 4.x admin URLs (the admin is
+# optional, so it is imported only when installed).
+MAX_LOCAL_IMPORTS = 12
 MAX_TOP_MODULES = 15
 # (importer, imported module or package): the lazy imports behind
 # Notification.issue()/issue_now()/preview(), Delivery.resend(),
@@ -210,7 +215,7 @@ def test_no_function_is_over_50_lines():
     assert not long, "functions over 50 lines:\n" + "\n".join(long)
 
 
-def test_at_most_8_function_local_imports_of_package_modules():
+def test_at_most_12_function_local_imports_of_package_modules():
     local = [f"{where(m, line)} imports {target}" for m in MODULES.values()
              for target, line, in_function in m.imports if in_function]
     assert len(local) <= MAX_LOCAL_IMPORTS, (

@@ -96,11 +96,11 @@ def test_get_shows_a_confirmation_form_and_changes_nothing(sub):
     response = Client().get(unsubscribe_path(preferences.Owner.of_instance(sub)))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Stop receiving “An article was published” by email?" in html
+    assert "Stop receiving “An article was published” (Email)?" in html
     assert re.search(r'<form method="post" action="">', html)
     assert 'name="List-Unsubscribe" value="One-Click"' in html
     assert "<script" not in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     assert not Preference.objects.exists()
 

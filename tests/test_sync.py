@@ -52,3 +52,20 @@ def test_adds_alters_and_removes():
     assert Notification.objects.filter(pk=manual.pk).exists()  # not from code
     assert "Notifications are up to date." not in out
     assert run().count("Kept") == 1
+
+
+def test_the_name_for_recipients_comes_from_the_code_and_an_edit_is_kept():
+    from tests.testapp.models import Subscriber
+
+    created = Notification.objects.get_for_model(Subscriber, "created")
+    assert (created.description, created.name, str(created)) == (
+        "Created", "New subscriber", "New subscriber")
+    assert Notification.objects.get_for_model(Article, "published").name == \
+        "An article was published"  # no name declared: the description
+    # A name the code gave follows the code; an editor's wording is kept.
+    Notification.objects.filter(pk=created.pk).update(name="")
+    assert "Altered testapp.subscriber.created (name)" in run()
+    Notification.objects.filter(pk=created.pk).update(name="Welcome aboard")
+    assert "Notifications are up to date." in run()
+    created.refresh_from_db()
+    assert created.name == "Welcome aboard"

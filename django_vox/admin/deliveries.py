@@ -15,7 +15,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,8 +26,8 @@ from django_vox.models import Delivery, FailedMessage
 __all__ = ["DeliveryAdmin", "FailedMessageAdmin", "resend_text"]
 
 
-def resend_text(result) -> str:
-    """What a resend did, in words."""
+def resend_text(result, reasons=()) -> str:
+    """What a resend did, in words, with the ``reasons`` of the failures."""
     text = ngettext("%(sent)d message resent, %(failed)d failed",
                     "%(sent)d messages resent, %(failed)d failed", result.sent) % {
         "sent": result.sent, "failed": result.failed}
@@ -36,7 +36,18 @@ def resend_text(result) -> str:
     if result.suppressed:
         text += gettext(", %(count)d suppressed by the recipient's preferences (skipped)") % {
             "count": result.suppressed}
-    return text + "."
+    text += "."
+    if reasons:
+        text += " " + gettext("Why: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+    return text
+
+
+def failure_reasons(result) -> list[str]:
+    """The distinct errors of the deliveries ``result`` did not send, in words."""
+    failed = [pk for pk, ok in result.outcomes.items() if not ok]
+    errors = (Delivery.objects.filter(pk__in=failed, status=Delivery.FAILED).order_by()
+              .values_list("error", flat=True).distinct())
+    return sorted({words.error_words(error).rstrip(".") for error in errors if error})
 
 
 class BackendFilter(admin.SimpleListFilter):
@@ -44,7 +55,9 @@ class BackendFilter(admin.SimpleListFilter):
     parameter_name = "backend"
 
     def lookups(self, request, model_admin):
-        used = model_admin.get_queryset(request).values_list("backend", flat=True).distinct()
+        # order_by(): the log's ordering would make DISTINCT keep one row per delivery.
+        used = (model_admin.get_queryset(request).order_by().values_list("backend", flat=True)
+                .distinct())
         return sorted(((key, words.backend_name(key)) for key in used), key=lambda c: c[1])
 
     def queryset(self, request, queryset):
@@ -56,7 +69,8 @@ class ProtocolFilter(admin.SimpleListFilter):
     parameter_name = "protocol"
 
     def lookups(self, request, model_admin):
-        used = model_admin.get_queryset(request).values_list("protocol", flat=True).distinct()
+        used = (model_admin.get_queryset(request).order_by().values_list("protocol", flat=True)
+                .distinct())
         return sorted(((key, words.protocol_name(key)) for key in used if key),
                       key=lambda c: c[1])
 
@@ -67,7 +81,7 @@ class ProtocolFilter(admin.SimpleListFilter):
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read-only, with a resend action and button."""
 
-    list_display = ["created_at", "message_line", "recipients", "backend_name", "outcome"]
+    list_display = ["created_at", "message_line", "backend_name", "outcome", "recipients"]
     list_display_links = ["created_at", "message_line"]
     list_filter = ["status", BackendFilter, ProtocolFilter, "created_at"]
     search_fields = ["to_addresses", "error", "from_address", "message__subject",
@@ -76,11 +90,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     actions = ["resend"]
     readonly_fields = ["subject", "notification_name", "recipients", "from_address",
                        "backend_name", "protocol_name", "status_words", "attempts", "error",
-                       "created_at", "sent_at", "next_attempt_at", "about", "issue_id",
-                       "digest_key", "digest_due", "digest"]
+                       "created_at", "sent_at", "next_attempt_at", "about", "issue",
+                       "digest_words", "digest_due", "digest"]
     fields = readonly_fields
     list_select_related = ["notification__object_type"]
     change_form_template = "django_vox/admin/delivery_change_form.html"
+
+    class Media:
+        css = {"all": ["django_vox/admin/deliveries.css"]}
 
     def has_add_permission(self, request):
         return False
@@ -138,15 +155,42 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("error"))
     def short_error(self, obj):
-        return (obj.error[:60] + "…") if len(obj.error) > 60 else obj.error
+        return Truncator(words.error_words(obj.error)).chars(100)
 
     @admin.display(description=_("status"), ordering="status")
     def outcome(self, obj):
-        """The status in words, with the error of a failure (one column, so it
-        fits a laptop's screen)."""
-        status = self.status_words(obj)
-        return f"{status}: {self.short_error(obj)}" if obj.error and \
-            obj.status == Delivery.FAILED else status
+        """The status in words and, under it, the error of a failure in short
+        (the whole error is on the delivery's page)."""
+        status = capfirst(self.status_words(obj))
+        if obj.error and obj.status == Delivery.FAILED:
+            return format_html('{}<br><span class="quiet">{}</span>', status,
+                               self.short_error(obj))
+        return status
+
+    @admin.display(description=_("issue"))
+    def issue(self, obj):
+        if obj.issue_id is None:
+            return "—"
+        url = reverse(f"{self.admin_site.name}:django_vox_delivery_changelist")
+        return format_html('<a href="{}?issue_id={}">{}</a>', url, obj.issue_id,
+                           gettext("All deliveries of this issue"))
+
+    @admin.display(description=_("digest"))
+    def digest_words(self, obj):
+        """The digest a held message goes into: its template, protocol and address."""
+        template_id, _slash, contact = obj.digest_key.partition("/")
+        protocol, _colon, address = contact.partition(":")
+        if not obj.digest_key:
+            return "—"
+        text = gettext("%(protocol)s to %(address)s") % {
+            "protocol": words.protocol_name(protocol), "address": address}
+        if obj.notification_id is None:
+            return text
+        url = reverse(f"{self.admin_site.name}:django_vox_notification_change",
+                      args=[obj.notification_id])
+        return format_html('{} (<a href="{}">{}</a>, {})', text, url,
+                           words.notification_name(obj.notification),
+                           gettext("template %(id)s") % {"id": template_id})
 
     # -- the page of one delivery ------------------------------------------------
 
@@ -199,7 +243,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, row):
             raise PermissionDenied
         result = resending.resend([row])
-        self.message_user(request, resend_text(result),
+        self.message_user(request, resend_text(result, failure_reasons(result)),
                           messages.WARNING if result.failed else messages.SUCCESS)
         opts = self.model._meta
         return redirect(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
@@ -208,7 +252,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.action(description=_("Resend the selected messages"), permissions=["change"])
     def resend(self, request, queryset):
         result = resending.resend(queryset)
-        self.message_user(request, resend_text(result),
+        self.message_user(request, resend_text(result, failure_reasons(result)),
                           messages.WARNING if result.failed else messages.SUCCESS)
 
 

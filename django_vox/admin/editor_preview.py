@@ -9,7 +9,7 @@ Subject beside its body, so nothing needs guessing.
 
 import html
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -38,7 +38,7 @@ from django_vox.templating.visibility import recipient_models, unreachable_varia
 
 __all__ = ["PreviewError", "PreviewRequest", "Sample", "preview_answer", "one_time_answer",
            "choose_sample", "sample_recipients", "reachable_backends", "editor_media",
-           "RECIPIENT_LIMIT", "SAMPLE_LINKS"]
+           "RECIPIENT_LIMIT", "SAMPLE_LINKS", "Rendering", "answer", "sample_rendering", "backend_class_for"]
 
 
 
@@ -220,9 +220,13 @@ class Rendering:
     choices: list
     note: str
     params: dict
+    #: The sample object, actor and target ("obj", "actor", "target").
+    instances: dict = field(default_factory=dict)
+    #: What the context got besides them (sample links, a made-up recipient).
+    extra: dict = field(default_factory=dict)
 
 
-def _backend_class(wanted):
+def backend_class_for(wanted):
     backend_class = backend_registry.get(wanted.backend_id)
     if backend_class is None:
         raise PreviewError(_("Choose an enabled backend first."))
@@ -260,9 +264,9 @@ def answer(backend_class, wanted: PreviewRequest, rendering: Rendering) -> dict:
     }
 
 
-def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
-    """The JSON answer for the template editor; raises PreviewError for the editor."""
-    backend_class = _backend_class(wanted)
+def sample_rendering(user, notification, wanted: PreviewRequest, backend_class) -> Rendering:
+    """The sample object, its actor and target, the recipient and the context a
+    preview renders with (for a template's message or its digest)."""
     sample = choose_sample(user, notification.get_object_model(), wanted.object_id)
     actor = choose_sample(user, notification.get_actor_model())
     target = choose_sample(user, notification.get_target_model())
@@ -278,7 +282,14 @@ def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
     params = build_context(instances["obj"], notification=notification,
                            actor=instances["actor"], target=instances["target"],
                            contact=contact, **extra)
-    result = answer(backend_class, wanted, Rendering(sample, contact, choices, note, params))
+    return Rendering(sample, contact, choices, note, params, instances, extra)
+
+
+def preview_answer(user, notification, wanted: PreviewRequest) -> dict:
+    """The JSON answer for the template editor; raises PreviewError for the editor."""
+    backend_class = backend_class_for(wanted)
+    rendering = sample_rendering(user, notification, wanted, backend_class)
+    result = answer(backend_class, wanted, rendering)
     result["warnings"] = unreachable_warnings(
         notification, wanted.subject if backend_class.USE_SUBJECT else "", wanted.content,
         template=unsaved_template(notification, wanted.recipients, wanted.bulk))
@@ -310,7 +321,7 @@ def _made_up_recipient(notification, keys):
 def one_time_answer(instances, wanted: PreviewRequest) -> dict:
     """The JSON answer for the one-time message form: ``instances`` are the
     selected objects (the editor may change them, so they may view them)."""
-    backend_class = _backend_class(wanted)
+    backend_class = backend_class_for(wanted)
     by_pk = {str(obj.pk): obj for obj in instances}
     if not by_pk:
         raise PreviewError(_("No object is selected."))

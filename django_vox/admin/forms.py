@@ -74,6 +74,25 @@ DIGEST_FIELDS = ["delivery_mode", "digest_window", "digest_time", "digest_weekda
                  "digest_subject", "digest_content", "allow_digests", "recipient_limit"]
 
 
+def _lines(text) -> str:
+    return (text or "").replace("\r\n", "\n")
+
+
+class TemplateTextField(forms.CharField):
+    """A template's text as the editor typed it.  Browsers send a text area's
+    line ends as CRLF, and CharField strips a final newline: an unchanged
+    template saved with its notification came back altered.  Here nothing is
+    stripped, line ends are compared as lines, and an unchanged text keeps its
+    stored bytes (see TemplateForm._clean_template)."""
+
+    def __init__(self, **kwargs):
+        kwargs["strip"] = False
+        super().__init__(**kwargs)
+
+    def has_changed(self, initial, data):
+        return _lines(initial) != _lines(self.to_python(data))
+
+
 class TemplateForm(forms.ModelForm):
     """One template of a notification.  ``notification`` is set per change page
     (see TemplateInline.get_formset) so recipients and attachments are that
@@ -91,6 +110,7 @@ class TemplateForm(forms.ModelForm):
         model = Template
         fields = ["backend", "recipients", "subject", "content", "attachments",
                   "from_address", "bulk", "enabled", *DIGEST_FIELDS]
+        field_classes = {"content": TemplateTextField, "digest_content": TemplateTextField}
         widgets = {
             # Plain fields; the admin editor may enhance them (class names as above).
             "digest_content": forms.Textarea(attrs={"rows": 8, "class": "vox-digest-content"}),
@@ -147,6 +167,11 @@ class TemplateForm(forms.ModelForm):
 
     def _clean_template(self, name, flag=None):
         value = self.cleaned_data.get(name, "")
+        stored = getattr(self.instance, name, None) if self.instance.pk else None
+        if isinstance(stored, str) and _lines(value) == _lines(stored):
+            value = stored  # unchanged: the stored bytes, line ends and all
+        elif isinstance(self.fields[name], TemplateTextField):
+            value = _lines(value)
         backend_class = backend_registry.get(self.cleaned_data.get("backend", ""))
         if flag and backend_class is not None and not getattr(backend_class, flag):
             # The field is hidden for this backend and never rendered by it:
@@ -248,16 +273,18 @@ class NotifyForm(forms.Form):
     can be reached with; 4.x passed them as the first argument).  The editor
     script finds the fields by their ``data-vox-field``."""
 
+    field_order = ["backend", "from_address", "subject", "body"]  # as a message reads
+
     backend = forms.ChoiceField(label=_("Delivery method"))
-    subject = forms.CharField(label=_("subject"), required=False, max_length=500,
-                              widget=forms.TextInput(attrs={"class": "vTextField",
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=500,
+                              widget=forms.TextInput(attrs={"class": "vTextField vox-subject",
                                                             "data-vox-field": "subject"}))
-    body = forms.CharField(label=_("message"),
+    body = forms.CharField(label=_("Message"),
                            widget=forms.Textarea(attrs={"rows": 8, "data-vox-field": "content"}),
                            help_text=_("A template: {{ object }} is the selected object, "
                                        "{{ recipient }} the person it goes to."))
-    from_address = forms.CharField(label=_("from address"), required=False, max_length=500,
-                                   widget=forms.TextInput(attrs={"class": "vTextField",
+    from_address = forms.CharField(label=_("From address"), required=False, max_length=500,
+                                   widget=forms.TextInput(attrs={"class": "vTextField vox-from",
                                                                  "data-vox-field": "from_address"}),
                                    help_text=_("Blank uses the backend's default."))
 

@@ -13,8 +13,10 @@ from django.views.i18n import JavaScriptCatalog
 
 from django_vox.admin import introspection, views, words
 from django_vox.admin.checks import overlapping_templates
+from django_vox.admin.deliveries import ProtocolFilter
 from django_vox.admin.editor_preview import editor_media
 from django_vox.admin.forms import DIGEST_FIELDS, TemplateForm, backend_info
+from django_vox.admin.preferences import ModelNameFilter
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import VoxError
 from django_vox.models import Notification, SiteContact, SiteContactSetting, Template
@@ -76,11 +78,12 @@ EXTRA_URLS = []
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["name", "about", "who_can_turn_off", "template_count", "last_updated"]
-    list_filter = [("object_type", admin.RelatedOnlyFieldListFilter), "required", "from_code"]
-    search_fields = ["codename", "description"]
-    fields = ["codename", "object_type", "description", "actor_type", "target_type", "required",
-              "default_enabled", "activity_type", "from_code"]
+    list_display = ["display_name", "about", "who_can_turn_off", "template_count",
+                    "last_updated"]
+    list_filter = [("object_type", ModelNameFilter), "required", "from_code"]
+    search_fields = ["codename", "description", "name"]
+    fields = ["name", "codename", "object_type", "description", "actor_type", "target_type",
+              "required", "default_enabled", "activity_type", "from_code"]
     inlines = [TemplateInline]
     change_form_template = "django_vox/admin/notification_change_form.html"
 
@@ -92,8 +95,8 @@ class NotificationAdmin(admin.ModelAdmin):
     def media(self):
         return super().media + editor_media()
 
-    @admin.display(description=_("notification"), ordering="description")
-    def name(self, obj):
+    @admin.display(description=_("notification"), ordering="name")
+    def display_name(self, obj):
         return words.notification_name(obj)
 
     @admin.display(description=_("about"), ordering="object_type__model")
@@ -173,7 +176,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     #: Flags shown in words where they cannot be changed (not ✔/✖).
     FLAG_WORDS = {"required": "required_words", "default_enabled": "default_enabled_words",
-                  "from_code": "from_code_words"}
+                  "from_code": "from_code_words", "object_type": "object_type_words",
+                  "actor_type": "actor_type_words", "target_type": "target_type_words"}
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.from_code:
@@ -196,6 +200,18 @@ class NotificationAdmin(admin.ModelAdmin):
         if obj.default_enabled:
             return gettext("Yes: sent unless a recipient turns it off")
         return gettext("No: sent only to recipients who turn it on")
+
+    @admin.display(description=_("object type"))
+    def object_type_words(self, obj):
+        return capfirst(obj.object_type.name) if obj.object_type_id else "—"
+
+    @admin.display(description=_("actor type"))
+    def actor_type_words(self, obj):
+        return capfirst(obj.actor_type.name) if obj.actor_type_id else "—"
+
+    @admin.display(description=_("target type"))
+    def target_type_words(self, obj):
+        return capfirst(obj.target_type.name) if obj.target_type_id else "—"
 
     @admin.display(description=_("declared in code"))
     def from_code_words(self, obj):
@@ -303,7 +319,7 @@ class SiteContactSettingInline(admin.TabularInline):
 class SiteContactAdmin(admin.ModelAdmin):
     form = SiteContactForm
     list_display = ["name", "protocol_name", "address", "enable_filter"]
-    list_filter = ["protocol", "enable_filter"]
+    list_filter = [ProtocolFilter, "enable_filter"]
 
     @admin.display(description=_("protocol"), ordering="protocol")
     def protocol_name(self, obj):

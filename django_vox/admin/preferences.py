@@ -18,12 +18,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.admin import words
+from django_vox.admin.deliveries import ProtocolFilter
 from django_vox.admin.issuing import ObjectChooser
 from django_vox.admin.search import search_response
 from django_vox.models import Notification, Preference
 from django_vox.registry import objects
 
-__all__ = ["PreferenceAdmin", "PreferenceForm"]
+__all__ = ["ModelNameFilter", "PreferenceAdmin", "PreferenceForm"]
+
+
+class ModelNameFilter(admin.RelatedOnlyFieldListFilter):
+    """Content types by the model's verbose name ("Subscriber", not "Blog | subscriber")."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(pk, capfirst(ContentType.objects.get_for_id(pk).name))
+                for pk, _label in super().field_choices(field, request, model_admin)]
 
 
 class OwnerKindFilter(admin.SimpleListFilter):
@@ -62,14 +71,14 @@ class PreferenceForm(forms.ModelForm):
     owner_search_url = ""
 
     owner_type = OwnerTypeChoiceField(
-        label=_("kind of owner"), queryset=ContentType.objects.none(), required=False,
+        label=_("Kind of owner"), queryset=ContentType.objects.none(), required=False,
         empty_label=_("— an address with no record —"),
         widget=forms.Select(attrs={"class": "vox-owner-type"}))
-    owner_id = forms.CharField(label=_("owner"), required=False)
+    owner_id = forms.CharField(label=_("Owner"), required=False)
     notification = NotificationChoiceField(
-        label=_("notification"), queryset=Notification.objects.all(), required=False,
+        label=_("Notification"), queryset=Notification.objects.all(), required=False,
         empty_label=_("All notifications"))
-    protocol = forms.ChoiceField(label=_("protocol"), required=False)
+    protocol = forms.ChoiceField(label=_("Protocol"), required=False)
 
     class Meta:
         model = Preference
@@ -87,6 +96,9 @@ class PreferenceForm(forms.ModelForm):
             {str(ct.pk): [ct.app_label, ct.model] for ct in types})
         self.fields["protocol"].choices = [("", gettext("All protocols"))] + \
             words.protocol_choices(self.instance.protocol)
+        if "delivery" in self.fields:
+            self.fields["delivery"].choices = [(value, capfirst(label)) for value, label
+                                               in self.fields["delivery"].choices]
         self._owner_widget(current)
 
     def _owner_widget(self, content_type):
@@ -107,8 +119,9 @@ class PreferenceAdmin(admin.ModelAdmin):
     form = PreferenceForm
     list_display = ["owner_label", "notification_label", "protocol_label", "enabled", "delivery",
                     "updated_at"]
-    list_filter = ["enabled", OwnerKindFilter, ("owner_type", admin.RelatedOnlyFieldListFilter),
-                   ("notification", admin.RelatedOnlyFieldListFilter), "protocol", "updated_at"]
+    list_filter = ["enabled", OwnerKindFilter, ("owner_type", ModelNameFilter),
+                   ("notification", admin.RelatedOnlyFieldListFilter), ProtocolFilter,
+                   "updated_at"]
     list_select_related = ["owner_type", "notification__object_type"]
     search_fields = ["owner_id", "address", "notification__codename",
                      "notification__description", "protocol"]

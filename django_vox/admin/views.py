@@ -22,14 +22,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from django_vox import issuing
 from django_vox.admin import editor_preview, words
+from django_vox.admin.digest_preview import digest_answer
 from django_vox.admin.editor_preview import PreviewError, PreviewRequest, unreachable_warnings
-from django_vox.admin.forms import NotifyForm, backend_info, editor_template_problem
+from django_vox.admin.forms import NotifyForm, backend_info
 from django_vox.admin.issuing import IssueForm, needs_text
 from django_vox.admin.search import may_view, search_response
-from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import TemplateRenderError, VoxError
 from django_vox.issuing.manual import send_one_time
-from django_vox.templating import preview
 from django_vox.templating.visibility import describe_one_time_context
 
 __all__ = ["notify", "preview_view", "search_view", "issue_view", "notify_action_view",
@@ -86,9 +85,10 @@ def preview_view(model_admin, request, object_id):
     notification = _notification_or_404(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, notification):
         raise PermissionDenied
-    if request.POST.get("digest") == "1":
-        return _preview_json(lambda: _digest_preview(request, notification))
     wanted = PreviewRequest.from_post(request.POST)
+    if request.POST.get("digest") == "1":
+        return _preview_json(lambda: digest_answer(request.user, notification, wanted,
+                                                   request.POST))
     return _preview_json(lambda: editor_preview.preview_answer(request.user, notification,
                                                                wanted))
 
@@ -113,30 +113,6 @@ def search_view(model_admin, request, object_id, role):
 def search_urls(admin_site_name, notification) -> dict:
     return {role: reverse(f"{admin_site_name}:django_vox_notification_search",
                           args=[notification.pk, role]) for role in _ROLE_MODELS}
-
-
-def _digest_preview(request, notification) -> dict:
-    """``digest=1``: the posted digest template, with sample items rendered from
-    the posted individual template (``item_subject``/``item_content``)."""
-    post = request.POST
-    backend_id = post.get("backend", "")
-    backend_class = backend_registry.get(backend_id)
-    if backend_class is None:
-        raise PreviewError(_("Choose an enabled backend first."))
-    sources = {name: post.get(name, "") for name in ("subject", "content", "item_subject",
-                                                      "item_content")}
-    labels = {"subject": _("Digest subject"), "content": _("Digest content"),
-              "item_subject": _("Subject"), "item_content": _("Content")}
-    for name, source in sources.items():
-        problem = editor_template_problem(source)
-        if problem:
-            raise PreviewError(f"{labels[name]}: {problem}")
-    subject = sources["subject"] if backend_class.USE_SUBJECT else ""
-    html = preview.preview_digest(notification, backend_id, sources["content"], subject,
-                                  item_content=sources["item_content"],
-                                  item_subject=sources["item_subject"], user=request.user)
-    return {"html": html, "backend": backend_id, "warnings": [],
-            "editor_type": backend_class.EDITOR_TYPE}
 
 
 def can_issue(notification) -> bool:

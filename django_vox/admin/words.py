@@ -6,29 +6,20 @@ the developer wrote ("All subscribers of the article"), notifications by
 their description.  The codes stay in the database and in the URLs.
 """
 
+import re
+
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.backends import PROTOCOL_NAMES, protocol_name
 from django_vox.backends import backends as backend_registry
 from django_vox.issuing.recipients import role_models
 from django_vox.registry import objects
 
 __all__ = ["PROTOCOL_NAMES", "protocol_name", "protocol_choices", "backend_name",
            "backend_choices", "recipient_choices", "recipient_words", "template_heading",
-           "notification_name", "ROLE_WORDS"]
-
-#: Names of the protocols the built-in backends speak.  A backend class may
-#: name its own with ``PROTOCOL_NAME``.
-PROTOCOL_NAMES = {
-    "email": _("Email"),
-    "sms": _("Text message (SMS)"),
-    "slack-webhook": _("Slack"),
-    "json-webhook": _("JSON webhook"),
-    "xmpp": _("Jabber (XMPP)"),
-    "activity": _("Activity Streams inbox"),
-    "twitter": _("Twitter / X"),
-}
+           "notification_name", "ROLE_WORDS", "error_words"]
 
 #: Recipient key prefix → (the role on its own, the channel of the role).
 ROLE_WORDS = {
@@ -36,19 +27,6 @@ ROLE_WORDS = {
     "se": (_("The actor (%(model)s)"), _("%(channel)s of the actor (%(model)s)")),
     "re": (_("The target (%(model)s)"), _("%(channel)s of the target (%(model)s)")),
 }
-
-
-def protocol_name(protocol: str) -> str:
-    """The name of ``protocol`` for people ("Email" for ``email``)."""
-    if not protocol:
-        return gettext("all protocols")
-    for cls in backend_registry.by_protocol(protocol):
-        name = getattr(cls, "PROTOCOL_NAME", None)
-        if name:
-            return str(name)
-    if protocol in PROTOCOL_NAMES:
-        return str(PROTOCOL_NAMES[protocol])
-    return capfirst(protocol.replace("-", " "))
 
 
 def protocol_choices(current: str = "") -> list[tuple[str, str]]:
@@ -77,11 +55,20 @@ def _model_name(model) -> str:
     return str(model._meta.verbose_name) if model is not None else ""
 
 
+#: How a channel whose label places the model itself ("People who commented on
+#: the %(model)s") names the role's model.
+ROLE_NOUNS = {"c": _("%(model)s"), "se": _("actor (%(model)s)"), "re": _("target (%(model)s)")}
+
+
 def _channel_label(prefix, model, channel_key, channel) -> str:
     alone, of_role = ROLE_WORDS[prefix]
+    name = _model_name(model)
     if not channel_key:
-        return str(alone) % {"model": _model_name(model)}
-    return str(of_role) % {"channel": capfirst(str(channel.label)), "model": _model_name(model)}
+        return str(alone) % {"model": name}
+    label = str(channel.label)
+    if "%(model)s" in label:  # the label says how it relates to the model
+        return capfirst(label % {"model": str(ROLE_NOUNS[prefix]) % {"model": name}})
+    return str(of_role) % {"channel": capfirst(label), "model": name}
 
 
 def recipient_choices(notification) -> list[tuple[str, str]]:
@@ -114,9 +101,20 @@ def template_heading(template) -> str:
 
 
 def notification_name(notification) -> str:
-    """A notification as editors know it: its description, else its codename in words."""
-    if notification is None:
-        return ""
-    if notification.description:
-        return capfirst(notification.description)
-    return capfirst(notification.codename.replace("_", " "))
+    """A notification by the name its recipients read (its description when
+    it has none, else its codename in words)."""
+    return "" if notification is None else str(notification)
+
+
+_CODES_IN_ERRORS = re.compile(r"\b(protocol|backend) '([\w.-]+)'")
+
+
+def error_words(error: str) -> str:
+    """A logged error as editors read it: protocols and backends by name
+    ("for Slack", not "for protocol 'slack-webhook'").  The log keeps the
+    original, shown whole on the delivery's page."""
+    def name(match):
+        kind, code = match.groups()
+        return protocol_name(code) if kind == "protocol" else backend_name(code)
+
+    return _CODES_IN_ERRORS.sub(name, error or "")

@@ -15,12 +15,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from django_vox import conf
 from django_vox.backends.base import Backend, load_backend_class
 from django_vox.exceptions import BackendNotAvailable, MissingDependency
 
-__all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend", "set_class_adapter"]
+__all__ = ["DEFAULT_BACKENDS", "BackendRegistry", "backends", "Backend", "set_class_adapter",
+           "PROTOCOL_NAMES", "protocol_name"]
 
 #: Used when DJANGO_VOX_BACKENDS is unset; each only if its dependencies import.
 DEFAULT_BACKENDS = (
@@ -190,3 +194,30 @@ def validate_setting() -> None:
     _classes, problems = inspect_backends()
     if problems:
         raise ImproperlyConfigured(problems[0].message)
+
+
+#: Names of the protocols the built-in backends speak, for people (the admin,
+#: the preferences and unsubscribe pages, errors shown to editors).  A backend
+#: class may name its own with ``PROTOCOL_NAME``.
+PROTOCOL_NAMES: dict[str, Any] = {
+    "email": _("Email"),
+    "sms": _("Text message (SMS)"),
+    "slack-webhook": _("Slack"),
+    "json-webhook": _("JSON webhook"),
+    "xmpp": _("Jabber (XMPP)"),
+    "activity": _("Activity Streams inbox"),
+    "twitter": _("Twitter / X"),
+}
+
+
+def protocol_name(protocol: str) -> str:
+    """The name of ``protocol`` for people ("Email" for ``email``)."""
+    if not protocol:
+        return gettext("all protocols")
+    for cls in backends.by_protocol(protocol):
+        name = getattr(cls, "PROTOCOL_NAME", None)
+        if name:
+            return str(name)
+    if protocol in PROTOCOL_NAMES:
+        return str(PROTOCOL_NAMES[protocol])
+    return capfirst(protocol.replace("-", " "))

@@ -7,13 +7,12 @@ from django_vox.templating import sandbox
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "KEY_VALUE_CONTENT", "default_digest",
            "digest_context", "digest_source"]
 
-DEFAULT_SUBJECT = ('{{ items.0.subject }}{% if count > 1 %} (and {{ count|add:"-1" }} more)'
-                   '{% endif %}')
-DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since {{ window.start|date:"
-                   '"DATETIME_FORMAT" }}:\n\n{% for item in items %}'
-                   "{% if item.subject %}{{ item.subject }}\n{% endif %}{{ item.text }}\n"
-                   "{% if not forloop.last %}\n---\n\n{% endif %}{% endfor %}")
-
+#: The first item's subject, "(and N more)" after it: see templating.digestparts.
+DEFAULT_SUBJECT = "{% digest_subject %}"
+#: A count, then each item's subject and text (templating.digestparts), so
+#: editors start from words rather than a loop.
+DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since "
+                   '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
 
 #: The default digest of a backend whose content is ``key: value`` lines (a
 #: JSON webhook, a Postmark template model): one line per value.

@@ -58,7 +58,7 @@ class DigestOptions(models.Model):
     recipient_limit = models.CharField(
         _("recipient limit"), max_length=20, blank=True,
         help_text=_('At most this many messages to one recipient, such as "5/h"; the rest '
-                    'are held for a digest.  Blank: DJANGO_VOX_RECIPIENT_LIMIT.'))
+                    'are held for a digest.  Blank: the site\'s limit, if it has one.'))
 
 
     class Meta:

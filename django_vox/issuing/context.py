@@ -80,7 +80,7 @@ def template_value(value: Any) -> Any:
     """``value`` as templates get it: the notification and a contact as data
     views of their fields above, a model instance as its registration's view."""
     if isinstance(value, Notification):
-        return sandbox.DataView({"codename": value.codename,
+        return sandbox.DataView({"name": str(value), "codename": value.codename,
                                  "description": str(value.description),
                                  "required": value.required,
                                  "activity_type": value.activity_type},

@@ -7,9 +7,10 @@
 * :mod:`~django_vox.models.preferences`: recipients' preferences;
 * :mod:`~django_vox.models.background`: background issues and their chunks.
 
-The lowest layer of the package: these modules import nothing of django-vox's
-at module level but the plain ``messages`` dataclasses and the digest options
-(:mod:`django_vox.digests.options`).  The conveniences that reach up
+At module level these modules import only what lies below them in the layers:
+the plain ``messages`` dataclasses, the digest options
+(:mod:`django_vox.digests.options`) and the backend registry's names of
+protocols (for ``__str__``).  The conveniences that reach up
 (``Notification.issue``, ``issue_now``, ``preview``, ``Delivery.resend``,
 ``Activity.as_document``) import what they need when called.
 """

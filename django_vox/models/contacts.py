@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.backends import protocol_name
 from django_vox.models.notifications import Notification
 
 __all__ = ["SiteContact", "SiteContactSetting"]
@@ -33,7 +34,8 @@ class SiteContact(models.Model):
         ordering = ["name", "protocol", "address"]
 
     def __str__(self):
-        return f"{self.name} <{self.address}> ({self.protocol})" if self.name else self.address
+        return (f"{self.name} <{self.address}> ({protocol_name(self.protocol)})" if self.name
+                else self.address)
 
 
 class SiteContactSetting(models.Model):
@@ -47,4 +49,4 @@ class SiteContactSetting(models.Model):
         unique_together = [("site_contact", "notification")]
 
     def __str__(self):
-        return f"{self.site_contact} / {self.notification}: {'on' if self.enabled else 'off'}"
+        return f"{self.site_contact} / {self.notification}: {_('on') if self.enabled else _('off')}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from django_vox.digests.options import DigestOptions
@@ -42,6 +43,9 @@ class Notification(models.Model):
     object_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+",
                                     verbose_name=_("object type"))
     description = models.TextField(_("description"), blank=True)
+    name = models.CharField(_("name for recipients"), max_length=200, blank=True, help_text=_(
+        "What recipients read on their preferences and unsubscribe pages, such as “New "
+        "article”.  Filled in from the code; a change made here is kept."))
     actor_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
                                    blank=True, verbose_name=_("actor type"))
     target_type = models.ForeignKey(ContentType, models.CASCADE, related_name="+", null=True,
@@ -61,8 +65,8 @@ class Notification(models.Model):
         unique_together = [("codename", "object_type")]
         ordering = ["object_type__app_label", "object_type__model", "codename"]
 
-    def __str__(self):
-        return f"{self.object_type.app_label}.{self.object_type.model}: {self.codename}"
+    def __str__(self):  # the name people read: in the admin's messages, on public pages
+        return self.name or capfirst(self.description or self.codename.replace("_", " "))
 
     def natural_key(self):
         return (self.object_type.app_label, self.object_type.model, self.codename)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from django_vox.backends import protocol_name
 from django_vox.models.notifications import Notification
 
 __all__ = ["Preference"]
@@ -66,10 +68,10 @@ class Preference(models.Model):
         ]
 
     def __str__(self):
-        owner = (f"{self.owner_type.app_label}.{self.owner_type.model} #{self.owner_id}"
-                 if self.owner_type_id else f"{self.protocol}:{self.address}")
-        what = self.notification.codename if self.notification_id else _("all notifications")
-        how = self.protocol or _("all protocols")
+        owner = (f"{capfirst(self.owner_type.name)} #{self.owner_id}" if self.owner_type_id
+                 else f"{protocol_name(self.protocol)}: {self.address}")
+        what = self.notification if self.notification_id else _("all notifications")
+        how = protocol_name(self.protocol)
         state = _("on") if self.enabled else _("off")
         return f"{owner}: {what} / {how}: {state}"
 

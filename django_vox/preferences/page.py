@@ -2,6 +2,7 @@
 protocols they have contacts for."""
 
 from django_vox.backends import backends as backend_registry
+from django_vox.backends import protocol_name
 from django_vox.models import Template
 from django_vox.preferences.owners import Owner
 from django_vox.preferences.resolution import (
@@ -64,7 +65,7 @@ def _offered_notifications(owner, protocols, digestable=None):
             notifications.setdefault(template.notification.pk, template.notification)
             if digestable is not None and template.digest_allowed():
                 digestable.add((template.notification.pk, backend_class.PROTOCOL))
-    return sorted(notifications.values(), key=lambda n: (str(n.description) or n.codename))
+    return sorted(notifications.values(), key=str)
 
 
 class PreferenceMatrix:
@@ -74,6 +75,7 @@ class PreferenceMatrix:
     def __init__(self, owner: Owner):
         self.owner = owner
         self.protocols = _owner_protocols(owner)
+        self.columns = [protocol_name(protocol) for protocol in self.protocols]
         self.digestable = set()
         ordered = _offered_notifications(owner, self.protocols, self.digestable)
         self.required = [n for n in ordered if n.required]
@@ -89,6 +91,7 @@ class PreferenceMatrix:
             enabled = (best.enabled if best is not None
                        else default_choice(self.owner, notification, protocol))
             cells.append({"name": f"{notification.pk}:{protocol}", "protocol": protocol,
+                          "protocol_name": protocol_name(protocol),
                           "enabled": enabled, "delivery": best.delivery if best else "",
                           "digests": (notification.pk, protocol) in self.digestable})
         return cells

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from django_vox import preferences as prefs
+from django_vox.backends import protocol_name
 
 __all__ = ["unsubscribe", "preferences"]
 
@@ -26,9 +27,15 @@ TEMPLATE_DIR = "django_vox/preferences/"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The token in the URL is a credential: keep it out of Referer headers,
-    search engines and shared caches."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The token in the URL is a credential: keep it out of other sites'
+    Referer headers, search engines and shared caches.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` a browser
+    posts the page's own forms with ``Origin: null``, which Django's CSRF
+    check refuses ("Origin checking failed - null does not match any trusted
+    origins").  ``same-origin`` sends the Referer to this site only (where the
+    token came from) and nothing to any other."""
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -52,6 +59,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # The signed-in page, not a signed link: an unsubscribe token can turn one
     # notification off and no more (docs/preferences.rst, "Signed, not stored").
     context = {"notification": notification, "protocol": protocol,
+               "protocol_name": protocol_name(protocol),
                "preferences_url": reverse("django_vox:preferences")}
     if request.method != "POST":
         return _private(render(request, TEMPLATE_DIR + "unsubscribe.html", context))

@@ -40,13 +40,13 @@ class Notification:
     ``codename`` defaults to the attribute name.  ``actor_type`` and
     ``target_type`` are ``"app_label.modelname"`` strings: a notification that
     declares one must be issued with it, and one that does not declare it must
-    be issued without.
+    be issued without.  ``name``: what recipients read ("New %(model)s").
     """
 
     def __init__(self, description: str, codename: str = "", actor_type: str = "",
                  target_type: str = "", activity_type: str = "", required: bool = False,
-                 default_enabled: bool = True):
-        self.description = description
+                 default_enabled: bool = True, name: str = ""):
+        self.description, self.name = description, name
         self.codename = codename
         self.actor_type = (actor_type or "").lower()
         self.target_type = (target_type or "").lower()
@@ -197,9 +197,9 @@ class Registration:
 class SignalRegistration(Registration):
     """A registration whose notifications are issued by model signals."""
 
-    created = Notification(_("Created"))
-    updated = Notification(_("Updated"))
-    deleted = Notification(_("Deleted"))
+    created = Notification(_("Created"), name=_("New %(model)s"))
+    updated = Notification(_("Updated"), name=_("%(model)s updated"))
+    deleted = Notification(_("Deleted"), name=_("%(model)s deleted"))
 
 
 class RegistryEntry:

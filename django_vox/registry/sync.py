@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.text import capfirst
 
 from django_vox.models import Notification
 from django_vox.registry import objects
@@ -49,10 +50,12 @@ def declared_notifications():
             yield entry.model, declaration
 
 
-def _wanted(decl, using):
+def _wanted(model, decl, using):
     """The field values the row of declaration ``decl`` should have."""
     return {
         "description": str(decl.description),
+        "name": capfirst(str(decl.name) % {"model": model._meta.verbose_name} if decl.name
+                         else str(decl.description)),
         "actor_type": _ct(decl.actor_type, using),
         "target_type": _ct(decl.target_type, using),
         "required": decl.required,
@@ -69,6 +72,8 @@ def _sync_one(row, ct, name, decl, wanted, report, *, dry_run, using):
         if not dry_run:
             manager.create(object_type=ct, codename=decl.codename, from_code=True, **wanted)
         return
+    if row.name and row.name != wanted["name"] and row.name != capfirst(row.description):
+        wanted = {**wanted, "name": row.name}  # an editor's name: kept
     changes = [k for k, v in wanted.items() if getattr(row, k) != v]
     if not row.from_code:
         changes.append("from_code")
@@ -112,6 +117,6 @@ def sync_notifications(*, dry_run: bool = False, using: str = "default") -> Sync
                 row = Notification.objects.using(using).filter(
                     object_type=ct, codename=decl.codename).first()
             _sync_one(row, ct, f"{model._meta.label_lower}.{decl.codename}", decl,
-                      _wanted(decl, using), report, dry_run=dry_run, using=using)
+                      _wanted(model, decl, using), report, dry_run=dry_run, using=using)
         _remove_gone(existing, seen, report, dry_run=dry_run)
     return report

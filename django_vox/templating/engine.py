@@ -23,6 +23,7 @@ from django.utils.safestring import SafeData
 
 from django_vox import conf
 from django_vox.exceptions import TemplateRenderError
+from django_vox.templating.digestparts import digest_part_tag
 from django_vox.templating.escapes import (
     ESCAPE_FILTERS,
     EscapedText,
@@ -165,6 +166,8 @@ ALLOWED_TAGS = {
     "trans": i18n.do_translate,
     "blocktranslate": i18n.do_block_translate,
     "blocktrans": i18n.do_block_translate,
+    "digest_subject": digest_part_tag,
+    "digest_items": digest_part_tag,
 }
 
 #: Tags refused by name, with the reason given to the editor.

@@ -7,6 +7,7 @@ a description, so saved templates that use something no longer offered (a
 4.x template calling a method) can be named.
 """
 
+import re
 from collections.abc import Callable
 
 from django_vox.templating.rendering import bound_names, variables_used
@@ -27,13 +28,20 @@ def describe_model(model, registration_for: Callable | None = None, prefix="", d
     boolean, date, datetime, time, duration, file, data, object, list.  An
     object is followed by its own entries (paths ``prefix.relation.name``) up
     to :data:`MAX_DEPTH`; a list carries ``"items"``, the entries of one item
-    with paths relative to the loop variable (``item.name``).
+    with paths relative to the loop variable (``item.name``).  An entry whose
+    label repeats an earlier one's (``id`` after ``pk``, both "ID"; a
+    ``get_username`` "user name" after the field "username") is marked
+    ``"hidden"``: still reachable, but the picker offers each thing once.
     """
     lookup = registration_lookup(registration_for, depth)
-    result = []
+    result, labels = [], set()
     for entry in lookup.rules(model):
         path = f"{prefix}.{entry.name}" if prefix else entry.name
         item = {"path": path, "label": str(entry.label), "type": entry.type}
+        label_key = re.sub(r"[\W_]+", "", item["label"].lower())
+        if label_key in labels:
+            item["hidden"] = True
+        labels.add(label_key)
         result.append(item)
         if entry.related_model is None or depth >= MAX_DEPTH:
             continue

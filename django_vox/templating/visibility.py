@@ -47,10 +47,14 @@ ROLE_VARIABLES = {
     "re": ("target", None, _("The target")),
 }
 #: What templates see of the notification and of a contact: (name, label, type).
-NOTIFICATION_FIELDS = (("codename", _("codename"), "text"),
+NOTIFICATION_FIELDS = (("name", _("name"), "text"),
                        ("description", _("description"), "text"),
                        ("required", _("required"), "boolean"),
+                       ("codename", _("codename"), "text"),
                        ("activity_type", _("activity type"), "text"))
+#: Reachable, for templates that use them, but not offered in the picker:
+#: they are the developers' names, not words for a message.
+DEVELOPER_FIELDS = {"codename", "activity_type"}
 CONTACT_FIELDS = (("name", _("name"), "text"), ("address", _("address"), "text"),
                   ("protocol", _("protocol"), "text"))
 _ROLE_NAMES = {name for name, _alias, _label in ROLE_VARIABLES.values()}
@@ -114,6 +118,12 @@ def _recipient_fields(notification, template) -> dict:
 
 # -- the descriptions ------------------------------------------------------------------
 
+def _notification_fields() -> list:
+    return [dict(_field(f"notification.{name}", label, kind),
+                 **({"hidden": True} if name in DEVELOPER_FIELDS else {}))
+            for name, label, kind in NOTIFICATION_FIELDS]
+
+
 def describe_context(notification, template=None) -> dict:
     """What a template of ``notification`` can reach, for the variable picker.
 
@@ -152,8 +162,7 @@ def describe_context(notification, template=None) -> dict:
         groups.append({"name": name, "label": label, "fields": _model_fields(model, name, role)})
     if notification is not None:
         groups.append({"name": "notification", "label": str(_("The notification")),
-                       "fields": [_field(f"notification.{name}", label, kind)
-                                  for name, label, kind in NOTIFICATION_FIELDS]})
+                       "fields": _notification_fields()})
     if not bulk:
         groups.append({"name": "contact", "label": str(_("The address written to")),
                        "fields": _contact_fields("contact")})

@@ -64,7 +64,7 @@ class ArticleRegistration(Registration):
             "author": Channel.field(Article.author),
             "subscribers": Channel(_("All subscribers"), Subscriber,
                                    lambda article: Subscriber.objects.all()),
-            "commenters": Channel(_("People who commented"), Subscriber,
+            "commenters": Channel(_("People who commented on the %(model)s"), Subscriber,
                                   lambda article: Subscriber.objects.filter(
                                       comments__article=article).distinct()),
         }

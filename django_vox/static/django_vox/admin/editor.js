@@ -219,6 +219,9 @@
     var group = document.createElement("optgroup");
     group.label = label;
     fields.forEach(function (item) {
+      if (item.hidden) {
+        return;  // reachable, but named twice or a developer's name (see describe_model)
+      }
       var option = element("option", "", item.label + "  {{ " + item.path + " }}");
       option.value = item.path;
       if (item.type === "list") {  // inserted as a loop over its items
@@ -515,20 +518,16 @@
     return body;
   }
 
-  /* What the digest's preview posts: the digest's subject and content, and
-   * the template's own, from which the sample items are rendered. */
-  function digestBody(row) {
-    var body = new FormData();
-    var value = function (name) {
-      var control = input(row, name);
-      return control ? control.value : "";
-    };
+  /* What the digest's preview posts: all the main preview posts (the
+   * template's own subject and content render the items, for the sample and
+   * recipient chosen in the digest's own choosers), and the digest's fields. */
+  function digestBody(row, parts) {
+    var body = previewBody(row, parts);
     body.append("digest", "1");
-    body.append("backend", value("backend"));
-    body.append("subject", value("digest_subject"));
-    body.append("content", value("digest_content"));
-    body.append("item_subject", value("subject"));
-    body.append("item_content", value("content"));
+    ["digest_subject", "digest_content", "digest_window"].forEach(function (name) {
+      var control = input(row, name);
+      body.append(name, control ? control.value : "");
+    });
     return body;
   }
 
@@ -710,6 +709,28 @@
     }
     data = JSON.parse(source.textContent);
     document.querySelectorAll(".inline-related, .vox-editor-form").forEach(initRow);
+    showFirstError();
+  }
+
+  /* After a refused save the admin says "Please correct the error below" at
+   * the top of the page, which can be far above the field: move that note to
+   * just above the first field in error, and bring it into view. */
+  function showFirstError() {
+    var note = document.querySelector("#content-main .errornote");
+    var field = document.querySelector(".inline-related .form-row.errors, " +
+                                       ".inline-related .errorlist");
+    if (!note || !field) {
+      return;
+    }
+    var row = field.closest(".form-row") || field;
+    row.parentNode.insertBefore(note, row);
+    note.classList.add("vox-error-here");
+    note.scrollIntoView({block: "start"});
+    window.scrollBy(0, -24);  // a little room above it
+    var control = row.querySelector("textarea, input:not([type=hidden]), select");
+    if (control) {
+      control.focus({preventScroll: true});
+    }
   }
 
   document.addEventListener("formset:added", function (event) {

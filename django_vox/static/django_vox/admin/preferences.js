@@ -1,6 +1,7 @@
 /* django-vox preferences admin: the owner's search box searches the kind of
  * record chosen above it (the admin's autocomplete script sends the box's
- * data-app-label and data-model-name with each search). */
+ * data-app-label and data-model-name with each search); the address is only
+ * for an owner with no record, so it shows only while no kind is chosen. */
 (function () {
   "use strict";
 
@@ -14,12 +15,19 @@
     function apply(clear) {
       var type = names[kind.value];
       var row = owner.closest(".form-row");
+      var address = document.querySelector(".form-row.field-address");
       if (type) {
         owner.dataset.appLabel = type[0];
         owner.dataset.modelName = type[1];
       }
       if (row) {
         row.style.display = type ? "" : "none";
+      }
+      if (address) {
+        address.style.display = type ? "none" : "";
+        if (type && clear) {
+          address.querySelector("input").value = "";
+        }
       }
       if (clear && window.django && window.django.jQuery) {
         window.django.jQuery(owner).val(null).trigger("change");
