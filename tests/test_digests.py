@@ -311,8 +311,9 @@ def test_a_crash_between_render_and_send_is_recovered_once(
     assert sorted(m["To"] for m in smtp_server.messages) == ["r0@example.org", "r1@example.org"]
 
 
-def test_a_crash_while_rendering_leaves_every_item_held(
+def test_a_digest_that_fails_to_render_fails_its_items_not_the_run(
         digest_template, readers, smtp_server, committed, monkeypatch):
+    # Issue 34: items no longer stay held run after run; they fail, resendable.
     with at(2026, 3, 2, 9, 0):
         publish(committed, "A")
 
@@ -321,11 +322,15 @@ def test_a_crash_while_rendering_leaves_every_item_held(
 
     monkeypatch.setattr(digests, "_render", broken)
     with at(2026, 3, 3, 8, 0, 1):
-        assert digests.send_digests().digests == 0
-    assert Delivery.objects.filter(status=Delivery.HELD).count() == 2
+        run = digests.send_digests()
+    assert (run.digests, run.failed) == (0, 2)
+    failed = Delivery.objects.filter(status=Delivery.FAILED)
+    assert failed.count() == 2 and not Delivery.objects.filter(status=Delivery.HELD).exists()
+    assert failed[0].error == "Its digest could not be made: RuntimeError: render failed"
     monkeypatch.undo()
-    with at(2026, 3, 3, 9, 0):
-        assert digests.send_digests().sent == 2
+    for row in failed:
+        row.resend()
+    assert sorted(m["To"] for m in smtp_server.messages) == ["r0@example.org", "r1@example.org"]
 
 
 def test_items_held_long_ago_are_sent_in_the_next_digest(

@@ -127,7 +127,7 @@ def test_output_is_capped_while_it_is_made():
             rendering.render("{% for a in s %}{{ s }}{% endfor %}", {"s": "x" * 20})
         # values doubled in {% with %} stop at the cap before they are printed
         doubling = "".join(f"{{% with v{i + 1}=v{i}|add:v{i} %}}" for i in range(40))
-        with pytest.raises(TemplateLimitError, match="A value would be longer"):
+        with pytest.raises(TemplateLimitError, match="The filter \\|add would make a value longer"):
             rendering.render(doubling + "done" + "{% endwith %}" * 40, {"v0": "xx"})
 
 

@@ -61,6 +61,13 @@ class Backend:
     ESCAPE_HTML: ClassVar[bool] = False
     #: Which editor suits the content: "basic", "html" or "markdown".
     EDITOR_TYPE: ClassVar[str] = "basic"
+    #: Whether an address is an endpoint its recipient owns (a webhook URL
+    #: from data): a 429 from it pauses that address, not the backend
+    #: (see :mod:`django_vox.pacing.ratelimit`).
+    ADDRESS_IS_ENDPOINT: ClassVar[bool] = False
+    #: Whether the content is ``key: value`` lines (a JSON webhook, a Postmark
+    #: template model): generated content (a default digest) is made of them.
+    KEY_VALUE_CONTENT: ClassVar[bool] = False
     #: Import names this backend needs; the backend is skipped when one is missing.
     DEPENDS: ClassVar[Sequence[str]] = ()
     #: The pip extra that installs DEPENDS.

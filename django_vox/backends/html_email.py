@@ -7,18 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox.backends._email import EmailBackend
 from django_vox.messages import Message
+from django_vox.templating import markup
 
 __all__ = ["Backend", "html_to_text"]
 
 
 def html_to_text(html: str) -> str:
-    """A readable plain-text version of ``html`` for the text/plain part."""
-    import html2text
-
-    converter = html2text.HTML2Text()
-    converter.body_width = 0  # never break long lines (URLs)
-    converter.unicode_snob = True
-    text: str = converter.handle(html)
+    """A readable plain-text version of ``html`` for the text/plain part
+    (html2text, within the size and time limits of :mod:`django_vox.templating.markup`)."""
+    text: str = markup.convert("html2text", html, what="HTML for the text part")
     return text.strip() + "\n"
 
 

@@ -29,6 +29,8 @@ def parse_fields(body: str) -> dict[str, str]:
 class Backend(HttpSessionMixin, BaseBackend):
     ID = "json-webhook"
     PROTOCOL = "json-webhook"
+    ADDRESS_IS_ENDPOINT = True  # the recipient's own URL
+    KEY_VALUE_CONTENT = True
     VERBOSE_NAME = _("JSON webhook")
     EDITOR_TYPE = "basic"
 

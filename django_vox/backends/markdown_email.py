@@ -1,5 +1,6 @@
 """Email written in Markdown: the text part is the Markdown, the HTML part
-is made from it by Python-Markdown (extensions: DJANGO_VOX_MARKDOWN_EXTRAS).
+is made from it by Python-Markdown (extensions: DJANGO_VOX_MARKDOWN_EXTRAS),
+within the size and time limits of :mod:`django_vox.templating.markup`.
 
 Values substituted into the HTML part are escaped for Markdown *and* HTML,
 so data such as a user's name cannot add links, emphasis or markup; see
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_vox import conf
 from django_vox.backends._email import EmailBackend
 from django_vox.messages import Message
-from django_vox.templating import rendering
+from django_vox.templating import markup, rendering
 
 if TYPE_CHECKING:
     import markdown
@@ -27,6 +28,13 @@ __all__ = ["Backend", "markdown_escaper"]
 
 
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([=~])")
+
+
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _numeric(match: re.Match[str]) -> str:
+    return f"&#{ord(match.group(1))};"
 
 
 def _entity(match: re.Match[str]) -> str:
@@ -52,6 +60,10 @@ def markdown_escaper(escaped_chars: tuple[str, ...]) -> Callable[[str], str]:
     def escape(text: str) -> str:
         return _LINE_START.sub(_entity, str(html_escape(text.translate(table))))
 
+    def for_html_blocks(text: str) -> str:
+        return _BACKSLASHED.sub(_numeric, escape(text))
+
+    escape.for_html_blocks = for_html_blocks  # type: ignore[attr-defined]
     return escape
 
 
@@ -82,6 +94,7 @@ class Backend(EmailBackend):
         return Message(
             subject=self.render_subject(subject, parameters),
             text=self.render(body, parameters, autoescape=False),
-            html=md.convert(source),
+            html=markup.convert("markdown", source, conf.get("DJANGO_VOX_MARKDOWN_EXTRAS") or [],
+                                what="Markdown"),
             attachments=list(attachments),
         )

@@ -50,6 +50,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     USE_SUBJECT = True
     USE_FROM_ADDRESS = True
     EDITOR_TYPE = "basic"
+    KEY_VALUE_CONTENT = True
     REQUIRED_SETTINGS = ("DJANGO_VOX_POSTMARK_TOKEN",)
     HTTP_ENDPOINT_SETTINGS = ("DJANGO_VOX_POSTMARK_ENDPOINT",)
     #: Individual messages go to Postmark's batch endpoint this many at a time.

@@ -32,6 +32,7 @@ def mrkdwn_escape(text: str) -> str:
 class Backend(HttpSessionMixin, BaseBackend):
     ID = "slack-webhook"
     PROTOCOL = "slack-webhook"
+    ADDRESS_IS_ENDPOINT = True  # the recipient's own URL
     VERBOSE_NAME = _("Slack webhook")
     EDITOR_TYPE = "basic"
 

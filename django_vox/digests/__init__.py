@@ -5,6 +5,8 @@ Lowest module first:
 * :mod:`~django_vox.digests.options`: a template's digest options (an
   abstract model the :class:`~django_vox.models.Template` model extends);
   imports only :mod:`django_vox.pacing`;
+* :mod:`~django_vox.digests.content`: a digest's default subject and content
+  (for every kind of backend) and its variables;
 * :mod:`~django_vox.digests.holding`: deciding at issue time whether a message
   is held for a digest; imports conf, the models and rate limits;
 * :mod:`~django_vox.digests.closing`: closing due windows and sending the

@@ -20,6 +20,16 @@ digest keys at a time:
    queued digests, which ``vox_recover`` sends like any abandoned delivery.
 
 Queries per batch do not depend on how many items or contacts it holds.
+
+Nothing sticks: a digest that cannot be made (its template fails to render,
+an X digest is too long) marks its own items *failed* on the delivery log,
+with the reason, so they can be resent one by one; the other digests of the
+batch go on.  Should a whole batch fail all the same, its keys are closed
+again one at a time, and the items of a key that still fails are marked
+failed.  Every item reaches a digest: a recipient's items are sent in
+digests of at most :data:`ITEMS_PER_DIGEST` (a template lists at most 1,000
+items of a list).  A digest's log row records its recipient, so a resend or
+retry asks their preferences again.
 """
 
 import datetime
@@ -30,12 +40,27 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from django_vox import conf, deliverylog
 from django_vox.backends import backends as backend_registry
+from django_vox.digests.content import (
+    DEFAULT_CONTENT,
+    DEFAULT_SUBJECT,
+    default_digest,
+    digest_context,
+    digest_source,
+)
+from django_vox.digests.rows import (
+    claim_held,
+    due,
+    due_keys,
+    fail_items,
+    link_items,
+    release,
+    suppress,
+)
 from django_vox.issuing import (
     BackendSession,
     build_context,
@@ -47,37 +72,14 @@ from django_vox.messages import Message
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
 from django_vox.registry.locales import Locale, LocaleResolver, LocaleSwitch
-from django_vox.templating import sandbox
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
            "digest_context", "digest_source", "send_digests"]
 
 logger = logging.getLogger("django_vox")
 
-#: The first item's subject, "(and N more)" after it: see templating.digestparts.
-DEFAULT_SUBJECT = "{% digest_subject %}"
-#: A count, then each item's subject and text (templating.digestparts), so
-#: editors start from words rather than a loop.
-DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since "
-                   '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
-
-
-def default_digest(template) -> tuple:
-    """``(subject, content)`` of the digest made from an individual template:
-    each item's own subject and text, in order, under a count."""
-    subject = DEFAULT_SUBJECT if template.subject else ""
-    content = DEFAULT_CONTENT
-    if template.backend == "email":  # the Django-template email backend names its parts
-        content = ("{% block subject %}" + DEFAULT_SUBJECT + "{% endblock %}"
-                   "{% block text_body %}" + DEFAULT_CONTENT + "{% endblock %}")
-    return subject, content
-
-
-def digest_source(template) -> tuple:
-    """The digest ``(subject, content)`` an editor wrote, else the default."""
-    subject, content = default_digest(template)
-    return template.digest_subject or subject, template.digest_content or content
-
+#: The most items one digest message holds; more make several digests.
+ITEMS_PER_DIGEST = 500
 
 @dataclass
 class DigestRun:
@@ -94,32 +96,6 @@ class DigestRun:
 
 
 # -- claiming --------------------------------------------------------------------------
-def _due(now) -> Q:
-    """Held rows whose window has closed, or held for longer than
-    ``DJANGO_VOX_DIGEST_MAX_AGE`` seconds (whatever their window says now)."""
-    max_age = datetime.timedelta(seconds=conf.positive_int("DJANGO_VOX_DIGEST_MAX_AGE"))
-    return Q(digest_due__lte=now) | Q(created_at__lte=now - max_age)
-
-
-def due_keys(now, limit: int, skip=()) -> list:
-    """Up to ``limit`` digest keys with held rows due at ``now`` (one query)."""
-    rows = Delivery.objects.filter(_due(now), status=Delivery.HELD)
-    if skip:
-        rows = rows.exclude(digest_key__in=list(skip))
-    return list(rows.order_by("digest_key").values_list("digest_key", flat=True)
-                .distinct()[:limit])
-
-
-def claim_held(keys, now) -> list:
-    """Take the due held rows of ``keys``: one conditional UPDATE that only one
-    process wins per row, then one SELECT of what this process took."""
-    token = uuid.uuid4()
-    Delivery.objects.filter(_due(now), status=Delivery.HELD,
-                            digest_key__in=list(keys)).update(
-        status=Delivery.DIGESTED, digest_claim=token, updated_at=timezone.now())
-    return list(Delivery.objects.filter(digest_claim=token).order_by("created_at", "pk"))
-
-
 # -- loading what the items name (in bulk) -------------------------------------------------
 class _Instances:
     """The objects, actors, targets and owners of held rows, one query per model."""
@@ -182,24 +158,6 @@ def _item(row, template, contact, instances) -> tuple:
     return context, Message.from_dict(row.message or {}), row.created_at
 
 
-def digest_context(base, items, window: dict):
-    """The digest's variables: those of ``base`` (a :func:`build_context`
-    result for the recipient) but the object's, plus ``items`` (each the
-    individual message's variables with its ``subject``, ``text``, ``html``
-    and ``created_at``), ``count`` and ``window``, all as template data."""
-    values = {name: value for name, value in base.items()
-              if name not in ("object", "content", "actor", "source", "target")}
-    values.update(
-        items=sandbox.to_template_value([
-            {**context, "subject": message.subject, "text": message.text,
-             "html": message.html or "", "created_at": created_at}
-            for context, message, created_at in items]),
-        count=len(items), window=sandbox.to_template_value(window))
-    live = {name: value for name, value in getattr(base, "live", base).items()
-            if name in values}
-    return sandbox.TemplateContext(values, live)
-
-
 #: The length of each named window (a "limit" window starts at its first item).
 PERIODS = {Template.HOURLY: datetime.timedelta(hours=1), Template.DAILY: datetime.timedelta(days=1),
            Template.WEEKLY: datetime.timedelta(days=7)}
@@ -255,23 +213,10 @@ def _groups(rows) -> dict:
     return groups
 
 
-def _suppress(groups, now) -> None:
-    """``[(rows, reason)]``: items of recipients who turned it off since (one statement)."""
-    rows = []
-    for group, reason in groups:
-        for row in group:
-            row.status, row.error = Delivery.SUPPRESSED, reason
-        rows += group
-    deliverylog.mark_failed(rows, now, fields=("status", "error"))
-
-
-def _release(rows, reason) -> list:
-    """Items whose digest cannot be made (template deleted, backend not enabled)
-    are sent on their own, as they were rendered: never lost."""
-    for row in rows:
-        row.status, row.error = Delivery.FAILED, reason
-    deliverylog.mark_failed(rows, timezone.now(), fields=("status", "error"))
-    return rows
+def _pages(rows) -> list:
+    """``rows`` in pages of at most :data:`ITEMS_PER_DIGEST`, one digest each."""
+    return [rows[start:start + ITEMS_PER_DIGEST]
+            for start in range(0, len(rows), ITEMS_PER_DIGEST)]
 
 
 class _Closer:
@@ -300,14 +245,15 @@ class _Closer:
                 template = templates.get(group[0].template_id)
                 backend_class = backend_registry.get(template.backend) if template else None
                 if backend_class is None:
-                    self.released += _release(group, "Sent on its own: its digest template "
+                    self.released += release(group, "Sent on its own: its digest template "
                                                      "is gone or its backend is not enabled.")
                     continue
                 contact = _contact(group[0], instances)
                 locale = _locale(group[0], contact, self.locales)
-                digest = _Digest(template.for_language(locale.language), contact, group)
-                digest.locale = locale
-                by_template[template.pk].append(digest)
+                for page in _pages(group):
+                    digest = _Digest(template.for_language(locale.language), contact, page)
+                    digest.locale = locale
+                    by_template[template.pk].append(digest)
             for digests in by_template.values():
                 self._prepare(digests, instances)
 
@@ -324,7 +270,7 @@ class _Closer:
                                     template=template, object_type=None, object_id="",
                                     backend=backend.ID,
                                     protocol=backend.PROTOCOL)
-        ready, dropped = [], []
+        ready, dropped, broken = [], [], []
         in_links = self.locales.multilingual
         # One savepoint for the batch, not one per digest; each in its recipient's locale.
         with rendering_without_writes(), LocaleSwitch() as switch:
@@ -334,19 +280,38 @@ class _Closer:
                     continue
                 digest.owner = owners.get(digest.contact.address)
                 switch(digest.locale)
-                digest.message = _render(digest, backend, links, instances, self.now,
-                                         digest.locale.language if in_links else "")
+                try:
+                    digest.message = _render(digest, backend, links, instances, self.now,
+                                             digest.locale.language if in_links else "")
+                except DatabaseError:
+                    raise  # the batch's transaction is broken: see send_digests()
+                except Exception as err:  # noqa: BLE001 - this digest's items fail, not the batch
+                    broken.append((digest, err))
+                    continue
                 digest.row = log.row([digest.contact.address],
                                      from_address=digest.message.from_address,
                                      message=digest.message.to_dict(),
-                                     contact_key=digest.rows[0].contact_key)
+                                     contact_key=digest.rows[0].contact_key,
+                                     recipient=(digest.rows[0].recipient_type_id,
+                                                digest.rows[0].recipient_id or ""))
                 ready.append(digest)
-        _suppress([(digest.rows, off[digest.contact.address]) for digest in dropped], self.now)
+        self._broken(broken)
+        suppress([(digest.rows, off[digest.contact.address]) for digest in dropped], self.now)
         self.run.suppressed += sum(len(digest.rows) for digest in dropped)
         log.write([digest.row for digest in ready])
-        _link_items(ready)
+        link_items(ready)
         self.run.digests += len(ready)
         self.to_send[backend.ID] += [(digest.row, digest.message) for digest in ready]
+
+    def _broken(self, broken) -> None:
+        """Digests that could not be made: their items fail (see the module)."""
+        for digest, err in broken:
+            reason = f"Its digest could not be made: {deliverylog.describe_error(err)}"
+            logger.warning("Digest of %s (template %s) failed; its %d item(s) are marked "
+                           "failed: %s", digest.contact.address, digest.template.pk,
+                           len(digest.rows), reason)
+            fail_items(digest.rows, reason)
+            self.run.failed += len(digest.rows)
 
     def send(self) -> None:
         """Send what :meth:`close` logged (after its transaction committed)."""
@@ -362,13 +327,6 @@ class _Closer:
             self.run.sent += sum(1 for ok in results.values() if ok)
 
 
-def _link_items(digests) -> None:
-    """Point each item at its digest (one statement for the batch)."""
-    pairs = [(digest.row.pk, row.pk) for digest in digests for row in digest.rows]
-    if pairs:
-        deliverylog.link_digest(pairs)
-
-
 def send_digests(now=None, *, batch_size: int | None = None, schedule_retry=None) -> DigestRun:
     """Close every digest window due at ``now`` and send one message per key.
 
@@ -381,14 +339,29 @@ def send_digests(now=None, *, batch_size: int | None = None, schedule_retry=None
     run = DigestRun()
     skip = set()
     while keys := due_keys(now, batch_size, skip):
-        closer = _Closer(now, run, schedule_retry)
-        try:
-            closer.close(keys)
-        except Exception:  # noqa: BLE001 - one bad template must not stop the others
-            logger.exception("Closing digests %s failed; their items stay held.", keys)
-            if conf.get("DJANGO_VOX_THROW_EXCEPTIONS"):
-                raise
-            skip.update(keys)
-            continue
-        closer.send()
+        _close_keys(keys, now, run, schedule_retry, skip)
     return run
+
+
+def _close_keys(keys, now, run, schedule_retry, skip) -> None:
+    """Close ``keys`` in one batch; if the batch fails, one key at a time; the
+    due items of a key that fails alone are marked failed (never stuck)."""
+    closer = _Closer(now, run, schedule_retry)
+    try:
+        closer.close(keys)
+    except Exception as err:  # noqa: BLE001 - one bad key must not stop the others
+        if conf.get("DJANGO_VOX_THROW_EXCEPTIONS"):
+            raise
+        if len(keys) > 1:
+            for key in keys:
+                _close_keys([key], now, run, schedule_retry, skip)
+            return
+        logger.exception("Closing the digest %s failed; its items are marked failed.", keys[0])
+        reason = f"Its digest could not be made: {deliverylog.describe_error(err)}"
+        run.failed += Delivery.objects.filter(due(now), status=Delivery.HELD,
+                                              digest_key=keys[0]).update(
+            status=Delivery.FAILED, error=reason, next_attempt_at=None,
+            updated_at=timezone.now())
+        skip.add(keys[0])
+        return
+    closer.send()

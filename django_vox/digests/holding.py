@@ -12,6 +12,9 @@ digest, when the template allows digests), the template's delivery mode
 (immediately, digest, or immediately then digest while busy), and the
 recipient limit (the template's ``recipient_limit``, else
 ``DJANGO_VOX_RECIPIENT_LIMIT``): messages to one contact beyond it are held.
+A required notification (a security notice, a password reset) is never held
+by the recipient limit: whoever can make a site send a victim a few messages
+must not be able to delay the one that matters.
 Each decision costs at most two queries per batch of contacts.
 """
 
@@ -29,6 +32,7 @@ from django_vox.pacing import ratelimit
 __all__ = ["Hold", "Holder", "contact_key", "digest_key", "parse_limit", "window", "window_for"]
 
 SETTING = "DJANGO_VOX_RECIPIENT_LIMIT"
+UTC = datetime.timezone.utc
 #: The statuses that count as messages a contact received (for busy and limits).
 COUNTED = (Delivery.SENT, Delivery.QUEUED, Delivery.FAILED)
 
@@ -69,14 +73,20 @@ def window(kind: str, now: datetime.datetime, *, at: datetime.time = datetime.ti
            weekday: int = 0) -> tuple:
     """``(start, end)`` of the ``kind`` window (hourly, daily, weekly) holding
     ``now``, in the site's time zone (TIME_ZONE); a window ends at ``at`` (on
-    ``weekday``, Monday = 0, for weekly ones) and starts one period earlier."""
+    ``weekday``, Monday = 0, for weekly ones) and starts one period earlier.
+    The moments are UTC instants (arithmetic on local times is wall-clock
+    arithmetic): an hourly window is one real hour in every zone, across both
+    changes of summer time; daily and weekly ones end at ``at`` local time (so
+    a day across a change lasts 23 or 25 hours)."""
     if timezone.is_naive(now):  # USE_TZ = False: naive local times throughout
         aware = window(kind, timezone.make_aware(now), at=at, weekday=weekday)
         return tuple(timezone.make_naive(moment) for moment in aware)
     tz = timezone.get_default_timezone()
     local = timezone.localtime(now, tz)
     if kind == Template.HOURLY:
-        start = local.replace(minute=0, second=0, microsecond=0)
+        # One real hour: computed on the UTC instant, since adding an hour to a
+        # local time is wall-clock arithmetic (two hours across the end of summer time).
+        start = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
         return start, start + datetime.timedelta(hours=1)
     days = 7 if kind == Template.WEEKLY else 1
     day = local.date()
@@ -86,7 +96,7 @@ def window(kind: str, now: datetime.datetime, *, at: datetime.time = datetime.ti
     if end <= now:
         end = _local_at(day + datetime.timedelta(days=days), at, tz)
     start_day = timezone.localtime(end, tz).date() - datetime.timedelta(days=days)
-    return _local_at(start_day, at, tz), end
+    return _local_at(start_day, at, tz).astimezone(UTC), end.astimezone(UTC)
 
 
 def window_for(template, now, kind: str | None = None) -> tuple:
@@ -107,7 +117,8 @@ class Holder:
     """Decides, a batch of contacts at a time, which messages of one template
     go out now and which are held (and until when)."""
 
-    def __init__(self, template, protocol: str, now: datetime.datetime | None = None):
+    def __init__(self, template, protocol: str, now: datetime.datetime | None = None, *,
+                 required: bool = False):
         self.template = template
         self.protocol = protocol
         self.now = now or timezone.now()
@@ -117,6 +128,8 @@ class Holder:
                                  f"The recipient limit of template {template.pk}" if own
                                  else SETTING)
         self.per_template = bool(own)
+        if required:  # never held by the recipient limit (see the module)
+            self.limit = None
 
     def due_of_choice(self, choice: str):
         """When a message is due under a recipient's ``choice`` (None: now;

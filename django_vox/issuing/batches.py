@@ -254,7 +254,7 @@ def deliver_individually(issue: Issue, template: Template, session: BackendSessi
     backend = session.backend
     links = policy.links_for(issue.notification, backend.PROTOCOL)
     refs = issue.recipient_refs
-    holder = holding.Holder(template, backend.PROTOCOL)
+    holder = holding.Holder(template, backend.PROTOCOL, required=issue.notification.required)
     for batch, choices in batches:
         holds = holder.plan(batch, choices)
         locales = [issue.locales(contact) for contact, _owner in batch]

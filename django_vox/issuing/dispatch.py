@@ -108,7 +108,10 @@ class BackendSession:
             raise self.open_error
         to = row.to_addresses
         if self.limiter is not None:
-            self.limiter.acquire(len(to), on_wait=self._keep_fresh)
+            if self.backend.ADDRESS_IS_ENDPOINT:  # paused by its own 429 (see ratelimit)
+                for address in to:
+                    self.limiter.wait_for_address(address)
+            self.limiter.acquire(len(to), on_wait=self._keep_fresh, max_wait=self._max_wait)
         if len(to) == 1:
             return self.backend.send(to[0], message)
         return self.backend.send_message(message.from_address, to, message)
@@ -123,7 +126,7 @@ class BackendSession:
         except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
             if not isinstance(err, SendError):
                 logger.debug("Backend %s raised %r", self.backend.ID, err)
-            self._note_throttling(err)
+            self._note_throttling(err, row)
             return err
         return None
 
@@ -131,7 +134,11 @@ class BackendSession:
                       ) -> list[tuple[Any, BaseException | None]]:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
-            self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
+            try:
+                self.limiter.acquire(len(pairs), on_wait=self._keep_fresh,
+                                     max_wait=self._max_wait)
+            except ratelimit.WaitTooLong as err:
+                return [(row, err) for row, _message in pairs]
         items = [(row.to_addresses[0], message) for row, message in pairs]
         try:
             results = list(self.backend.send_many(items))
@@ -148,7 +155,7 @@ class BackendSession:
         for (row, _message), result in zip(pairs, results):
             # Each result is the error, or (sent) the provider's message id or None.
             if isinstance(result, BaseException):
-                self._note_throttling(result)
+                self._note_throttling(result, row)
                 outcomes.append((row, result))
             else:
                 row.provider_message_id = _message_id(result)
@@ -164,10 +171,23 @@ class BackendSession:
             deliverylog.touch(list(self._waiting.values()), timezone.now())
             self._touched_at = now
 
-    def _note_throttling(self, err: BaseException | None) -> None:
-        """A 429 from the provider slows the backend's rate limit down."""
-        if self.limiter is not None and getattr(err, "status", None) == 429:
-            self.limiter.throttled(getattr(err, "retry_after", None))
+    @property
+    def _max_wait(self) -> float | None:
+        """How long a synchronous sender waits for its turn, at most (a task
+        worker paces a whole batch, and holds no request)."""
+        return None if self.background else ratelimit.MAX_WAIT
+
+    def _note_throttling(self, err: BaseException | None, row: Any = None) -> None:
+        """A 429 from the provider slows the backend's rate limit down; one
+        from an endpoint the recipient owns pauses only that address."""
+        if self.limiter is None or getattr(err, "status", None) != 429:
+            return
+        retry_after = getattr(err, "retry_after", None)
+        if self.backend.ADDRESS_IS_ENDPOINT and row is not None:
+            for address in row.to_addresses:
+                self.limiter.address_throttled(address, retry_after)
+        else:
+            self.limiter.throttled(retry_after)
 
     def _outcomes(self, pairs: list[tuple[Any, Message]]
                   ) -> Iterator[list[tuple[Any, BaseException | None]]]:

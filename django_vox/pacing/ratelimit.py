@@ -23,6 +23,17 @@ second when it gave none), and for :data:`SLOWDOWN_SECONDS` afterwards only
 every second slot is used; each further 429 doubles that, up to
 :data:`MAX_SLOWDOWN`.
 
+A 429 from an endpoint the *recipient* owns (a JSON webhook or Slack URL
+given as the address, ``Backend.ADDRESS_IS_ENDPOINT``) pauses only that
+address (:meth:`RateLimiter.address_throttled`): one customer's webhook cannot
+slow a backend down for everyone.
+
+No sender sleeps longer than :data:`MAX_WAIT` seconds for one turn: a pause
+longer than that, and in a synchronous sender (a web request) any longer
+wait, fails the message transiently instead (:class:`WaitTooLong`, with the
+seconds to wait as ``retry_after``): a task worker retries it then, and a
+synchronous send records it failed, to be resent.
+
 The local-memory cache is per process, so limits held there apply to each
 process separately; use Redis, memcached or the database cache when several
 workers send.  The processes' clocks must agree (NTP) to within a slot or so.
@@ -30,6 +41,7 @@ workers send.  The processes' clocks must agree (NTP) to within a slot or so.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -41,10 +53,11 @@ from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox import conf
+from django_vox.exceptions import TransientSendError
 from django_vox.pacing.retryafter import retry_after_seconds  # re-exported: the docs name it here
 
-__all__ = ["MAX_PAUSE", "MAX_SLOWDOWN", "SLOWDOWN_SECONDS", "Rate", "RateLimiter",
-           "limiter_for", "parse_rate", "rate_limits", "retry_after_seconds"]
+__all__ = ["MAX_PAUSE", "MAX_SLOWDOWN", "MAX_WAIT", "SLOWDOWN_SECONDS", "Rate", "RateLimiter",
+           "WaitTooLong", "limiter_for", "parse_rate", "rate_limits", "retry_after_seconds"]
 
 #: Seconds per unit of a rate ("20/s", "100/m", "1000/h").
 UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -58,6 +71,14 @@ MAX_PAUSE = 3600
 WAIT_SLICE = 30.0
 #: The pause after a 429 that said nothing about when to come back.
 DEFAULT_PAUSE = 1.0
+#: The longest a sender sleeps in its process for a pause (every sender) or
+#: for its turn (a synchronous sender); see :class:`WaitTooLong`.
+MAX_WAIT = 5.0
+
+
+class WaitTooLong(TransientSendError):
+    """Sending now would mean sleeping longer than :data:`MAX_WAIT`: the
+    message fails transiently, ``retry_after`` saying when to try again."""
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
 SETTING = "DJANGO_VOX_RATE_LIMITS"
@@ -160,6 +181,8 @@ class RateLimiter:
         self.sleep = sleep or wait
         #: The slot the last :meth:`reserve` ended on (its number since the epoch).
         self.last_slot: int | None = None
+        #: The slots the last :meth:`reserve` took.
+        self.taken: list[int] = []
         # The rate is part of the key: changing a limit starts a new timeline.
         self.prefix = f"django_vox:rate:{backend_id}:{rate.count}/{rate.seconds}"
 
@@ -179,31 +202,44 @@ class RateLimiter:
         now = self.clock()
         interval = self.rate.interval
         paused_until, step, hint = self._state()
+        if paused_until - now > MAX_WAIT:
+            raise WaitTooLong(f"Backend {self.backend_id!r} is paused for another "
+                              f"{paused_until - now:.0f} seconds (its provider answered 429).",
+                              retry_after=paused_until - now)
         slot = math.floor(max(now, paused_until) / interval)
         if hint is not None:
             slot = max(slot, int(hint) + 1)
         slot = math.ceil(slot / step) * step  # slowed down: only every step-th slot
-        taken = 0
+        taken: list[int] = []
         while True:
             if self.cache.add(self._key(slot), 1, _timeout(slot * interval - now + interval)):
-                taken += 1
-                if taken == count:
+                taken.append(slot)
+                if len(taken) == count:
                     break
             slot += step
         self.last_slot = slot
+        self.taken = taken
         delay = max(0.0, slot * self.rate.seconds / self.rate.count - now)
         if hint is None or slot > int(hint):
             self.cache.set(self._key("hint"), slot, _timeout(delay + interval))
         return delay
 
-    def acquire(self, count: int = 1, on_wait: Callable[[], None] | None = None) -> float:
+    def acquire(self, count: int = 1, on_wait: Callable[[], None] | None = None,
+                max_wait: float | None = None) -> float:
         """Wait until ``count`` more messages may be sent; return the wait.
 
         ``on_wait`` is called before each stretch of at most
         :data:`WAIT_SLICE` seconds of waiting (the pipeline keeps the rows
-        it is waiting to send from looking abandoned).
+        it is waiting to send from looking abandoned).  With ``max_wait``
+        (a synchronous sender), a longer wait gives the slots back and
+        raises :class:`WaitTooLong` instead.
         """
         delay = remaining = self.reserve(count)
+        if max_wait is not None and delay > max_wait:
+            self.cache.delete_many([self._key(slot) for slot in self.taken])
+            raise WaitTooLong(f"Backend {self.backend_id!r} may send again in {delay:.0f} "
+                              f"seconds (rate limit {self.rate}), longer than a synchronous "
+                              f"sender waits.", retry_after=delay)
         while remaining > 0:
             step = min(remaining, WAIT_SLICE) if on_wait is not None else remaining
             if on_wait is not None:
@@ -235,6 +271,30 @@ class RateLimiter:
         slow_key = self._key("slow")
         factor = min(MAX_SLOWDOWN, int(self.cache.get(slow_key) or 1) * 2)
         self.cache.set(slow_key, factor, _timeout(pause + SLOWDOWN_SECONDS))
+
+    def _address_key(self, address: str) -> str:
+        return self._key("address:" + hashlib.sha256(address.encode()).hexdigest()[:32])
+
+    def address_throttled(self, address: str, retry_after: float | None = None) -> None:
+        """An endpoint the recipient owns (``address``) answered 429: pause
+        sending to that address only, for ``retry_after`` seconds."""
+        pause = retry_after if retry_after is not None and retry_after > 0 else DEFAULT_PAUSE
+        pause = min(float(pause), MAX_PAUSE)
+        key = self._address_key(address)
+        until = self.clock() + pause
+        if until > float(self.cache.get(key) or 0.0):
+            self.cache.set(key, until, _timeout(pause))
+
+    def wait_for_address(self, address: str) -> None:
+        """Sleep while ``address`` is paused (at most :data:`MAX_WAIT`
+        seconds; a longer pause raises :class:`WaitTooLong`)."""
+        remaining = float(self.cache.get(self._address_key(address)) or 0.0) - self.clock()
+        if remaining > MAX_WAIT:
+            raise WaitTooLong(f"The endpoint {address} asked for a pause of another "
+                              f"{remaining:.0f} seconds (it answered 429).",
+                              retry_after=remaining)
+        if remaining > 0:
+            self.sleep(remaining)
 
     def slowdown(self) -> int:
         """1 at the configured rate, 2 at half of it, and so on."""

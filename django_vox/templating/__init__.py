@@ -2,7 +2,14 @@
 
 Lowest module first:
 
+* :mod:`~django_vox.templating.sizes`: how big a value is (for the budget);
+* :mod:`~django_vox.templating.escapes`: data escaped for the message's
+  markup wherever it reaches output;
+* :mod:`~django_vox.templating.markupworker`: Markdown and html2text
+  conversions, run in a worker process (imports nothing of the package);
 * :mod:`~django_vox.templating.engine`: the template engine and its limits;
+* :mod:`~django_vox.templating.markup`: Markdown and html2text under a size
+  and a time limit (the email backends use it);
 * :mod:`~django_vox.templating.rules`: which fields and relations of a model a
   template may read (sensitive names, registration rules);
 * :mod:`~django_vox.templating.sandbox`: the read-only views of objects that
@@ -15,6 +22,7 @@ Lowest module first:
   save-time checks and the system checks (the security boundary to audit);
 * :mod:`~django_vox.templating.preview`: previews of a template and of a digest.
 
+``sizes``, ``escapes`` and ``markupworker`` import nothing of the package.
 The modules up to ``variables`` import only the engine, conf and exceptions
 (and each other, in that order); ``samples`` imports nothing of the package;
 ``visibility`` also reads the registry, the issuing context and the digest

@@ -19,45 +19,27 @@ from django.core.exceptions import ImproperlyConfigured
 from django.template import Engine, Library, Node, defaultfilters, defaulttags, loader_tags
 from django.template import TemplateSyntaxError as DjangoTemplateSyntaxError
 from django.templatetags import i18n
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import SafeData
 
 from django_vox import conf
 from django_vox.exceptions import TemplateRenderError
 from django_vox.templating.digestparts import digest_part_tag
+from django_vox.templating.escapes import (
+    ESCAPE_FILTERS,
+    EscapedText,
+    active_escape,
+    escaped,
+    escaping,
+    for_markup,
+    wrap_text,
+)
+from django_vox.templating.sizes import estimate, measure
 
 __all__ = [  # noqa: RUF022
     "ALLOWED_TAGS", "ALLOWED_FILTERS", "REFUSED_TAGS", "RenderLimits", "TemplateLimitError",
     "current_limits", "message_budget", "make_engine", "instrument", "line_of", "with_line",
     "EscapedText", "wrap_text", "escaping",
 ]
-
-
-# -- escaping user values for a markup language ----------------------------------
-
-_value_escape = contextvars.ContextVar("django_vox_value_escape", default=None)
-
-
-class EscapedText(str):
-    """Text that came from data (not from the editor): while a template is
-    rendered for a markup language, it escapes itself for that language
-    wherever Django escapes a value (``{{ }}``, ``{% firstof %}``, ``{% cycle %}``,
-    ``{% blocktranslate %}``, filters such as ``linebreaksbr`` or ``join``)."""
-
-    def __html__(self):
-        escape = _value_escape.get()
-        if escape is None:
-            return conditional_escape(str(self))
-        return mark_safe(escape(str(self)))
-
-
-def wrap_text(value):
-    """``value`` as :class:`EscapedText` while a markup escape is active (plain
-    ``str`` only: safe strings are the editor's or the developer's choice)."""
-    if type(value) is str and _value_escape.get() is not None:
-        return EscapedText(value)
-    return value
-
 
 
 class TemplateLimitError(TemplateRenderError):
@@ -77,6 +59,10 @@ class RenderLimits:
     seconds: float = 5.0
     #: Largest size argument of a filter (``ljust:"20"``, ``wordwrap:"72"``...).
     width: int = 1_000
+    #: Characters of Markdown (or of HTML for its text part) converted, at most.
+    markup: int = 500_000
+    #: Seconds one conversion (Markdown to HTML, HTML to text) may take.
+    markup_seconds: float = 3.0
 
 
 def current_limits() -> RenderLimits:
@@ -122,10 +108,18 @@ class _Budget:
         self.tick()
 
     def check_value(self, value):
-        if isinstance(value, str) and len(value) > self.limits.output:
+        if measure(value, self.limits.output) > self.limits.output:
             raise TemplateLimitError(
                 f"A value would be longer than {self.limits.output} characters.")
         self.tick()
+
+    def check_filter(self, name, value, args):
+        """Refuse filter ``name`` before it runs when what it could make of
+        ``value`` and ``args`` is over the output budget."""
+        if estimate(name, value, args, self.limits.output) > self.limits.output:
+            raise TemplateLimitError(
+                f"The filter |{name} would make a value longer than {self.limits.output} "
+                f"characters (from the size of its input).")
 
 
 _budget = contextvars.ContextVar("django_vox_render_budget", default=None)
@@ -276,22 +270,12 @@ def _check_size_argument(name, arg, limit):
             f'The filter {name}:"{arg}" asks for more than {limit} characters.')
 
 
-#: Filters that HTML-escape their value themselves and add inline markup
-#: (``<br>``): data is escaped for the message's markup before they run.
-_INLINE_MARKUP_FILTERS = {"linebreaksbr", "linenumbers"}
-
-
-def _escaped_in_advance(value):
-    escape = _value_escape.get()
-    if escape is None or not isinstance(value, str) or isinstance(value, SafeData):
-        return value
-    return mark_safe(escape(str(value)))
-
-
 def _guarded(name, func):
-    """``func`` with the message's budget checked before and after each call."""
+    """``func`` with the message's budget checked before and after each call
+    (before: from the sizes of its inputs), and data escaped for the
+    message's markup wherever the filter would print it (see
+    :func:`~django_vox.templating.escapes.for_markup`)."""
     sized = name in _SIZE_FILTERS
-    inline_markup = name in _INLINE_MARKUP_FILTERS
 
     @functools.wraps(func)
     def guarded(value, *args, **kwargs):
@@ -299,8 +283,12 @@ def _guarded(name, func):
         budget.tick()
         if sized and args:
             _check_size_argument(name, args[0], budget.limits.width)
-        if inline_markup and kwargs.get("autoescape"):
-            value = _escaped_in_advance(value)
+        budget.check_filter(name, value, args)
+        escape = active_escape()
+        if escape is not None and kwargs.get("autoescape", True):
+            if name in ESCAPE_FILTERS and not isinstance(value, SafeData):
+                return escaped(escape, value)
+            value = for_markup(name, value, escape)
         result = func(value, *args, **kwargs)
         budget.check_value(result)
         return wrap_text(result)
@@ -375,14 +363,3 @@ def _is_leaf(node):
 def instrument(template):
     for node in template.nodelist.get_nodes_by_type(Node):
         _watch(node, _is_leaf(node))
-
-
-
-@contextlib.contextmanager
-def escaping(escape):
-    """Escape data values with ``escape`` (see :class:`EscapedText`) inside the block."""
-    token = _value_escape.set(escape)
-    try:
-        yield
-    finally:
-        _value_escape.reset(token)

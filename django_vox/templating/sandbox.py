@@ -154,9 +154,9 @@ class DataView:
     def __iter__(self):
         return iter(sorted(self._vox_names))
 
-    def __str__(self):
+    def __str__(self):  # data: escaped for the message's markup where printed
         text = self._vox_text
-        return text() if callable(text) else str(text)
+        return wrap_text(str(text() if callable(text) else text))
 
     def __bool__(self):
         return True
@@ -231,7 +231,7 @@ class ListView:
         return bool(self._vox_list())
 
     def __str__(self):
-        return ", ".join(str(item) for item in self._vox_list())
+        return wrap_text(", ".join(str(item) for item in self._vox_list()))
 
     def __repr__(self):
         return f"<ListView of {len(self)}>"

@@ -1,0 +1,62 @@
+"""What a digest says: its default subject and content (for every kind of
+backend), where an editor's own come in, and the variables it is rendered with."""
+
+from django_vox.backends import backends as backend_registry
+from django_vox.templating import sandbox
+
+__all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "KEY_VALUE_CONTENT", "default_digest",
+           "digest_context", "digest_source"]
+
+#: The first item's subject, "(and N more)" after it: see templating.digestparts.
+DEFAULT_SUBJECT = "{% digest_subject %}"
+#: A count, then each item's subject and text (templating.digestparts), so
+#: editors start from words rather than a loop.
+DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since "
+                   '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
+
+#: The default digest of a backend whose content is ``key: value`` lines (a
+#: JSON webhook, a Postmark template model): one line per value.
+KEY_VALUE_CONTENT = (
+    'count: {{ count }}\nwindow_start: {{ window.start|date:"c" }}\n'
+    'window_end: {{ window.end|date:"c" }}\nsubject: ' + DEFAULT_SUBJECT + "\n"
+    "items: {% for item in items %}{% if item.subject %}{{ item.subject }}: {% endif %}"
+    "{{ item.text }}{% if not forloop.last %} | {% endif %}{% endfor %}")
+
+
+def default_digest(template) -> tuple:
+    """``(subject, content)`` of the digest made from an individual template:
+    each item's own subject and text, in order, under a count (as ``key:
+    value`` lines for the backends whose content is made of them)."""
+    subject = DEFAULT_SUBJECT if template.subject else ""
+    content = DEFAULT_CONTENT
+    backend_class = backend_registry.get(template.backend)
+    if getattr(backend_class, "KEY_VALUE_CONTENT", False):
+        content = KEY_VALUE_CONTENT
+    elif template.backend == "email":  # the Django-template email backend names its parts
+        content = ("{% block subject %}" + DEFAULT_SUBJECT + "{% endblock %}"
+                   "{% block text_body %}" + DEFAULT_CONTENT + "{% endblock %}")
+    return subject, content
+
+
+def digest_source(template) -> tuple:
+    """The digest ``(subject, content)`` an editor wrote, else the default."""
+    subject, content = default_digest(template)
+    return template.digest_subject or subject, template.digest_content or content
+
+
+def digest_context(base, items, window: dict):
+    """The digest's variables: those of ``base`` (a :func:`build_context`
+    result for the recipient) but the object's, plus ``items`` (each the
+    individual message's variables with its ``subject``, ``text``, ``html``
+    and ``created_at``), ``count`` and ``window``, all as template data."""
+    values = {name: value for name, value in base.items()
+              if name not in ("object", "content", "actor", "source", "target")}
+    values.update(
+        items=sandbox.to_template_value([
+            {**context, "subject": message.subject, "text": message.text,
+             "html": message.html or "", "created_at": created_at}
+            for context, message, created_at in items]),
+        count=len(items), window=sandbox.to_template_value(window))
+    live = {name: value for name, value in getattr(base, "live", base).items()
+            if name in values}
+    return sandbox.TemplateContext(values, live)
