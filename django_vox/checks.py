@@ -24,6 +24,8 @@ SETTING_IDS = {
     "DJANGO_VOX_XMPP_SERVER": "django_vox.E015",
     "DJANGO_VOX_MAX_ATTEMPTS": "django_vox.E016",
     "DJANGO_VOX_BATCH_SIZE": "django_vox.E017",
+    "DJANGO_VOX_CHUNK_SIZE": "django_vox.E018",
+    "DJANGO_VOX_CONCURRENCY": "django_vox.E022",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",

@@ -17,7 +17,8 @@ from django.utils.module_loading import import_string
 __all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url", "site_url",
            "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
            "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
-           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size"]
+           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
+           "validate_chunk_size", "validate_concurrency", "concurrency_for"]
 
 _MISSING = object()
 
@@ -39,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     # keys of django_vox.engine.RenderLimits: iterations, output, seconds, width
     "DJANGO_VOX_TEMPLATE_LIMITS": {},
     "DJANGO_VOX_BATCH_SIZE": 1000,
+    "DJANGO_VOX_CHUNK_SIZE": None,  # None: from the issue's size (background.chunks)
+    "DJANGO_VOX_CONCURRENCY": 1,  # connections one sender keeps busy; or {backend ID: n}
     "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
     "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
     "DJANGO_VOX_RECIPIENT_LIMIT": None,  # "5/h": more to one contact is held for a digest
@@ -299,6 +302,48 @@ def validate_batch_size(value: object) -> None:
     _whole_number_at_least_1("DJANGO_VOX_BATCH_SIZE", value)
 
 
+def validate_chunk_size(value: object) -> None:
+    if value is not None:
+        _whole_number_at_least_1("DJANGO_VOX_CHUNK_SIZE", value)
+
+
+#: The most connections one sender may keep busy at once (each is a thread).
+MAX_CONCURRENCY = 64
+
+
+def _concurrency_value(where: str, value: Any) -> int:
+    _whole_number_at_least_1(where, value)
+    if int(value) > MAX_CONCURRENCY:
+        raise ImproperlyConfigured(
+            f"{where} must be at most {MAX_CONCURRENCY} (one thread and one connection to the "
+            f"provider each), not {value!r}.")
+    return int(value)
+
+
+def validate_concurrency(value: object) -> None:
+    name = "DJANGO_VOX_CONCURRENCY"
+    if not isinstance(value, dict):
+        _concurrency_value(name, value)
+        return
+    for backend_id, number in value.items():
+        if not isinstance(backend_id, str) or not backend_id:
+            raise ImproperlyConfigured(
+                f"{name} keys must be backend IDs (strings such as 'email-html'), "
+                f"not {backend_id!r}.")
+        _concurrency_value(f"{name}[{backend_id!r}]", number)
+
+
+def concurrency_for(backend_id: str) -> int:
+    """How many connections one sender keeps busy for ``backend_id``
+    (``DJANGO_VOX_CONCURRENCY``: a number for every backend, or a dict of
+    backend ID to number, 1 for the others); ImproperlyConfigured naming it."""
+    value = get("DJANGO_VOX_CONCURRENCY")
+    validate_concurrency(value)
+    if isinstance(value, dict):
+        return int(value.get(backend_id, 1))
+    return int(value)
+
+
 #: setting → its validator (see above).
 VALIDATORS: dict[str, Callable[[Any], None]] = {
     "SITE_DOMAIN": validate_site_domain,
@@ -309,6 +354,8 @@ VALIDATORS: dict[str, Callable[[Any], None]] = {
     "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
     "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
     "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+    "DJANGO_VOX_CHUNK_SIZE": validate_chunk_size,
+    "DJANGO_VOX_CONCURRENCY": validate_concurrency,
 }
 
 

@@ -214,7 +214,8 @@ def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server
     from django_vox.models import BackgroundIssue, IssueChunk
 
     peer = Peer(peer_server)
-    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"))
+    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"),
+                      VOX_WORKER_CHUNK_SIZE=1000)
     Subscriber.objects.bulk_create(
         Subscriber(name=f"C{i}", email=f"c{i}@example.org", phone=f"+1555{i:07d}")
         for i in range(2000))

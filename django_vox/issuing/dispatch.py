@@ -6,7 +6,8 @@ through it then fails with that error, and is recorded), sends rows and
 records their outcomes on the delivery log.  It waits for the backend's rate
 limit (:mod:`django_vox.pacing.ratelimit`) before each message, and sends one-address
 rows through the backend's ``send_many()`` when it has a batch call of its own
-(``Backend.sends_in_batches()``).
+(``Backend.sends_in_batches()``).  With ``DJANGO_VOX_CONCURRENCY`` above 1
+it keeps that many connections busy at once (:mod:`django_vox.issuing.lanes`).
 
 Retries are the task layer's business: a caller in a task worker passes a
 ``schedule_retry(pending, run_after)`` callback, and transient failures are
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.exceptions import SendError
-from django_vox.issuing import policy
+from django_vox.issuing import lanes, policy
 from django_vox.models import Delivery, Notification
 from django_vox.pacing import ratelimit
 from django_vox.registry import Contact
@@ -64,6 +65,11 @@ class BackendSession:
         self.open_error: BaseException | None = None
         #: How a task worker marks each message sent (opened with the first one).
         self._marks: deliverylog.SentMarks | None = None
+        #: Several connections at once (DJANGO_VOX_CONCURRENCY), or None for one.
+        self._lanes: lanes.Lanes | None = None
+        concurrency = conf.concurrency_for(self.backend.ID)
+        if concurrency > 1 and getattr(backend_class, "CONCURRENT_SESSIONS", True):
+            self._lanes = lanes.Lanes(backend_class, concurrency)
 
     @property
     def background(self) -> bool:
@@ -71,7 +77,10 @@ class BackendSession:
 
     def open(self) -> "BackendSession":
         """Open the backend.  A configuration error (ImproperlyConfigured) is
-        raised; any other error is held and recorded on every row sent."""
+        raised; any other error is held and recorded on every row sent.
+        Several connections (``DJANGO_VOX_CONCURRENCY``) open as rows need them."""
+        if self._lanes is not None:
+            return self
         try:
             self.backend.open()
         except ImproperlyConfigured:
@@ -82,7 +91,10 @@ class BackendSession:
 
     def close(self) -> None:
         try:
-            self.backend.close()
+            if self._lanes is not None:
+                self._lanes.close()
+            else:
+                self.backend.close()
         except Exception:  # noqa: BLE001 - closing must not lose the report
             logger.exception("Closing backend %s failed.", self.backend.ID)
         finally:
@@ -99,13 +111,8 @@ class BackendSession:
     def _send_one(self, row, message) -> None:
         if self.open_error is not None:
             raise self.open_error
-        to = row.to_addresses
         if self.limiter is not None:
-            self.limiter.acquire(len(to), on_wait=self._keep_fresh)
-        if len(to) == 1:
-            self.backend.send(to[0], message)
-        else:
-            self.backend.send_message(message.from_address, to, message)
+            self.limiter.acquire(len(row.to_addresses), on_wait=self._keep_fresh)
 
     def _attempt(self, row, message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
@@ -119,27 +126,18 @@ class BackendSession:
                 logger.debug("Backend %s raised %r", self.backend.ID, err)
             self._note_throttling(err)
             return err
-        return None
+        err = lanes.attempt(self.backend, row, message)
+        self._note_throttling(err)
+        return err
 
     def _attempt_many(self, pairs: list) -> list:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
             self.limiter.acquire(len(pairs), on_wait=self._keep_fresh)
-        items = [(row.to_addresses[0], message) for row, message in pairs]
-        try:
-            results = list(self.backend.send_many(items))
-        except ImproperlyConfigured:
-            raise
-        except Exception as err:  # noqa: BLE001 - the whole request failed: every row did
-            self._note_throttling(err)
-            return [(row, err) for row, _message in pairs]
-        if len(results) != len(pairs):
-            err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "
-                            f"{len(results)} results for {len(pairs)} messages.")
-            return [(row, err) for row, _message in pairs]
-        for error in results:
+        outcomes = lanes.attempt_batch(self.backend, pairs)
+        for _row, error in outcomes:
             self._note_throttling(error)
-        return [(row, error) for (row, _message), error in zip(pairs, results)]
+        return outcomes
 
     def _keep_fresh(self) -> None:
         """While waiting for the rate limit, renew the rows still to be sent
@@ -162,13 +160,43 @@ class BackendSession:
             for row, message in pairs:
                 yield [(row, self._attempt(row, message))]
             return
-        single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
-        size = max(1, int(self.backend.SEND_MANY_LIMIT))
-        for start in range(0, len(single), size):
-            yield self._attempt_many(single[start:start + size])
+        for request in self._batches(pairs):
+            yield self._attempt_many(request)
         for row, message in pairs:
             if len(row.to_addresses) != 1:
                 yield [(row, self._attempt(row, message))]
+
+    def _batches(self, pairs: list) -> Iterator[list]:
+        """The ``send_many`` requests of the one-address rows of ``pairs``."""
+        single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
+        size = max(1, int(self.backend.SEND_MANY_LIMIT))
+        for start in range(0, len(single), size):
+            yield single[start:start + size]
+
+    def _send_on_lanes(self, pairs: list, record: Callable[[list], None]) -> None:
+        """Send ``pairs`` over several connections (see :mod:`~django_vox.issuing.lanes`):
+        rate-limit slots are taken here, each outcome recorded here."""
+        assert self._lanes is not None
+
+        def slot(request) -> float:
+            if self.limiter is None:
+                return 0.0
+            count = len(request) if batched else len(request[0][0].to_addresses)
+            return self.limiter.reserve(count)
+
+        def noted(outcomes: list) -> None:
+            for _row, error in outcomes:
+                self._note_throttling(error)
+            record(outcomes)
+
+        batched = self.backend.sends_in_batches()
+        if batched:
+            self._lanes.run(self._batches(pairs), batch=True, slot=slot, record=noted,
+                            on_idle=self._keep_fresh)
+            pairs = [pair for pair in pairs if len(pair[0].to_addresses) != 1]
+            batched = False
+        self._lanes.run([[pair] for pair in pairs], batch=False, slot=slot, record=noted,
+                        on_idle=self._keep_fresh)
 
     def send(self, rows: Iterable, messages: Iterable) -> tuple[int, list]:
         """Send each row's message; update the log in two statements.
@@ -183,14 +211,21 @@ class BackendSession:
             # Connected before the first message goes, never between a
             # provider accepting one and its mark.
             self._marks = deliverylog.SentMarks()
-        for outcomes in self._outcomes(pairs):
+
+        def record(outcomes: list) -> None:
             for row, _error in outcomes:
                 self._waiting.pop(row.pk, None)
             done = [row for row, error in outcomes if error is None]
             failed.extend((row, error) for row, error in outcomes if error is not None)
             sent.extend(done)
-            if self.background and done:  # at once (see deliverylog.SentMarks)
+            if self._marks is not None and done:  # at once (see deliverylog.SentMarks)
                 self._marks.mark_sent(done, timezone.now())
+
+        if self._lanes is not None:
+            self._send_on_lanes(pairs, record)
+        else:
+            for outcomes in self._outcomes(pairs):
+                record(outcomes)
         if self._marks is not None:
             self._marks.wait()  # every mark answered before the failures and signals
         now = timezone.now()
