@@ -15,6 +15,9 @@ environment variables:
 ``BENCH_CACHE``, ``BENCH_RATE_LIMITS``
     The cache the rate limits are held in (``redis:URL`` or ``db``; default
     local memory) and ``DJANGO_VOX_RATE_LIMITS`` as JSON (rate-limit case).
+``BENCH_BATCH_SIZE``, ``BENCH_CHUNK_SIZE``, ``BENCH_CONCURRENCY``
+    ``DJANGO_VOX_BATCH_SIZE``, ``DJANGO_VOX_CHUNK_SIZE`` and
+    ``DJANGO_VOX_CONCURRENCY`` when set (the settings' defaults otherwise).
 """
 
 import importlib.util
@@ -135,3 +138,7 @@ LOGGING = {
 }
 if os.environ.get("BENCH_BATCH_SIZE"):
     DJANGO_VOX_BATCH_SIZE = int(os.environ["BENCH_BATCH_SIZE"])
+if os.environ.get("BENCH_CHUNK_SIZE"):
+    DJANGO_VOX_CHUNK_SIZE = int(os.environ["BENCH_CHUNK_SIZE"])
+if os.environ.get("BENCH_CONCURRENCY"):
+    DJANGO_VOX_CONCURRENCY = int(os.environ["BENCH_CONCURRENCY"])

@@ -198,6 +198,17 @@ class BackendSession:
         self._lanes.run([[pair] for pair in pairs], batch=False, slot=slot, record=noted,
                         on_idle=self._keep_fresh)
 
+    def _record(self, outcomes: list, sent: list, failed: list) -> None:
+        """Note ``[(row, error or None)]`` as its request is answered; a task
+        worker marks the sent rows at once (see :class:`deliverylog.SentMarks`)."""
+        for row, _error in outcomes:
+            self._waiting.pop(row.pk, None)
+        done = [row for row, error in outcomes if error is None]
+        failed.extend((row, error) for row, error in outcomes if error is not None)
+        sent.extend(done)
+        if self._marks is not None and done:
+            self._marks.mark_sent(done, timezone.now())
+
     def send(self, rows: Iterable, messages: Iterable) -> tuple[int, list]:
         """Send each row's message; update the log in two statements.
 
@@ -213,13 +224,7 @@ class BackendSession:
             self._marks = deliverylog.SentMarks()
 
         def record(outcomes: list) -> None:
-            for row, _error in outcomes:
-                self._waiting.pop(row.pk, None)
-            done = [row for row, error in outcomes if error is None]
-            failed.extend((row, error) for row, error in outcomes if error is not None)
-            sent.extend(done)
-            if self._marks is not None and done:  # at once (see deliverylog.SentMarks)
-                self._marks.mark_sent(done, timezone.now())
+            self._record(outcomes, sent, failed)
 
         if self._lanes is not None:
             self._send_on_lanes(pairs, record)
