@@ -284,7 +284,13 @@ def _chunk_issue(chunk, schedule_retry) -> tuple[Issue | None, str]:
 def run_chunk(chunk_id: int, schedule_retry: RetryScheduler) -> dict:
     """Send one chunk, if nobody else has taken it.  A configuration error
     raises (the chunk goes back to pending); send and render failures are
-    recorded on the delivery log."""
+    recorded on the delivery log.  On SQLite in WAL mode its commits skip
+    the disk sync (:func:`django_vox.deliverylog.worker_commits`)."""
+    with deliverylog.worker_commits():
+        return _run_chunk(chunk_id, schedule_retry)
+
+
+def _run_chunk(chunk_id: int, schedule_retry: RetryScheduler) -> dict:
     if not _take(chunk_id):
         return {"skipped": "taken or done"}
     chunk = IssueChunk.objects.select_related("issue", "template").get(pk=chunk_id)

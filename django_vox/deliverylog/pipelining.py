@@ -1,11 +1,13 @@
 """A task worker's sent marks (:class:`SentMarks`): pipelined on PostgreSQL,
 committed without a disk sync on SQLite in WAL mode."""
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from django_vox.deliverylog.states import _connection, _model, _sent, _sent_statement, mark_sent
 
-__all__ = ["SentMarks"]
+__all__ = ["SentMarks", "worker_commits"]
 
 logger = logging.getLogger("django_vox")
 
@@ -43,6 +45,26 @@ def _sqlite_wal_sync(connection) -> int | None:
         if level > 1:
             cursor.execute("PRAGMA synchronous = NORMAL")
     return level
+
+
+def _restore_sync(connection, level: int | None) -> None:
+    if level is not None and level > 1 and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {int(level)}")
+
+
+@contextlib.contextmanager
+def worker_commits() -> Iterator[None]:
+    """A task worker's commits while it runs a chunk: on SQLite in WAL mode
+    at ``synchronous = NORMAL`` (see :func:`_sqlite_wal_sync`: they survive
+    the worker being killed, without a disk sync each), the connection's
+    own level restored afterwards; elsewhere nothing changes."""
+    connection = _connection(_model())
+    level = _sqlite_wal_sync(connection)
+    try:
+        yield
+    finally:
+        _restore_sync(connection, level)
 
 
 class SentMarks:
@@ -121,8 +143,6 @@ class SentMarks:
                 self._raw.close()
                 self._raw = None
             level, self._sqlite_sync = self._sqlite_sync, None
-            if level is not None and level > 1 and not self._connection.in_atomic_block:
-                with self._connection.cursor() as cursor:
-                    cursor.execute(f"PRAGMA synchronous = {int(level)}")
+            _restore_sync(self._connection, level)
 
 
