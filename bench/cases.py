@@ -276,6 +276,7 @@ IMPLEMENTATIONS = {
     ("background-email", "inprocess"): ours_fanout_email,
     ("background-email", "ours"): ours_background_email,
     ("latency", "floor"): floor_fanout_email,
+    ("latency", "ours"): ours_fanout_email,
     ("postmark-batch", "floor"): floor_postmark_batch,
     ("postmark-batch", "ours"): ours_postmark_batch,
     ("fanout-suppressed", "unsuppressed"): suppressed.unsuppressed,

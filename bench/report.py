@@ -112,15 +112,26 @@ def rate_limit_row(summary):
 
 
 def latency_row(summary):
-    """The latency case in the table: throughput per configuration and the ratios."""
-    rates = ", ".join(f"{name} {value:.1f}/s" for name, value in summary["throughput"].items())
-    note = (f"receiver {summary['delay_ms']:g} ms per message, chunks of {summary['chunk']}: "
-            f"{rates}; 4 / 1 workers {summary['workers_4_vs_1']:.2f}× (target ≥ "
-            f"{summary['targets']['workers_4_vs_1']}), 4 workers / plain loop "
-            f"{summary['workers_4_vs_plain']:.2f}× (target ≥ "
-            f"{summary['targets']['workers_4_vs_plain']}): "
+    """The latency case in the table: throughput per configuration, the
+    physical limit of its connections, and the ratios against the targets."""
+    limits = summary.get("limit", {})
+    rates = ", ".join(f"{name} {value:.1f}/s" + (f" (limit {limits[name]:g})" if name in limits
+                                                  else "")
+                      for name, value in summary["throughput"].items())
+    chunk = summary["chunk"]
+    chunks = "default chunks" if chunk == "default" else f"chunks of {chunk}"
+    judged = "; ".join(
+        f"{LATENCY_RATIOS.get(key, key)} {summary[key]:.2f}× (target ≥ {target})"
+        for key, target in summary["targets"].items() if key in summary)
+    note = (f"receiver {summary['delay_ms']:g} ms per message, {chunks}: {rates}; {judged}: "
             f"{'met' if summary['target_met'] else 'MISSED'}")
     return _note_row(summary, note)
+
+
+#: How the report names the latency case's ratios.
+LATENCY_RATIOS = {"workers_4_vs_1": "4 / 1 workers", "workers_4_vs_plain": "4 workers / plain loop",
+                  "connections_4_vs_plain": "1 worker × 4 connections / plain loop",
+                  "workers_4_c4_vs_plain": "4 workers × 4 connections / plain loop"}
 
 
 HEADER = ["case", "db", "N", "floor s", "ours s", "ours/floor", "CPU ours/floor",

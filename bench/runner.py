@@ -35,7 +35,7 @@ DEFAULT_N = {
     "background-email": [1000],
     "postmark-batch": [1000],
     "rate-limit": [],  # N = --rate-limit × --rate-duration
-    "latency": [10000],
+    "latency": [1000],
     "fanout-suppressed": [10000],
     "inapp": [10000],
 }
@@ -162,6 +162,8 @@ class Runner:
                    BENCH_DB=self.db_spec(db), PYTHONPATH=str(ROOT))
         if self.options.batch_size:
             env["BENCH_BATCH_SIZE"] = str(self.options.batch_size)
+        if self.options.sqlite_journal and db == "sqlite":
+            env["BENCH_SQLITE_JOURNAL"] = self.options.sqlite_journal
         if "smtp" in self.sinks:
             env["BENCH_SMTP_PORT"] = str(self.sinks["smtp"].port)
         if "http" in self.sinks:
@@ -269,7 +271,9 @@ class Runner:
                                 duration=self.options.rate_duration,
                                 processes=self.options.rate_processes, senders=variant)
         else:
-            lines, summary = latency.run(self, n, chunk=self.options.latency_chunk)
+            lines, summary = latency.run(self, n, chunk=self.options.latency_chunk,
+                                         repeats=self.options.latency_repeats,
+                                         configs=self.options.latency_configs)
             runs = {"configs": lines}
         for line in [*lines, summary]:
             self.emit(line)
@@ -447,6 +451,9 @@ def parse_args(argv):
     parser.add_argument("--batch-size", type=int, default=0,
                         help="DJANGO_VOX_BATCH_SIZE for our side (default: the setting's 1000)")
     parser.add_argument("--pg-name", default="django_vox_bench")
+    parser.add_argument("--sqlite-journal", default="", choices=["", "delete", "wal"],
+                        help="SQLite's journal_mode for every run (default: the file's own, "
+                             "delete unless a case set wal)")
     parser.add_argument("--rate-limit", type=int, default=50,
                         help="rate-limit case: messages per second allowed (default 50)")
     parser.add_argument("--rate-duration", type=float, default=60,
@@ -462,8 +469,14 @@ def parse_args(argv):
                         help="latency case: the SMTP receiver answers each message this late "
                              "(default 20)")
     parser.add_argument("--latency-chunk", type=int, default=0,
-                        help="latency case: DJANGO_VOX_BATCH_SIZE, contacts per chunk "
-                             "(default N / 40)")
+                        help="latency case: DJANGO_VOX_CHUNK_SIZE, contacts per chunk "
+                             "(default: the setting's default, sized from the issue)")
+    parser.add_argument("--latency-repeats", type=int, default=3,
+                        help="latency case: runs of each configuration, in turn (default 3; "
+                             "--quick: 1); the medians are reported")
+    parser.add_argument("--latency-configs", default=",".join(latency.CONFIGURATIONS),
+                        help="latency case: comma-separated configurations, from "
+                             f"{', '.join(latency.CONFIGURATIONS)} (default all)")
     parser.add_argument("--profile", default="",
                         help="CASE:IMPL:N - profile one run with pyinstrument and print it")
     options = parser.parse_args(argv)
@@ -476,12 +489,17 @@ def parse_args(argv):
     options.rate_senders = [s.strip() for s in options.rate_senders.split(",") if s.strip()]
     if set(options.rate_senders) - set(scale.SENDERS):
         parser.error(f"--rate-senders: choose from {', '.join(scale.SENDERS)}")
+    options.latency_configs = [c.strip() for c in options.latency_configs.split(",") if c.strip()]
+    if set(options.latency_configs) - set(latency.CONFIGURATIONS):
+        parser.error(f"--latency-configs: choose from {', '.join(latency.CONFIGURATIONS)}")
     if options.quick:
         options.repeats = 1 if "--repeats" not in " ".join(argv) else options.repeats
         if "--db" not in " ".join(argv):
             options.db = ["sqlite"]
         if "--rate-duration" not in " ".join(argv):
             options.rate_duration = 5
+        if "--latency-repeats" not in " ".join(argv):
+            options.latency_repeats = 1
     if options.docs and not options.save:
         options.save = str(ROOT / "docs" / "benchmarks.json")
     return options

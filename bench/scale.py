@@ -189,7 +189,7 @@ def _in_processes(runner, db, env, n, processes, duration):
 def _in_workers(runner, db, env, n, processes, duration):
     """One background issue taken by ``processes`` db_workers; tasks per worker."""
     env = dict(env, BENCH_ISSUE_METHOD="django_vox.tasks.issue", BENCH_TASKS="db",
-               BENCH_BATCH_SIZE=str(chunk_size(n)))
+               BENCH_CHUNK_SIZE=str(chunk_size(n)))
     post = runner.worker(db, "--rate-limit-prepare", n, 1, env=env)["posts"][0]
     sink = runner.sinks["smtp"]
     pool = Pool("db", processes, env, runner.tmp)

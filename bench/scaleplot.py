@@ -1,7 +1,9 @@
 """The scale-out plot (docs/benchmarks-scale.svg), written by hand like the other.
 
-Two panels: the latency case's throughput per configuration (bars, with the
-plain loop's throughput × 3 drawn as the target line), and the rate-limit
+Two panels: the latency case's throughput per configuration (bars, each with
+the physical limit of its connections as a dashed tick, and the plain loop's
+throughput × 10 drawn as the target line of four workers with four
+connections each), and the rate-limit
 case's messages per whole second for each kind of sender (lines, with the
 limit and its ±5 % band).
 """
@@ -61,12 +63,16 @@ def _frame(x0, title, y_max, y_label):
 
 
 def latency_panel(summary, x0=0):
-    """Bars of messages per second per configuration, the 3 × plain target dashed."""
+    """Bars of messages per second per configuration, each with its
+    connections' limit (a dashed tick); the target over the plain loop dashed."""
     throughput = summary["throughput"]
-    target = throughput.get("plain", 0) * summary["targets"]["workers_4_vs_plain"]
+    limits = summary.get("limit", {})
+    factor = summary["targets"].get("workers_4_c4_vs_plain",
+                                    summary["targets"].get("workers_4_vs_plain", 0))
+    target = throughput.get("plain", 0) * factor
     parts, sy, left, inner_w = _frame(
         x0, f"latency: {summary['n']:,} emails, receiver {summary['delay_ms']:g} ms late",
-        max([*throughput.values(), target]) * 1.08, "messages per second")
+        max([*throughput.values(), *limits.values(), target]) * 1.08, "messages per second")
     slot = inner_w / max(len(throughput), 1)
     for index, (name, value) in enumerate(throughput.items()):
         x = left + index * slot + slot * 0.2
@@ -75,16 +81,22 @@ def latency_panel(summary, x0=0):
                      f'height="{sy(0) - sy(value):.1f}" fill="{color}">'
                      f'<title>{escape(name)}: {value:.1f} messages/s</title></rect>')
         parts.append(f'<text x="{x + slot * 0.3:.1f}" y="{sy(value) - 4:.1f}" '
-                     f'text-anchor="middle">{value:.0f}</text>')
-        parts.append(f'<text x="{x + slot * 0.3:.1f}" y="{sy(0) + 14:.1f}" '
-                     f'text-anchor="middle">{escape(name)}</text>')
+                     f'text-anchor="middle" font-size="9">{value:.0f}</text>')
+        parts.append(f'<text x="{x + slot * 0.3:.1f}" y="{sy(0) + 12 + 9 * (index % 2):.1f}" '
+                     f'text-anchor="middle" font-size="9">{escape(name)}</text>')
+        if name in limits:
+            parts.append(f'<line x1="{x - slot * 0.1:.1f}" x2="{x + slot * 0.7:.1f}" '
+                         f'y1="{sy(limits[name]):.1f}" y2="{sy(limits[name]):.1f}" '
+                         f'stroke="#333" stroke-dasharray="3,2"><title>{escape(name)}: limit '
+                         f'{limits[name]:g} messages/s</title></line>')
     if target:
         parts.append(f'<line x1="{left}" x2="{left + inner_w}" y1="{sy(target):.1f}" '
                      f'y2="{sy(target):.1f}" stroke="#c44e52" stroke-dasharray="5,4"/>')
         parts.append(f'<text x="{left + inner_w - 4}" y="{sy(target) - 4:.1f}" '
-                     f'text-anchor="end" fill="#c44e52">target: 3 × plain</text>')
+                     f'text-anchor="end" fill="#c44e52">target: {factor:g} × plain</text>')
     parts.append(f'<text x="{left + inner_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-                 f'configuration (plain loop; db_workers db-N; RQ workers rq-N)</text>')
+                 f'configuration (-c4: 4 connections each; ticks: the connections\' limit)'
+                 f'</text>')
     return parts
 
 

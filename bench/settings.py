@@ -15,6 +15,12 @@ environment variables:
 ``BENCH_CACHE``, ``BENCH_RATE_LIMITS``
     The cache the rate limits are held in (``redis:URL`` or ``db``; default
     local memory) and ``DJANGO_VOX_RATE_LIMITS`` as JSON (rate-limit case).
+``BENCH_SQLITE_JOURNAL``
+    SQLite's ``journal_mode`` for every connection (``wal``, ``delete``);
+    the file's own mode when unset.
+``BENCH_BATCH_SIZE``, ``BENCH_CHUNK_SIZE``, ``BENCH_CONCURRENCY``
+    ``DJANGO_VOX_BATCH_SIZE``, ``DJANGO_VOX_CHUNK_SIZE`` and
+    ``DJANGO_VOX_CONCURRENCY`` when set (the settings' defaults otherwise).
 """
 
 import importlib.util
@@ -68,7 +74,10 @@ def _database(spec):
             "PORT": os.environ.get("VOX_PG_PORT", "5432"),
         }
     if kind == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or "bench.sqlite3"}
+        journal = os.environ.get("BENCH_SQLITE_JOURNAL")
+        options = {"init_command": f"PRAGMA journal_mode={journal}"} if journal else {}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or "bench.sqlite3",
+                "OPTIONS": options}
     raise ValueError(f"BENCH_DB must be sqlite:PATH or postgres:DBNAME, not {spec!r}")
 
 
@@ -135,3 +144,7 @@ LOGGING = {
 }
 if os.environ.get("BENCH_BATCH_SIZE"):
     DJANGO_VOX_BATCH_SIZE = int(os.environ["BENCH_BATCH_SIZE"])
+if os.environ.get("BENCH_CHUNK_SIZE"):
+    DJANGO_VOX_CHUNK_SIZE = int(os.environ["BENCH_CHUNK_SIZE"])
+if os.environ.get("BENCH_CONCURRENCY"):
+    DJANGO_VOX_CONCURRENCY = int(os.environ["BENCH_CONCURRENCY"])

@@ -38,6 +38,8 @@ SETTING_IDS = {
     "DJANGO_VOX_INAPP_LIVE": "django_vox.E046",
     "DJANGO_VOX_INAPP_POLL_INTERVAL": "django_vox.E047",
     "DJANGO_VOX_INAPP_RETENTION": "django_vox.E048",
+    "DJANGO_VOX_CHUNK_SIZE": "django_vox.E023",
+    "DJANGO_VOX_CONCURRENCY": "django_vox.E022",
 }
 _HINTS = {
     "type": "Name the backend by its dotted path, e.g. 'django_vox.backends.html_email.Backend'.",

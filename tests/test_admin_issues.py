@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def issued(settings, django_user_model, make_template, committed):
     settings.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
     settings.TASKS = IMMEDIATE
-    settings.DJANGO_VOX_BATCH_SIZE = 2
+    settings.DJANGO_VOX_CHUNK_SIZE = 2
     for i in range(3):
         Subscriber.objects.create(name=f"S {i}", email=f"s{i}@example.org")
     author = django_user_model.objects.create(username="ann", email="ann@example.org")

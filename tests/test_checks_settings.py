@@ -42,6 +42,12 @@ def test_defaults_and_test_settings_pass():
     ("DJANGO_VOX_MAX_ATTEMPTS", 0, "E016", "at least 1"),
     ("DJANGO_VOX_MAX_ATTEMPTS", "many", "E016", "at least 1"),
     ("DJANGO_VOX_BATCH_SIZE", 2.5, "E017", "at least 1"),
+    ("DJANGO_VOX_CHUNK_SIZE", 0, "E023", "at least 1"),
+    ("DJANGO_VOX_CHUNK_SIZE", "auto", "E023", "at least 1"),
+    ("DJANGO_VOX_CONCURRENCY", 0, "E022", "at least 1"),
+    ("DJANGO_VOX_CONCURRENCY", 65, "E022", "at most 64"),
+    ("DJANGO_VOX_CONCURRENCY", {"email-html": 0}, "E022", "['email-html']"),
+    ("DJANGO_VOX_CONCURRENCY", {4: 4}, "E022", "backend IDs"),
 ])
 def test_a_setting_that_cannot_work_is_a_check_error(settings, name, value, check_id, says):
     pytest.importorskip("markdown") if name == "DJANGO_VOX_MARKDOWN_EXTRAS" else None
@@ -62,6 +68,10 @@ def test_a_setting_that_cannot_work_is_a_check_error(settings, name, value, chec
     ("DJANGO_VOX_ACTIVITY_REGEX", r"^/(?P<path>.+)/(?P<box>inbox|outbox)/$"),
     ("DJANGO_VOX_XMPP_SERVER", "[::1]:5222"),
     ("DJANGO_VOX_MAX_ATTEMPTS", 3),
+    ("DJANGO_VOX_CHUNK_SIZE", None),
+    ("DJANGO_VOX_CHUNK_SIZE", 250),
+    ("DJANGO_VOX_CONCURRENCY", 4),
+    ("DJANGO_VOX_CONCURRENCY", {"email-html": 8, "twilio": 2}),
 ])
 def test_values_that_work_pass(settings, name, value):
     setattr(settings, name, value)

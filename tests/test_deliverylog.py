@@ -238,3 +238,39 @@ def test_a_mark_written_survives_the_worker_killed_before_its_answer(committed_w
         time.sleep(0.05)
     saved = Delivery.objects.get(pk=row.pk)
     assert (saved.status, saved.attempts) == (Delivery.SENT, 1)
+
+
+@pytest.mark.parametrize(("journal", "inside"), [("wal", 1), ("delete", 2)])
+def test_worker_commits_skip_the_disk_sync_only_on_sqlite_in_wal_mode(tmp_path, monkeypatch,
+                                                                      journal, inside):
+    """A worker's commits (its chunk, its marks) go at synchronous = NORMAL on
+    SQLite in WAL mode, where that survives a killed process; the
+    connection's own level (FULL) comes back afterwards.  Rollback-journal
+    modes keep FULL."""
+    from django.db.utils import ConnectionHandler
+
+    from django_vox.deliverylog import pipelining
+
+    handler = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3",
+                                             "NAME": str(tmp_path / "log.sqlite3")}})
+    wrapper = handler["default"]
+    monkeypatch.setattr(pipelining, "_connection", lambda model: wrapper)
+
+    def level():
+        with wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            return cursor.fetchone()[0]
+
+    with wrapper.cursor() as cursor:
+        cursor.execute(f"PRAGMA journal_mode = {journal}")
+        cursor.execute("PRAGMA synchronous = FULL")
+    try:
+        with pipelining.worker_commits():
+            assert level() == inside
+        assert level() == 2
+        marks = pipelining.SentMarks()
+        assert level() == inside and not marks.pipelined
+        marks.close()
+        assert level() == 2
+    finally:
+        wrapper.close()

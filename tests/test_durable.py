@@ -85,7 +85,7 @@ def outbox_addresses():
 # -- chunks -------------------------------------------------------------------------
 def test_background_issue_is_a_row_then_chunks_any_worker_can_take(dummy, work, drain, settings, article,
                                                                   make_template, committed):
-    settings.DJANGO_VOX_BATCH_SIZE = 2
+    settings.DJANGO_VOX_CHUNK_SIZE = 2
     subscribers("A a", "B b", "C c", "D d", "E e")
     make_template(Article, "published", recipients="c:subs")
     with committed():
@@ -118,7 +118,7 @@ def test_background_issue_is_a_row_then_chunks_any_worker_can_take(dummy, work, 
 def test_planner_killed_half_way_is_planned_again_without_doubles(dummy, work, drain, settings, article,
                                                                   make_template, committed,
                                                                   monkeypatch):
-    settings.DJANGO_VOX_BATCH_SIZE = 2
+    settings.DJANGO_VOX_CHUNK_SIZE = 2
     subscribers("A a", "B b", "C c", "D d", "E e")
     make_template(Article, "published", recipients="c:subs")
     with committed():
@@ -151,7 +151,7 @@ def test_planner_killed_half_way_is_planned_again_without_doubles(dummy, work, d
 
 def test_chunk_killed_after_logging_is_finished_by_recovery_once(dummy, work, drain, settings, article,
                                                                  make_template, committed):
-    settings.DJANGO_VOX_BATCH_SIZE = 2
+    settings.DJANGO_VOX_CHUNK_SIZE = 2
     subscribers("A a", "B b", "C c")
     make_template(Article, "published", recipients="c:subs")
     with committed():
@@ -184,7 +184,7 @@ def test_chunk_killed_after_logging_is_finished_by_recovery_once(dummy, work, dr
 
 
 def test_lost_chunk_task_is_enqueued_again(dummy, work, drain, settings, article, make_template, committed):
-    settings.DJANGO_VOX_BATCH_SIZE = 1
+    settings.DJANGO_VOX_CHUNK_SIZE = 1
     subscribers("A a", "B b")
     make_template(Article, "published", recipients="c:subs")
     with committed():
@@ -213,7 +213,7 @@ def test_configuration_error_in_a_chunk_raises_and_leaves_it_pending(dummy, work
 
 def test_deleted_recipient_is_left_out_of_its_chunk(dummy, work, drain, settings, article, make_template,
                                                     committed):
-    settings.DJANGO_VOX_BATCH_SIZE = 1
+    settings.DJANGO_VOX_CHUNK_SIZE = 1
     gone, kept = subscribers("A a", "B b")
     make_template(Article, "published", recipients="c:subs")
     with committed():
@@ -228,7 +228,7 @@ def test_deleted_recipient_is_left_out_of_its_chunk(dummy, work, drain, settings
 def test_immediate_backend_runs_every_chunk(settings, article, make_template, committed):
     settings.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
     settings.TASKS = IMMEDIATE
-    settings.DJANGO_VOX_BATCH_SIZE = 2
+    settings.DJANGO_VOX_CHUNK_SIZE = 2
     subscribers("A a", "B b", "C c")
     make_template(Article, "published", recipients="c:subs")
     make_template(Article, "published", recipients="c:subs", bulk=True, subject="all")

@@ -177,6 +177,61 @@ def test_smtp_server_down_then_up(workers):
         smtp.stop()
 
 
+def test_two_db_workers_with_four_connections_each(workers):
+    """DJANGO_VOX_CONCURRENCY = 4 and the default chunks: 200 subscribers are
+    ten chunks of 20, each sent over four SMTP connections; every message
+    arrives once and every delivery is marked sent on its first attempt."""
+    from django_vox.models import IssueChunk
+
+    smtp = SmtpServer()
+    smtp.start()
+    workers.configure(VOX_WORKER_SMTP_PORT=smtp.port, VOX_WORKER_CONCURRENCY=4)
+    try:
+        Subscriber.objects.bulk_create(Subscriber(name=f"S{i}", email=f"s{i}@example.org")
+                                       for i in range(200))
+        (article,) = make_articles(1)
+        template("email-html", recipients="c:subs", subject="News")
+        workers.start("db"), workers.start("db")
+        workers.issue("published", [article.pk], threads=1)
+        wait_until(lambda: all_settled(200), timeout=240, what="200 deliveries sent")
+        received = collections.Counter(e.rcpt_tos[0] for e in smtp.envelopes)
+        assert set(received) == {f"s{i}@example.org" for i in range(200)}
+        assert set(received.values()) == {1}, "a message was delivered twice"
+        assert set(IssueChunk.objects.values_list("size", flat=True)) == {20}
+        assert smtp.connections == 4 * IssueChunk.objects.count() == 40
+        assert Delivery.objects.filter(status=Delivery.SENT, attempts=1,
+                                       sent_at__isnull=False).count() == 200
+    finally:
+        smtp.stop()
+
+
+def test_a_failing_connection_of_a_worker_is_retried_once_each(workers):
+    """The receiver refuses every message on its third connection (451): the
+    worker records those deliveries for a retry, the retry sends each once."""
+    smtp = SmtpServer()
+    smtp.connection_data_responses[3] = "451 4.3.0 This connection is unwell"
+    smtp.start()
+    workers.configure(VOX_WORKER_SMTP_PORT=smtp.port, VOX_WORKER_CONCURRENCY=4,
+                      VOX_WORKER_BACKOFF=0.5)
+    try:
+        Subscriber.objects.bulk_create(Subscriber(name=f"S{i}", email=f"s{i}@example.org")
+                                       for i in range(40))
+        (article,) = make_articles(1)
+        template("email-html", recipients="c:subs", subject="News")
+        workers.start("db")
+        workers.issue("published", [article.pk], threads=1)
+        wait_until(lambda: all_settled(40), timeout=240, what="40 deliveries sent")
+        received = collections.Counter(e.rcpt_tos[0] for e in smtp.envelopes)
+        assert set(received) == {f"s{i}@example.org" for i in range(40)}
+        assert set(received.values()) == {1}, "a message was delivered twice"
+        retried = Delivery.objects.filter(attempts=2)
+        assert retried.exists() and set(retried.values_list("status", flat=True)) == {
+            Delivery.SENT}
+        assert Delivery.objects.filter(status=Delivery.SENT).count() == 40
+    finally:
+        smtp.stop()
+
+
 def test_worker_killed_mid_issue_then_recovered(workers, peer_server, tmp_path):
     peer = Peer(peer_server)
     make_hooks(peer_server, 20)
@@ -214,7 +269,8 @@ def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server
     from django_vox.models import BackgroundIssue, IssueChunk
 
     peer = Peer(peer_server)
-    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"))
+    workers.configure(VOX_WORKER_TWILIO_BASE=peer_server.url_for("/twilio"),
+                      VOX_WORKER_CHUNK_SIZE=1000)
     Subscriber.objects.bulk_create(
         Subscriber(name=f"C{i}", email=f"c{i}@example.org", phone=f"+1555{i:07d}")
         for i in range(2000))

@@ -84,6 +84,11 @@ class Backend:
     #: The most ``(address, message)`` items the pipeline passes to one
     #: :meth:`send_many` call (used when a backend overrides ``send_many``).
     SEND_MANY_LIMIT: ClassVar[int] = 100
+    #: Whether several instances may be open at once, each sending from a
+    #: thread of its own (``DJANGO_VOX_CONCURRENCY``).  False for a backend
+    #: whose provider allows one session per account (XMPP logs in as one
+    #: JID and resource).  An instance is never shared between threads.
+    CONCURRENT_SESSIONS: ClassVar[bool] = True
 
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = options

@@ -48,6 +48,8 @@ class Backend(BaseBackend):
     #: aioxmpp's own libraries, which the extra installs without aioxmpp on Python 3.13.
     EXTRA_ONLY = ("aiosasl", "aioopenssl")
     REQUIRED_SETTINGS = ("DJANGO_VOX_XMPP_JID", "DJANGO_VOX_XMPP_PASSWORD")
+    #: One session per JID: several would log in as the same resource.
+    CONCURRENT_SESSIONS = False
     #: Seconds allowed for connecting and logging in, and for sending one message.
     TIMEOUT = 30
     TRANSPORT_ERRORS = (OSError, *TIMEOUTS)

@@ -2,8 +2,10 @@
 
 A background issue is a :class:`~django_vox.models.BackgroundIssue` row,
 written when its planning task starts.  Planning walks each template's
-contacts once and writes them, ``DJANGO_VOX_BATCH_SIZE`` at a time, into
-numbered :class:`~django_vox.models.IssueChunk` rows; each chunk is then a
+contacts once and writes them, ``DJANGO_VOX_CHUNK_SIZE`` at a time (by
+default a size chosen from the template's number of contacts:
+:func:`chunk_size_for`), into numbered :class:`~django_vox.models.IssueChunk`
+rows; each chunk is then a
 task of its own that any worker can take, so the chunks of one issue run in
 parallel.  Chunk boundaries are fixed when they are written (the contacts
 themselves are stored, not an offset into a stream that could change), so a
@@ -20,6 +22,7 @@ message twice; what the killed run logged but did not send is sent by
 
 import itertools
 import logging
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -44,9 +47,20 @@ from django_vox.registry import Contact
 
 __all__ = ["model_ref", "load_ref", "start_issue", "load_issue", "skip_issue", "plan",
            "run_chunk", "finish_if_done", "stale_plans", "stale_chunks", "unfinished_issues",
-           "progress", "PlanningTakenOver"]
+           "progress", "PlanningTakenOver", "chunk_size_for", "CHUNKS_PER_ISSUE", "MIN_CHUNK",
+           "MAX_CHUNK"]
 
 logger = logging.getLogger("django_vox")
+
+#: With ``DJANGO_VOX_CHUNK_SIZE = None`` (the default) a template's contacts
+#: are cut into about this many chunks, each of MIN_CHUNK to MAX_CHUNK
+#: contacts: an issue of a few hundred contacts and up is then several
+#: chunks for each of a few workers, and a chunk of a large issue stays
+#: short enough to recover (``vox_recover --older-than``) and cheap to run
+#: again.  Measured trade-off: docs/background.rst ("Chunks").
+CHUNKS_PER_ISSUE = 40
+MIN_CHUNK = 20
+MAX_CHUNK = 500
 
 
 # -- references instead of pickled objects ---------------------------------------
@@ -125,13 +139,32 @@ def _planned_addresses(record) -> dict:
     return planned
 
 
-def _groups(contacts: Iterator, size: int | None) -> Iterator[list]:
-    if size is None:  # a bulk template is one message: one chunk
-        group = list(contacts)
+def chunk_size_for(total: int) -> int:
+    """The chunk size for a template with ``total`` contacts when
+    ``DJANGO_VOX_CHUNK_SIZE`` is None: ``total / CHUNKS_PER_ISSUE`` within
+    ``[MIN_CHUNK, MAX_CHUNK]``."""
+    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(total / CHUNKS_PER_ISSUE)))
+
+
+def _groups(entries: Iterator, bulk: bool) -> Iterator[list]:
+    """The chunks (lists of entries) of one template's contacts."""
+    if bulk:  # a bulk template is one message: one chunk
+        group = list(entries)
         if group:
             yield group
         return
-    while group := list(itertools.islice(contacts, size)):
+    size = conf.get("DJANGO_VOX_CHUNK_SIZE")
+    if size is None:
+        # Read ahead far enough to know whether the size is below the cap;
+        # the entries are small lists, not model instances.
+        limit = MAX_CHUNK * CHUNKS_PER_ISSUE
+        ahead = list(itertools.islice(entries, limit + 1))
+        size = chunk_size_for(len(ahead)) if len(ahead) <= limit else MAX_CHUNK
+        entries = itertools.chain(ahead, entries)
+    else:
+        conf.validate("DJANGO_VOX_CHUNK_SIZE")
+        size = int(size)
+    while group := list(itertools.islice(entries, size)):
         yield group
 
 
@@ -145,8 +178,7 @@ def _entry(contact, refs) -> list:
     return entry
 
 
-def _write_chunk(record, attempt, number, template, group, refs) -> IssueChunk:
-    contacts = [_entry(contact, refs) for contact in group]
+def _write_chunk(record, attempt, number, template, contacts) -> IssueChunk:
     with transaction.atomic():
         held = BackgroundIssue.objects.filter(pk=record.pk, plan_attempts=attempt,
                                               state=BackgroundIssue.PLANNING)
@@ -166,14 +198,14 @@ def plan(record: BackgroundIssue, attempt: int, issue: Issue,
     """
     planned = _planned_addresses(record) if record.chunks_planned else {}
     number = IssueChunk.objects.filter(issue=record).count()
-    batch_size = conf.positive_int("DJANGO_VOX_BATCH_SIZE")
     refs, last, errors = RecipientRefs(), None, []
     for template, backend_class in issue.usable_templates():
         try:
             contacts = template_contacts(template, issue.notification, backend_class.PROTOCOL,
                                          issue.instances(), set(planned.get(template.pk, ())))
-            for group in _groups(contacts, None if template.bulk else batch_size):
-                chunk = _write_chunk(record, attempt, number, template, group, refs)
+            entries = (_entry(contact, refs) for contact in contacts)
+            for group in _groups(entries, template.bulk):
+                chunk = _write_chunk(record, attempt, number, template, group)
                 number += 1
                 if last is not None:
                     transaction.on_commit(lambda pk=last: enqueue_chunk(pk))
@@ -256,7 +288,13 @@ def _chunk_issue(chunk, schedule_retry) -> tuple[Issue | None, str]:
 def run_chunk(chunk_id: int, schedule_retry: RetryScheduler) -> dict:
     """Send one chunk, if nobody else has taken it.  A configuration error
     raises (the chunk goes back to pending); send and render failures are
-    recorded on the delivery log."""
+    recorded on the delivery log.  On SQLite in WAL mode its commits skip
+    the disk sync (:func:`django_vox.deliverylog.worker_commits`)."""
+    with deliverylog.worker_commits():
+        return _run_chunk(chunk_id, schedule_retry)
+
+
+def _run_chunk(chunk_id: int, schedule_retry: RetryScheduler) -> dict:
     if not _take(chunk_id):
         return {"skipped": "taken or done"}
     chunk = IssueChunk.objects.select_related("issue", "template").get(pk=chunk_id)

@@ -12,12 +12,15 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from django_vox.conf.validators import (  # the validators are conf's names too
+    MAX_CONCURRENCY,
     VALIDATORS,
     _split_site_domain,
     recipient_locale_function,
     resolve_dotted,
     validate_activity_regex,
     validate_batch_size,
+    validate_chunk_size,
+    validate_concurrency,
     validate_http_timeout,
     validate_inapp_live,
     validate_inapp_poll_interval,
@@ -45,7 +48,8 @@ __all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_ba
            "validate_webhook_max_body", "validate_tracking_payload_limit",
            "validate_soft_bounce_limit", "validate_soft_bounce_window",
            "validate_inapp_live", "validate_inapp_poll_interval", "validate_inapp_retention",
-           "recipient_locale_function", "validate_recipient_locale", "resolve_dotted"]
+           "recipient_locale_function", "validate_recipient_locale", "resolve_dotted",
+           "validate_chunk_size", "validate_concurrency", "concurrency_for", "MAX_CONCURRENCY"]
 
 _MISSING = object()
 
@@ -67,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     # keys of django_vox.engine.RenderLimits: iterations, output, seconds, width
     "DJANGO_VOX_TEMPLATE_LIMITS": {},
     "DJANGO_VOX_BATCH_SIZE": 1000,
+    "DJANGO_VOX_CHUNK_SIZE": None,  # None: from the issue's size (background.chunks)
+    "DJANGO_VOX_CONCURRENCY": 1,  # connections one sender keeps busy; or {backend ID: n}
     "DJANGO_VOX_RATE_LIMITS": {},  # backend ID -> "N/s", "N/m", "N/h"
     "DJANGO_VOX_RATE_LIMIT_CACHE": "default",
     "DJANGO_VOX_RECIPIENT_LIMIT": None,  # "5/h": more to one contact is held for a digest
@@ -212,6 +218,17 @@ def site_url(path: str = "", *, required: bool = True) -> str | None:
     if base is None:
         return None
     return f"{base}/{path.lstrip('/')}"
+
+
+def concurrency_for(backend_id: str) -> int:
+    """How many connections one sender keeps busy for ``backend_id``
+    (``DJANGO_VOX_CONCURRENCY``: a number for every backend, or a dict of
+    backend ID to number, 1 for the others); ImproperlyConfigured naming it."""
+    value = get("DJANGO_VOX_CONCURRENCY")
+    validate_concurrency(value)
+    if isinstance(value, dict):
+        return int(value.get(backend_id, 1))
+    return int(value)
 
 
 def validate(name: str) -> None:

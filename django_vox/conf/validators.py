@@ -20,7 +20,8 @@ __all__ = ["VALIDATORS", "resolve_dotted", "validate_site_domain", "validate_iss
            "validate_webhook_max_body", "validate_tracking_payload_limit",
            "validate_soft_bounce_limit", "validate_soft_bounce_window",
            "validate_inapp_live", "validate_inapp_poll_interval", "validate_inapp_retention",
-           "recipient_locale_function", "validate_recipient_locale"]
+           "recipient_locale_function", "validate_recipient_locale",
+           "validate_chunk_size", "validate_concurrency", "MAX_CONCURRENCY"]
 
 
 def _split_site_domain(domain: object) -> tuple[str | None, str]:
@@ -190,6 +191,37 @@ validate_soft_bounce_window = _at_least_1("DJANGO_VOX_SOFT_BOUNCE_WINDOW")
 validate_inapp_poll_interval = _at_least_1("DJANGO_VOX_INAPP_POLL_INTERVAL")
 
 
+def validate_chunk_size(value: object) -> None:
+    if value is not None:
+        _whole_number_at_least_1("DJANGO_VOX_CHUNK_SIZE", value)
+
+
+#: The most connections one sender may keep busy at once (each is a thread).
+MAX_CONCURRENCY = 64
+
+
+def _concurrency_value(where: str, value: Any) -> int:
+    _whole_number_at_least_1(where, value)
+    if int(value) > MAX_CONCURRENCY:
+        raise ImproperlyConfigured(
+            f"{where} must be at most {MAX_CONCURRENCY} (one thread and one connection to the "
+            f"provider each), not {value!r}.")
+    return int(value)
+
+
+def validate_concurrency(value: object) -> None:
+    name = "DJANGO_VOX_CONCURRENCY"
+    if not isinstance(value, dict):
+        _concurrency_value(name, value)
+        return
+    for backend_id, number in value.items():
+        if not isinstance(backend_id, str) or not backend_id:
+            raise ImproperlyConfigured(
+                f"{name} keys must be backend IDs (strings such as 'email-html'), "
+                f"not {backend_id!r}.")
+        _concurrency_value(f"{name}[{backend_id!r}]", number)
+
+
 
 def validate_webhook_base_url(value: object) -> None:
     if not value:
@@ -240,6 +272,8 @@ VALIDATORS: dict[str, Callable[[Any], None]] = {
     "DJANGO_VOX_XMPP_SERVER": validate_xmpp_server,
     "DJANGO_VOX_MAX_ATTEMPTS": validate_max_attempts,
     "DJANGO_VOX_BATCH_SIZE": validate_batch_size,
+    "DJANGO_VOX_CHUNK_SIZE": validate_chunk_size,
+    "DJANGO_VOX_CONCURRENCY": validate_concurrency,
     "DJANGO_VOX_WEBHOOK_BASE_URL": validate_webhook_base_url,
     "DJANGO_VOX_POSTMARK_WEBHOOK_CREDENTIALS": validate_postmark_webhook_credentials,
     "DJANGO_VOX_WEBHOOK_MAX_BODY": validate_webhook_max_body,

@@ -7,14 +7,15 @@ Lowest module first:
 * :mod:`~django_vox.deliverylog.writer`: the batched writer of new rows
   (:class:`LogWriter`);
 * :mod:`~django_vox.deliverylog.pipelining`: :class:`SentMarks`, a task
-  worker's sent marks pipelined on PostgreSQL.
+  worker's sent marks pipelined on PostgreSQL, and :func:`worker_commits`
+  (a worker's commits without a disk sync each on SQLite in WAL mode).
 
 The package may import the models, exceptions and
 :mod:`django_vox.pacing.retry`; never the registry, issuing or anything above.
 Every public name is importable from ``django_vox.deliverylog``.
 """
 
-from django_vox.deliverylog.pipelining import SentMarks
+from django_vox.deliverylog.pipelining import SentMarks, worker_commits
 from django_vox.deliverylog.states import (
     claim,
     describe_error,
@@ -32,4 +33,4 @@ from django_vox.deliverylog.writer import LogRow, LogWriter, as_delivery, insert
 
 __all__ = ["LogRow", "LogWriter", "SentMarks", "as_delivery", "insert", "mark_sent", "mark_failed",
            "claim", "record_failures", "describe_error", "queue_now", "touch", "issue_started",
-           "logged_addresses", "statuses", "link_digest"]
+           "logged_addresses", "statuses", "link_digest", "worker_commits"]

@@ -1,13 +1,15 @@
-"""PostgreSQL pipelining of a task worker's sent marks (:class:`SentMarks`)."""
+"""A task worker's sent marks (:class:`SentMarks`): pipelined on PostgreSQL,
+committed without a disk sync on SQLite in WAL mode."""
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from django_vox.deliverylog.states import _connection, _model, _sent, _sent_statement, mark_sent
 
-__all__ = ["SentMarks"]
+__all__ = ["SentMarks", "worker_commits"]
 
 logger = logging.getLogger("django_vox")
 
@@ -22,6 +24,51 @@ def _can_pipeline(connection: Any) -> bool:
     return connection.get_autocommit() and not connection.in_atomic_block
 
 
+def _sqlite_wal_sync(connection: Any) -> int | None:
+    """On SQLite in WAL mode, outside a transaction: the connection's
+    ``synchronous`` level, lowered to NORMAL (1) while a worker marks; else None.
+
+    In WAL mode a commit at NORMAL is written to the WAL file without waiting
+    for the disk: it survives the worker being killed (the operating system
+    holds the write), and only a crash of the machine itself can lose the
+    last ones, never corrupt the database (SQLite's documentation).  In the
+    rollback-journal modes NORMAL is not that safe, so they are left alone.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return None
+    if not connection.get_autocommit():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() != "wal":
+            return None
+        cursor.execute("PRAGMA synchronous")
+        level = int(cursor.fetchone()[0])
+        if level > 1:
+            cursor.execute("PRAGMA synchronous = NORMAL")
+    return level
+
+
+def _restore_sync(connection: Any, level: int | None) -> None:
+    if level is not None and level > 1 and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {int(level)}")
+
+
+@contextlib.contextmanager
+def worker_commits() -> Iterator[None]:
+    """A task worker's commits while it runs a chunk: on SQLite in WAL mode
+    at ``synchronous = NORMAL`` (see :func:`_sqlite_wal_sync`: they survive
+    the worker being killed, without a disk sync each), the connection's
+    own level restored afterwards; elsewhere nothing changes."""
+    connection = _connection(_model())
+    level = _sqlite_wal_sync(connection)
+    try:
+        yield
+    finally:
+        _restore_sync(connection, level)
+
+
 class SentMarks:
     """Marks the rows a task worker sends, without making the next message wait.
 
@@ -34,7 +81,9 @@ class SentMarks:
     killed worker still leaves at most the one message it was sending when
     it died unmarked; the next message no longer waits for the commit of the
     one before.  Elsewhere (SQLite, another database, or inside a
-    transaction) each mark is :func:`mark_sent`, waited for.
+    transaction) each mark is :func:`mark_sent`, waited for; on SQLite in
+    WAL mode committed at ``synchronous = NORMAL`` (see :func:`_sqlite_wal_sync`),
+    the connection's own level restored by :meth:`close`.
     """
 
     def __init__(self) -> None:
@@ -42,6 +91,7 @@ class SentMarks:
         self._connection = connection
         self._raw: Any = None
         self._pending = False
+        self._sqlite_sync = _sqlite_wal_sync(connection)
         if _can_pipeline(connection):
             try:
                 # Straight from the driver: never a connection of Django's pool
@@ -94,5 +144,7 @@ class SentMarks:
             if self._raw is not None:
                 self._raw.close()
                 self._raw = None
+            level, self._sqlite_sync = self._sqlite_sync, None
+            _restore_sync(self._connection, level)
 
 

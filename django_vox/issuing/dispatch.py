@@ -6,7 +6,8 @@ through it then fails with that error, and is recorded), sends rows and
 records their outcomes on the delivery log.  It waits for the backend's rate
 limit (:mod:`django_vox.pacing.ratelimit`) before each message, and sends one-address
 rows through the backend's ``send_many()`` when it has a batch call of its own
-(``Backend.sends_in_batches()``).
+(``Backend.sends_in_batches()``).  With ``DJANGO_VOX_CONCURRENCY`` above 1
+it keeps that many connections busy at once (:mod:`django_vox.issuing.lanes`).
 
 Retries are the task layer's business: a caller in a task worker passes a
 ``schedule_retry(pending, run_after)`` callback, and transient failures are
@@ -20,7 +21,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -29,11 +29,15 @@ from django_vox import conf, deliverylog, signals
 from django_vox.backends import backends as backend_registry
 from django_vox.backends.base import Backend
 from django_vox.exceptions import SendError
-from django_vox.issuing import policy
+from django_vox.issuing import lanes
+from django_vox.issuing.recheck import recheck_preferences
 from django_vox.messages import Message
-from django_vox.models import Delivery, Notification, OneTimeNotification
+from django_vox.models import Delivery
 from django_vox.pacing import ratelimit
-from django_vox.registry import Contact
+
+#: A row and its message; a row and its error (None: sent).
+_Pair = tuple[Any, Message]
+_Outcome = tuple[Any, BaseException | None]
 
 __all__ = ["BackendSession", "RetryScheduler", "record_failures", "send_deliveries",
            "describe_error", "recheck_preferences"]
@@ -69,6 +73,11 @@ class BackendSession:
         self.open_error: BaseException | None = None
         #: How a task worker marks each message sent (opened with the first one).
         self._marks: deliverylog.SentMarks | None = None
+        #: Several connections at once (DJANGO_VOX_CONCURRENCY), or None for one.
+        self._lanes: lanes.Lanes | None = None
+        concurrency = conf.concurrency_for(self.backend.ID)
+        if concurrency > 1 and getattr(backend_class, "CONCURRENT_SESSIONS", True):
+            self._lanes = lanes.Lanes(backend_class, concurrency)
 
     @property
     def background(self) -> bool:
@@ -76,7 +85,10 @@ class BackendSession:
 
     def open(self) -> "BackendSession":
         """Open the backend.  A configuration error (ImproperlyConfigured) is
-        raised; any other error is held and recorded on every row sent."""
+        raised; any other error is held and recorded on every row sent.
+        Several connections (``DJANGO_VOX_CONCURRENCY``) open as rows need them."""
+        if self._lanes is not None:
+            return self
         try:
             self.backend.open()
         except ImproperlyConfigured:
@@ -87,7 +99,10 @@ class BackendSession:
 
     def close(self) -> None:
         try:
-            self.backend.close()
+            if self._lanes is not None:
+                self._lanes.close()
+            else:
+                self.backend.close()
         except Exception:  # noqa: BLE001 - closing must not lose the report
             logger.exception("Closing backend %s failed.", self.backend.ID)
         finally:
@@ -102,33 +117,30 @@ class BackendSession:
                  traceback: TracebackType | None) -> None:
         self.close()
 
-    def _send_one(self, row: Any, message: Message) -> str | None:
-        """Send one row; the provider's message id (or None)."""
+    def _wait_turn(self, row: Any) -> None:
+        """Before sending ``row``: the open error, else wait for the rate limit
+        (and, for an address that is an endpoint, its own pause)."""
         if self.open_error is not None:
             raise self.open_error
-        to = row.to_addresses
         if self.limiter is not None:
+            to = row.to_addresses
             if self.backend.ADDRESS_IS_ENDPOINT:  # paused by its own 429 (see ratelimit)
                 for address in to:
                     self.limiter.wait_for_address(address)
             self.limiter.acquire(len(to), on_wait=self._keep_fresh, max_wait=self._max_wait)
-        if len(to) == 1:
-            return self.backend.send(to[0], message)
-        return self.backend.send_message(message.from_address, to, message)
 
     def _attempt(self, row: Any, message: Message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
         configuration error is raised (the rows not sent stay queued in the log)."""
         try:
-            row.provider_message_id = _message_id(self._send_one(row, message))
+            self._wait_turn(row)
         except ImproperlyConfigured:
             raise
-        except Exception as err:  # noqa: BLE001 - any backend error is recorded, not lost
-            if not isinstance(err, SendError):
-                logger.debug("Backend %s raised %r", self.backend.ID, err)
-            self._note_throttling(err, row)
-            return err
-        return None
+        except Exception as waited:  # noqa: BLE001 - the open error or a wait too long: recorded
+            return waited
+        err = lanes.attempt(self.backend, row, message)
+        self._note_throttling(err, row)
+        return err
 
     def _attempt_many(self, pairs: list[tuple[Any, Message]]
                       ) -> list[tuple[Any, BaseException | None]]:
@@ -139,27 +151,9 @@ class BackendSession:
                                      max_wait=self._max_wait)
             except ratelimit.WaitTooLong as err:
                 return [(row, err) for row, _message in pairs]
-        items = [(row.to_addresses[0], message) for row, message in pairs]
-        try:
-            results = list(self.backend.send_many(items))
-        except ImproperlyConfigured:
-            raise
-        except Exception as err:  # noqa: BLE001 - the whole request failed: every row did
-            self._note_throttling(err)
-            return [(row, err) for row, _message in pairs]
-        if len(results) != len(pairs):
-            err = SendError(f"Backend {self.backend.ID!r} answered send_many() with "  # type: ignore[misc]
-                            f"{len(results)} results for {len(pairs)} messages.")
-            return [(row, err) for row, _message in pairs]
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        for (row, _message), result in zip(pairs, results):
-            # Each result is the error, or (sent) the provider's message id or None.
-            if isinstance(result, BaseException):
-                self._note_throttling(result, row)
-                outcomes.append((row, result))
-            else:
-                row.provider_message_id = _message_id(result)
-                outcomes.append((row, None))
+        outcomes = lanes.attempt_batch(self.backend, pairs)
+        for row, error in outcomes:
+            self._note_throttling(error, row)
         return outcomes
 
     def _keep_fresh(self) -> None:
@@ -197,13 +191,56 @@ class BackendSession:
             for row, message in pairs:
                 yield [(row, self._attempt(row, message))]
             return
-        single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
-        size = max(1, int(self.backend.SEND_MANY_LIMIT))
-        for start in range(0, len(single), size):
-            yield self._attempt_many(single[start:start + size])
+        for request in self._batches(pairs):
+            yield self._attempt_many(request)
         for row, message in pairs:
             if len(row.to_addresses) != 1:
                 yield [(row, self._attempt(row, message))]
+
+    def _batches(self, pairs: list[_Pair]) -> Iterator[list[_Pair]]:
+        """The ``send_many`` requests of the one-address rows of ``pairs``."""
+        single = [pair for pair in pairs if len(pair[0].to_addresses) == 1]
+        size = max(1, int(self.backend.SEND_MANY_LIMIT))
+        for start in range(0, len(single), size):
+            yield single[start:start + size]
+
+    def _send_on_lanes(self, pairs: list[_Pair],
+                       record: Callable[[list[_Outcome]], None]) -> None:
+        """Send ``pairs`` over several connections (see :mod:`~django_vox.issuing.lanes`):
+        rate-limit slots are taken here, each outcome recorded here."""
+        assert self._lanes is not None
+
+        def slot(request: Sequence[_Pair]) -> float:
+            if self.limiter is None:
+                return 0.0
+            count = len(request) if batched else len(request[0][0].to_addresses)
+            return self.limiter.reserve(count)
+
+        def noted(outcomes: list[_Outcome]) -> None:
+            for row, error in outcomes:
+                self._note_throttling(error, row)
+            record(outcomes)
+
+        batched = self.backend.sends_in_batches()
+        if batched:
+            self._lanes.run(self._batches(pairs), batch=True, slot=slot, record=noted,
+                            on_idle=self._keep_fresh)
+            pairs = [pair for pair in pairs if len(pair[0].to_addresses) != 1]
+            batched = False
+        self._lanes.run([[pair] for pair in pairs], batch=False, slot=slot, record=noted,
+                        on_idle=self._keep_fresh)
+
+    def _record(self, outcomes: list[_Outcome], sent: list[Any],
+                failed: list[tuple[Any, BaseException]]) -> None:
+        """Note ``[(row, error or None)]`` as its request is answered; a task
+        worker marks the sent rows at once (see :class:`deliverylog.SentMarks`)."""
+        for row, _error in outcomes:
+            self._waiting.pop(row.pk, None)
+        done = [row for row, error in outcomes if error is None]
+        failed.extend((row, error) for row, error in outcomes if error is not None)
+        sent.extend(done)
+        if self._marks is not None and done:
+            self._marks.mark_sent(done, timezone.now())
 
     def send(self, rows: Iterable[Any], messages: Iterable[Message]
              ) -> tuple[int, list[tuple[Any, BaseException]]]:
@@ -211,8 +248,8 @@ class BackendSession:
 
         Returns ``(number sent, [(row, error) ...])``.
         """
-        failed: list[tuple[Any, BaseException]]
-        sent, failed = [], []
+        failed: list[tuple[Any, BaseException]] = []
+        sent: list[Any] = []
         pairs = list(zip(rows, messages, strict=True))
         self._waiting = {row.pk: row for row, _message in pairs}
         self._touched_at = time.time()  # written or claimed just now
@@ -220,14 +257,15 @@ class BackendSession:
             # Connected before the first message goes, never between a
             # provider accepting one and its mark.
             self._marks = deliverylog.SentMarks()
-        for outcomes in self._outcomes(pairs):
-            for row, _error in outcomes:
-                self._waiting.pop(row.pk, None)
-            done = [row for row, error in outcomes if error is None]
-            failed.extend((row, error) for row, error in outcomes if error is not None)
-            sent.extend(done)
-            if self.background and done:  # at once (see deliverylog.SentMarks)
-                self._marks.mark_sent(done, timezone.now())  # type: ignore[union-attr]
+
+        def record(outcomes: list[_Outcome]) -> None:
+            self._record(outcomes, sent, failed)
+
+        if self._lanes is not None:
+            self._send_on_lanes(pairs, record)
+        else:
+            for outcomes in self._outcomes(pairs):
+                record(outcomes)
         if self._marks is not None:
             self._marks.wait()  # every mark answered before the failures and signals
         now = timezone.now()
@@ -240,11 +278,6 @@ class BackendSession:
                 signals.message_sent.send_robust(Delivery, delivery=deliverylog.as_delivery(row),
                                                  backend=self.backend.ID)
         return len(sent), failed
-
-
-def _message_id(value: Any) -> str:
-    """What is recorded as the provider's message id of a sent row (at most 255 characters)."""
-    return str(value).strip().strip("<>")[:255] if value else ""
 
 
 def record_failures(failed: Sequence[tuple[Any, BaseException]], now: datetime | None = None, *,
@@ -268,77 +301,6 @@ def record_failures(failed: Sequence[tuple[Any, BaseException]], now: datetime |
                 signals.message_failed.send_robust(
                     Delivery, delivery=deliverylog.as_delivery(row), backend=row.backend,
                     error=err)
-
-
-def _recipient_objects(rows: Iterable[Any]) -> dict[tuple[int, str], Any]:
-    """``{(content type id, pk): instance}`` of the rows' recipients (one query per model)."""
-    wanted: dict[int, set[str]] = {}
-    for row in rows:
-        if row.recipient_type_id and row.recipient_id:
-            wanted.setdefault(row.recipient_type_id, set()).add(row.recipient_id)
-    found = {}
-    for type_id, pks in wanted.items():
-        model = ContentType.objects.get_for_id(type_id).model_class()
-        if model is None:
-            continue
-        for pk, obj in model._default_manager.in_bulk(list(pks)).items():
-            found[(type_id, str(pk))] = obj
-    return found
-
-
-def _split_group(notification: Notification, protocol: str, rows: Iterable[Any],
-                 objs: dict[tuple[int, str], Any]) -> dict[Any, list[tuple[str, str]]]:
-    """``{row: [(address, reason)]}`` of the addresses the contact policy now refuses."""
-    contacts, owners = [], {}
-    for row in rows:
-        obj = objs.get((row.recipient_type_id, row.recipient_id))
-        for address in row.to_addresses:
-            contact = Contact("", protocol, address, obj)
-            contacts.append(contact)
-            owners[id(contact)] = row
-    _allowed, suppressed = policy.contact_filter(notification, protocol).split(contacts)
-    refused: dict[Any, list[tuple[str, str]]] = {}
-    for contact, reason in suppressed:
-        refused.setdefault(owners[id(contact)], []).append((contact.address, reason))
-    return refused
-
-
-def recheck_preferences(rows: list[Any]) -> list[Any]:
-    """The claimed ``rows`` their recipients still want; the others are marked
-    suppressed with the reason (through the installed contact policy).
-
-    A message to several addresses (a bulk template) loses the addresses that
-    opted out; it is suppressed when none is left.  A one-time message (no
-    notification) is asked as one: only the suppression list can stop it.
-    """
-    groups: dict[tuple[int | None, str], list[Any]] = {}
-    for row in rows:
-        groups.setdefault((row.notification_id, row.protocol), []).append(row)
-    if not groups:
-        return rows
-    notifications = Notification.objects.in_bulk({nid for nid, _protocol in groups
-                                                  if nid is not None})
-    notifications[None] = OneTimeNotification
-    objs = _recipient_objects(rows)
-    dropped, narrowed = [], []
-    for (nid, protocol), group in groups.items():
-        notification = notifications.get(nid)
-        if notification is None:
-            continue
-        for row, refused in _split_group(notification, protocol, group, objs).items():
-            gone = {address for address, _reason in refused}
-            row.error = refused[0][1]
-            row.to_addresses = [a for a in row.to_addresses if a not in gone]
-            if row.to_addresses:
-                narrowed.append(row)
-            else:
-                row.to_addresses = sorted(gone)
-                row.status, row.next_attempt_at = Delivery.SUPPRESSED, None
-                dropped.append(row)
-    now = timezone.now()
-    deliverylog.mark_failed(dropped, now, fields=("status", "error", "next_attempt_at"))
-    deliverylog.mark_failed(narrowed, now, fields=("to_addresses", "error"))
-    return [row for row in rows if row.status != Delivery.SUPPRESSED]
 
 
 def _send_backend_rows(backend_id: str, rows: list[Any], schedule_retry: RetryScheduler | None

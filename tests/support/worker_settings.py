@@ -53,6 +53,9 @@ DJANGO_VOX_RETRY_BACKOFF = float(os.environ.get("VOX_WORKER_BACKOFF", "0.5"))
 DJANGO_VOX_MAX_ATTEMPTS = int(os.environ.get("VOX_WORKER_MAX_ATTEMPTS", "5"))
 DJANGO_VOX_TWILIO_API_BASE = os.environ.get("VOX_WORKER_TWILIO_BASE", "http://127.0.0.1:9")
 DJANGO_VOX_HTTP_TIMEOUT = 10
+if os.environ.get("VOX_WORKER_CHUNK_SIZE"):
+    DJANGO_VOX_CHUNK_SIZE = int(os.environ["VOX_WORKER_CHUNK_SIZE"])
+DJANGO_VOX_CONCURRENCY = int(os.environ.get("VOX_WORKER_CONCURRENCY", "1"))
 
 _SMTP = {"host": "127.0.0.1", "port": int(os.environ.get("VOX_WORKER_SMTP_PORT", "9")),
          "timeout": 10}

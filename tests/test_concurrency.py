@@ -1,0 +1,188 @@
+"""Several connections per sender (DJANGO_VOX_CONCURRENCY) and the chunk size
+(DJANGO_VOX_CHUNK_SIZE), against the real aiosmtpd fixture and pytest-httpserver.
+
+Counts only, never times: connections at the receiver, messages per address,
+log rows and their marks, rate-limit slots.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from werkzeug import Response
+
+from django_vox.background import chunks
+from django_vox.issuing import resending
+from django_vox.models import Delivery, IssueChunk, SiteContact
+from django_vox.pacing import ratelimit
+from tests.testapp.models import Article, Subscriber
+from tests.testapp.registrations import ArticleRegistration
+
+pytestmark = [pytest.mark.django_db]
+EMAIL = ["django_vox.backends.html_email.Backend"]
+
+
+def _members(count):
+    Subscriber.objects.bulk_create(Subscriber(name=f"M{i}", email=f"m{i}@example.org")
+                                   for i in range(count))
+    return sorted(f"m{i}@example.org" for i in range(count))
+
+
+@pytest.fixture
+def email_issue(settings, smtp_settings, make_template):
+    settings.DJANGO_VOX_BACKENDS = EMAIL
+    settings.DJANGO_VOX_SEND_ON_COMMIT = False
+    settings.DJANGO_VOX_CONCURRENCY = 4
+    make_template(Article, "published", backend="email-html", recipients="c:subs",
+                  subject="S", content="<p>Hi {{ contact.name }}</p>")
+    return settings
+
+
+def _received(smtp_server):
+    return sorted(address for envelope in smtp_server.envelopes for address in envelope.rcpt_tos)
+
+
+def _is_sent_mark(sql):
+    return sql.startswith("UPDATE") and '"status" = ' in sql and '"sent_at" = ' in sql
+
+
+# -- in-process ------------------------------------------------------------------------
+def test_four_connections_send_each_message_once(email_issue, smtp_server, article):
+    expected = _members(40)
+    ArticleRegistration.published.issue(article)
+    assert _received(smtp_server) == expected
+    assert (smtp_server.connections, smtp_server.most_active) == (4, 4)
+    rows = list(Delivery.objects.all())
+    assert sorted(row.to_addresses[0] for row in rows) == expected  # one row per message
+    assert {(row.status, row.attempts) for row in rows} == {(Delivery.SENT, 1)}
+
+
+def test_fewer_messages_than_connections_open_fewer(email_issue, smtp_server, article):
+    expected = _members(2)
+    ArticleRegistration.published.issue(article)
+    assert _received(smtp_server) == expected
+    assert smtp_server.connections == 2
+
+
+def test_a_failing_connection_is_recorded_failed_and_resendable(email_issue, smtp_server,
+                                                                article):
+    """The receiver refuses every message on its second connection: those
+    rows are recorded failed with the answer; resending them delivers each
+    once, and nobody gets a message twice."""
+    email_issue.DJANGO_VOX_THROW_EXCEPTIONS = False
+    expected = _members(20)
+    smtp_server.connection_data_responses[2] = "451 4.3.0 Lane two is unwell"
+    ArticleRegistration.published.issue(article)
+    failed = list(Delivery.objects.filter(status=Delivery.FAILED))
+    sent = Delivery.objects.filter(status=Delivery.SENT)
+    assert failed and sent.count() + len(failed) == 20
+    assert all("451" in row.error and row.attempts == 1 for row in failed)
+    assert _received(smtp_server) == sorted(row.to_addresses[0] for row in sent)
+
+    smtp_server.connection_data_responses.clear()
+    result = resending.resend(Delivery.objects.filter(status=Delivery.FAILED))
+    assert result.sent == len(failed) and not result.failed
+    assert _received(smtp_server) == expected
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.SENT}
+
+
+def test_rate_limit_slots_are_shared_by_every_connection(email_issue, smtp_server, article,
+                                                         monkeypatch):
+    """Each message takes its own slot of the one limit, whichever lane sends it."""
+    email_issue.DJANGO_VOX_RATE_LIMITS = {"email-html": "2000/s"}
+    email_issue.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lanes"}}
+    slots = []
+    reserve = ratelimit.RateLimiter.reserve
+
+    def counting(self, count=1):
+        delay = reserve(self, count)
+        slots.append((count, self.last_slot))
+        return delay
+
+    monkeypatch.setattr(ratelimit.RateLimiter, "reserve", counting)
+    expected = _members(24)
+    ArticleRegistration.published.issue(article)
+    assert _received(smtp_server) == expected
+    assert smtp_server.connections == 4
+    assert len(slots) == 24 and {count for count, _slot in slots} == {1}
+    assert len({slot for _count, slot in slots}) == 24
+
+
+def test_a_429_on_one_connection_pauses_the_shared_limit(settings, httpserver, make_template,
+                                                         article):
+    settings.DJANGO_VOX_BACKENDS = ["tests.support.worker_backends.WebhookBackend"]
+    settings.DJANGO_VOX_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.DJANGO_VOX_CONCURRENCY = 3
+    settings.DJANGO_VOX_SEND_ON_COMMIT = False
+    settings.DJANGO_VOX_THROW_EXCEPTIONS = False
+    settings.DJANGO_VOX_RATE_LIMITS = {"test-webhook": "100/s"}
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lanes-429"}}
+    answered = []
+
+    def handle(request):
+        answered.append(request.path)
+        if request.path == "/hook/0":
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response("{}", status=200)
+
+    httpserver.expect_request("/hook/0", method="POST").respond_with_handler(handle)
+    for i in range(1, 6):
+        httpserver.expect_request(f"/hook/{i}", method="POST").respond_with_handler(handle)
+    SiteContact.objects.bulk_create(
+        SiteContact(name=f"hook {i}", protocol="json-webhook",
+                    address=httpserver.url_for(f"/hook/{i}")) for i in range(6))
+    make_template(Article, "published", backend="test-webhook", recipients="si",
+                  subject="S", content="Hi")
+    before = timezone.now().timestamp()
+    ArticleRegistration.published.issue(article)
+    assert sorted(answered) == sorted(f"/hook/{i}" for i in range(6))
+    limiter = ratelimit.limiter_for("test-webhook")
+    assert limiter.paused_until() >= before + 1 and limiter.slowdown() == 2
+    throttled = Delivery.objects.get(to_addresses=[httpserver.url_for("/hook/0")])
+    assert throttled.status == Delivery.FAILED and "429" in throttled.error
+    assert Delivery.objects.filter(status=Delivery.SENT).count() == 5
+
+
+# -- in the background -------------------------------------------------------------------
+def test_background_chunks_use_four_connections_and_mark_each_message(email_issue, smtp_server,
+                                                                      article, committed):
+    from tests.test_tasks import IMMEDIATE
+
+    email_issue.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
+    email_issue.TASKS = IMMEDIATE
+    expected = _members(60)  # chunks of 20 by default: three chunks
+    with CaptureQueriesContext(connection) as queries, committed():
+        ArticleRegistration.published.issue(article)
+    assert _received(smtp_server) == expected
+    chunk_sizes = list(IssueChunk.objects.order_by("number").values_list("size", flat=True))
+    assert chunk_sizes == [20, 20, 20]
+    assert smtp_server.connections == 4 * 3
+    rows = list(Delivery.objects.all())
+    assert sorted(row.to_addresses[0] for row in rows) == expected
+    assert {(row.status, row.attempts) for row in rows} == {(Delivery.SENT, 1)}
+    assert all(row.sent_at is not None for row in rows)
+    # Each message marked on its own, as its connection answered (inside the
+    # test's transaction PostgreSQL marks on this connection too).
+    marks = [q["sql"] for q in queries.captured_queries if _is_sent_mark(q["sql"])]
+    assert len(marks) == 60
+
+
+# -- the chunk size ------------------------------------------------------------------------
+@pytest.mark.parametrize(("total", "sizes"), [
+    (10, [10]),
+    (300, [20] * 15),
+    (1000, [25] * 40),
+    (10000, [250] * 40),
+    (20001, [500] * 40 + [1]),
+])
+def test_default_chunks_follow_the_issue_size(settings, total, sizes):
+    settings.DJANGO_VOX_CHUNK_SIZE = None
+    assert [len(group) for group in chunks._groups(iter(range(total)), False)] == sizes
+
+
+def test_a_chunk_size_setting_wins_and_bulk_is_one_chunk(settings):
+    settings.DJANGO_VOX_CHUNK_SIZE = 7
+    assert [len(g) for g in chunks._groups(iter(range(20)), False)] == [7, 7, 6]
+    assert [len(g) for g in chunks._groups(iter(range(20)), True)] == [20]
