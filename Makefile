@@ -103,9 +103,9 @@ MESSAGES_OPTIONS := $(foreach code,$(LANGUAGES),--locale=$(code)) --no-location 
 # the wheel.  Needs GNU gettext (Debian: apt-get install gettext).  It runs
 # inside django_vox/, so the tests, benchmarks and docs are never scanned.
 messages: $(VENV)/.installed-test
-	cd django_vox && $(abspath $(BIN))/python -m django makemessages --domain=django $(MESSAGES_OPTIONS)
-	cd django_vox && $(abspath $(BIN))/python -m django makemessages --domain=djangojs $(MESSAGES_OPTIONS)
-	cd django_vox && $(abspath $(BIN))/python -m django compilemessages $(foreach code,$(LANGUAGES),--locale=$(code))
+	cd django_vox && $(abspath $(BIN))/django-admin makemessages --domain=django $(MESSAGES_OPTIONS)
+	cd django_vox && $(abspath $(BIN))/django-admin makemessages --domain=djangojs $(MESSAGES_OPTIONS)
+	cd django_vox && $(abspath $(BIN))/django-admin compilemessages $(foreach code,$(LANGUAGES),--locale=$(code))
 
 lint: $(VENV)/.installed-all
 	$(PIP) install --quiet tox
