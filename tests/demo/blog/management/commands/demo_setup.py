@@ -26,7 +26,9 @@ ARTICLES = [
      "Every notification's copy lives in the admin under Notifications. Change the "
      "subject or the text of a template and post another article to see it."),
 ]
-SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org")]
+# One subscriber reads French: the demo runs in English and French.
+SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org"),
+               ("Marie Curie", "marie@example.org")]
 
 SITE_CONTACTS = [
     # (protocol, name, address): one per protocol editors may want to try.
