@@ -14,7 +14,7 @@ APT_LOCK_TIMEOUT ?= 300
 # Extra interpreters for tox (pyenv layout on the CI machines; harmless elsewhere).
 PYENV_PATHS := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[0-9]*/bin))
 
-.PHONY: help demo test test-postgres test-all system-deps tox lint docs bench clean ci-extra sdist sdist-check
+.PHONY: help demo test test-postgres test-all system-deps tox lint docs bench clean ci-extra sdist sdist-check messages
 
 help:
 	@echo "make demo           run the demo site (admin login is printed)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint           ruff, the import layers and mypy (configured in pyproject.toml)"
 	@echo "make bench          run the benchmarks"
 	@echo "make sdist-check    build the sdist and run its tests (tox -e py311-django52) from it"
+	@echo "make messages       update the translation catalogs in django_vox/locale and compile them"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +92,20 @@ sdist-check: sdist system-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	tar -xzf dist/*.tar.gz -C "$$tmp" && cd "$$tmp"/django_vox-* && \
 	PATH="$(PYENV_PATHS):$$PATH" $(abspath $(BIN))/tox -e $(SDIST_TOX_ENV) -- -p no:cacheprovider
+
+# The languages django-vox ships a translation for (django_vox/locale/<code>/).
+# tests/test_catalogs.py runs the same makemessages options and fails when a
+# catalog is not what this target would write, or has a string untranslated.
+LANGUAGES := de fr es pt_BR ja
+MESSAGES_OPTIONS := $(foreach code,$(LANGUAGES),--locale=$(code)) --no-location --no-obsolete
+# Updates django_vox/locale/*/LC_MESSAGES/django.po (Python and templates) and
+# djangojs.po (the admin's scripts), then compiles the .mo files that ship in
+# the wheel.  Needs GNU gettext (Debian: apt-get install gettext).  It runs
+# inside django_vox/, so the tests, benchmarks and docs are never scanned.
+messages: $(VENV)/.installed-test
+	cd django_vox && $(abspath $(BIN))/django-admin makemessages --domain=django $(MESSAGES_OPTIONS)
+	cd django_vox && $(abspath $(BIN))/django-admin makemessages --domain=djangojs $(MESSAGES_OPTIONS)
+	cd django_vox && $(abspath $(BIN))/django-admin compilemessages $(foreach code,$(LANGUAGES),--locale=$(code))
 
 lint: $(VENV)/.installed-all
 	$(PIP) install --quiet tox

@@ -202,7 +202,8 @@ def test_subscribe_post_comment_flow(demo, enabled_backends):
                             {"title": "Fresh <news>", "body": "Today we tried django-vox."})
     assert posted.status_code == 302, posted.text[:2000]
     mails = {m["To"].addresses[0].addr_spec: m for m in demo.new_mail()}
-    assert set(mails) == {"ada@example.org", "grace@example.org", "lin@example.org"}
+    assert set(mails) == {"ada@example.org", "grace@example.org", "marie@example.org",
+                          "lin@example.org"}
     mail = mails["lin@example.org"]
     assert mail["Subject"] == "New on the blog: Fresh <news>"
     assert "Hello Lin Ma" in _text(mail)
@@ -215,6 +216,10 @@ def test_subscribe_post_comment_flow(demo, enabled_backends):
     unsubscribe = re.search(r'href="(http://[^"]+)">Stop these mails', html).group(1)
     assert unsubscribe.startswith(demo.url("/vox/"))
     assert demo.session.get(unsubscribe).status_code == 200
+    # The demo speaks French to a French browser (LocaleMiddleware, django-vox's catalogs).
+    french = demo.session.get(unsubscribe, headers={"Accept-Language": "fr"})
+    assert french.status_code == 200 and "Ne plus recevoir" in french.text
+    assert "Stop receiving" in demo.session.get(unsubscribe).text
 
     # The link opens the article with a comment form for this subscriber.
     page = demo.session.get(link)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,24 @@ def test_the_sdist_carries_no_build_output_nor_bytecode(sdist_files):
                    if "__pycache__" in name or name.endswith((".pyc", ".sqlite3"))
                    or name.startswith(("docs/_build/", "bench/results/")))
     assert stray == []
+
+
+@pytest.fixture(scope="module")
+def wheel_files(tmp_path_factory):
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: no tracked files to compare the wheel with")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = out.glob("django_vox-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_the_wheel_carries_every_translation_catalog_compiled(wheel_files):
+    """An installed django-vox is translated without gettext tools: the .mo
+    files ship, next to the .po files they are compiled from."""
+    catalogs = {name for name in _tracked("django_vox/locale") if name.endswith(".po")}
+    assert catalogs, "no catalog in django_vox/locale"
+    expected = catalogs | {name.removesuffix(".po") + ".mo" for name in catalogs}
+    assert sorted(expected - wheel_files) == []

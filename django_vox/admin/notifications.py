@@ -267,8 +267,11 @@ class NotificationAdmin(admin.ModelAdmin):
                  name="django_vox_notification_search"),
             path("one-time-preview/", wrap(self.one_time_preview_view),
                  name="django_vox_one_time_preview"),
-            path("jsi18n/", wrap(JavaScriptCatalog.as_view(packages=["django_vox"])),
-                 name="django_vox_jsi18n"),
+            # With the admin's words: the admin's page script replaces
+            # window.django after admin:jsi18n ran, so the catalog loaded
+            # last answers every gettext() of the page, the admin's too.
+            path("jsi18n/", wrap(JavaScriptCatalog.as_view(
+                packages=["django.contrib.admin", "django_vox"])), name="django_vox_jsi18n"),
             *(pattern for extend in EXTRA_URLS for pattern in extend(self, wrap)),
         ] + super().get_urls()
 

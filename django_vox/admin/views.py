@@ -234,13 +234,17 @@ def notify_action_view(model_admin, request, queryset):
         model_admin.message_user(request, text, level)
         return None
     opts = model_admin.model._meta
+    count = queryset.count()
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Send a one-time message"),
         "opts": opts,
         "form": form,
         "queryset": queryset,
-        "count": queryset.count(),
+        "count": count,
+        # One name for both forms of the sentence: gettext wants every form
+        # of a plural message to take the same arguments.
+        "objects_name": opts.verbose_name if count == 1 else opts.verbose_name_plural,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -37,9 +37,15 @@ INSTALLED_APPS = [
     "tests.demo.blog.apps.BlogConfig",
 ]
 
+# The demo runs in English and French: pages follow the browser's language
+# (LocaleMiddleware), the admin included.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

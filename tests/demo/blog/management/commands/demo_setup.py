@@ -26,7 +26,9 @@ ARTICLES = [
      "Every notification's copy lives in the admin under Notifications. Change the "
      "subject or the text of a template and post another article to see it."),
 ]
-SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org")]
+# One subscriber reads French: the demo runs in English and French.
+SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org"),
+               ("Marie Curie", "marie@example.org")]
 #: Ada has an account: signed in, she sees the in-app bell.
 SUBSCRIBER_LOGIN = ("ada@example.org", "password")
 
