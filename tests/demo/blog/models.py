@@ -21,6 +21,8 @@ class Subscriber(models.Model):
     # A subscriber with an account signs in and sees the in-app bell.
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                 related_name="subscriber")
+    # The language the subscriber reads (blank: the site's), for their notifications.
+    language = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

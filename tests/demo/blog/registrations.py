@@ -53,6 +53,10 @@ class SubscriberRegistration(SignalRegistration):
         "token": TemplateVariable(_("comment token (for links)"), "token"),
     }
 
+    def get_locale(self, subscriber):
+        """The subscriber's language (Marie reads French); the site's time zone."""
+        return (subscriber.language or None, None)
+
     @provides_contacts("email")
     def email(self, subscriber, notification):
         yield Contact(subscriber.name, "email", subscriber.email)

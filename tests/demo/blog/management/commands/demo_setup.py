@@ -29,6 +29,8 @@ ARTICLES = [
 # One subscriber reads French: the demo runs in English and French.
 SUBSCRIBERS = [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org"),
                ("Marie Curie", "marie@example.org")]
+#: The subscribers who read French.
+FRENCH_READERS = {"marie@example.org"}
 #: Ada has an account: signed in, she sees the in-app bell.
 SUBSCRIBER_LOGIN = ("ada@example.org", "password")
 
@@ -137,7 +139,8 @@ class Command(BaseCommand):
         # Subscribers and content before the templates, so seeding sends nothing.
         for name, email in SUBSCRIBERS:
             if not Subscriber.objects.filter(email=email).exists():
-                Subscriber.objects.create(name=name, email=email)
+                Subscriber.objects.create(name=name, email=email,
+                                          language="fr" if email in FRENCH_READERS else "")
                 created.append(f"subscriber {email}")
         for title, body in ARTICLES:
             if not Article.objects.filter(title=title).exists():
