@@ -162,6 +162,8 @@ class Runner:
                    BENCH_DB=self.db_spec(db), PYTHONPATH=str(ROOT))
         if self.options.batch_size:
             env["BENCH_BATCH_SIZE"] = str(self.options.batch_size)
+        if self.options.chunk_size:
+            env["BENCH_CHUNK_SIZE"] = str(self.options.chunk_size)
         if self.options.sqlite_journal and db == "sqlite":
             env["BENCH_SQLITE_JOURNAL"] = self.options.sqlite_journal
         if "smtp" in self.sinks:
@@ -450,6 +452,9 @@ def parse_args(argv):
                              "from the results (implies --save docs/benchmarks.json)")
     parser.add_argument("--batch-size", type=int, default=0,
                         help="DJANGO_VOX_BATCH_SIZE for our side (default: the setting's 1000)")
+    parser.add_argument("--chunk-size", type=int, default=0,
+                        help="DJANGO_VOX_CHUNK_SIZE for our side (default: the setting's, "
+                             "sized from the issue)")
     parser.add_argument("--pg-name", default="django_vox_bench")
     parser.add_argument("--sqlite-journal", default="", choices=["", "delete", "wal"],
                         help="SQLite's journal_mode for every run (default: the file's own, "
