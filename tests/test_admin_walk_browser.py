@@ -74,6 +74,7 @@ def test_an_editor_does_the_whole_job_at_1280(page, site, tmp_path, settings):
     # Open the notification by its name.
     page.goto("/admin/django_vox/notification/")
     page.get_by_role("link", name="An article was published").click()
+    page.wait_for_url(re.compile(r"/notification/\d+/change/$"))
     assert_no_codes(page)
     row = page.locator("#templates-0")
     expect(row.locator("h3")).to_contain_text("In-memory (tests) → Author of the article")

@@ -151,6 +151,10 @@ def test_signed_in_preferences_page_saves_in_a_browser(page, sam, width, live_se
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Save").click()
     assert posted.value.status == 302, posted.value.text()
+    # The POST's answer arrives before the browser has followed its redirect:
+    # reloading then races that navigation (Chromium: "Not attached to an
+    # active page").  The page the redirect lands on says it saved.
+    expect(page.get_by_role("status")).to_have_text("Your preferences were saved.")
     page.reload()
     email, _sms = cells(page)
     expect(email).not_to_be_checked()
