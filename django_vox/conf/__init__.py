@@ -11,45 +11,13 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from django_vox.conf.validators import (  # the validators are conf's names too
-    MAX_CONCURRENCY,
-    VALIDATORS,
-    _split_site_domain,
-    recipient_locale_function,
-    resolve_dotted,
-    validate_activity_regex,
-    validate_batch_size,
-    validate_chunk_size,
-    validate_concurrency,
-    validate_http_timeout,
-    validate_inapp_live,
-    validate_inapp_poll_interval,
-    validate_inapp_retention,
-    validate_issue_method,
-    validate_markdown_extras,
-    validate_max_attempts,
-    validate_postmark_webhook_credentials,
-    validate_recipient_locale,
-    validate_site_domain,
-    validate_soft_bounce_limit,
-    validate_soft_bounce_window,
-    validate_tracking_payload_limit,
-    validate_webhook_base_url,
-    validate_webhook_max_body,
-    validate_xmpp_server,
-)
+from django_vox.conf import validators
+from django_vox.conf.validators import *  # noqa: F403 - the validators are conf's names too
+from django_vox.conf.validators import VALIDATORS, _split_site_domain, validate_concurrency
 
 __all__ = ["DEFAULTS", "get", "require", "set_adapter", "positive_int", "site_base_url",
-           "site_url",
-           "VALIDATORS", "validate", "validate_site_domain", "validate_issue_method",
-           "validate_http_timeout", "validate_markdown_extras", "validate_activity_regex",
-           "validate_xmpp_server", "validate_max_attempts", "validate_batch_size",
-           "validate_webhook_base_url", "validate_postmark_webhook_credentials",
-           "validate_webhook_max_body", "validate_tracking_payload_limit",
-           "validate_soft_bounce_limit", "validate_soft_bounce_window",
-           "validate_inapp_live", "validate_inapp_poll_interval", "validate_inapp_retention",
-           "recipient_locale_function", "validate_recipient_locale", "resolve_dotted",
-           "validate_chunk_size", "validate_concurrency", "concurrency_for", "MAX_CONCURRENCY"]
+           "site_url", "validate", "concurrency_for"]
+__all__ += validators.__all__  # listed once, in conf.validators
 
 _MISSING = object()
 
