@@ -26,15 +26,21 @@ def _tracked(*folders):
     return {name for name in out.split("\0") if name}
 
 
+def _build(tmp_path_factory, kind):
+    """Build the package's ``kind`` ("sdist" or "wheel") into a folder of its
+    own and return the one file built."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip(f"not a git checkout: no tracked files to compare the {kind} with")
+    out = tmp_path_factory.mktemp(kind)
+    subprocess.run([sys.executable, "-m", "build", f"--{kind}", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    (built,) = out.glob("django_vox-*")
+    return built
+
+
 @pytest.fixture(scope="module")
 def sdist_files(tmp_path_factory):
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout: no tracked files to compare the sdist with")
-    out = tmp_path_factory.mktemp("sdist")
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True)
-    (archive,) = out.glob("django_vox-*.tar.gz")
-    with tarfile.open(archive) as tar:
+    with tarfile.open(_build(tmp_path_factory, "sdist")) as tar:
         names = [member.name for member in tar.getmembers() if member.isfile()]
     prefix = names[0].split("/", 1)[0] + "/"
     return {name.removeprefix(prefix) for name in names}
@@ -58,13 +64,7 @@ def test_the_sdist_carries_no_build_output_nor_bytecode(sdist_files):
 
 @pytest.fixture(scope="module")
 def wheel_files(tmp_path_factory):
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout: no tracked files to compare the wheel with")
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True)
-    (wheel,) = out.glob("django_vox-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(_build(tmp_path_factory, "wheel")) as archive:
         return set(archive.namelist())
 
 
