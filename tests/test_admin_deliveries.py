@@ -75,3 +75,20 @@ def test_the_log_is_searched_by_subject(admin_client, failed):
     url = reverse("admin:django_vox_delivery_changelist")
     assert list(admin_client.get(url, {"q": "spring"}).context["cl"].result_list) == [failed]
     assert list(admin_client.get(url, {"q": "autumn"}).context["cl"].result_list) == []
+
+
+def test_the_log_is_filtered_by_the_backends_and_protocols_it_uses(admin_client, failed):
+    other = Delivery.objects.create(backend="gone", protocol="sms", to_addresses=["+15551234567"],
+                                    status=Delivery.SENT, message={"text": "Hi"})
+    Delivery.objects.create(backend="locmem", protocol="", to_addresses=["x"],
+                            status=Delivery.SENT, message={"text": "Hi"})
+    url = reverse("admin:django_vox_delivery_changelist")
+    context = admin_client.get(url).context
+    choices = {spec.title: [(key, str(name)) for key, name in spec.lookup_choices]
+               for spec in context["cl"].filter_specs if hasattr(spec, "lookup_choices")}
+    # Named and sorted by name; an empty protocol is no choice.
+    assert choices["backend"] == [("locmem", "In-memory (tests)"), ("gone", "gone (not enabled)")]
+    assert choices["protocol"] == [("email", "Email"), ("sms", "Text message (SMS)")]
+    found = [list(admin_client.get(url, query).context["cl"].result_list)
+             for query in ({"backend": "gone"}, {"protocol": "email"})]
+    assert found == [[other], [failed]]

@@ -53,32 +53,32 @@ def failure_reasons(result) -> list[str]:
     return sorted({words.error_words(error).rstrip(".") for error in errors if error})
 
 
-class BackendFilter(admin.SimpleListFilter):
+class _UsedValueFilter(admin.SimpleListFilter):
+    """Choices: the values of the field ``parameter_name`` that the admin's
+    rows use (empty ones aside), in words by ``value_words`` and sorted by
+    them; choosing one keeps the rows with that value."""
+
+    def lookups(self, request, model_admin):
+        # order_by(): the admin's ordering would make DISTINCT keep one row per object.
+        used = (model_admin.get_queryset(request).order_by()
+                .values_list(self.parameter_name, flat=True).distinct())
+        return sorted(((key, self.value_words(key)) for key in used if key), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+class BackendFilter(_UsedValueFilter):
     title = _("backend")
     parameter_name = "backend"
-
-    def lookups(self, request, model_admin):
-        # order_by(): the log's ordering would make DISTINCT keep one row per delivery.
-        used = (model_admin.get_queryset(request).order_by().values_list("backend", flat=True)
-                .distinct())
-        return sorted(((key, words.backend_name(key)) for key in used), key=lambda c: c[1])
-
-    def queryset(self, request, queryset):
-        return queryset.filter(backend=self.value()) if self.value() else queryset
+    value_words = staticmethod(words.backend_name)
 
 
-class ProtocolFilter(admin.SimpleListFilter):
+class ProtocolFilter(_UsedValueFilter):
     title = _("protocol")
     parameter_name = "protocol"
-
-    def lookups(self, request, model_admin):
-        used = (model_admin.get_queryset(request).order_by().values_list("protocol", flat=True)
-                .distinct())
-        return sorted(((key, words.protocol_name(key)) for key in used if key),
-                      key=lambda c: c[1])
-
-    def queryset(self, request, queryset):
-        return queryset.filter(protocol=self.value()) if self.value() else queryset
+    value_words = staticmethod(words.protocol_name)
 
 
 class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
