@@ -48,9 +48,9 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
       that runs.  The hook gives the one module (test_package_layout.py).
     * They are paths of the 5.0 development line, not of 4.x, so they are
       not shims of :mod:`django_vox.compat` and do not warn: docs/api.rst
-      says they stay importable.  The one a user is told to write,
-      ``django_vox.inbox.ActivityInboxMiddleware`` (docs/upgrading.rst),
-      must keep working silently.
+      says they stay importable.  Sites that already list
+      ``django_vox.inbox.ActivityInboxMiddleware`` in ``MIDDLEWARE`` keep
+      working silently; the docs name the new path.
     """
 
     def find_spec(self, fullname, path=None, target=None):

@@ -8,7 +8,7 @@ from django_vox.compat import moved_names
 
 __getattr__, __dir__ = moved_names(__name__, {
     name: ("django_vox.compat.middleware",
-           "use django_vox.inbox.ActivityInboxMiddleware in MIDDLEWARE (the inbox and outbox; "
+           "use django_vox.activities.inbox.ActivityInboxMiddleware in MIDDLEWARE (the inbox and outbox; "
            "actor documents are the project's own views).")
     for name in ("activity_inbox_middleware", "ENDPOINTS")
 })

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 AS = "application/activity+json"
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-MIDDLEWARE = "django_vox.inbox.ActivityInboxMiddleware"
+MIDDLEWARE = "django_vox.activities.inbox.ActivityInboxMiddleware"
 
 
 def deliver(summary, *users):

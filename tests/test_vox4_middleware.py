@@ -30,7 +30,7 @@ def use_4x_middleware(settings, client):
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
     with pytest.warns(RemovedInDjangoVox6Warning,
                       match=r"^django_vox\.middleware\.activity_inbox_middleware is deprecated "
-                            r"and removed in django-vox 6\.0; use django_vox\.inbox\."
+                            r"and removed in django-vox 6\.0; use django_vox\.activities\.inbox\."
                             r"ActivityInboxMiddleware in MIDDLEWARE"):
         client.handler.load_middleware()
 
@@ -139,7 +139,7 @@ def test_the_4x_background_issue_method_enqueues_a_task(settings, make_template,
 def test_the_4x_activity_regex_leaves_the_default_inbox_paths(client, settings,
                                                                activity_settings, user_inboxes,
                                                                ann):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django_vox.inbox.ActivityInboxMiddleware"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django_vox.activities.inbox.ActivityInboxMiddleware"]
     settings.DJANGO_VOX_ACTIVITY_REGEX = r"activity/(?P<id>[0-9a-z\-]+)/$"  # 4.x default
     first = deliver("First", ann)
     client.force_login(ann)
