@@ -6,7 +6,10 @@ the original (real SMTP).
 Three kinds of secret reach a digest: those its items rendered when they were
 held (``pin``, in each item's own text), those the digest's own subject and
 content render from the recipient (``code``), and those the digest's content
-renders from an item's variables when it is closed (``ticket``)."""
+renders from an item's variables when it is closed (``ticket``).
+
+The editor's previews (of a template and of its digest) with real objects do
+not show secret values to an editor without the permission either."""
 
 import datetime as dt
 
@@ -17,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_vox.admin import masking
 from django_vox.digests import closing as digests
-from django_vox.models import Delivery, Template
+from django_vox.models import Delivery, Notification, Template
 from django_vox.registry import TemplateVariable
 from django_vox.templating import rules
 from tests.backends.email_helpers import parts, vox_email  # noqa: F401
@@ -142,3 +145,29 @@ def test_resend_of_a_digest_by_a_masked_user_sends_the_original(client, django_u
     for value in secrets_of(reader, articles):
         assert value in html
     assert masking.SECRET_VALUES not in html and "[hidden]" not in html
+
+
+@pytest.mark.parametrize("digest_preview", ["", "1"])
+@pytest.mark.parametrize("may_read", [False, True])
+def test_previews_show_secrets_only_to_those_who_may_read_them(client, django_user_model, ann,
+                                                              digest_preview, may_read):
+    reader = Subscriber.objects.create(name="Rea", email="rea@example.org")
+    article = Article.objects.create(author=ann, title="Alpha")
+    perms = ["django_vox.view_notification", "django_vox.change_notification",
+             "testapp.view_article", "testapp.view_subscriber"]
+    client.force_login(make_user(django_user_model, "ed", *perms, *(
+        ["django_vox.view_delivery_content"] if may_read else [])))
+    published = Notification.objects.get_for_model(Article, "published")
+    url = reverse("admin:django_vox_notification_preview", args=[published.pk])
+    answer = client.post(url, {
+        "backend": "email-html", "digest": digest_preview, "recipients": ["c:subs"],
+        "subject": "S", "content": "<p>pin {{ object.pin }}, code {{ recipient.code }}</p>",
+        "digest_content": "<p>digest code {{ recipient.code }}</p>{% digest_items %}"}).json()
+    assert answer["sample"]["object"]["id"] == str(article.pk)  # a real object, not made up
+    html = answer["html"]
+    for value in (pin(article), code(reader)):
+        assert (value in html) is may_read
+    if not may_read:
+        assert "pin [hidden], code [hidden]" in html
+    if digest_preview and not may_read:
+        assert "digest code [hidden]" in html
