@@ -31,14 +31,12 @@ from django.utils.translation import gettext as _
 
 from django_vox.issuing.context import SECRET_VALUES
 from django_vox.templating.rules import is_sensitive_name
+from django_vox.templating.sandbox import HIDDEN
 
 __all__ = ["CONTENT_PERMISSION", "HIDDEN", "RANDOM_PIECE", "SECRET_VALUES", "may_read",
            "masked_message", "masked_text", "masked_note", "carries_token"]
 
 CONTENT_PERMISSION = "django_vox.view_delivery_content"
-
-#: What replaces a hidden part.
-HIDDEN = "[hidden]"
 
 #: Characters of a piece of a path segment that make it look random.
 RANDOM_PIECE = 12

@@ -15,10 +15,14 @@ one-time messages and digest previews (and of the choosers that feed them).
   view permission on their model; otherwise they render as nothing and the
   preview notes "hidden: you may not view <model>".  Messages sent to
   recipients are rendered without a reach: this only limits what an editor sees.
+* **Secret variables** (``TemplateVariable(..., secret=True)``) of real
+  objects render as ``[hidden]`` unless the editor may read the delivery
+  log's messages unmasked (``django_vox.view_delivery_content``): a preview
+  must not show what the log hides.
 
 :class:`EditorReach` answers for one request on one admin site; the sandbox
-calls its :meth:`~EditorReach.follows` while a preview renders
-(:mod:`django_vox.templating.sandbox`).  :func:`object_key` turns text from a
+calls its :meth:`~EditorReach.follows` and :meth:`~EditorReach.shows_secrets`
+while a preview renders (:mod:`django_vox.templating.sandbox`).  :func:`object_key` turns text from a
 request into a primary key, or refuses it (``ValueError``) before the
 database sees it.
 """
@@ -28,6 +32,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+
+from django_vox.admin.masking import CONTENT_PERMISSION
 
 __all__ = ["EditorReach", "object_key", "object_keys"]
 
@@ -126,6 +132,10 @@ class EditorReach:
             return True
         self.hidden.setdefault(model._meta.label_lower, str(model._meta.verbose_name_plural))
         return False
+
+    def shows_secrets(self) -> bool:
+        """Whether a preview may show the values of secret variables (see the module)."""
+        return self.user.has_perm(CONTENT_PERMISSION)
 
     def notes(self) -> list:
         """The preview's notes about what it left out, one per model."""

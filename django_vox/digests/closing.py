@@ -68,10 +68,12 @@ from django_vox.issuing import (
     rendering_without_writes,
     send_deliveries,
 )
+from django_vox.issuing.context import SECRET_VALUES, stored_message
 from django_vox.messages import Message
 from django_vox.models import Delivery, Template
 from django_vox.registry import Contact
 from django_vox.registry.locales import Locale, LocaleResolver, LocaleSwitch
+from django_vox.templating.sandbox import collecting_secrets
 
 __all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "DigestRun", "default_digest",
            "digest_context", "digest_source", "send_digests"]
@@ -182,9 +184,12 @@ class _Digest:
         self.row = None
 
 
-def _render(digest, backend, links, instances, now, language="") -> Message:
-    """The digest's message (in its recipient's locale, which is active;
-    ``language`` goes into its links when given)."""
+def _render(digest, backend, links, instances, now, language="") -> tuple:
+    """``(message, stored)``: the digest's message (in its recipient's locale,
+    which is active; ``language`` goes into its links when given) and what the
+    log stores of it, with the secret values it carries: those its items
+    recorded when they were held, and those rendered now (the digest's own
+    variables, the items' variables it shows)."""
     template = digest.template
     urls = {}
     if links and digest.owner is not None:
@@ -196,12 +201,16 @@ def _render(digest, backend, links, instances, now, language="") -> Message:
     params = digest_context(base, [_item(row, template, digest.contact, instances)
                                    for row in digest.rows], _window(template, digest.rows, now))
     subject, content = digest_source(template)
-    message = backend.build_message(subject, content, params, [])
-    message.from_address = backend.get_from_address(template.from_address, params)
+    with collecting_secrets() as secrets:
+        message = backend.build_message(subject, content, params, [])
+        message.from_address = backend.get_from_address(template.from_address, params)
     if urls and backend.PROTOCOL == "email":
         for name, value in links.headers(urls["unsubscribe_url"]).items():
             message.headers.setdefault(name, value)
-    return message
+    for row in digest.rows:
+        secrets.update(value for value in (row.message or {}).get(SECRET_VALUES) or ()
+                       if isinstance(value, str) and value)
+    return message, stored_message(message, secrets)
 
 
 # -- closing a batch of keys ---------------------------------------------------------------
@@ -281,8 +290,9 @@ class _Closer:
                 digest.owner = owners.get(digest.contact.address)
                 switch(digest.locale)
                 try:
-                    digest.message = _render(digest, backend, links, instances, self.now,
-                                             digest.locale.language if in_links else "")
+                    digest.message, stored = _render(digest, backend, links, instances,
+                                                     self.now,
+                                                     digest.locale.language if in_links else "")
                 except DatabaseError:
                     raise  # the batch's transaction is broken: see send_digests()
                 except Exception as err:  # noqa: BLE001 - this digest's items fail, not the batch
@@ -290,7 +300,7 @@ class _Closer:
                     continue
                 digest.row = log.row([digest.contact.address],
                                      from_address=digest.message.from_address,
-                                     message=digest.message.to_dict(),
+                                     message=stored,
                                      contact_key=digest.rows[0].contact_key,
                                      recipient=(digest.rows[0].recipient_type_id,
                                                 digest.rows[0].recipient_id or ""))

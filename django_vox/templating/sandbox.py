@@ -33,6 +33,10 @@ The values of variables a registration declares secret
 (``TemplateVariable(..., secret=True)``: a password-reset link, a one-time
 code) are gathered while a message renders inside :func:`collecting_secrets`,
 so the delivery log can mask them for those who may not read message bodies.
+A preview whose editor may not read them either (the reach's
+``shows_secrets()`` answers False) shows :data:`HIDDEN` instead of running
+the variable: a preview with a real recipient must not hand out what the
+delivery log hides.
 """
 
 import contextlib
@@ -65,8 +69,12 @@ __all__ = [  # noqa: RUF022
     "TemplateVariable", "ObjectView", "ListView", "DataView", "ModelRules",
     "is_sensitive_name", "rules_for", "view_of", "to_template_value", "field_type",
     "registration_lookup", "TemplateContext", "live_values", "MAX_DEPTH", "SENSITIVE_WORDS",
-    "collecting_secrets",
+    "collecting_secrets", "HIDDEN",
 ]
+
+#: What replaces a secret: in a preview for an editor who may not read
+#: secrets, and in the delivery log's masked messages (django_vox.admin.masking).
+HIDDEN = "[hidden]"
 
 
 #: Items of a plain list a registration's variable returns, at most.
@@ -257,8 +265,11 @@ def _entry_value(instance, entry, rules, lookup):
         return _related_value(instance, entry, rules, lookup)
     if lookup.sample:
         return f"Sample {entry.label}"
-    value = to_template_value(entry.source.value(instance), lookup)
-    return _note_secret(value) if entry.source.secret else value
+    if not entry.source.secret:
+        return to_template_value(entry.source.value(instance), lookup)
+    if lookup.reach is not None and not lookup.reach.shows_secrets():
+        return HIDDEN
+    return _note_secret(to_template_value(entry.source.value(instance), lookup))
 
 
 def _related_value(instance, entry, rules, lookup):
