@@ -1,9 +1,11 @@
-"""Digests never stick or leak (issue 34, item 6): one digest's failure fails
-its own items and holds back nothing else; every item reaches a digest; a
-digest records its recipient; the default content renders for ``key: value``
-backends; hourly windows are one real hour across summer-time changes.
-Real peers: the SMTP fixture and pytest-httpserver on 127.0.0.1; the clock is
-driven by time-machine."""
+"""Digests never stick or leak (issue 34, item 6): one digest's failure (a
+template over its budget, an X post over 280 characters) fails its own items
+and holds back nothing else; every item reaches a digest; a digest records
+its recipient; the default content renders for ``key: value`` backends;
+hourly windows are one real hour across summer-time changes.  Real peers:
+the SMTP fixture and pytest-httpserver on 127.0.0.1 (the X API stand-in of
+tests/backends/test_twitter.py among them); the clock is driven by
+time-machine."""
 
 import datetime as dt
 import io
@@ -13,11 +15,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from django_vox.backends.twitter import weighted_length
 from django_vox.digests import closing as digests
 from django_vox.digests import holding
 from django_vox.models import Delivery, SiteContact, Template
 from django_vox.preferences import Owner
 from tests.backends.email_helpers import vox_email  # noqa: F401
+from tests.backends.test_twitter import ANY_JSON, JACK, SENT_DM, x_api  # noqa: F401
 from tests.test_digests import at, digest_template, publish, readers  # noqa: F401
 from tests.test_durable import set_preference
 from tests.testapp.models import Article, Subscriber
@@ -55,6 +59,53 @@ def test_one_failing_digest_fails_its_items_and_holds_back_no_other(
     assert smtp_server.messages[-1]["Subject"] in ("New: A", "New: B")
     assert len(smtp_server.messages) == 2
 
+
+
+def test_an_x_digest_over_280_characters_fails_its_items_not_the_dm(
+        settings, x_api, make_template, committed):  # noqa: F811
+    """The generated digest lists every item: for the account's own post it
+    goes over X's 280 characters, and its items fail with that reason,
+    resendable one by one; the same digest to a handle is a direct message
+    (up to 10,000 characters) and is sent."""
+    settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.twitter"]
+    SiteContact.objects.create(name="Our account", protocol="twitter", address="")
+    SiteContact.objects.create(name="Jack", protocol="twitter", address="jack")
+    make_template(Article, "published", backend="twitter", recipients="si",
+                  content="New: {{ object.title }}", delivery_mode=Template.DIGEST,
+                  digest_window=Template.DAILY, digest_time=dt.time(8, 0))
+    titles = [f"Article {n}, " + "long words " * 8 for n in range(3)]
+    with at(2026, 3, 2, 9, 0):
+        publish(committed, *titles)
+    assert Delivery.objects.filter(status=Delivery.HELD).count() == 6
+    x_api.expect("GET", "/2/users/by/username/jack", answer=JACK)
+    x_api.expect("POST", "/2/dm_conversations/with/12/messages", body=ANY_JSON,
+                 answer=SENT_DM, status=201)
+    out = io.StringIO()
+    with at(2026, 3, 3, 8, 0, 1):
+        call_command("vox_send_digests", stdout=out)
+    assert out.getvalue() == ("Sent 1 of 1 digest(s) holding 6 message(s); 3 failed, "
+                              "0 suppressed (turned off since).\n")
+    x_api.server.check_assertions()
+    direct = x_api.server.log[-1][0].get_json()["text"]
+    assert len(direct) > 280 and all(f"New: {title}" in direct for title in titles)
+    sent = Delivery.objects.get(status=Delivery.SENT, to_addresses=["jack"])
+    assert Delivery.objects.filter(digest=sent).count() == 3
+    failed = Delivery.objects.filter(status=Delivery.FAILED).order_by("created_at")
+    assert [row.to_addresses for row in failed] == [[""]] * 3
+    assert not Delivery.objects.filter(status=Delivery.HELD).exists()
+    # The post would have said what the direct message says (same items, same content).
+    assert {row.error for row in failed} == {
+        f"Its digest could not be made: The post is {weighted_length(direct)} characters long "
+        f"as X counts them (every link counts 23, CJK characters and emoji 2); X allows at most "
+        f"280."}
+    # Resendable: each item as it was rendered, a post of its own.
+    for row, title in zip(failed, titles):
+        x_api.expect("POST", "/2/tweets", body={"text": f"New: {title}"},
+                     answer={"data": {"id": "1"}}, status=201)
+        row.resend()
+    x_api.server.check_assertions()
+    assert set(Delivery.objects.filter(to_addresses=[""]).values_list("status", flat=True)) == {
+        Delivery.SENT}
 
 @pytest.mark.usefixtures("vox_email", "readers")
 def test_every_item_reaches_a_digest_past_a_thousand(digest_template, smtp_server,  # noqa: F811

@@ -306,6 +306,66 @@ def test_worker_killed_in_the_first_batch_of_2000_customers(workers, peer_server
         "vox_recover", "--older-than", "0")
 
 
+
+def test_worker_killed_while_its_four_connections_send(workers):
+    """DJANGO_VOX_CONCURRENCY = 4: one db_worker sends a 200-recipient chunk
+    over four SMTP connections.  After 40 messages the receiver keeps each
+    message but holds its answer, so every connection has one message taken
+    and not acknowledged when the worker is SIGKILLed.  The guarantee
+    (docs/background.rst, "Sending once"): after vox_recover every recipient
+    has the message, at most one message per connection (the one it was
+    sending) arrives twice, and the log holds every recipient, sent."""
+    from django_vox.models import BackgroundIssue
+
+    smtp = SmtpServer()
+    smtp.hold_after = 40
+    smtp.start()
+    # The held connections wait for the kill, not for a client timeout.
+    workers.configure(VOX_WORKER_SMTP_PORT=smtp.port, VOX_WORKER_CONCURRENCY=4,
+                      VOX_WORKER_CHUNK_SIZE=200, VOX_WORKER_SMTP_TIMEOUT=600)
+    try:
+        everyone = {f"s{i}@example.org" for i in range(200)}
+        Subscriber.objects.bulk_create(Subscriber(name=address, email=address)
+                                       for address in everyone)
+        (article,) = make_articles(1)
+        template("email-html", recipients="c:subs", subject="News")
+        doomed = workers.start("db", name="four-lanes")
+        workers.issue("published", [article.pk], threads=1)
+        wait_until(lambda: len(smtp.held) == 4, timeout=240,
+                   what="all four connections to wait for the receiver's answer")
+        workers.kill(doomed)
+        in_flight = {envelope.rcpt_tos[0]: envelope.connection for envelope in smtp.held}
+        assert smtp.connections == 4 and sorted(in_flight.values()) == [1, 2, 3, 4]
+        # Every answered message is marked sent; the four in flight wait, queued.
+        wait_until(lambda: Delivery.objects.filter(status=Delivery.SENT).count() == 40,
+                   what="the marks of the 40 answered messages")
+        queued = {to for (to,) in Delivery.objects.filter(status=Delivery.QUEUED)
+                  .values_list("to_addresses", flat=True)}
+        assert len(queued) == 160 and set(in_flight) <= queued
+
+        smtp.release()
+        out = workers.manage("vox_recover", "--older-than", "0")
+        assert "Queued 0 unfinished issue plan(s) and 1 unfinished chunk(s)." in out
+        assert "Queued 160 abandoned deliveries" in out
+        workers.start("db", name="after-the-kill")
+        wait_until(lambda: all_settled(200), timeout=240, what="the recovered deliveries")
+        received = collections.Counter(envelope.rcpt_tos[0] for envelope in smtp.envelopes)
+        assert set(received) == everyone, "a recipient got no message"
+        doubled = {address for address, count in received.items() if count > 1}
+        assert set(received.values()) <= {1, 2}
+        # At most one per connection of the killed worker: exactly the one it was sending.
+        assert len({in_flight.get(address) for address in doubled}) == len(doubled) <= 4
+        assert doubled == set(in_flight)
+        assert sorted(to for (to,) in Delivery.objects.values_list("to_addresses", flat=True)
+                      ) == sorted(everyone)
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.SENT}
+        wait_until(lambda: BackgroundIssue.objects.get().state == BackgroundIssue.DONE,
+                   what="the issue to be marked done")
+        assert "Queued 0 unfinished issue plan(s) and 0 unfinished chunk(s)" in workers.manage(
+            "vox_recover", "--older-than", "0")
+    finally:
+        smtp.stop()
+
 def _restart_prosody(server):
     """Start a stopped ProsodyServer again on its port, with its data (offline messages)."""
     import socket

@@ -58,7 +58,7 @@ if os.environ.get("VOX_WORKER_CHUNK_SIZE"):
 DJANGO_VOX_CONCURRENCY = int(os.environ.get("VOX_WORKER_CONCURRENCY", "1"))
 
 _SMTP = {"host": "127.0.0.1", "port": int(os.environ.get("VOX_WORKER_SMTP_PORT", "9")),
-         "timeout": 10}
+         "timeout": float(os.environ.get("VOX_WORKER_SMTP_TIMEOUT", "10"))}
 if django.VERSION >= (6, 1):  # the EMAIL_* settings are deprecated there
     globals().pop("EMAIL_BACKEND", None)  # set by tests.settings
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
