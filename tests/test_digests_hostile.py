@@ -62,7 +62,7 @@ def test_one_failing_digest_fails_its_items_and_holds_back_no_other(
 
 
 def test_an_x_digest_over_280_characters_fails_its_items_not_the_dm(
-        settings, x_api, make_template, committed):  # noqa: F811
+        settings, x_api, make_template, committed, caplog):  # noqa: F811
     """The generated digest lists every item: for the account's own post it
     goes over X's 280 characters, and its items fail with that reason,
     resendable one by one; the same digest to a handle is a direct message
@@ -81,10 +81,14 @@ def test_an_x_digest_over_280_characters_fails_its_items_not_the_dm(
     x_api.expect("POST", "/2/dm_conversations/with/12/messages", body=ANY_JSON,
                  answer=SENT_DM, status=201)
     out = io.StringIO()
-    with at(2026, 3, 3, 8, 0, 1):
+    with at(2026, 3, 3, 8, 0, 1), caplog.at_level("WARNING", logger="django_vox"):
         call_command("vox_send_digests", stdout=out)
     assert out.getvalue() == ("Sent 1 of 1 digest(s) holding 6 message(s); 3 failed, "
                               "0 suppressed (turned off since).\n")
+    # The post has no address: the operator's log names the contact.
+    assert [r.getMessage().split(";")[0] for r in caplog.records
+            if r.getMessage().startswith("Digest of")] == [
+        f"Digest of 'Our account' (template {Template.objects.get().pk}) failed"]
     x_api.server.check_assertions()
     direct = x_api.server.log[-1][0].get_json()["text"]
     assert len(direct) > 280 and all(f"New: {title}" in direct for title in titles)

@@ -318,7 +318,10 @@ class _Closer:
         for digest, err in broken:
             reason = f"Its digest could not be made: {deliverylog.describe_error(err)}"
             logger.warning("Digest of %s (template %s) failed; its %d item(s) are marked "
-                           "failed: %s", digest.contact.address, digest.template.pk,
+                           "failed: %s",
+                           # An X post digest has no address: the contact's name says whose.
+                           digest.contact.address or repr(digest.contact.name),
+                           digest.template.pk,
                            len(digest.rows), reason)
             fail_items(digest.rows, reason)
             self.run.failed += len(digest.rows)
