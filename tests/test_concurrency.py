@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from werkzeug import Response
 
+from django_vox.backends import html_email, locmem, xmpp
 from django_vox.background import chunks, tasks
-from django_vox.issuing import resending
+from django_vox.issuing import lanes, resending
 from django_vox.models import Delivery, IssueChunk, SiteContact
 from django_vox.pacing import ratelimit
 from tests.test_tasks import DUMMY
@@ -26,6 +27,7 @@ from tests.testapp.registrations import ArticleRegistration
 
 pytestmark = [pytest.mark.django_db]
 EMAIL = ["django_vox.backends.html_email.Backend"]
+EmailBackend = html_email.Backend
 
 
 def _members(count):
@@ -265,12 +267,12 @@ def test_background_chunks_use_four_connections_and_mark_each_message(email_issu
 
     email_issue.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
     email_issue.TASKS = IMMEDIATE
-    expected = _members(60)  # chunks of 20 by default: three chunks
+    expected = _members(200)  # on four connections, chunks of at least 80 by default
     with CaptureQueriesContext(connection) as queries, committed():
         ArticleRegistration.published.issue(article)
     assert _received(smtp_server) == expected
     chunk_sizes = list(IssueChunk.objects.order_by("number").values_list("size", flat=True))
-    assert chunk_sizes == [20, 20, 20]
+    assert chunk_sizes == [80, 80, 40]
     assert smtp_server.connections == 4 * 3
     rows = list(Delivery.objects.all())
     assert sorted(row.to_addresses[0] for row in rows) == expected
@@ -279,23 +281,74 @@ def test_background_chunks_use_four_connections_and_mark_each_message(email_issu
     # Each message marked on its own, as its connection answered (inside the
     # test's transaction PostgreSQL marks on this connection too).
     marks = [q["sql"] for q in queries.captured_queries if _is_sent_mark(q["sql"])]
-    assert len(marks) == 60
+    assert len(marks) == 200
 
 
 # -- the chunk size ------------------------------------------------------------------------
-@pytest.mark.parametrize(("total", "sizes"), [
-    (10, [10]),
-    (300, [20] * 15),
-    (1000, [25] * 40),
-    (10000, [250] * 40),
-    (20001, [500] * 40 + [1]),
+@pytest.mark.parametrize(("total", "lanes", "sizes"), [
+    # one connection: a fortieth of the contacts, from 20 to 500
+    (10, 1, [10]),
+    (300, 1, [20] * 15),
+    (1000, 1, [25] * 40),
+    (10000, 1, [250] * 40),
+    (20001, 1, [500] * 40 + [1]),
+    (100000, 1, [500] * 200),
+    # N connections: at least 20 per connection; a fortieth × min(N, 4), at most 500 × min(N, 4)
+    (60, 2, [40, 20]),
+    (1000, 2, [50] * 20),
+    (20001, 2, [1000] * 20 + [1]),
+    (10, 4, [10]),
+    (60, 4, [60]),
+    (300, 4, [80] * 3 + [60]),
+    (1000, 4, [100] * 10),
+    (10000, 4, [1000] * 10),
+    (20001, 4, [2000] * 10 + [1]),
+    (100000, 4, [2000] * 50),
+    (1000, 8, [160] * 6 + [40]),
+    (10000, 8, [1000] * 10),
+    (100000, 8, [2000] * 50),
+    (10000, 64, [1280] * 7 + [1040]),
+    (100000, 64, [2000] * 50),
 ])
-def test_default_chunks_follow_the_issue_size(settings, total, sizes):
+def test_default_chunks_follow_the_issue_size_and_the_connections(settings, total, lanes, sizes):
     settings.DJANGO_VOX_CHUNK_SIZE = None
-    assert [len(group) for group in chunks._groups(iter(range(total)), False)] == sizes
+    groups = list(chunks._groups(iter(range(total)), False, lanes))
+    assert [len(group) for group in groups] == sizes
+    assert [entry for group in groups for entry in group] == list(range(total))
 
 
 def test_a_chunk_size_setting_wins_and_bulk_is_one_chunk(settings):
     settings.DJANGO_VOX_CHUNK_SIZE = 7
-    assert [len(g) for g in chunks._groups(iter(range(20)), False)] == [7, 7, 6]
-    assert [len(g) for g in chunks._groups(iter(range(20)), True)] == [20]
+    for lanes_ in (1, 4):
+        assert [len(g) for g in chunks._groups(iter(range(20)), False, lanes_)] == [7, 7, 6]
+        assert [len(g) for g in chunks._groups(iter(range(200)), True, lanes_)] == [200]
+
+
+def test_the_connections_that_count_are_the_backends_own(settings):
+    settings.DJANGO_VOX_CONCURRENCY = {"locmem": 4}
+    assert lanes.lane_count(locmem.Backend) == 4
+    assert lanes.lane_count(EmailBackend) == 1
+    settings.DJANGO_VOX_CONCURRENCY = 4
+    assert lanes.lane_count(EmailBackend) == 4
+    assert lanes.lane_count(xmpp.Backend) == 1  # one session per account
+
+
+@pytest.mark.parametrize(("concurrency", "sizes"), [
+    (1, [20] * 15),
+    ({"email-html": 4}, [80, 80, 80, 60]),
+    ({"locmem": 4}, [20] * 15),  # another backend's connections do not count
+])
+def test_planning_sizes_chunks_for_the_templates_connections(
+        email_issue, smtp_server, article, committed, concurrency, sizes):
+    email_issue.DJANGO_VOX_CONCURRENCY = concurrency
+    email_issue.DJANGO_VOX_ISSUE_METHOD = "django_vox.tasks.issue"
+    email_issue.TASKS = DUMMY
+    tasks.task_backends["default"].clear()
+    _members(300)
+    with committed():
+        ArticleRegistration.published.issue(article)
+    (planning,) = tasks.task_backends["default"].results
+    with committed():
+        planning.task.call(*planning.args, **planning.kwargs)  # runs the last chunk too
+    assert list(IssueChunk.objects.order_by("number").values_list("size", flat=True)) == sizes
+    assert len(_received(smtp_server)) == sizes[-1]
