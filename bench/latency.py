@@ -67,7 +67,9 @@ RATIOS = {"workers_4_vs_1": ("db-4", "db-1"), "connections_4_vs_plain": ("db-1-c
           "inprocess_vs_plain": ("inprocess", "plain")}
 #: Round trips per message the receiver delays (its answer to the data).
 ROUND_TRIPS = 1
-#: A warm-up issue gives each worker one chunk of the default size's floor.
+#: A warm-up issue gives each worker one chunk of the default size's floor:
+#: this many contacts per connection (django_vox.background.chunks.MIN_CHUNK,
+#: which the default multiplies by the connections).
 WARM_UP_CHUNK = 20
 #: RQ's queue lives in a Redis database of its own (the rate-limit case uses 13,
 #: the worker tests 15).
@@ -213,7 +215,7 @@ def measure(runner, base, name, n, chunk):
     if kind in ("floor", "ours"):
         return in_process(runner, env, kind, n)
     env.update(BENCH_ISSUE_METHOD="django_vox.tasks.issue", BENCH_TASKS=kind)
-    return background(runner, env, kind, count, n, chunk or WARM_UP_CHUNK)
+    return background(runner, env, kind, count, n, chunk or WARM_UP_CHUNK * connections)
 
 
 def run(runner, n, *, chunk=0, repeats=3, configs=None):

@@ -2,8 +2,10 @@
 endpoint the recipient owns pauses only that address; no sender sleeps
 longer than ``ratelimit.MAX_WAIT`` in its process (the message fails
 transiently instead, and is resendable); required notifications are never
-held by the recipient limit.  Real peers: pytest-httpserver and the SMTP
-fixture on 127.0.0.1; sleeps are recorded instead of slept."""
+held by the recipient limit.  Each holds on one connection and on four
+(``DJANGO_VOX_CONCURRENCY``; more of that in tests/test_concurrency.py).
+Real peers: pytest-httpserver and the SMTP fixture on 127.0.0.1; sleeps are
+recorded instead of slept."""
 
 import uuid
 
@@ -51,10 +53,12 @@ def _issue(committed, article):
         ArticleRegistration.published.issue(article)
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 @pytest.mark.parametrize("backend", ["json-webhook", "slack-webhook"])
 def test_a_recipients_own_endpoint_answering_429_slows_only_that_address(
-        http, httpserver, make_template, committed, article, sleeps, backend):
+        http, httpserver, make_template, committed, article, sleeps, backend, concurrency):
     http.DJANGO_VOX_RATE_LIMITS = {backend: "100/s"}
+    http.DJANGO_VOX_CONCURRENCY = concurrency
     protocol, _address, _path, content = BACKENDS[backend]
     SiteContact.objects.create(name="hostile", protocol=protocol,
                                address=httpserver.url_for("/hostile"))
@@ -77,9 +81,11 @@ def test_a_recipients_own_endpoint_answering_429_slows_only_that_address(
     assert "asked for a pause of another" in failed[1].error
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_synchronous_sender_never_sleeps_through_a_long_pause(
-        http, httpserver, make_template, committed, article, sleeps):
+        http, httpserver, make_template, committed, article, sleeps, concurrency):
     http.DJANGO_VOX_RATE_LIMITS = {"twilio": "100/s"}
+    http.DJANGO_VOX_CONCURRENCY = concurrency
     SiteContact.objects.create(name="peer", protocol="sms", address="+12025550123")
     httpserver.expect_oneshot_request(TWILIO_PATH, method="POST").respond_with_response(
         Response('{"code": 20429, "message": "Too Many Requests"}', status=429,
@@ -101,9 +107,11 @@ def test_a_synchronous_sender_never_sleeps_through_a_long_pause(
     assert second.status == Delivery.SENT
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_synchronous_sender_does_not_wait_long_for_its_turn(
-        http, httpserver, make_template, committed, article, sleeps):
+        http, httpserver, make_template, committed, article, sleeps, concurrency):
     http.DJANGO_VOX_RATE_LIMITS = {"json-webhook": "1/m"}
+    http.DJANGO_VOX_CONCURRENCY = concurrency
     for name in ("a", "b"):
         SiteContact.objects.create(name=name, protocol="json-webhook",
                                    address=httpserver.url_for(f"/{name}"))

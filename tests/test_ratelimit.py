@@ -342,6 +342,33 @@ def test_acquire_calls_on_wait_between_slices(clock):
     assert calls == approx([30.0 * i for i in range(120)])  # an hour in slices of 30 s
 
 
+def test_a_turn_begins_after_an_addresss_pause(clock):
+    """``take(not_before=...)`` (the end of an address's pause): the slot is
+    after it, and a synchronous sender's limit counts from it."""
+    bucket = limiter("1/s", clock=clock)
+    assert bucket.take(not_before=START + 3) == approx(3.0)
+    assert bucket.last_slot == START + 3
+    assert bucket.take(max_wait=2, not_before=START + 3) == approx(4.0)  # the next slot
+    assert bucket.cache.get(bucket._key(bucket.taken[0])) == 1  # held
+    with pytest.raises(ratelimit.WaitTooLong):
+        bucket.take(max_wait=1.5, not_before=START + 3)  # 2 s after the pause: too far
+    assert bucket.taken == [START + 5]  # taken, then given back:
+    assert bucket.cache.get(bucket._key(bucket.taken[0])) is None
+
+
+def test_an_addresss_pause_more_than_max_wait_away_is_not_waited_for(clock):
+    bucket = limiter(clock=clock)
+    address = "https://hooks.example.org/a"
+    assert bucket.address_paused_until(address) == 0.0
+    bucket.address_throttled(address, retry_after=ratelimit.MAX_WAIT)
+    assert bucket.address_paused_until(address) == START + ratelimit.MAX_WAIT
+    assert bucket.address_paused_until("https://hooks.example.org/b") == 0.0
+    bucket.address_throttled(address, retry_after=ratelimit.MAX_WAIT + 1)
+    with pytest.raises(ratelimit.WaitTooLong) as raised:
+        bucket.address_paused_until(address)
+    assert raised.value.retry_after == approx(ratelimit.MAX_WAIT + 1)
+
+
 # -- across processes ----------------------------------------------------------------
 CHILD = textwrap.dedent("""
     import json, sys

@@ -3,8 +3,9 @@
 A background issue is a :class:`~django_vox.models.BackgroundIssue` row,
 written when its planning task starts.  Planning walks each template's
 contacts once and writes them, ``DJANGO_VOX_CHUNK_SIZE`` at a time (by
-default a size chosen from the template's number of contacts:
-:func:`chunk_size_for`), into numbered :class:`~django_vox.models.IssueChunk`
+default a size chosen from the template's number of contacts and its
+backend's connections per sender: :func:`chunk_size_for`), into numbered
+:class:`~django_vox.models.IssueChunk`
 rows; each chunk is then a
 task of its own that any worker can take, so the chunks of one issue run in
 parallel.  Chunk boundaries are fixed when they are written (the contacts
@@ -41,6 +42,7 @@ from django_vox.exceptions import PlanningTakenOver
 from django_vox.issuing.batches import deliver_template
 from django_vox.issuing.dispatch import BackendSession, RetryScheduler
 from django_vox.issuing.issue import Issue
+from django_vox.issuing.lanes import lane_count
 from django_vox.issuing.recipients import RecipientRefs, template_contacts
 from django_vox.models import BackgroundIssue, Delivery, IssueChunk, Notification
 from django_vox.registry import Contact
@@ -48,7 +50,7 @@ from django_vox.registry import Contact
 __all__ = ["model_ref", "load_ref", "start_issue", "load_issue", "skip_issue", "plan",
            "run_chunk", "finish_if_done", "stale_plans", "stale_chunks", "unfinished_issues",
            "progress", "PlanningTakenOver", "chunk_size_for", "CHUNKS_PER_ISSUE", "MIN_CHUNK",
-           "MAX_CHUNK"]
+           "MAX_CHUNK", "MAX_SCALE"]
 
 logger = logging.getLogger("django_vox")
 
@@ -61,6 +63,12 @@ logger = logging.getLogger("django_vox")
 CHUNKS_PER_ISSUE = 40
 MIN_CHUNK = 20
 MAX_CHUNK = 500
+#: With N connections per sender (``DJANGO_VOX_CONCURRENCY``) a chunk pays for
+#: opening N of them and each gets a share of it, so the floor is MIN_CHUNK
+#: per connection, and the size and the cap grow min(N, MAX_SCALE)-fold: an
+#: issue stays at least CHUNKS_PER_ISSUE / MAX_SCALE chunks before the cap,
+#: and no chunk (one row of contacts) holds more than MAX_CHUNK × MAX_SCALE.
+MAX_SCALE = 4
 
 
 # -- references instead of pickled objects ---------------------------------------
@@ -139,15 +147,20 @@ def _planned_addresses(record) -> dict:
     return planned
 
 
-def chunk_size_for(total: int) -> int:
-    """The chunk size for a template with ``total`` contacts when
-    ``DJANGO_VOX_CHUNK_SIZE`` is None: ``total / CHUNKS_PER_ISSUE`` within
-    ``[MIN_CHUNK, MAX_CHUNK]``."""
-    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(total / CHUNKS_PER_ISSUE)))
+def chunk_size_for(total: int, lanes: int = 1) -> int:
+    """The chunk size for a template with ``total`` contacts, sent on
+    ``lanes`` connections per sender, when ``DJANGO_VOX_CHUNK_SIZE`` is None:
+    ``⌈total / CHUNKS_PER_ISSUE⌉ × S`` within ``[MIN_CHUNK × lanes,
+    MAX_CHUNK × S]``, where ``S = min(lanes, MAX_SCALE)`` (on one connection:
+    ``total / CHUNKS_PER_ISSUE`` within ``[MIN_CHUNK, MAX_CHUNK]``)."""
+    scale = min(lanes, MAX_SCALE)
+    return max(MIN_CHUNK * lanes,
+               min(MAX_CHUNK * scale, math.ceil(total / CHUNKS_PER_ISSUE) * scale))
 
 
-def _groups(entries: Iterator, bulk: bool) -> Iterator[list]:
-    """The chunks (lists of entries) of one template's contacts."""
+def _groups(entries: Iterator, bulk: bool, lanes: int = 1) -> Iterator[list]:
+    """The chunks (lists of entries) of one template's contacts, sent on
+    ``lanes`` connections per sender."""
     if bulk:  # a bulk template is one message: one chunk
         group = list(entries)
         if group:
@@ -155,11 +168,11 @@ def _groups(entries: Iterator, bulk: bool) -> Iterator[list]:
         return
     size = conf.get("DJANGO_VOX_CHUNK_SIZE")
     if size is None:
-        # Read ahead far enough to know whether the size is below the cap;
-        # the entries are small lists, not model instances.
-        limit = MAX_CHUNK * CHUNKS_PER_ISSUE
-        ahead = list(itertools.islice(entries, limit + 1))
-        size = chunk_size_for(len(ahead)) if len(ahead) <= limit else MAX_CHUNK
+        # Read ahead far enough to know whether the size is below the cap
+        # (the same count whatever the lanes: size and cap scale alike); the
+        # entries are small lists, not model instances.
+        ahead = list(itertools.islice(entries, MAX_CHUNK * CHUNKS_PER_ISSUE + 1))
+        size = chunk_size_for(len(ahead), lanes)
         entries = itertools.chain(ahead, entries)
     else:
         conf.validate("DJANGO_VOX_CHUNK_SIZE")
@@ -204,7 +217,7 @@ def plan(record: BackgroundIssue, attempt: int, issue: Issue,
             contacts = template_contacts(template, issue.notification, backend_class.PROTOCOL,
                                          issue.instances(), set(planned.get(template.pk, ())))
             entries = (_entry(contact, refs) for contact in contacts)
-            for group in _groups(entries, template.bulk):
+            for group in _groups(entries, template.bulk, lane_count(backend_class)):
                 chunk = _write_chunk(record, attempt, number, template, group)
                 number += 1
                 if last is not None:

@@ -75,8 +75,8 @@ class BackendSession:
         self._marks: deliverylog.SentMarks | None = None
         #: Several connections at once (DJANGO_VOX_CONCURRENCY), or None for one.
         self._lanes: lanes.Lanes | None = None
-        concurrency = conf.concurrency_for(self.backend.ID)
-        if concurrency > 1 and getattr(backend_class, "CONCURRENT_SESSIONS", True):
+        concurrency = lanes.lane_count(backend_class)
+        if concurrency > 1:
             self._lanes = lanes.Lanes(backend_class, concurrency)
 
     @property
@@ -117,17 +117,28 @@ class BackendSession:
                  traceback: TracebackType | None) -> None:
         self.close()
 
+    def _take_turn(self, rows: Sequence[Any], count: int) -> float:
+        """Take the rate limit's turn of one request (``count`` slots) to
+        ``rows``; the seconds until it begins.  One rule for one connection
+        and for several (``_send_on_lanes``): for a backend whose addresses
+        are endpoints, the turn begins no sooner than the pauses of the
+        request's addresses end (each set by its own 429, see ratelimit);
+        a pause more than ``ratelimit.MAX_WAIT`` away, or for a synchronous
+        sender a turn that far beyond it, raises WaitTooLong."""
+        assert self.limiter is not None
+        not_before = 0.0
+        if self.backend.ADDRESS_IS_ENDPOINT:
+            not_before = max((self.limiter.address_paused_until(address)
+                              for row in rows for address in row.to_addresses), default=0.0)
+        return self.limiter.take(count, max_wait=self._max_wait, not_before=not_before)
+
     def _wait_turn(self, row: Any) -> None:
-        """Before sending ``row``: the open error, else wait for the rate limit
-        (and, for an address that is an endpoint, its own pause)."""
+        """Before sending ``row``: the open error, else wait for its turn."""
         if self.open_error is not None:
             raise self.open_error
         if self.limiter is not None:
-            to = row.to_addresses
-            if self.backend.ADDRESS_IS_ENDPOINT:  # paused by its own 429 (see ratelimit)
-                for address in to:
-                    self.limiter.wait_for_address(address)
-            self.limiter.acquire(len(to), on_wait=self._keep_fresh, max_wait=self._max_wait)
+            self.limiter.pace(self._take_turn([row], len(row.to_addresses)),
+                              on_wait=self._keep_fresh)
 
     def _attempt(self, row: Any, message: Message) -> BaseException | None:
         """Send one row; return the error, or None when it was sent.  A
@@ -147,8 +158,8 @@ class BackendSession:
         """Send one-address rows in one ``send_many`` call; ``[(row, error or None)]``."""
         if self.limiter is not None:
             try:
-                self.limiter.acquire(len(pairs), on_wait=self._keep_fresh,
-                                     max_wait=self._max_wait)
+                self.limiter.pace(self._take_turn([row for row, _message in pairs], len(pairs)),
+                                  on_wait=self._keep_fresh)
             except ratelimit.WaitTooLong as err:
                 return [(row, err) for row, _message in pairs]
         outcomes = lanes.attempt_batch(self.backend, pairs)
@@ -207,28 +218,43 @@ class BackendSession:
     def _send_on_lanes(self, pairs: list[_Pair],
                        record: Callable[[list[_Outcome]], None]) -> None:
         """Send ``pairs`` over several connections (see :mod:`~django_vox.issuing.lanes`):
-        rate-limit slots are taken here, each outcome recorded here."""
+        each request's turn is taken here as on one connection (``_take_turn``;
+        a turn it may not wait for fails the request, recorded as on one
+        connection), each outcome recorded here.  Where an address can be
+        paused, two requests to it are never under way at once, so each sees
+        the pause the other's 429 set, as one connection would."""
         assert self._lanes is not None
 
-        def slot(request: Sequence[_Pair]) -> float:
+        def slot(request: Sequence[_Pair]) -> float | BaseException:
             if self.limiter is None:
                 return 0.0
-            count = len(request) if batched else len(request[0][0].to_addresses)
-            return self.limiter.reserve(count)
+            rows = [row for row, _message in request]
+            count = len(rows) if batched else len(rows[0].to_addresses)
+            try:
+                return self._take_turn(rows, count)
+            except ImproperlyConfigured:
+                raise
+            except Exception as err:  # noqa: BLE001 - recorded on its rows, as _attempt does
+                return err
+
+        def addresses(request: Sequence[_Pair]) -> set[str]:
+            return {address for row, _message in request for address in row.to_addresses}
 
         def noted(outcomes: list[_Outcome]) -> None:
             for row, error in outcomes:
                 self._note_throttling(error, row)
             record(outcomes)
 
+        pausable = self.limiter is not None and self.backend.ADDRESS_IS_ENDPOINT
+        one_at_a_time = addresses if pausable else None
         batched = self.backend.sends_in_batches()
         if batched:
             self._lanes.run(self._batches(pairs), batch=True, slot=slot, record=noted,
-                            on_idle=self._keep_fresh)
+                            on_idle=self._keep_fresh, one_at_a_time=one_at_a_time)
             pairs = [pair for pair in pairs if len(pair[0].to_addresses) != 1]
             batched = False
         self._lanes.run([[pair] for pair in pairs], batch=False, slot=slot, record=noted,
-                        on_idle=self._keep_fresh)
+                        on_idle=self._keep_fresh, one_at_a_time=one_at_a_time)
 
     def _record(self, outcomes: list[_Outcome], sent: list[Any],
                 failed: list[tuple[Any, BaseException]]) -> None:

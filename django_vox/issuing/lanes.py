@@ -18,7 +18,12 @@ process killed part-way leaves at most one message (one batch) per
 connection sent but unmarked, as with one connection.  A rate limit's slot
 is taken for each request before it is handed over (the lane waits for the
 slot to begin), so the limit and any pause after a 429 hold across every
-lane, and every worker.
+lane, and every worker.  A request whose turn cannot be taken (a pause too
+long to wait for) fails without a lane, recorded like any failure.  Where
+one address can be paused on its own (an endpoint the recipient owns that
+answered 429), two requests to one address are never under way at once:
+the second is handed over only after the first's answer was recorded, so
+it sees that answer's pause, as on one connection.
 
 Threads, not asyncio: the backends talk through blocking libraries (smtplib
 through Django's mail backends, requests), a thread waiting on a socket
@@ -28,6 +33,7 @@ is far below the provider's latency (docs/background.rst, "Concurrency").
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -37,9 +43,10 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from django_vox import conf
 from django_vox.exceptions import SendError
 
-__all__ = ["Lane", "Lanes", "attempt", "attempt_batch", "message_id"]
+__all__ = ["Lane", "Lanes", "attempt", "attempt_batch", "lane_count", "message_id"]
 
 logger = logging.getLogger("django_vox")
 
@@ -47,6 +54,15 @@ logger = logging.getLogger("django_vox")
 IDLE_SECONDS = 30.0
 #: How long closing waits for a lane still sending (seconds; it is a daemon thread).
 CLOSE_TIMEOUT = 60.0
+
+
+def lane_count(backend_class) -> int:
+    """How many connections a sender keeps busy for ``backend_class``:
+    ``DJANGO_VOX_CONCURRENCY``, or 1 for a backend that allows one session
+    (``CONCURRENT_SESSIONS = False``, XMPP)."""
+    if not getattr(backend_class, "CONCURRENT_SESSIONS", True):  # a 4.x backend lacks it
+        return 1
+    return conf.concurrency_for(backend_class.ID)
 
 
 def attempt(backend, row, message) -> BaseException | None:
@@ -157,6 +173,49 @@ class Lane:
                                      self.number)
 
 
+class _Pending:
+    """The requests not yet handed to a lane, in order.  With ``one_at_a_time``
+    (a request's keys: its addresses), a request sharing a key with one under
+    way waits, parked on that key, until that one is answered."""
+
+    def __init__(self, requests: Iterable[Sequence],
+                 one_at_a_time: Callable[[Sequence], Iterable[str]] | None):
+        self._ready = collections.deque(requests)
+        self._one_at_a_time = one_at_a_time
+        self._parked: dict[str, list[Sequence]] = {}
+        self._under_way: set[str] = set()
+        self._held: dict[Lane, frozenset[str]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._ready or self._parked)
+
+    def next(self) -> tuple[Sequence, frozenset[str]] | None:
+        """The next request that may go now and its keys; None when each
+        waits for an answer."""
+        while self._ready:
+            request = self._ready.popleft()
+            if self._one_at_a_time is None:
+                return request, frozenset()
+            keys = frozenset(self._one_at_a_time(request))
+            busy = next((key for key in keys if key in self._under_way), None)
+            if busy is None:
+                return request, keys
+            self._parked.setdefault(busy, []).append(request)
+        return None
+
+    def sending(self, lane: Lane, keys: frozenset[str]) -> None:
+        if keys:
+            self._held[lane] = keys
+            self._under_way |= keys
+
+    def answered(self, lane: Lane) -> None:
+        """``lane``'s request was answered and recorded: what waited for its keys may go."""
+        keys = self._held.pop(lane, frozenset())
+        self._under_way -= keys
+        woken = [request for key in keys for request in self._parked.pop(key, [])]
+        self._ready.extendleft(reversed(woken))
+
+
 class Lanes:
     """Up to ``size`` lanes of one backend, opened as requests need them.
 
@@ -196,13 +255,16 @@ class Lanes:
             self.open_error = None
 
     def run(self, requests: Iterable[Sequence], *, batch: bool,
-            slot: Callable[[Sequence], float], record: Callable[[list], None],
-            on_idle: Callable[[], None]) -> None:
+            slot: Callable[[Sequence], float | BaseException],
+            record: Callable[[list], None], on_idle: Callable[[], None],
+            one_at_a_time: Callable[[Sequence], Iterable[str]] | None = None) -> None:
         """Send every request on a free lane, calling ``record(outcomes)`` in
         this thread as each is answered, before its lane gets another.
 
         ``slot(request)`` takes the request's rate-limit slot and returns the
-        seconds until it begins; ``on_idle`` is called while waiting long.
+        seconds until it begins, or the error the request fails with unsent;
+        ``on_idle`` is called while waiting long.  With ``one_at_a_time``,
+        two requests sharing one of its keys are never under way at once.
         """
         requests = list(requests)
         if len(self.lanes) < min(self.size, len(requests)) and self._tried < self.size:
@@ -213,16 +275,24 @@ class Lanes:
             for request in requests:
                 record([(row, err) for row, _message in request])
             return
-        free = list(self.lanes)
+        free, pending = list(self.lanes), _Pending(requests, one_at_a_time)
         try:
-            for request in requests:
-                while not free:
-                    free.append(self._answer(record, on_idle))
+            while pending or self._busy:
+                item = pending.next() if free else None
+                if item is None:
+                    lane = self._answer(record, on_idle)
+                    pending.answered(lane)
+                    free.append(lane)
+                    continue
+                request, keys = item
                 wait = slot(request)
-                free.pop().submit(request, batch, time.time() + wait)
+                if isinstance(wait, BaseException):
+                    record([(row, wait) for row, _message in request])
+                    continue
+                lane = free.pop()
+                pending.sending(lane, keys)
+                lane.submit(request, batch, time.time() + wait)
                 self._busy += 1
-            while self._busy:
-                self._answer(record, on_idle)
         except BaseException:
             self._settle(record)
             raise

@@ -28,11 +28,16 @@ given as the address, ``Backend.ADDRESS_IS_ENDPOINT``) pauses only that
 address (:meth:`RateLimiter.address_throttled`): one customer's webhook cannot
 slow a backend down for everyone.
 
-No sender sleeps longer than :data:`MAX_WAIT` seconds for one turn: a pause
-longer than that, and in a synchronous sender (a web request) any longer
-wait, fails the message transiently instead (:class:`WaitTooLong`, with the
-seconds to wait as ``retry_after``): a task worker retries it then, and a
-synchronous send records it failed, to be resent.
+No sender sleeps through a pause (the backend's or an address's) that ends
+more than :data:`MAX_WAIT` seconds from now, and a synchronous sender (a web
+request) waits at most that long for its turn once any pause has ended: the
+message fails transiently instead (:class:`WaitTooLong`, with the seconds to
+wait as ``retry_after``): a task worker retries it then, and a synchronous
+send records it failed, to be resent.  A sender takes its turn with
+:meth:`RateLimiter.take` (never before the pauses of the addresses it sends
+to end: :meth:`RateLimiter.address_paused_until`) and sleeps it with
+:meth:`RateLimiter.pace`, or hands it to a connection of its own
+(:mod:`django_vox.issuing.lanes`).
 
 The local-memory cache is per process, so limits held there apply to each
 process separately; use Redis, memcached or the database cache when several
@@ -196,9 +201,10 @@ class RateLimiter:
         return (float(found.get(keys[0]) or 0.0), int(found.get(keys[1]) or 1),
                 found.get(keys[2]))
 
-    def reserve(self, count: int = 1) -> float:
-        """Take ``count`` send slots; return the seconds to wait before the
-        last of them begins (0 when it already has)."""
+    def reserve(self, count: int = 1, not_before: float = 0.0) -> float:
+        """Take ``count`` send slots, none beginning before ``not_before``
+        (a clock time: the end of an address's pause); return the seconds to
+        wait before the last of them begins (0 when it already has)."""
         now = self.clock()
         interval = self.rate.interval
         paused_until, step, hint = self._state()
@@ -206,7 +212,7 @@ class RateLimiter:
             raise WaitTooLong(f"Backend {self.backend_id!r} is paused for another "
                               f"{paused_until - now:.0f} seconds (its provider answered 429).",
                               retry_after=paused_until - now)
-        slot = math.floor(max(now, paused_until) / interval)
+        slot = math.floor(max(now, paused_until, not_before) / interval)
         if hint is not None:
             slot = max(slot, int(hint) + 1)
         slot = math.ceil(slot / step) * step  # slowed down: only every step-th slot
@@ -224,28 +230,40 @@ class RateLimiter:
             self.cache.set(self._key("hint"), slot, _timeout(delay + interval))
         return delay
 
-    def acquire(self, count: int = 1, on_wait: Callable[[], None] | None = None,
-                max_wait: float | None = None) -> float:
-        """Wait until ``count`` more messages may be sent; return the wait.
-
-        ``on_wait`` is called before each stretch of at most
-        :data:`WAIT_SLICE` seconds of waiting (the pipeline keeps the rows
-        it is waiting to send from looking abandoned).  With ``max_wait``
-        (a synchronous sender), a longer wait gives the slots back and
-        raises :class:`WaitTooLong` instead.
-        """
-        delay = remaining = self.reserve(count)
-        if max_wait is not None and delay > max_wait:
+    def take(self, count: int = 1, *, max_wait: float | None = None,
+             not_before: float = 0.0) -> float:
+        """:meth:`reserve` ``count`` slots, none before ``not_before``; return
+        the seconds until the last begins.  With ``max_wait`` (a synchronous
+        sender), a turn further than that beyond ``not_before`` gives the
+        slots back and raises :class:`WaitTooLong` instead."""
+        now = self.clock()
+        delay = self.reserve(count, not_before)
+        if max_wait is not None and delay - max(0.0, not_before - now) > max_wait:
             self.cache.delete_many([self._key(slot) for slot in self.taken])
             raise WaitTooLong(f"Backend {self.backend_id!r} may send again in {delay:.0f} "
                               f"seconds (rate limit {self.rate}), longer than a synchronous "
                               f"sender waits.", retry_after=delay)
+        return delay
+
+    def pace(self, delay: float, on_wait: Callable[[], None] | None = None) -> None:
+        """Sleep ``delay`` seconds (a turn :meth:`take` gave), calling
+        ``on_wait`` before each stretch of at most :data:`WAIT_SLICE` seconds
+        (the pipeline keeps the rows it is waiting to send from looking
+        abandoned)."""
+        remaining = delay
         while remaining > 0:
             step = min(remaining, WAIT_SLICE) if on_wait is not None else remaining
             if on_wait is not None:
                 on_wait()
             self.sleep(step)
             remaining -= step
+
+    def acquire(self, count: int = 1, on_wait: Callable[[], None] | None = None,
+                max_wait: float | None = None) -> float:
+        """Wait until ``count`` more messages may be sent; return the wait
+        (:meth:`take`, then :meth:`pace`)."""
+        delay = self.take(count, max_wait=max_wait)
+        self.pace(delay, on_wait)
         return delay
 
     def throttled(self, retry_after: float | None = None) -> None:
@@ -285,16 +303,17 @@ class RateLimiter:
         if until > float(self.cache.get(key) or 0.0):
             self.cache.set(key, until, _timeout(pause))
 
-    def wait_for_address(self, address: str) -> None:
-        """Sleep while ``address`` is paused (at most :data:`MAX_WAIT`
-        seconds; a longer pause raises :class:`WaitTooLong`)."""
-        remaining = float(self.cache.get(self._address_key(address)) or 0.0) - self.clock()
+    def address_paused_until(self, address: str) -> float:
+        """When the pause of ``address`` ends (a clock time; 0 when it has
+        none).  A pause more than :data:`MAX_WAIT` seconds away raises
+        :class:`WaitTooLong`: no sender sleeps through it."""
+        until = float(self.cache.get(self._address_key(address)) or 0.0)
+        remaining = until - self.clock()
         if remaining > MAX_WAIT:
             raise WaitTooLong(f"The endpoint {address} asked for a pause of another "
                               f"{remaining:.0f} seconds (it answered 429).",
                               retry_after=remaining)
-        if remaining > 0:
-            self.sleep(remaining)
+        return until
 
     def slowdown(self) -> int:
         """1 at the configured rate, 2 at half of it, and so on."""
