@@ -8,7 +8,9 @@ message is sent through the real path (an issue, the in-app backend)."""
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -156,6 +158,23 @@ def test_the_recipient_still_reads_their_own_message(ann, sent):
     assert item["link"] == CLAIM
     page = client.get(reverse("django_vox:inapp-page")).content.decode()
     assert f"Code {CODE}" in page
+
+
+def _log_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if "django_vox_delivery" in q["sql"]]
+
+
+def test_a_page_asks_the_log_once(django_user_model, sent):
+    for _number in range(3):
+        InAppMessage.objects.create(user=sent.user, key=uuid.uuid4(), title="x")
+    clerk = _client(django_user_model, "clerk", VIEW)
+    assert len(_log_queries(clerk, reverse("admin:django_vox_inappmessage_changelist"))) == 1
+    assert len(_log_queries(clerk, reverse("admin:django_vox_inappmessage_change",
+                                           args=[sent.pk]))) == 1
+    reader = _client(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
+    assert _log_queries(reader, reverse("admin:django_vox_inappmessage_changelist")) == []
 
 
 def test_one_query_finds_the_secrets_of_a_page(sent, django_assert_num_queries):

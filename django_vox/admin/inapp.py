@@ -118,11 +118,11 @@ class InAppMessageAdmin(RecordAdmin):
                 row._vox_secrets = found.get(str(row.key))
         return changelist
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        row = self.get_object(request, object_id)
-        if row is not None:
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        # ``obj`` is the instance the fields show: its secrets are looked up once.
+        if obj is not None:
             readable = masking.may_read(request.user)
-            extra_context["subtitle"] = row.title if readable else self.masked_title(row)
-            extra_context["vox_masked_note"] = "" if readable else masking.masked_note()
-        return super().change_view(request, object_id, form_url, extra_context)
+            context["subtitle"] = obj.title if readable else self.masked_title(obj)
+            context["vox_masked_note"] = "" if readable else masking.masked_note()
+        return super().render_change_form(request, context, add, change, form_url, obj)

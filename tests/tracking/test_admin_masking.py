@@ -61,7 +61,8 @@ def reported(make_template, committed, django_user_model, smtp_server, client):
     bounce = {"RecordType": "Bounce", "ID": 4001, "Type": "SoftBounce", "TypeCode": 4096,
               "MessageID": row.provider_message_id, "Email": "rea@example.org",
               "Description": "The server could not temporarily deliver your message.",
-              "Details": "smtp;452 4.2.2 Mailbox full", "BouncedAt": "2026-12-07T10:05:00Z",
+              "Details": f"smtp;452 4.2.2 Mailbox full (Code {CODE})",
+              "BouncedAt": "2026-12-07T10:05:00Z",
               "Subject": f"Code {CODE}", "DumpAvailable": True,
               "Content": f"Subject: Code {CODE}\r\n\r\nYour code is {CODE}.\r\n"
                          f"Unsubscribe: {link}\r\n"}
@@ -100,17 +101,23 @@ def _found(client, term):
 def test_without_the_content_permission_events_are_masked(django_user_model, reported):
     row, link, events = reported
     token = link.rstrip("/").rsplit("/", 1)[1]
+    # A server's reply quoting the subject (the secret comes from the delivery).
+    DeliveryEvent.objects.filter(kind="soft_bounced").update(
+        description=f"Mailbox full, refused: Code {CODE}")
     clerk = _client(django_user_model, "clerk", *VIEW)
     listing, delivery_page, *event_pages = _pages(clerk, row, events)
     for html in (listing, delivery_page, *event_pages):
         assert CODE not in html and token not in html
     assert "Clicked https://news.example.org/… [hidden]" in listing
     assert "Clicked https://news.example.org/… [hidden]" in delivery_page  # the timeline
+    for html in (listing, delivery_page):
+        assert "Mailbox full, refused: Code [hidden]" in html
     bounce = next(page for page in event_pages if "SoftBounce" in page)
     # Postmark's echo of the message is hidden whole; what the server said stays.
     assert "&quot;Subject&quot;: &quot;[hidden]&quot;" in bounce
     assert "&quot;Content&quot;: &quot;[hidden]&quot;" in bounce
-    assert "smtp;452 4.2.2 Mailbox full" in bounce
+    assert "smtp;452 4.2.2 Mailbox full (Code [hidden])" in bounce
+    assert "Mailbox full, refused: Code [hidden]" in bounce
     # The description is not searched; the address and the message id are.
     assert _found(clerk, token) == [] and _found(clerk, "Clicked") == []
     assert len(_found(clerk, "rea@example.org")) == 2
