@@ -110,6 +110,19 @@ def test_without_the_content_permission_the_admin_masks_it(django_user_model, se
     assert sent.title == f"Code {CODE}" and RESET in sent.body
 
 
+def test_the_delivery_log_masks_the_in_app_message_too(django_user_model, sent):
+    """The log row of the same message, its data's relative link included."""
+    delivery = Delivery.objects.get()
+    url = reverse("admin:django_vox_delivery_change", args=[delivery.pk])
+    clerk = _client(django_user_model, "clerk", "django_vox.view_delivery")
+    page = clerk.get(url).content.decode()
+    assert CODE not in page and "k7Hq2mZp9xW4vB3n" not in page
+    assert "&quot;link&quot;: &quot;/… [hidden]&quot;" in page
+    reader = _client(django_user_model, "reader", "django_vox.view_delivery",
+                     masking.CONTENT_PERMISSION)
+    assert CLAIM in reader.get(url).content.decode()
+
+
 def test_the_content_permission_shows_the_message(django_user_model, sent):
     reader = _client(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
     listing, page = _pages(reader, sent)

@@ -22,7 +22,8 @@ message stays intact, so a resend sends the original):
   Such a link keeps its scheme and host (``https://example.org/…``) so the
   reader still sees where it went.  Relative links are masked by the same
   rule where they can be told apart: an HTML ``href``/``src`` address
-  (the in-app backend's bodies) and a link on its own (an in-app message's).
+  (the in-app backend's bodies) and a link on its own (an in-app message's,
+  its ``link`` in the message's data).
 
 What providers report about a message (``DeliveryEvent.payload`` and
 ``description``, :mod:`django_vox.tracking`) can echo it: Postmark's bounces
@@ -60,6 +61,7 @@ ECHO_KEYS = frozenset({"subject", "content", "body", "html", "text", "textbody",
 
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _RELATIVE = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(/[^"'<>\s]*)\2""", re.IGNORECASE)
+_LONE_PATH = re.compile(r"/[^\s<>\"'`]*")
 _TOKEN_NAMES = frozenset({"sig", "code", "auth"})
 _PIECES = re.compile(r"[-_.~]")
 _SIGNED = re.compile(r"[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{4,}")
@@ -137,9 +139,17 @@ def masked_link(url: str, secrets=()) -> str:
     return _hidden_link(url) if carries_token(url) else url
 
 
+def _masked_string(value: str, secrets) -> str:
+    """A text of a message's data or a provider's payload: one relative
+    address on its own (the in-app backend's ``link``) is masked as a link."""
+    if _LONE_PATH.fullmatch(value):
+        return masked_link(value, secrets)
+    return masked_text(value, secrets)
+
+
 def _masked_data(value, secrets):
     if isinstance(value, str):
-        return masked_text(value, secrets)
+        return _masked_string(value, secrets)
     if isinstance(value, list):
         return [_masked_data(item, secrets) for item in value]
     if isinstance(value, dict):
@@ -159,15 +169,15 @@ def _masked_event_data(value, secrets):
                 _masked_event_data(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
         return [_masked_event_data(item, secrets) for item in value]
-    return masked_text(value, secrets) if isinstance(value, str) else value
+    return _masked_string(value, secrets) if isinstance(value, str) else value
 
 
 def masked_payload(payload, secrets=()):
     """A copy of what a provider reported (``DeliveryEvent.payload``) for those
     who may not read messages: the values of keys that echo the message
     (:data:`ECHO_KEYS`) or name a secret hidden whole, other texts masked as
-    by :func:`masked_text`; a payload stored as text, or cut to the payload
-    limit, hidden whole (its parts cannot be told apart)."""
+    by :func:`masked_text`; a payload stored as text hidden whole, and the
+    ``text`` of one cut to the payload limit (their parts cannot be told apart)."""
     if isinstance(payload, str):
         return HIDDEN if payload else payload
     return _masked_event_data(payload, secrets)
