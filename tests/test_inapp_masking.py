@@ -195,6 +195,9 @@ def test_one_query_finds_the_secrets_of_a_page(sent, django_assert_num_queries):
     the log has no message for is left out (its message is hidden whole)."""
     others = [InAppMessage.objects.create(user=sent.user, key=uuid.uuid4(), title="x").key
               for _ in range(3)]
+    # The log row names the message by its key, in an indexed column.
+    assert Delivery.objects.get(provider_message_id=str(sent.key)).message["data"]["key"] == (
+        str(sent.key))
     with django_assert_num_queries(1):
         assert logged_secrets([sent.key, *others]) == {str(sent.key): {CODE}}
     with django_assert_num_queries(0):

@@ -5,11 +5,11 @@ Reading them unmasked needs ``django_vox.view_delivery_content``, as the
 delivery log's messages do.  Everyone else sees the title, the body and the
 link as the delivery log shows a message (:mod:`django_vox.admin.masking`):
 links carrying a token and the secret values the message's delivery log row
-recorded replaced by ``[hidden]``.  The row is the one whose message has the
-in-app message's key (``message["data"]["key"]``): one query for a page of
-the list, made only for those who see it masked.  A message whose log row is
-gone (purged, deleted) shows no title and body at all: its secrets are not
-known any more.  Such users search the list by user only.
+recorded replaced by ``[hidden]``.  The row is the one whose provider
+message id is the in-app message's key (the in-app backend returns the key
+as its id): one query, on an indexed column, for a page of the list, made
+only for those who see it masked.  A message whose log row is gone (purged,
+deleted) shows no title and body at all: its secrets are not known any more.  Such users search the list by user only.
 
 The rows' ``str()`` names no content, so the breadcrumbs, the deletion pages
 and the admin's history record none either.
@@ -38,8 +38,8 @@ def logged_secrets(keys) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     if not keys:
         return found
-    rows = (Delivery.objects.filter(message__data__key__in=keys).order_by()
-            .values_list("message__data__key", f"message__{masking.SECRET_VALUES}"))
+    rows = (Delivery.objects.filter(provider_message_id__in=keys).order_by()
+            .values_list("provider_message_id", f"message__{masking.SECRET_VALUES}"))
     for key, values in rows:
         found.setdefault(str(key), set()).update(
             value for value in values or () if isinstance(value, str) and value)
