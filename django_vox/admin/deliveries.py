@@ -6,7 +6,8 @@ The log is shown in words: the subject, the notification's name, the backend's
 name, the addresses as text and the status; each delivery's page shows the
 message as its recipient sees it (the HTML in a frame that runs nothing).
 Without ``django_vox.view_delivery_content`` the page and the list show it
-masked (:mod:`django_vox.admin.masking`).
+masked (:mod:`django_vox.admin.masking`), and the timeline of what the
+provider said too.
 """
 
 import json
@@ -249,7 +250,7 @@ class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
         if row is not None:
             readable = masking.may_read(request.user)
             extra_context["vox_message"] = self._message(row, readable)
-            extra_context.update(self.tracking_context(row))
+            extra_context.update(self._events(row, readable))
             extra_context["title"] = gettext("Delivery to %(to)s") % {"to": self.recipients(row)}
             extra_context["subtitle"] = (self.subject(row) if readable  # not str(row): codes
                                          else self.masked_subject(row))
@@ -266,6 +267,15 @@ class DeliveryAdmin(TrackingColumns, admin.ModelAdmin):
             self.model._meta.verbose_name_plural.capitalize()
         extra_context = {"title": title, **(extra_context or {})}
         return super().changelist_view(request, extra_context)
+
+    def _events(self, row, readable):
+        """The timeline; its descriptions masked as the message is (a click's
+        description is the link clicked)."""
+        context = self.tracking_context(row)
+        if not readable:
+            for event in context["vox_events"]:
+                event.description = masking.masked_text(event.description, _secrets(row))
+        return context
 
     @staticmethod
     def _message(row, readable=True):

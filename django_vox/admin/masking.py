@@ -20,7 +20,17 @@ message stays intact, so a resend sends the original):
     all of this kind.
 
   Such a link keeps its scheme and host (``https://example.org/…``) so the
-  reader still sees where it went.
+  reader still sees where it went.  Relative links are masked by the same
+  rule where they can be told apart: an HTML ``href``/``src`` address
+  (the in-app backend's bodies) and a link on its own (an in-app message's,
+  its ``link`` in the message's data).
+
+What providers report about a message (``DeliveryEvent.payload`` and
+``description``, :mod:`django_vox.tracking`) can echo it: Postmark's bounces
+carry its ``Subject`` and ``Content``, Mailgun's events its headers, a click
+the link clicked.  :func:`masked_payload` hides the values of the keys that
+echo the message (:data:`ECHO_KEYS`) or name a secret, and masks every other
+text as above.
 """
 
 import html
@@ -33,15 +43,25 @@ from django_vox.issuing.context import SECRET_VALUES
 from django_vox.templating.rules import is_sensitive_name
 from django_vox.templating.sandbox import HIDDEN
 
-__all__ = ["CONTENT_PERMISSION", "HIDDEN", "RANDOM_PIECE", "SECRET_VALUES", "may_read",
-           "masked_message", "masked_text", "masked_note", "carries_token"]
+__all__ = ["CONTENT_PERMISSION", "ECHO_KEYS", "HIDDEN", "RANDOM_PIECE", "SECRET_VALUES",
+           "may_read", "masked_message", "masked_text", "masked_link", "masked_payload",
+           "masked_note", "carries_token"]
 
 CONTENT_PERMISSION = "django_vox.view_delivery_content"
 
 #: Characters of a piece of a path segment that make it look random.
 RANDOM_PIECE = 12
 
+#: Keys of a provider's event payload whose values echo the message itself,
+#: compared in lower case without ``-`` and ``_``: Postmark's ``Subject`` and
+#: ``Content``; Mailgun's, Amazon SES's and Mandrill's headers and subject;
+#: the body of a message a provider quotes.
+ECHO_KEYS = frozenset({"subject", "content", "body", "html", "text", "textbody", "htmlbody",
+                       "headers", "commonheaders", "rawmessage"})
+
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_RELATIVE = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(/[^"'<>\s]*)\2""", re.IGNORECASE)
+_LONE_PATH = re.compile(r"/[^\s<>\"'`]*")
 _TOKEN_NAMES = frozenset({"sig", "code", "auth"})
 _PIECES = re.compile(r"[-_.~]")
 _SIGNED = re.compile(r"[A-Za-z0-9_-]{4,}:[A-Za-z0-9_-]{4,}")
@@ -71,12 +91,34 @@ def carries_token(url: str) -> bool:
     return any(_looks_random(segment) for segment in parts.path.split("/"))
 
 
+def _hidden_link(url: str) -> str:
+    """``url`` cut to its scheme and host, then :data:`HIDDEN`."""
+    try:
+        parts = urlsplit(html.unescape(url))
+    except ValueError:
+        return HIDDEN
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}/… {HIDDEN}"
+    return f"//{parts.netloc}/… {HIDDEN}" if parts.netloc else f"/… {HIDDEN}"
+
+
 def _mask_url(match) -> str:
     url = match.group(0)
+    return _hidden_link(url) if carries_token(url) else url
+
+
+def _mask_relative(match) -> str:
+    url = match.group(3)
     if not carries_token(url):
-        return url
-    parts = urlsplit(html.unescape(url))
-    return f"{parts.scheme}://{parts.netloc}/… {HIDDEN}"
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{_hidden_link(url)}{match.group(2)}"
+
+
+def _without_secrets(text: str, secrets) -> str:
+    for value in sorted(secrets, key=len, reverse=True):
+        for form in {value, html.escape(value)}:
+            text = text.replace(form, HIDDEN)
+    return text
 
 
 def masked_text(text: str, secrets=()) -> str:
@@ -84,20 +126,61 @@ def masked_text(text: str, secrets=()) -> str:
     carrying a token replaced (see the module)."""
     if not text:
         return text
-    for value in sorted(secrets, key=len, reverse=True):
-        for form in {value, html.escape(value)}:
-            text = text.replace(form, HIDDEN)
-    return _URL.sub(_mask_url, text)
+    text = _URL.sub(_mask_url, _without_secrets(text, secrets))
+    return _RELATIVE.sub(_mask_relative, text)
+
+
+def masked_link(url: str, secrets=()) -> str:
+    """One link, absolute or relative (an in-app message's), masked as a
+    link in :func:`masked_text` is."""
+    if not url:
+        return url
+    url = _without_secrets(url, secrets)
+    return _hidden_link(url) if carries_token(url) else url
+
+
+def _masked_string(value: str, secrets) -> str:
+    """A text of a message's data or a provider's payload: one relative
+    address on its own (the in-app backend's ``link``) is masked as a link."""
+    if _LONE_PATH.fullmatch(value):
+        return masked_link(value, secrets)
+    return masked_text(value, secrets)
 
 
 def _masked_data(value, secrets):
     if isinstance(value, str):
-        return masked_text(value, secrets)
+        return _masked_string(value, secrets)
     if isinstance(value, list):
         return [_masked_data(item, secrets) for item in value]
     if isinstance(value, dict):
         return {key: _masked_data(item, secrets) for key, item in value.items()}
     return value
+
+
+def _echoes(key) -> bool:
+    name = str(key)
+    return (name.lower().replace("-", "").replace("_", "") in ECHO_KEYS
+            or is_sensitive_name(name))
+
+
+def _masked_event_data(value, secrets):
+    if isinstance(value, dict):
+        return {key: HIDDEN if _echoes(key) and item not in (None, "") else
+                _masked_event_data(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_event_data(item, secrets) for item in value]
+    return _masked_string(value, secrets) if isinstance(value, str) else value
+
+
+def masked_payload(payload, secrets=()):
+    """A copy of what a provider reported (``DeliveryEvent.payload``) for those
+    who may not read messages: the values of keys that echo the message
+    (:data:`ECHO_KEYS`) or name a secret hidden whole, other texts masked as
+    by :func:`masked_text`; a payload stored as text hidden whole, and the
+    ``text`` of one cut to the payload limit (their parts cannot be told apart)."""
+    if isinstance(payload, str):
+        return HIDDEN if payload else payload
+    return _masked_event_data(payload, secrets)
 
 
 def masked_message(message: dict) -> dict:

@@ -121,20 +121,26 @@ class Backend(BaseBackend):
                                  protocol=self.PROTOCOL) from None
 
     def deliver(self, address, message):
-        self._raise_first(self.send_many([(address, message)]))
+        return self._raise_first(self.send_many([(address, message)]))
 
     def send_message(self, from_address, to_addresses, message):
         """One row per user (a bulk template): the same statements as ``send_many``."""
-        self._raise_first(self.send_many([(address, message) for address in to_addresses]))
+        return self._raise_first(self.send_many([(address, message)
+                                                 for address in to_addresses]))
 
     @staticmethod
-    def _raise_first(results: Sequence) -> None:
-        errors = [error for error in results if error is not None]
+    def _raise_first(results: Sequence) -> str | None:
+        """The first error raised, else the message's key (its provider id)."""
+        errors = [result for result in results if isinstance(result, BaseException)]
         if errors:
             raise errors[0]
+        return next((result for result in results if result), None)
 
     def send_many(self, items):
-        """Store ``[(address, message)]``; one result per item (None: stored).
+        """Store ``[(address, message)]``; one result per item: the message's
+        key when stored.  The key is what the delivery log records as the
+        provider's message id, so a row of the in-app list finds its log row
+        by an indexed column (the admin's masking does).
 
         An address that is not a user's key fails that item with
         :class:`~django_vox.exceptions.InvalidAddress`; a database error
@@ -181,6 +187,8 @@ class Backend(BaseBackend):
                 continue
             rows.append(self._row(pk, data, message, notifications))
         store.insert(rows)
+        for index, _pk, data, _message in wanted:
+            results[index] = results[index] or str(data["key"])
 
     @staticmethod
     def _row(pk, data, message, notifications) -> store.Row:

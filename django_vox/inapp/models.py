@@ -140,7 +140,9 @@ class InAppMessage(models.Model):
                                                name="django_vox_inapp_once")]
 
     def __str__(self):
-        return self.title or f"in-app message {self.pk}"
+        # No content: str() ends up in the admin's breadcrumbs, deletion pages and
+        # history, which the content permission does not guard (django_vox.admin.inapp).
+        return f"in-app message {self.pk}"
 
     @property
     def state(self) -> str:

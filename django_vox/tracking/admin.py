@@ -1,7 +1,8 @@
 """The admin's parts of tracking: what providers said in the delivery log
-(a column, a filter, the timeline on a delivery's page), the suppression list
-with a "lift" action that asks for a note, and the events themselves
-(those of unknown messages included).
+(a column, a filter, the timeline on a delivery's page) and the suppression
+list with a "lift" action that asks for a note.  The events themselves
+(those of unknown messages included) are in :mod:`django_vox.admin.events`,
+beside the masking they share with the delivery log.
 """
 
 from django import forms
@@ -17,8 +18,7 @@ from django_vox.models import DeliveryEvent, Suppression
 from django_vox.tracking.models import EventKind
 from django_vox.tracking.suppression import lift, normalize
 
-__all__ = ["ProviderSaidFilter", "TrackingColumns", "SuppressionAdmin", "DeliveryEventAdmin",
-           "LiftForm"]
+__all__ = ["ProviderSaidFilter", "TrackingColumns", "SuppressionAdmin", "LiftForm"]
 
 #: The kinds the delivery log sums up, as ``provider_status`` or an event.
 SUMMED = [(EventKind.DELIVERED, _("delivered")), (EventKind.BOUNCED, _("bounced")),
@@ -179,42 +179,3 @@ class SuppressionAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
         })
-
-
-class MatchedFilter(admin.SimpleListFilter):
-    title = _("message")
-    parameter_name = "matched"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("a logged delivery")), ("no", _("unknown message"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(delivery__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(delivery__isnull=True)
-        return queryset
-
-
-@admin.register(DeliveryEvent)
-class DeliveryEventAdmin(admin.ModelAdmin):
-    """What providers reported, read-only; events of unknown messages too."""
-
-    list_display = ["occurred_at", "kind", "provider", "address", "delivery_link",
-                    "description"]
-    list_filter = ["kind", MatchedFilter, "provider", "occurred_at"]
-    search_fields = ["provider_message_id", "address", "description"]
-    date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("delivery"))
-    def delivery_link(self, obj):
-        if obj.delivery_id is None:
-            return gettext("unknown message %(id)s") % {"id": obj.provider_message_id or "—"}
-        url = reverse("admin:django_vox_delivery_change", args=[obj.delivery_id])
-        return format_html('<a href="{}">{}</a>', url, gettext("delivery"))
