@@ -2,14 +2,17 @@
 1280 and 1920 px: under a real ASGI server (uvicorn, ``asgi_server``) a
 message sent to the signed-in user raises the count through the event stream,
 without a reload and without a single poll, and the open stream holds no
-database connection between its looks (PostgreSQL); under WSGI (``live_server``) the
-stream is refused and the bell polls instead, and keeps polling after the tab
-was hidden and shown again.
+database connection between its looks (PostgreSQL); under WSGI
+(``live_server``) the stream is refused and the bell polls instead, and keeps
+polling after the tab was hidden and shown again.
 """
+
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.urls import reverse
 
 import django_vox
@@ -27,7 +30,7 @@ BADGE = "[data-vox-count]"
 
 
 @pytest.fixture
-def article(transactional_db, settings):
+def news(transactional_db, settings):
     """Ann's article, whose "published" notification reaches her in-app;
     the bell in live SSE mode, looking every second."""
     settings.DJANGO_VOX_INAPP_LIVE = "sse"
@@ -52,12 +55,19 @@ def traffic(page):
     return seen
 
 
-def other_sessions():
-    """Connections to the test database other than the test's own (PostgreSQL)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0]
+@pytest.fixture
+def server_connections():
+    """The database connections opened outside the test's thread, by the
+    server's (on PostgreSQL; SQLite in memory lends the server the test's)."""
+    opened = []
+
+    def record(sender, connection, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            opened.append(connection)
+
+    connection_created.connect(record, dispatch_uid="vox-test-server-connections")
+    yield opened
+    connection_created.disconnect(dispatch_uid="vox-test-server-connections")
 
 
 def stays_on_the_page(page):
@@ -70,14 +80,15 @@ def still_on_the_page(page):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_under_asgi_the_count_rises_through_the_event_stream(asgi_page, article, width):
+def test_under_asgi_the_count_rises_through_the_event_stream(asgi_page, news, width,
+                                                            server_connections):
     from playwright.sync_api import expect
 
     page = asgi_page
     page.set_viewport_size({"width": width, "height": 800})
     for _ in range(2):  # N = 2 unread before the page opens
-        django_vox.notify(article, "published")
-    signed_in(page, article.author)
+        django_vox.notify(news, "published")
+    signed_in(page, news.author)
     seen = traffic(page)
     with page.expect_response(lambda r: r.url.endswith(reverse("django_vox:inapp-stream"))):
         page.goto("/bell/")
@@ -88,7 +99,7 @@ def test_under_asgi_the_count_rises_through_the_event_stream(asgi_page, article,
     page_fits(page)
     stays_on_the_page(page)
 
-    django_vox.notify(article, "published")  # through the inapp backend
+    django_vox.notify(news, "published")  # through the inapp backend
 
     expect(badge).to_have_text("3")
     expect(page.locator("[data-vox-button]")).to_have_attribute(
@@ -101,8 +112,10 @@ def test_under_asgi_the_count_rises_through_the_event_stream(asgi_page, article,
     assert response.headers["content-type"].startswith("text/event-stream")
     assert seen["polls"] == []
     if connection.vendor == "postgresql":  # between two looks (one a second)
-        wait_until(lambda: other_sessions() == 0, timeout=15, interval=0.05,
-                   what="the open stream to give its database connection back")
+        assert server_connections
+        wait_until(lambda: all(c.connection is None for c in server_connections),
+                   timeout=15, interval=0.05,
+                   what="the open stream to close its database connection")
         assert len(seen["streamed"]) == 1  # still the first stream
     assert page.js_errors == []
 
@@ -115,12 +128,12 @@ def set_hidden(page, hidden):
     }""", hidden)
 
 
-def test_under_wsgi_the_stream_is_refused_and_the_bell_polls(page, live_server, article):
+def test_under_wsgi_the_stream_is_refused_and_the_bell_polls(page, live_server, news):
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    django_vox.notify(article, "published")
-    signed_in(page, article.author)
+    django_vox.notify(news, "published")
+    signed_in(page, news.author)
     seen = traffic(page)
     page.clock.install()  # the bell's timers run when the test says
     with page.expect_response(
@@ -132,7 +145,7 @@ def test_under_wsgi_the_stream_is_refused_and_the_bell_polls(page, live_server, 
     page.wait_for_function("document.querySelector('[data-vox-bell]').voxBell.timer !== null")
     stays_on_the_page(page)
 
-    django_vox.notify(article, "published")
+    django_vox.notify(news, "published")
     page.clock.run_for(1000)  # DJANGO_VOX_INAPP_POLL_INTERVAL
     expect(badge).to_have_text("2")
     assert len(seen["polls"]) == 1 and len(seen["stream"]) == 1  # no new try at the stream
@@ -141,10 +154,10 @@ def test_under_wsgi_the_stream_is_refused_and_the_bell_polls(page, live_server, 
     set_hidden(page, True)
     page.clock.run_for(1000)
     assert len(seen["polls"]) == 1
-    django_vox.notify(article, "published")
+    django_vox.notify(news, "published")
     set_hidden(page, False)
     expect(badge).to_have_text("3")
-    django_vox.notify(article, "published")
+    django_vox.notify(news, "published")
     page.clock.run_for(1000)
     expect(badge).to_have_text("4")
     assert still_on_the_page(page)
