@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.xmpp",
     "tests.fixtures.browser",
+    "tests.fixtures.asgi",
     "tests.fixtures.workers",
     "tests.fixtures.activity",
     "django_vox.test",

@@ -41,7 +41,6 @@ def test_the_bell_follows_new_messages_and_marks_them_read(page, transactional_d
                                                            live_server, tmp_path):
     settings.DJANGO_VOX_INAPP_POLL_INTERVAL = 1
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.base_url = live_server.url
     User = get_user_model()
     ann = User.objects.create(username="ann", first_name="Ann")
     article = Article.objects.create(author=ann, title="Spring news")

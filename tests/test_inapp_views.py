@@ -295,6 +295,29 @@ def test_the_stream_refuses_wsgi(ann_client):
     assert answer.status_code == 501 and "ASGI" in answer.json()["error"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_opts_out_of_atomic_requests(ann, ann_client, monkeypatch):
+    """Django refuses ATOMIC_REQUESTS for an async view (a RuntimeError, a 500):
+    the stream is never in the request's transaction, under ASGI or WSGI."""
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
+    from asgiref.sync import sync_to_async
+
+    async def run():
+        refused = await sync_to_async(ann_client.get)(url("stream"))  # WSGI
+        assert refused.status_code == 501
+        client = AsyncClient()
+        await client.aforce_login(ann)
+        response = await client.get(url("stream"))
+        assert response.status_code == 200
+        events = response.streaming_content
+        assert await anext(events) == b"retry: 30000\n\n"
+        assert await anext(events) == b'event: count\ndata: {"unread": 0, "newest": 0}\n\n'
+        await events.aclose()
+        await sync_to_async(connections.close_all)()
+
+    run_in_own_thread(run)
+
+
 # -- settings ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "value", "check_id"), [
     ("DJANGO_VOX_INAPP_LIVE", "websocket", "E046"),

@@ -9,6 +9,13 @@ After :data:`STREAM_SECONDS` the stream ends and the browser's
 ``EventSource`` reconnects (the ``retry`` field says when), so no connection
 lives for ever.
 
+Between two looks an open stream holds no database connection (it closes
+the one it looked with): with a connection per open bell, a few hundred
+signed-in tabs would take every connection the database allows.  It never
+runs in a request's transaction either (``ATOMIC_REQUESTS``): Django refuses
+that for an async view, and a stream must see the messages committed since
+it opened.
+
 Under WSGI a stream would hold a worker thread for its whole life, and
 Django would buffer it, so the view answers 501 there: use polling
 (``DJANGO_VOX_INAPP_LIVE = "poll"``, the default).
@@ -20,6 +27,8 @@ import asyncio
 import json
 import time
 
+from asgiref.sync import sync_to_async
+from django.db import connections, transaction
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
@@ -36,6 +45,19 @@ def _event(unread: int, newest: int) -> str:
     return f"event: count\ndata: {json.dumps({'unread': unread, 'newest': newest})}\n\n"
 
 
+async def _look(rows) -> tuple[int, int]:
+    """``rows.aunread_state()``, then the connection it used closed (in the
+    thread that used it: the request's own)."""
+    try:
+        return await rows.aunread_state()
+    finally:
+        await sync_to_async(_close, thread_sensitive=True)(rows.db)
+
+
+def _close(alias: str) -> None:
+    connections[alias].close()
+
+
 async def events(user, interval: float, seconds: float = STREAM_SECONDS):
     """The stream's text: ``retry``, then an event per change (comments between)."""
     rows = InAppMessage.objects.for_user(user)
@@ -43,7 +65,7 @@ async def events(user, interval: float, seconds: float = STREAM_SECONDS):
     last = None
     ends = time.monotonic() + seconds
     while True:
-        state = await rows.aunread_state()
+        state = await _look(rows)
         yield _event(*state) if state != last else ": idle\n\n"
         last = state
         if time.monotonic() + interval > ends:
@@ -51,6 +73,7 @@ async def events(user, interval: float, seconds: float = STREAM_SECONDS):
         await asyncio.sleep(interval)
 
 
+@transaction.non_atomic_requests
 async def stream(request):
     """The signed-in user's unread count as ``text/event-stream``."""
     if "wsgi.version" in request.META:

@@ -23,6 +23,7 @@
     this.newest = parseInt(data.newest, 10) || 0;
     this.etag = null;
     this.timer = null;
+    this.polling = false;  // true once the count comes by polling (also after SSE was refused)
     this.interval = Math.max(1, parseInt(data.interval, 10) || 30) * 1000;
     this.bind();
     this.live();
@@ -90,6 +91,7 @@
 
   Bell.prototype.schedule = function () {
     var self = this;
+    this.polling = true;
     clearTimeout(this.timer);
     this.timer = setTimeout(function () { self.poll(); }, this.interval);
   };
@@ -217,7 +219,7 @@
       if (self.isOpen() && !self.root.contains(event.target)) { self.close(false); }
     });
     document.addEventListener("visibilitychange", function () {
-      if (!document.hidden && self.data.live !== "sse") { self.poll(); }
+      if (!document.hidden && self.polling) { self.poll(); }
     });
   };
 
