@@ -31,6 +31,11 @@ carry its ``Subject`` and ``Content``, Mailgun's events its headers, a click
 the link clicked.  :func:`masked_payload` hides the values of the keys that
 echo the message (:data:`ECHO_KEYS`) or name a secret, and masks every other
 text as above.
+
+The admin of what backends stored themselves (in-app messages, activities
+and inbox items) masks their content by the same rule, with the secret
+values :func:`logged_secrets` finds on the log rows of the same messages:
+those whose provider message id is the stored row's key.
 """
 
 import html
@@ -40,12 +45,13 @@ from urllib.parse import parse_qsl, urlsplit
 from django.utils.translation import gettext as _
 
 from django_vox.issuing.context import SECRET_VALUES
+from django_vox.models import Delivery
 from django_vox.templating.rules import is_sensitive_name
 from django_vox.templating.sandbox import HIDDEN
 
 __all__ = ["CONTENT_PERMISSION", "ECHO_KEYS", "HIDDEN", "RANDOM_PIECE", "SECRET_VALUES",
-           "may_read", "masked_message", "masked_text", "masked_link", "masked_payload",
-           "masked_note", "carries_token"]
+           "may_read", "masked_message", "masked_text", "masked_link", "masked_data",
+           "masked_payload", "masked_note", "carries_token", "logged_secrets"]
 
 CONTENT_PERMISSION = "django_vox.view_delivery_content"
 
@@ -147,13 +153,16 @@ def _masked_string(value: str, secrets) -> str:
     return masked_text(value, secrets)
 
 
-def _masked_data(value, secrets):
+def masked_data(value, secrets=()):
+    """A copy of structured data (a message's ``data``, an activity's AS2
+    document): every text in it masked as by :func:`masked_text`, a relative
+    address on its own as a link."""
     if isinstance(value, str):
         return _masked_string(value, secrets)
     if isinstance(value, list):
-        return [_masked_data(item, secrets) for item in value]
+        return [masked_data(item, secrets) for item in value]
     if isinstance(value, dict):
-        return {key: _masked_data(item, secrets) for key, item in value.items()}
+        return {key: masked_data(item, secrets) for key, item in value.items()}
     return value
 
 
@@ -189,12 +198,29 @@ def masked_message(message: dict) -> dict:
     reduced to their names."""
     message = message or {}
     secrets = [value for value in message.get(SECRET_VALUES) or [] if value]
-    result = {key: _masked_data(message.get(key), secrets)
+    result = {key: masked_data(message.get(key), secrets)
               for key in ("subject", "text", "html", "data", "headers")}
     result["attachments"] = [{"filename": masked_text(a.get("filename", ""), secrets)}
                              for a in message.get("attachments") or []]
     result["masked"] = True
     return result
+
+
+def logged_secrets(ids) -> dict[str, set[str]]:
+    """``{id: secret values}`` the delivery log recorded for the messages
+    whose provider message ids are ``ids`` (one query, on the indexed
+    ``Delivery.provider_message_id``; the rows sharing an id pool theirs).
+    An id no log row has is left out: its secrets are not known."""
+    ids = sorted({str(value) for value in ids})
+    found: dict[str, set[str]] = {}
+    if not ids:
+        return found
+    rows = (Delivery.objects.filter(provider_message_id__in=ids).order_by()
+            .values_list("provider_message_id", f"message__{SECRET_VALUES}"))
+    for key, values in rows:
+        found.setdefault(str(key), set()).update(
+            value for value in values or () if isinstance(value, str) and value)
+    return found
 
 
 def masked_note() -> str:

@@ -97,12 +97,15 @@ class Backend(BaseBackend):
         return (isinstance(address, str) and address.startswith(("http://", "https://"))
                 and not _CONTROL.search(address))
 
-    def deliver(self, address: str, message: Message) -> None:
-        self.send_message("", [address], message)
+    def deliver(self, address: str, message: Message) -> str | None:
+        return self.send_message("", [address], message)
 
     def send_message(self, from_address: str, to_addresses: Sequence[str],
-                     message: Message) -> None:
-        """Store the activity once and put it in each recipient's inbox.
+                     message: Message) -> str | None:
+        """Store the activity once and put it in each recipient's inbox; the
+        activity's key, which the delivery log records as the provider's
+        message id (the admin finds an activity's log rows by it, an indexed
+        column, for masking: :mod:`django_vox.admin.activity`).
 
         Recipients found are delivered even when others are not; the unknown
         IRIs are then reported in one InvalidAddress (resending is safe).
@@ -119,6 +122,7 @@ class Backend(BaseBackend):
             raise InvalidAddress(", ".join(map(str, unknown)),
                                  "not the IRI of a registered object on this site",
                                  protocol=self.PROTOCOL)
+        return str(data[0]) if owners else None
 
     def _activity_data(self, message: Message) -> tuple[uuid.UUID, dict[str, Any], datetime]:
         data = message.data or {}

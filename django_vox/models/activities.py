@@ -44,7 +44,9 @@ class Activity(models.Model):
         ordering = ["-published", "-pk"]
 
     def __str__(self):
-        return f"{self.type}: {self.summary[:60]}" if self.summary else self.type
+        # No content: str() ends up in the admin's breadcrumbs, deletion pages and
+        # history, which the content permission does not guard (django_vox.admin.activity).
+        return f"{self.type} activity {self.pk}"
 
     def get_iri(self):
         """The activity's ``id`` (see django_vox.activities.activity_iri)."""
