@@ -4,15 +4,23 @@ backend), where an editor's own come in, and the variables it is rendered with."
 from django_vox.backends import backends as backend_registry
 from django_vox.templating import sandbox
 
-__all__ = ["DEFAULT_CONTENT", "DEFAULT_SUBJECT", "KEY_VALUE_CONTENT", "default_digest",
-           "digest_context", "digest_source"]
+__all__ = ["DEFAULT_CONTENT", "DEFAULT_CONTENTS", "DEFAULT_SUBJECT", "KEY_VALUE_CONTENT",
+           "default_digest", "digest_context", "digest_source"]
 
 #: The first item's subject, "(and N more)" after it: see templating.digestparts.
 DEFAULT_SUBJECT = "{% digest_subject %}"
+_COUNT = ('{{ count }} notification{{ count|pluralize }} since '
+          '{{ window.start|date:"DATETIME_FORMAT" }}:')
 #: A count, then each item's subject and text (templating.digestparts), so
 #: editors start from words rather than a loop.
-DEFAULT_CONTENT = ("{{ count }} notification{{ count|pluralize }} since "
-                   '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
+DEFAULT_CONTENT = _COUNT + "\n\n{% digest_items %}"
+#: The default content by the backend's ``EDITOR_TYPE``: for HTML and Markdown
+#: the count is a paragraph and the items have headings and rules between them.
+DEFAULT_CONTENTS = {
+    "basic": DEFAULT_CONTENT,
+    "html": f"<p>{_COUNT}</p>\n{{% digest_items html %}}",
+    "markdown": _COUNT + "\n\n{% digest_items markdown %}",
+}
 
 #: The default digest of a backend whose content is ``key: value`` lines (a
 #: JSON webhook, a Postmark template model): one line per value.
@@ -26,10 +34,11 @@ KEY_VALUE_CONTENT = (
 def default_digest(template) -> tuple:
     """``(subject, content)`` of the digest made from an individual template:
     each item's own subject and text, in order, under a count (as ``key:
-    value`` lines for the backends whose content is made of them)."""
+    value`` lines for the backends whose content is made of them), laid out
+    for the backend's markup (``EDITOR_TYPE``: plain text, HTML or Markdown)."""
     subject = DEFAULT_SUBJECT if template.subject else ""
-    content = DEFAULT_CONTENT
     backend_class = backend_registry.get(template.backend)
+    content = DEFAULT_CONTENTS.get(getattr(backend_class, "EDITOR_TYPE", ""), DEFAULT_CONTENT)
     if getattr(backend_class, "KEY_VALUE_CONTENT", False):
         content = KEY_VALUE_CONTENT
     elif template.backend == "email":  # the Django-template email backend names its parts
