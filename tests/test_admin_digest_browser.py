@@ -42,9 +42,10 @@ def test_the_digest_preview_is_the_main_previews_equal(page, digest_template, wi
     digest = page.locator("#templates-0 .field-digest_content")
     content = digest.locator("textarea[name=templates-0-digest_content]")
     # The digest an editor starts from reads in words: no loop to decipher.
+    # The backend's content is HTML, so the generated digest is laid out in HTML.
     expect(content).to_have_value(
-        '{{ count }} notification{{ count|pluralize }} since '
-        '{{ window.start|date:"DATETIME_FORMAT" }}:\n\n{% digest_items %}')
+        '<p>{{ count }} notification{{ count|pluralize }} since '
+        '{{ window.start|date:"DATETIME_FORMAT" }}:</p>\n{% digest_items html %}')
     preview = digest.locator(".vox-preview")
     frame = page.frame_locator("#templates-0 .field-digest_content .vox-preview-frame")
     body = frame.locator("body")
@@ -54,6 +55,11 @@ def test_the_digest_preview_is_the_main_previews_equal(page, digest_template, wi
     expect(body).to_contain_text("News: Spring news")
     expect(body).to_contain_text("News: Older news")
     expect(body).to_contain_text("2 notifications since")
+    # The count a paragraph, each item's subject a heading over its HTML, a rule between.
+    expect(frame.locator("body > p").first).to_contain_text("2 notifications since")
+    expect(frame.locator("h3")).to_have_text(["News: Spring news", "News: Older news"])
+    expect(frame.locator("hr")).to_have_count(1)
+    expect(body).not_to_contain_text("---")
     ann = get_user_model().objects.get(username="ann")
     expect(frame.locator("a").first).to_have_attribute(
         "href", f"https://example.org/prefs/?subscriber={ann.pk}")
