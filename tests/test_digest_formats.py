@@ -4,14 +4,17 @@ between items; in a Markdown email the same once Markdown made the HTML part.
 Sent through the real path (held, closed, sent to aiosmtpd) and parsed."""
 
 import datetime as dt
+from html import unescape
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 
 from django_vox.digests import closing as digests
-from django_vox.models import Template
+from django_vox.models import Notification, Template
+from django_vox.preview import preview_digest
 from tests.backends.email_helpers import parts, vox_email  # noqa: F401
 from tests.test_digests import publish, readers  # noqa: F401
 from tests.testapp.models import Article
@@ -92,3 +95,17 @@ def test_a_markdown_email_digest_has_a_heading_per_item_and_a_rule_between(
                           ("hr", ""), ("h3", "New: Beta"), ("p", "Read Beta"), ("p", "Bye")]
     # The text part is the Markdown itself.
     assert "### New: Beta\n\nRead Beta" in sent["text/plain"]
+
+
+def test_the_preview_escapes_items_as_the_sent_digest_does(settings):
+    # Items rendered in the preview are marked safe by Django, those of a sent
+    # digest are read back from the log: both are printed escaped.
+    settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.markdown_email.Backend"]
+    Article.objects.create(author=get_user_model().objects.create(username="ann"),
+                           title="<b>bold</b> *x*")
+    notification = Notification.objects.get_for_model(Article, "published")
+    html = unescape(preview_digest(notification, "email-md", "",
+                                   item_content="Read {{ object.title }}",
+                                   item_subject="New: {{ object.title }}"))
+    assert "<h3>New: &lt;b&gt;bold&lt;/b&gt; *x*</h3>" in html
+    assert "<p>Read &lt;b&gt;bold&lt;/b&gt; *x*</p>" in html and "<em>" not in html

@@ -53,6 +53,13 @@ def digest_source(template) -> tuple:
     return template.digest_subject or subject, template.digest_content or content
 
 
+def _unmarked(text) -> str:
+    """``text`` as a plain ``str``: a message just rendered (a preview's items)
+    is marked safe by Django, one read back from the log is not, and the digest
+    must print both alike (escaped, but for an item's ``html`` in HTML)."""
+    return "".join(text or "")
+
+
 def digest_context(base, items, window: dict):
     """The digest's variables: those of ``base`` (a :func:`build_context`
     result for the recipient) but the object's, plus ``items`` (each the
@@ -62,8 +69,8 @@ def digest_context(base, items, window: dict):
               if name not in ("object", "content", "actor", "source", "target")}
     values.update(
         items=sandbox.to_template_value([
-            {**context, "subject": message.subject, "text": message.text,
-             "html": message.html or "", "created_at": created_at}
+            {**context, "subject": _unmarked(message.subject), "text": _unmarked(message.text),
+             "html": _unmarked(message.html), "created_at": created_at}
             for context, message, created_at in items]),
         count=len(items), window=sandbox.to_template_value(window))
     live = {name: value for name, value in getattr(base, "live", base).items()
