@@ -6,6 +6,7 @@ Sent through the real path (held, closed, sent to aiosmtpd) and parsed."""
 import datetime as dt
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 
 from django_vox.digests import closing as digests
+from django_vox.digests.content import DEFAULT_CONTENTS
 from django_vox.models import Notification, Template
 from django_vox.preview import preview_digest
 from tests.backends.email_helpers import parts, vox_email  # noqa: F401
@@ -109,3 +111,12 @@ def test_the_preview_escapes_items_as_the_sent_digest_does(settings):
                                    item_subject="New: {{ object.title }}"))
     assert "<h3>New: &lt;b&gt;bold&lt;/b&gt; *x*</h3>" in html
     assert "<p>Read &lt;b&gt;bold&lt;/b&gt; *x*</p>" in html and "<em>" not in html
+
+
+def test_docs_show_the_generated_digests_as_they_are():
+    page = (Path(__file__).parents[1] / "docs" / "digests.rst").read_text()
+    for editor_type in ("basic", "html"):
+        shown = DEFAULT_CONTENTS[editor_type].replace("\n\n", "\n\n        ").replace(
+            "</p>\n", "</p>\n        ")
+        assert f"::\n\n        {shown}\n" in page
+    assert "{% digest_items markdown %}" in page
