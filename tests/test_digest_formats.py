@@ -4,6 +4,7 @@ between items; in a Markdown email the same once Markdown made the HTML part.
 Sent through the real path (held, closed, sent to aiosmtpd) and parsed."""
 
 import datetime as dt
+import json
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -120,3 +121,15 @@ def test_docs_show_the_generated_digests_as_they_are():
             "</p>\n", "</p>\n        ")
         assert f"::\n\n        {shown}\n" in page
     assert "{% digest_items markdown %}" in page
+
+
+def test_an_activity_digest_escapes_its_items_once(settings):
+    """An activity's summary is HTML with its values escaped when the item is
+    made (``ESCAPED_TEXT``): the digest's summary prints it as it is."""
+    settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.activity"]
+    Article.objects.create(author=get_user_model().objects.create(username="ann"),
+                           title="Tom & Jerry")
+    notification = Notification.objects.get_for_model(Article, "published")
+    shown = preview_digest(notification, "activity", "", item_content="<b>{{ object.title }}</b>")
+    summary = json.loads(unescape(shown[shown.index("{"):shown.rindex("}") + 1]))["summary"]
+    assert summary.count("<b>Tom &amp; Jerry</b>") == 2 and "&amp;amp;" not in summary

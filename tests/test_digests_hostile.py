@@ -176,6 +176,29 @@ def test_the_default_digest_renders_for_a_json_webhook(settings, httpserver, mak
     assert '{"title": "A"}' in data["items"] and '{"title": "B"}' in data["items"]
 
 
+
+def test_a_slack_digest_escapes_its_items_once(settings, httpserver, make_template, committed):
+    """A Slack item's text is already escaped for mrkdwn when it is held: the
+    digest prints it as it is (``&amp;`` once, ``*bold*`` kept), and escapes
+    only what it adds itself."""
+    settings.DJANGO_VOX_BACKENDS = ["django_vox.backends.slack"]
+    SiteContact.objects.create(name="team", protocol="slack-webhook",
+                               address=httpserver.url_for("/slack"))
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    make_template(Article, "published", backend="slack-webhook", recipients="si",
+                  content="New: *{{ object.title }}*", delivery_mode=Template.DIGEST,
+                  digest_window=Template.DAILY, digest_time=dt.time(8, 0))
+    with at(2026, 3, 2, 9, 0):
+        publish(committed, "Tom & Jerry <3", "B")
+    with at(2026, 3, 3, 8, 0, 1):
+        run = digests.send_digests()
+    assert (run.sent, run.failed) == (1, 0)
+    [(request, _response)] = httpserver.log
+    text = request.get_json()["text"]
+    assert "New: *Tom &amp; Jerry &lt;3*\n\n---\n\nNew: *B*" in text
+    assert "&amp;amp;" not in text
+
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

@@ -82,7 +82,8 @@ def digest_answer(reach: EditorReach, notification, wanted: PreviewRequest, post
     except (VoxError, ValueError) as err:
         raise PreviewError(str(getattr(err, "message", err))) from err
     context = digests.digest_context(rendering.params, items,
-                                     {"name": kind, "start": start, "end": end})
+                                     {"name": kind, "start": start, "end": end},
+                                     escaped_text=backend_class.ESCAPED_TEXT)
     digest = dataclasses.replace(wanted, subject=subject, content=content)
     result = answer(backend_class, digest,
                     dataclasses.replace(rendering, params=context))

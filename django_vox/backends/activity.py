@@ -45,6 +45,7 @@ class Backend(BaseBackend):
     # The summary is HTML in AS2: values from objects are escaped.
     ESCAPE_HTML = True
     EDITOR_TYPE = "basic"
+    ESCAPED_TEXT = True  # the text is the rendered, escaped content
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

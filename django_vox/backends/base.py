@@ -61,6 +61,10 @@ class Backend:
     ESCAPE_HTML: ClassVar[bool] = False
     #: Which editor suits the content: "basic", "html" or "markdown".
     EDITOR_TYPE: ClassVar[str] = "basic"
+    #: Whether a message's ``text`` is its content as rendered, values
+    #: escaped for the content's markup (Slack's mrkdwn, an activity's HTML):
+    #: a digest then prints its items' text as it is, not escaped twice.
+    ESCAPED_TEXT: ClassVar[bool] = False
     #: Whether an address is an endpoint its recipient owns (a webhook URL
     #: from data): a 429 from it pauses that address, not the backend
     #: (see :mod:`django_vox.pacing.ratelimit`).

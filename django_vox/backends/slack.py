@@ -35,6 +35,7 @@ class Backend(HttpSessionMixin, BaseBackend):
     ADDRESS_IS_ENDPOINT = True  # the recipient's own URL
     VERBOSE_NAME = _("Slack webhook")
     EDITOR_TYPE = "basic"
+    ESCAPED_TEXT = True  # the text is the rendered, escaped content
 
     def render(self, source: str, parameters: dict[str, Any],
                autoescape: bool | None = None) -> str:

@@ -199,7 +199,8 @@ def _render(digest, backend, links, instances, now, language="") -> tuple:
     base = build_context(None, notification=template.notification, contact=digest.contact,
                          **urls)
     params = digest_context(base, [_item(row, template, digest.contact, instances)
-                                   for row in digest.rows], _window(template, digest.rows, now))
+                                   for row in digest.rows], _window(template, digest.rows, now),
+                            escaped_text=backend.ESCAPED_TEXT)
     subject, content = digest_source(template)
     with collecting_secrets() as secrets:
         message = backend.build_message(subject, content, params, [])

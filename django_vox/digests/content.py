@@ -1,6 +1,8 @@
 """What a digest says: its default subject and content (for every kind of
 backend), where an editor's own come in, and the variables it is rendered with."""
 
+from django.utils.safestring import mark_safe
+
 from django_vox.backends import backends as backend_registry
 from django_vox.templating import sandbox
 
@@ -56,20 +58,34 @@ def digest_source(template) -> tuple:
 def _unmarked(text) -> str:
     """``text`` as a plain ``str``: a message just rendered (a preview's items)
     is marked safe by Django, one read back from the log is not, and the digest
-    must print both alike (escaped, but for an item's ``html`` in HTML)."""
+    must print both alike (see :func:`digest_context`)."""
     return "".join(text or "")
 
 
-def digest_context(base, items, window: dict):
+def _item_text(text, escaped: bool) -> str:
+    """An item's ``text`` as the digest prints it.  Where the backend's text
+    is its content as rendered, values already escaped (``ESCAPED_TEXT``:
+    Slack's mrkdwn, an activity's HTML), it is printed as it is, not escaped
+    a second time; every other text (plain text made from an HTML email, a
+    Markdown email's text with its values as they are) is escaped where the
+    digest prints it."""
+    return mark_safe(_unmarked(text)) if escaped else _unmarked(text)
+
+
+def digest_context(base, items, window: dict, *, escaped_text: bool = False):
     """The digest's variables: those of ``base`` (a :func:`build_context`
     result for the recipient) but the object's, plus ``items`` (each the
     individual message's variables with its ``subject``, ``text``, ``html``
-    and ``created_at``), ``count`` and ``window``, all as template data."""
+    and ``created_at``), ``count`` and ``window``, all as template data.
+    ``escaped_text`` is the backend's ``ESCAPED_TEXT`` (see
+    :func:`_item_text`); subjects are escaped where the digest prints them,
+    and ``html`` is printed as it is by the HTML layout only."""
     values = {name: value for name, value in base.items()
               if name not in ("object", "content", "actor", "source", "target")}
     values.update(
         items=sandbox.to_template_value([
-            {**context, "subject": _unmarked(message.subject), "text": _unmarked(message.text),
+            {**context, "subject": _unmarked(message.subject),
+             "text": _item_text(message.text, escaped_text),
              "html": _unmarked(message.html), "created_at": created_at}
             for context, message, created_at in items]),
         count=len(items), window=sandbox.to_template_value(window))

@@ -80,5 +80,5 @@ def preview_digest(notification: Notification, backend_id: str, content: str, su
         message = backend.build_message(item_subject, item_content, params)
         context = digests.digest_context(
             params, [(params, message, now)] * count,
-            {"name": Template.HOURLY, "start": start, "end": end})
+            {"name": Template.HOURLY, "start": start, "end": end}, escaped_text=backend.ESCAPED_TEXT)
         return backend.preview_message(subject, content, context)
