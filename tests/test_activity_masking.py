@@ -10,9 +10,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +18,7 @@ from django_vox.admin import masking
 from django_vox.models import Activity, Delivery, InboxItem
 from django_vox.registry import TemplateVariable, objects
 from django_vox.templating import rules
-from tests.test_admin_helpers import make_user
+from tests.test_admin_helpers import log_queries, signed_in
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 
@@ -67,12 +65,6 @@ def _unsubscribe(activity):
     return activity.summary.split("Unsubscribe: ")[1].split()[0]
 
 
-def _client(django_user_model, name, *perms):
-    client = Client()
-    client.force_login(make_user(django_user_model, name, *perms))
-    return client
-
-
 def _pages(client, activity):
     item = activity.inbox_items.get()
     urls = [reverse("admin:django_vox_activity_changelist"),
@@ -90,7 +82,7 @@ def _found(client, model, term):
 
 
 def test_without_the_content_permission_the_admin_masks_it(django_user_model, sent):
-    clerk = _client(django_user_model, "clerk", ACTIVITY, ITEM)
+    clerk = signed_in(django_user_model, "clerk", ACTIVITY, ITEM)
     pages = _pages(clerk, sent)
     for html in pages:
         assert CODE not in html and TOKEN not in html and _unsubscribe(sent) not in html
@@ -111,7 +103,7 @@ def test_without_the_content_permission_the_admin_masks_it(django_user_model, se
 
 
 def test_the_content_permission_shows_the_activity(django_user_model, sent):
-    reader = _client(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
+    reader = signed_in(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
     pages = _pages(reader, sent)
     for html in pages:
         assert f"Your code is {CODE}." in html and RESET in html
@@ -126,7 +118,7 @@ def test_str_and_the_deletion_pages_name_no_content(django_user_model, sent):
     item = sent.inbox_items.get()
     assert str(sent) == f"Create activity {sent.pk}"
     assert str(item) == f"Create activity {sent.pk} → {item.owner_iri}"
-    clerk = _client(django_user_model, "clerk", ACTIVITY, ITEM, "django_vox.delete_activity",
+    clerk = signed_in(django_user_model, "clerk", ACTIVITY, ITEM, "django_vox.delete_activity",
                     "django_vox.delete_inboxitem")
     changelist = reverse("admin:django_vox_activity_changelist")
     responses = [clerk.post(changelist, {"action": "delete_selected",
@@ -146,11 +138,11 @@ def test_str_and_the_deletion_pages_name_no_content(django_user_model, sent):
 
 def test_an_activity_no_log_row_names_is_hidden_whole(django_user_model, sent):
     Delivery.objects.all().delete()  # purged from the log: its secrets are not known any more
-    clerk = _client(django_user_model, "clerk", ACTIVITY, ITEM)
+    clerk = signed_in(django_user_model, "clerk", ACTIVITY, ITEM)
     for html in _pages(clerk, sent):
         assert CODE not in html and "Your code" not in html and PLAIN not in html
         assert "[hidden]" in html
-    reader = _client(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
+    reader = signed_in(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
     assert f"Your code is {CODE}." in _pages(reader, sent)[0]
 
 
@@ -183,19 +175,13 @@ def test_the_log_rows_name_the_activity_by_its_key(sent, make_template, committe
     assert found == {str(sent.key): {CODE}, str(shared.key): set()}
 
 
-def _log_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return [q["sql"] for q in queries.captured_queries if "django_vox_delivery" in q["sql"]]
-
-
 def test_a_page_asks_the_log_once(django_user_model, sent):
     for number in range(3):
         Activity.objects.create(summary=f"Other {number}")
-    clerk = _client(django_user_model, "clerk", ACTIVITY, ITEM)
+    clerk = signed_in(django_user_model, "clerk", ACTIVITY, ITEM)
     for name in ("activity", "inboxitem"):
-        assert len(_log_queries(clerk, reverse(f"admin:django_vox_{name}_changelist"))) == 1
-    assert len(_log_queries(clerk, reverse("admin:django_vox_activity_change",
+        assert len(log_queries(clerk, reverse(f"admin:django_vox_{name}_changelist"))) == 1
+    assert len(log_queries(clerk, reverse("admin:django_vox_activity_change",
                                            args=[sent.pk]))) == 1
-    reader = _client(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
-    assert _log_queries(reader, reverse("admin:django_vox_activity_changelist")) == []
+    reader = signed_in(django_user_model, "reader", ACTIVITY, ITEM, masking.CONTENT_PERMISSION)
+    assert log_queries(reader, reverse("admin:django_vox_activity_changelist")) == []

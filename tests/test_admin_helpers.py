@@ -1,6 +1,9 @@
 """Helpers shared by the admin tests."""
 
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 
 def make_user(django_user_model, username, *perms, staff=True):
@@ -12,6 +15,20 @@ def make_user(django_user_model, username, *perms, staff=True):
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
                                                          codename=codename))
     return user
+
+
+def signed_in(django_user_model, username, *perms):
+    """A test client signed in as a new staff user with ``perms``."""
+    client = Client()
+    client.force_login(make_user(django_user_model, username, *perms))
+    return client
+
+
+def log_queries(client, url):
+    """The SQL of the delivery log's queries made by a GET of ``url`` (200)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if "django_vox_delivery" in q["sql"]]
 
 
 def inline_post(templates, initial=0, **extra):

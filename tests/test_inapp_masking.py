@@ -8,9 +8,7 @@ message is sent through the real path (an issue, the in-app backend)."""
 import uuid
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +19,7 @@ from django_vox.models import Delivery
 from django_vox.registry import TemplateVariable
 from django_vox.templating import rules
 from tests.inapp_helpers import InAppUserRegistration, inapp  # noqa: F401
-from tests.test_admin_helpers import make_user
+from tests.test_admin_helpers import log_queries, signed_in
 from tests.testapp.models import Article
 from tests.testapp.registrations import ArticleRegistration
 
@@ -70,12 +68,6 @@ def _unsubscribe(row):
     return row.body.split("Unsubscribe: ")[1].split("<")[0]
 
 
-def _client(django_user_model, name, *perms):
-    client = Client()
-    client.force_login(make_user(django_user_model, name, *perms))
-    return client
-
-
 def _pages(client, row):
     listing = client.get(reverse("admin:django_vox_inappmessage_changelist"))
     page = client.get(reverse("admin:django_vox_inappmessage_change", args=[row.pk]))
@@ -89,7 +81,7 @@ def _found(client, term):
 
 
 def test_without_the_content_permission_the_admin_masks_it(django_user_model, sent):
-    clerk = _client(django_user_model, "clerk", VIEW)
+    clerk = signed_in(django_user_model, "clerk", VIEW)
     listing, page = _pages(clerk, sent)
     for html in (listing, page):
         assert CODE not in html
@@ -114,17 +106,17 @@ def test_the_delivery_log_masks_the_in_app_message_too(django_user_model, sent):
     """The log row of the same message, its data's relative link included."""
     delivery = Delivery.objects.get()
     url = reverse("admin:django_vox_delivery_change", args=[delivery.pk])
-    clerk = _client(django_user_model, "clerk", "django_vox.view_delivery")
+    clerk = signed_in(django_user_model, "clerk", "django_vox.view_delivery")
     page = clerk.get(url).content.decode()
     assert CODE not in page and "k7Hq2mZp9xW4vB3n" not in page
     assert "&quot;link&quot;: &quot;/… [hidden]&quot;" in page
-    reader = _client(django_user_model, "reader", "django_vox.view_delivery",
+    reader = signed_in(django_user_model, "reader", "django_vox.view_delivery",
                      masking.CONTENT_PERMISSION)
     assert CLAIM in reader.get(url).content.decode()
 
 
 def test_the_content_permission_shows_the_message(django_user_model, sent):
-    reader = _client(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
+    reader = signed_in(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
     listing, page = _pages(reader, sent)
     assert f"Code {CODE}" in listing
     assert f"&lt;strong&gt;{CODE}&lt;/strong&gt;" in page and RESET in page
@@ -136,7 +128,7 @@ def test_the_content_permission_shows_the_message(django_user_model, sent):
 def test_deleting_names_no_content(django_user_model, sent):
     """The deletion pages, their message and the admin's history name the row
     by its number: str() of an in-app message holds none of it."""
-    clerk = _client(django_user_model, "clerk", VIEW, "django_vox.delete_inappmessage")
+    clerk = signed_in(django_user_model, "clerk", VIEW, "django_vox.delete_inappmessage")
     changelist = reverse("admin:django_vox_inappmessage_changelist")
     pages = [clerk.post(changelist, {"action": "delete_selected",
                                      "_selected_action": [sent.pk]}),
@@ -154,11 +146,11 @@ def test_deleting_names_no_content(django_user_model, sent):
 
 def test_a_message_whose_log_row_is_gone_is_hidden_whole(django_user_model, sent):
     Delivery.objects.all().delete()  # purged from the log: its secrets are not known any more
-    clerk = _client(django_user_model, "clerk", VIEW)
+    clerk = signed_in(django_user_model, "clerk", VIEW)
     listing, page = _pages(clerk, sent)
     assert CODE not in listing and CODE not in page and "Your code" not in page
     assert "[hidden]" in listing and PLAIN not in page
-    reader = _client(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
+    reader = signed_in(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
     assert f"Code {CODE}" in _pages(reader, sent)[0]
 
 
@@ -173,21 +165,15 @@ def test_the_recipient_still_reads_their_own_message(ann, sent):
     assert f"Code {CODE}" in page
 
 
-def _log_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return [q["sql"] for q in queries.captured_queries if "django_vox_delivery" in q["sql"]]
-
-
 def test_a_page_asks_the_log_once(django_user_model, sent):
     for _number in range(3):
         InAppMessage.objects.create(user=sent.user, key=uuid.uuid4(), title="x")
-    clerk = _client(django_user_model, "clerk", VIEW)
-    assert len(_log_queries(clerk, reverse("admin:django_vox_inappmessage_changelist"))) == 1
-    assert len(_log_queries(clerk, reverse("admin:django_vox_inappmessage_change",
+    clerk = signed_in(django_user_model, "clerk", VIEW)
+    assert len(log_queries(clerk, reverse("admin:django_vox_inappmessage_changelist"))) == 1
+    assert len(log_queries(clerk, reverse("admin:django_vox_inappmessage_change",
                                            args=[sent.pk]))) == 1
-    reader = _client(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
-    assert _log_queries(reader, reverse("admin:django_vox_inappmessage_changelist")) == []
+    reader = signed_in(django_user_model, "reader", VIEW, masking.CONTENT_PERMISSION)
+    assert log_queries(reader, reverse("admin:django_vox_inappmessage_changelist")) == []
 
 
 def test_one_query_finds_the_secrets_of_a_page(sent, django_assert_num_queries):

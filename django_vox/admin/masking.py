@@ -153,16 +153,18 @@ def _masked_string(value: str, secrets) -> str:
     return masked_text(value, secrets)
 
 
-def masked_data(value, secrets=()):
+def masked_data(value, secrets=(), hides=None):
     """A copy of structured data (a message's ``data``, an activity's AS2
     document): every text in it masked as by :func:`masked_text`, a relative
-    address on its own as a link."""
+    address on its own as a link; the value of a key ``hides(key)`` is true
+    for hidden whole (when it is not empty)."""
     if isinstance(value, str):
         return _masked_string(value, secrets)
     if isinstance(value, list):
-        return [masked_data(item, secrets) for item in value]
+        return [masked_data(item, secrets, hides) for item in value]
     if isinstance(value, dict):
-        return {key: masked_data(item, secrets) for key, item in value.items()}
+        return {key: HIDDEN if hides is not None and hides(key) and item not in (None, "")
+                else masked_data(item, secrets, hides) for key, item in value.items()}
     return value
 
 
@@ -170,15 +172,6 @@ def _echoes(key) -> bool:
     name = str(key)
     return (name.lower().replace("-", "").replace("_", "") in ECHO_KEYS
             or is_sensitive_name(name))
-
-
-def _masked_event_data(value, secrets):
-    if isinstance(value, dict):
-        return {key: HIDDEN if _echoes(key) and item not in (None, "") else
-                _masked_event_data(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked_event_data(item, secrets) for item in value]
-    return _masked_string(value, secrets) if isinstance(value, str) else value
 
 
 def masked_payload(payload, secrets=()):
@@ -189,7 +182,7 @@ def masked_payload(payload, secrets=()):
     ``text`` of one cut to the payload limit (their parts cannot be told apart)."""
     if isinstance(payload, str):
         return HIDDEN if payload else payload
-    return _masked_event_data(payload, secrets)
+    return masked_data(payload, secrets, hides=_echoes)
 
 
 def masked_message(message: dict) -> dict:

@@ -9,7 +9,6 @@ The message goes out over real SMTP; the events come through the Postmark
 webhook with its credentials."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +17,7 @@ from django_vox.models import Delivery, DeliveryEvent, Notification
 from django_vox.registry import TemplateVariable
 from django_vox.templating import rules
 from tests.backends.email_helpers import vox_email  # noqa: F401
-from tests.test_admin_helpers import make_user
+from tests.test_admin_helpers import signed_in
 from tests.testapp.models import Article, Subscriber
 from tests.testapp.registrations import SubscriberRegistration
 from tests.tracking import helpers
@@ -77,12 +76,6 @@ def reported(make_template, committed, django_user_model, smtp_server, client):
     return row, link, events
 
 
-def _client(django_user_model, name, *perms):
-    client = Client()
-    client.force_login(make_user(django_user_model, name, *perms))
-    return client
-
-
 def _pages(client, row, events):
     urls = [reverse("admin:django_vox_deliveryevent_changelist"),
             reverse("admin:django_vox_delivery_change", args=[row.pk]),
@@ -104,7 +97,7 @@ def test_without_the_content_permission_events_are_masked(django_user_model, rep
     # A server's reply quoting the subject (the secret comes from the delivery).
     DeliveryEvent.objects.filter(kind="soft_bounced").update(
         description=f"Mailbox full, refused: Code {CODE}")
-    clerk = _client(django_user_model, "clerk", *VIEW)
+    clerk = signed_in(django_user_model, "clerk", *VIEW)
     listing, delivery_page, *event_pages = _pages(clerk, row, events)
     for html in (listing, delivery_page, *event_pages):
         assert CODE not in html and token not in html
@@ -127,7 +120,7 @@ def test_without_the_content_permission_events_are_masked(django_user_model, rep
 
 def test_the_content_permission_shows_what_the_provider_sent(django_user_model, reported):
     row, link, events = reported
-    reader = _client(django_user_model, "reader", *VIEW, masking.CONTENT_PERMISSION)
+    reader = signed_in(django_user_model, "reader", *VIEW, masking.CONTENT_PERMISSION)
     listing, delivery_page, *event_pages = _pages(reader, row, events)
     assert f"Clicked {link}" in listing and f"Clicked {link}" in delivery_page
     bounce = next(page for page in event_pages if "SoftBounce" in page)
